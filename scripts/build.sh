@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Builds one flavour of the tree into build/<flavour>:
+#   release  optimised with debug info (the binaries users run and benchmarks)
+#   asan     AddressSanitizer + UndefinedBehaviorSanitizer, for the test suite
+#   fuzz     clang + libFuzzer targets only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flavour="${1:-release}"
+shift || true
+case "$flavour" in
+  release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) args=(-DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON -DSLUICE_BUILD_BENCH=OFF) ;;
+  fuzz) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON -DSLUICE_BUILD_TESTS=OFF
+              -DSLUICE_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
+  *) echo "unknown flavour: $flavour (release|asan|fuzz)" >&2; exit 2 ;;
+esac
+cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null
+cmake --build "build/$flavour" "$@"
