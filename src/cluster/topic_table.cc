@@ -1,0 +1,386 @@
+#include "cluster/topic_table.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "base/crc32c.h"
+
+namespace sluice::cluster {
+namespace {
+
+// Metadata log format, one record per line:
+//   <crc32c of the record, 8 hex digits> <record>\n
+// where <record> is space-separated tokens, each percent-encoded so that no
+// token contains a space, a newline or '='. Records:
+//   create <name> <id hex> <partitions> <replication factor> [<key>=<value> ...]
+//   delete <name>
+//   partitions <name> <count>
+//   config <name> <key> <value>
+//   unconfig <name> <key>
+constexpr const char* kLogFileName = "topics.log";
+
+bool IsPlain(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-' || c == ':' || c == '/' || c == ',';
+}
+
+std::string Encode(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (IsPlain(c)) {
+      out += c;
+    } else {
+      out += fmt::format("%{:02X}", static_cast<unsigned char>(c));
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> Decode(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out += s[i];
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+    if (ec != std::errc() || p != s.data() + i + 3) return std::nullopt;
+    out += static_cast<char>(v);
+    i += 2;
+  }
+  return out;
+}
+
+std::vector<std::string_view> Split(std::string_view s) {
+  std::vector<std::string_view> tokens;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(' ', start);
+    if (end == std::string_view::npos) end = s.size();
+    tokens.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return tokens;
+}
+
+template <typename T>
+std::optional<T> ParseInt(std::string_view s) {
+  T v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<TopicId> ParseTopicId(std::string_view hex) {
+  if (hex.size() != 32) return std::nullopt;
+  TopicId id{};
+  for (size_t i = 0; i < 16; ++i) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc() || p != hex.data() + 2 * i + 2) return std::nullopt;
+    id[i] = static_cast<uint8_t>(v);
+  }
+  return id;
+}
+
+std::string Frame(std::string_view record) {
+  const uint32_t crc = crc32c::Value(reinterpret_cast<const uint8_t*>(record.data()), record.size());
+  return fmt::format("{:08x} {}\n", crc, record);
+}
+
+// Returns the record of one line, or nullopt if the line is damaged.
+std::optional<std::string_view> Unframe(std::string_view line) {
+  if (line.size() < 9 || line[8] != ' ') return std::nullopt;
+  uint32_t crc = 0;
+  auto [p, ec] = std::from_chars(line.data(), line.data() + 8, crc, 16);
+  if (ec != std::errc() || p != line.data() + 8) return std::nullopt;
+  std::string_view record = line.substr(9);
+  if (crc32c::Value(reinterpret_cast<const uint8_t*>(record.data()), record.size()) != crc) {
+    return std::nullopt;
+  }
+  return record;
+}
+
+std::string CreateRecord(const TopicInfo& t) {
+  std::string r = fmt::format("create {} {} {} {}", Encode(t.name), TopicIdToString(t.id),
+                              t.partition_count, t.replication_factor);
+  for (const auto& [k, v] : t.configs) r += fmt::format(" {}={}", Encode(k), Encode(v));
+  return r;
+}
+
+Status SyncDir(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::FromErrno(errno, dir.string());
+  int rc = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  return rc == 0 ? Status::Ok() : Status::FromErrno(err, dir.string());
+}
+
+Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(errno, path.string());
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+TopicId NewTopicId() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  TopicId id{};
+  do {
+    for (size_t i = 0; i < 16; i += 8) {
+      uint64_t v = rng();
+      for (size_t j = 0; j < 8; ++j) id[i + j] = static_cast<uint8_t>(v >> (8 * j));
+    }
+    id[6] = static_cast<uint8_t>((id[6] & 0x0F) | 0x40);  // Version 4.
+    id[8] = static_cast<uint8_t>((id[8] & 0x3F) | 0x80);  // RFC 4122 variant.
+  } while (id == TopicId{});
+  return id;
+}
+
+std::string TopicIdToString(const TopicId& id) {
+  std::string s;
+  for (uint8_t b : id) s += fmt::format("{:02x}", b);
+  return s;
+}
+
+// The append-only metadata log file.
+class TopicTable::Log {
+ public:
+  static Result<std::unique_ptr<Log>> Open(const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IOError(fmt::format("{}: {}", dir.string(), ec.message()));
+    auto path = dir / kLogFileName;
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::FromErrno(errno, path.string());
+    return std::unique_ptr<Log>(new Log(dir, path, fd));
+  }
+
+  ~Log() { ::close(fd_); }
+
+  // Reads every intact record; `torn` is set when a damaged tail was found.
+  Result<std::vector<std::string>> ReadAll(size_t* valid_bytes) const {
+    std::ifstream in(path_, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    const std::string content = ss.str();
+    std::vector<std::string> records;
+    size_t pos = 0;
+    while (pos < content.size()) {
+      size_t nl = content.find('\n', pos);
+      auto record = nl == std::string::npos
+                        ? std::nullopt
+                        : Unframe(std::string_view(content).substr(pos, nl - pos));
+      if (!record) {
+        // Only a torn tail is expected: a damaged record followed by more
+        // data means the file was corrupted, not cut short by a crash.
+        if (nl != std::string::npos && content.find('\n', nl + 1) != std::string::npos) {
+          return Status::Corruption(
+              fmt::format("{}: damaged metadata record at byte {}", path_.string(), pos));
+        }
+        break;
+      }
+      records.emplace_back(*record);
+      pos = nl + 1;
+    }
+    *valid_bytes = pos;
+    return records;
+  }
+
+  Status TruncateTo(size_t bytes) {
+    if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) {
+      return Status::FromErrno(errno, path_.string());
+    }
+    return Status::Ok();
+  }
+
+  Status Append(std::string_view record) {
+    SLUICE_RETURN_IF_ERROR(WriteAll(fd_, Frame(record), path_));
+    if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, path_.string());
+    return Status::Ok();
+  }
+
+  // Replaces the log by `records` atomically (tmp file, fsync, rename).
+  Status Rewrite(const std::vector<std::string>& records) {
+    auto tmp = dir_ / (std::string(kLogFileName) + ".tmp");
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return Status::FromErrno(errno, tmp.string());
+    std::string data;
+    for (const auto& r : records) data += Frame(r);
+    Status s = WriteAll(fd, data, tmp);
+    if (s.ok() && ::fsync(fd) != 0) s = Status::FromErrno(errno, tmp.string());
+    ::close(fd);
+    if (!s.ok()) return s;
+    if (::rename(tmp.c_str(), path_.c_str()) != 0) return Status::FromErrno(errno, path_.string());
+    SLUICE_RETURN_IF_ERROR(SyncDir(dir_));
+    int new_fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (new_fd < 0) return Status::FromErrno(errno, path_.string());
+    ::close(fd_);
+    fd_ = new_fd;
+    return Status::Ok();
+  }
+
+ private:
+  Log(std::filesystem::path dir, std::filesystem::path path, int fd)
+      : dir_(std::move(dir)), path_(std::move(path)), fd_(fd) {}
+
+  std::filesystem::path dir_;
+  std::filesystem::path path_;
+  int fd_;
+};
+
+TopicTable::TopicTable(std::unique_ptr<Log> log) : log_(std::move(log)) {}
+TopicTable::~TopicTable() = default;
+
+Result<std::unique_ptr<TopicTable>> TopicTable::Open(const std::filesystem::path& dir) {
+  auto log = Log::Open(dir);
+  if (!log.ok()) return log.status();
+  size_t valid_bytes = 0;
+  auto records = (*log)->ReadAll(&valid_bytes);
+  if (!records.ok()) return records.status();
+  SLUICE_RETURN_IF_ERROR((*log)->TruncateTo(valid_bytes));
+
+  std::unique_ptr<TopicTable> table(new TopicTable(std::move(log).value()));
+  for (const auto& r : *records) {
+    Status s = table->Apply(r);
+    if (!s.ok()) return Status::Corruption(fmt::format("metadata record \"{}\": {}", r, s.message()));
+  }
+  // Compact a log dominated by history into one create record per topic.
+  if (records->size() > 64 && records->size() > 2 * table->topics_.size()) {
+    std::vector<std::string> snapshot;
+    for (const auto& [name, info] : table->topics_) snapshot.push_back(CreateRecord(info));
+    SLUICE_RETURN_IF_ERROR(table->log_->Rewrite(snapshot));
+  }
+  return table;
+}
+
+Status TopicTable::Apply(std::string_view record) {
+  auto tokens = Split(record);
+  auto arg = [&](size_t i) -> std::optional<std::string> {
+    if (i >= tokens.size()) return std::nullopt;
+    return Decode(tokens[i]);
+  };
+  auto name = arg(1);
+  if (tokens.empty() || !name) return Status::Corruption("record without a topic name");
+  const std::string_view kind = tokens[0];
+  auto it = topics_.find(*name);
+
+  if (kind == "create") {
+    if (tokens.size() < 5) return Status::Corruption("short create record");
+    auto id = ParseTopicId(tokens[2]);
+    auto partitions = ParseInt<int32_t>(tokens[3]);
+    auto rf = ParseInt<int16_t>(tokens[4]);
+    if (!id || !partitions || !rf) return Status::Corruption("bad create record");
+    TopicInfo info{*name, *id, *partitions, *rf, {}};
+    for (size_t i = 5; i < tokens.size(); ++i) {
+      size_t eq = tokens[i].find('=');
+      if (eq == std::string_view::npos) return Status::Corruption("bad config token");
+      auto k = Decode(tokens[i].substr(0, eq));
+      auto v = Decode(tokens[i].substr(eq + 1));
+      if (!k || !v) return Status::Corruption("bad config token");
+      info.configs[*k] = *v;
+    }
+    topics_[*name] = std::move(info);
+  } else if (it == topics_.end()) {
+    return Status::NotFound(fmt::format("topic {} does not exist", *name));
+  } else if (kind == "delete") {
+    topics_.erase(it);
+  } else if (kind == "partitions") {
+    auto count = tokens.size() == 3 ? ParseInt<int32_t>(tokens[2]) : std::nullopt;
+    if (!count) return Status::Corruption("bad partitions record");
+    it->second.partition_count = *count;
+  } else if (kind == "config" || kind == "unconfig") {
+    auto key = arg(2);
+    if (!key) return Status::Corruption("bad config record");
+    if (kind == "config") {
+      auto value = arg(3);
+      if (!value) return Status::Corruption("bad config record");
+      it->second.configs[*key] = *value;
+    } else {
+      it->second.configs.erase(*key);
+    }
+  } else {
+    return Status::Corruption(fmt::format("unknown record kind {}", kind));
+  }
+  ++version_;
+  return Status::Ok();
+}
+
+Status TopicTable::Commit(const std::string& record) {
+  SLUICE_RETURN_IF_ERROR(log_->Append(record));
+  return Apply(record);
+}
+
+Status TopicTable::CreateTopic(const TopicInfo& info) {
+  std::unique_lock lock(mu_);
+  if (topics_.contains(info.name)) {
+    return Status::AlreadyExists(fmt::format("topic {} already exists", info.name));
+  }
+  return Commit(CreateRecord(info));
+}
+
+Status TopicTable::DeleteTopic(std::string_view name) {
+  std::unique_lock lock(mu_);
+  if (!topics_.contains(name)) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  return Commit(fmt::format("delete {}", Encode(name)));
+}
+
+Status TopicTable::SetPartitionCount(std::string_view name, int32_t new_count) {
+  std::unique_lock lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  if (new_count <= it->second.partition_count) {
+    return Status::InvalidArgument(fmt::format("topic {} has {} partitions; {} is not more", name,
+                                               it->second.partition_count, new_count));
+  }
+  return Commit(fmt::format("partitions {} {}", Encode(name), new_count));
+}
+
+Status TopicTable::SetConfig(std::string_view name, std::string_view key,
+                             const std::optional<std::string>& value) {
+  std::unique_lock lock(mu_);
+  if (!topics_.contains(name)) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  if (value) return Commit(fmt::format("config {} {} {}", Encode(name), Encode(key), Encode(*value)));
+  return Commit(fmt::format("unconfig {} {}", Encode(name), Encode(key)));
+}
+
+std::optional<TopicInfo> TopicTable::Find(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<TopicInfo> TopicTable::List() const {
+  std::shared_lock lock(mu_);
+  std::vector<TopicInfo> out;
+  out.reserve(topics_.size());
+  for (const auto& [name, info] : topics_) out.push_back(info);
+  return out;
+}
+
+uint64_t TopicTable::version() const {
+  std::shared_lock lock(mu_);
+  return version_;
+}
+
+}  // namespace sluice::cluster
