@@ -1,0 +1,216 @@
+#include "protocol/wire/reader.h"
+
+#include <bit>
+#include <cstring>
+
+namespace sluice::protocol {
+
+Status Reader::Enter(int32_t index) {
+  if (depth_ == kMaxDepth) return Error("nesting deeper than " + std::to_string(kMaxDepth));
+  frames_[depth_++] = Frame{field_, index};
+  field_ = nullptr;
+  return Status::Ok();
+}
+
+std::string Reader::Path() const {
+  std::string path = root_;
+  for (int i = 0; i < depth_; ++i) {
+    if (frames_[i].name != nullptr) {
+      if (!path.empty()) path += '.';
+      path += frames_[i].name;
+    }
+    if (frames_[i].index >= 0) path += "[" + std::to_string(frames_[i].index) + "]";
+  }
+  if (field_ != nullptr) {
+    if (!path.empty()) path += '.';
+    path += field_;
+  }
+  return path;
+}
+
+Status Reader::ErrorAt(const std::string& what, size_t offset) const {
+  return Status::Corruption(Path() + ": " + what + " at offset " + std::to_string(offset));
+}
+
+std::string Reader::TruncatedError(size_t need) const {
+  return "need " + std::to_string(need) + " bytes, " + std::to_string(remaining()) + " remaining";
+}
+
+std::string Reader::LengthError(uint64_t len) const {
+  return "length " + std::to_string(len) + " exceeds " + std::to_string(remaining()) +
+         " remaining bytes";
+}
+
+std::string Reader::CountError(uint64_t count, size_t min_elem_size) const {
+  return "count " + std::to_string(count) + " of elements of at least " +
+         std::to_string(min_elem_size) + " bytes exceeds " + std::to_string(remaining()) +
+         " remaining bytes";
+}
+
+Status Reader::ReadBool(bool* v) {
+  int8_t b = 0;
+  SLUICE_RETURN_IF_ERROR(ReadInt8(&b));
+  *v = b != 0;
+  return Status::Ok();
+}
+
+Status Reader::ReadFloat64(double* v) {
+  uint64_t bits = 0;
+  SLUICE_RETURN_IF_ERROR(ReadFixed(&bits));
+  *v = std::bit_cast<double>(bits);
+  return Status::Ok();
+}
+
+Status Reader::ReadUuid(Uuid* v) {
+  if (remaining() < 16) return Error(TruncatedError(16));
+  std::memcpy(v->bytes.data(), pos_, 16);
+  pos_ += 16;
+  return Status::Ok();
+}
+
+Status Reader::ReadUnsignedVarint(uint32_t* v) {
+  uint32_t result = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (pos_ == end_) return Error("truncated varint");
+    uint8_t b = *pos_++;
+    if (shift == 28 && (b & 0xf0) != 0) return Error("varint overflows 32 bits");
+    result |= static_cast<uint32_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      *v = result;
+      return Status::Ok();
+    }
+  }
+  return Error("varint longer than 5 bytes");
+}
+
+Status Reader::ReadVarint(int32_t* v) {
+  uint32_t u = 0;
+  SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
+  *v = static_cast<int32_t>((u >> 1) ^ (~(u & 1) + 1));
+  return Status::Ok();
+}
+
+Status Reader::ReadVarlong(int64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0; shift < 70; shift += 7) {
+    if (pos_ == end_) return Error("truncated varlong");
+    uint8_t b = *pos_++;
+    if (shift == 63 && (b & 0xfe) != 0) return Error("varlong overflows 64 bits");
+    result |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if ((b & 0x80) == 0) {
+      *v = static_cast<int64_t>((result >> 1) ^ (~(result & 1) + 1));
+      return Status::Ok();
+    }
+  }
+  return Error("varlong longer than 10 bytes");
+}
+
+Status Reader::ReadLength(bool compact, bool wide, int32_t* len) {
+  const size_t start = offset();
+  int64_t n = 0;
+  if (compact) {
+    uint32_t u = 0;
+    SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
+    n = static_cast<int64_t>(u) - 1;
+  } else if (wide) {
+    int32_t i = 0;
+    SLUICE_RETURN_IF_ERROR(ReadInt32(&i));
+    n = i;
+  } else {
+    int16_t s = 0;
+    SLUICE_RETURN_IF_ERROR(ReadInt16(&s));
+    n = s;
+  }
+  if (n < -1) return ErrorAt("negative length " + std::to_string(n), start);
+  if (n > static_cast<int64_t>(remaining())) return ErrorAt(LengthError(n), start);
+  *len = static_cast<int32_t>(n);
+  return Status::Ok();
+}
+
+Status Reader::ReadString(std::string* v, bool compact) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, false, &n));
+  if (n < 0) return Error("null for a non-nullable string");
+  v->assign(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
+  pos_ += n;
+  return Status::Ok();
+}
+
+Status Reader::ReadNullableString(std::optional<std::string>* v, bool compact, bool nullable) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, false, &n));
+  if (n < 0) {
+    if (!nullable) return Error("null for a string not nullable in this version");
+    v->reset();
+    return Status::Ok();
+  }
+  v->emplace(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
+  pos_ += n;
+  return Status::Ok();
+}
+
+Status Reader::ReadBytes(Bytes* v, bool compact) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
+  if (n < 0) return Error("null for non-nullable bytes");
+  v->assign(pos_, pos_ + n);
+  pos_ += n;
+  return Status::Ok();
+}
+
+Status Reader::ReadNullableBytes(std::optional<Bytes>* v, bool compact, bool nullable) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
+  if (n < 0) {
+    if (!nullable) return Error("null for bytes not nullable in this version");
+    v->reset();
+    return Status::Ok();
+  }
+  v->emplace(pos_, pos_ + n);
+  pos_ += n;
+  return Status::Ok();
+}
+
+Status Reader::ReadRecords(Records* v, bool compact, bool nullable) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
+  if (n < 0) {
+    if (!nullable) return Error("null for records not nullable in this version");
+    *v = Records::Null();
+    return Status::Ok();
+  }
+  *v = Records::View({pos_, static_cast<size_t>(n)});
+  pos_ += n;
+  return Status::Ok();
+}
+
+Status Reader::ReadRaw(size_t n, std::span<const uint8_t>* v) {
+  if (n > remaining()) return Error(TruncatedError(n));
+  *v = {pos_, n};
+  pos_ += n;
+  return Status::Ok();
+}
+
+Status Reader::ReadArrayCount(bool compact, bool nullable, size_t min_elem_size, int32_t* count) {
+  const size_t start = offset();
+  int64_t n = 0;
+  if (compact) {
+    uint32_t u = 0;
+    SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
+    n = static_cast<int64_t>(u) - 1;
+  } else {
+    int32_t i = 0;
+    SLUICE_RETURN_IF_ERROR(ReadInt32(&i));
+    n = i;
+  }
+  if (n < -1) return ErrorAt("negative array count " + std::to_string(n), start);
+  if (n == -1 && !nullable) return ErrorAt("null for an array not nullable in this version", start);
+  if (min_elem_size == 0) min_elem_size = 1;
+  if (n > 0 && static_cast<uint64_t>(n) > remaining() / min_elem_size) {
+    return ErrorAt(CountError(static_cast<uint64_t>(n), min_elem_size), start);
+  }
+  *count = static_cast<int32_t>(n);
+  return Status::Ok();
+}
+
+}  // namespace sluice::protocol
