@@ -28,6 +28,7 @@
 #include <span>
 
 #include "base/status.h"
+#include "compression/compression.h"
 
 namespace sluice::model {
 
@@ -54,7 +55,8 @@ inline constexpr size_t kMinMagicPrefix = 17;
 
 inline constexpr int8_t kMagicV2 = 2;
 
-enum class Compression : uint8_t { kNone = 0, kGzip = 1, kSnappy = 2, kLz4 = 3, kZstd = 4 };
+// The codec ids are the attribute bits; compression/ owns the enum.
+using Compression = compression::Codec;
 enum class TimestampType : uint8_t { kCreateTime = 0, kLogAppendTime = 1 };
 
 struct RecordBatchHeader {
