@@ -80,4 +80,12 @@ void SetPartitionLeaderEpoch(std::span<uint8_t> batch, int32_t epoch) {
   StoreBigEndian(batch.data() + kPartitionLeaderEpoch, epoch);
 }
 
+void SetLogAppendTime(std::span<uint8_t> batch, int64_t now) {
+  uint8_t* p = batch.data();
+  const auto attributes = static_cast<int16_t>(LoadBigEndian<int16_t>(p + kAttributes) | 0x08);
+  StoreBigEndian(p + kAttributes, attributes);
+  StoreBigEndian(p + kMaxTimestamp, now);
+  StoreBigEndian(p + kCrc, ComputeBatchCrc(batch));
+}
+
 }  // namespace sluice::model

@@ -103,4 +103,10 @@ bool VerifyBatchCrc(std::span<const uint8_t> batch);
 void SetBaseOffset(std::span<uint8_t> batch, int64_t base_offset);
 void SetPartitionLeaderEpoch(std::span<uint8_t> batch, int32_t epoch);
 
+// For topics with message.timestamp.type=LogAppendTime: marks the batch
+// (exactly one whole batch) LogAppendTime with max_timestamp = `now`, which
+// readers report as every record's timestamp, and rewrites the CRC. Records
+// are untouched, so compressed batches need no recompression.
+void SetLogAppendTime(std::span<uint8_t> batch, int64_t now);
+
 }  // namespace sluice::model

@@ -22,7 +22,8 @@ Status ValidateControlRecord(const Record& r) {
 
 }  // namespace
 
-Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptions& options) {
+Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptions& options,
+                           BatchSummary* summary) {
   Result<RecordBatchHeader> parsed = ParseRecordBatchHeader(batch);
   if (!parsed.ok()) return parsed.status();
   const RecordBatchHeader& h = *parsed;
@@ -52,6 +53,7 @@ Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptio
   Result<RecordBatchView> view = RecordBatchView::Parse(batch);
   if (!view.ok()) return view.status();
   RecordIterator it = view->Records(options.decompress);
+  BatchSummary s;
   Record r;
   while (it.Next(&r)) {
     const int32_t expected = it.index() - 1;
@@ -59,11 +61,21 @@ Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptio
       return Status::Corruption(fmt::format("record {} has offset delta {}", expected, r.offset_delta));
     }
     if (h.is_control()) SLUICE_RETURN_IF_ERROR(ValidateControlRecord(r));
+    if (expected == 0) s.first_timestamp = r.timestamp;
+    if (expected == 0 || r.timestamp > s.max_timestamp) {
+      s.max_timestamp = r.timestamp;
+      s.offset_of_max_timestamp = r.offset;
+    }
   }
   if (!it.status().ok()) return it.status();
   if (it.index() != h.record_count) {
     return Status::Corruption(fmt::format("record count {} but {} records decoded", h.record_count,
                                           it.index()));
+  }
+  if (summary != nullptr) {
+    s.record_count = it.index();
+    s.uncompressed_records_bytes = it.records_bytes().size();
+    *summary = s;
   }
   return Status::Ok();
 }

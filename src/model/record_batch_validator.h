@@ -25,6 +25,16 @@ struct ValidationOptions {
 // left over; control batches hold exactly one record with a valid control
 // key (and an end-transaction marker value for ABORT/COMMIT).
 // Returns Corruption for bad data, InvalidArgument for a decompression bomb.
-Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptions& options = {});
+// When `summary` is given and the batch is valid, fills it in: the broker
+// needs the true max timestamp (clients' header values are not trusted).
+struct BatchSummary {
+  int32_t record_count = 0;
+  int64_t first_timestamp = -1;
+  int64_t max_timestamp = -1;         // Over the records' own timestamps.
+  int64_t offset_of_max_timestamp = -1;
+  size_t uncompressed_records_bytes = 0;
+};
+Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptions& options = {},
+                           BatchSummary* summary = nullptr);
 
 }  // namespace sluice::model

@@ -248,3 +248,48 @@ TEST(ValidatorTest, RefusesLegacyMagicClearly) {
 
 }  // namespace
 }  // namespace sluice::model
+
+namespace sluice::model {
+namespace {
+
+TEST(ValidatorTest, SummaryCarriesTheTrueMaxTimestamp) {
+  for (Compression c : kCodecs) {
+    RecordBatchBuilder b({.compression = c, .base_offset = 50});
+    b.Add(300, std::nullopt, AsBytes("a"));
+    b.Add(900, std::nullopt, AsBytes("b"));
+    b.Add(100, std::nullopt, AsBytes("c"));
+    std::vector<uint8_t> batch = MustBuild(b);
+    // A client lying about max_timestamp does not fool the summary.
+    StoreBigEndian<int64_t>(batch.data() + batch_layout::kMaxTimestamp, 5);
+    FixCrc(&batch);
+    BatchSummary s;
+    ASSERT_TRUE(ValidateRecordBatch(batch, {}, &s).ok());
+    EXPECT_EQ(s.record_count, 3);
+    EXPECT_EQ(s.first_timestamp, 300);
+    EXPECT_EQ(s.max_timestamp, 900);
+    EXPECT_EQ(s.offset_of_max_timestamp, 51);
+    EXPECT_GT(s.uncompressed_records_bytes, 0u);
+  }
+}
+
+TEST(ValidatorTest, SetLogAppendTimeKeepsTheBatchValid) {
+  for (Compression c : kCodecs) {
+    std::vector<uint8_t> batch = SampleBatch(c);
+    SetLogAppendTime(batch, 1234567);
+    ASSERT_TRUE(ValidateRecordBatch(batch).ok()) << compression::CodecName(c);
+    auto view = RecordBatchView::Parse(batch);
+    EXPECT_EQ(view->header().timestamp_type(), TimestampType::kLogAppendTime);
+    EXPECT_EQ(view->compression(), c);
+    RecordIterator it = view->Records();
+    Record r;
+    int n = 0;
+    while (it.Next(&r)) {
+      EXPECT_EQ(r.timestamp, 1234567);
+      ++n;
+    }
+    EXPECT_EQ(n, 5);
+  }
+}
+
+}  // namespace
+}  // namespace sluice::model
