@@ -1,0 +1,73 @@
+// The subcommands of `sluice`. main.cc fills these option structs from the
+// command line; each Run* returns the process exit code (see ExitCode).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tools/kafka_client.h"
+
+namespace sluice::tools {
+
+int RunClusterInfo(const GlobalOptions& global);
+
+struct TopicCreateOptions {
+  std::string topic;
+  int partitions = -1;          // -1: the broker's default.
+  int replication_factor = -1;  // -1: the broker's default.
+  std::vector<std::string> configs;  // name=value
+};
+int RunTopicCreate(const GlobalOptions& global, const TopicCreateOptions& opts);
+
+int RunTopicList(const GlobalOptions& global);
+
+struct TopicDescribeOptions {
+  std::string topic;
+  bool all_configs = false;  // Also configs left at their defaults.
+};
+int RunTopicDescribe(const GlobalOptions& global, const TopicDescribeOptions& opts);
+
+int RunTopicDelete(const GlobalOptions& global, const std::string& topic);
+
+struct TopicAlterConfigOptions {
+  std::string topic;
+  std::vector<std::string> set;     // name=value
+  std::vector<std::string> remove;  // names, back to the default
+};
+int RunTopicAlterConfig(const GlobalOptions& global, const TopicAlterConfigOptions& opts);
+
+int RunTopicAddPartitions(const GlobalOptions& global, const std::string& topic, int total);
+
+struct ProduceOptions {
+  std::string topic;
+  std::optional<std::string> key_separator;
+  std::vector<std::string> headers;  // name=value, on every message
+  int partition = -1;                // -1: the partitioner picks.
+  std::string acks;                  // empty: librdkafka's default (all)
+  std::string compression;           // empty: none
+  std::optional<std::string> null_value_marker;
+};
+int RunProduce(const GlobalOptions& global, const ProduceOptions& opts);
+
+struct ConsumeOptions {
+  std::string topic;
+  bool from_beginning = false;
+  std::optional<std::string> offset;    // beginning|end|N|-N
+  std::optional<int64_t> timestamp_ms;  // first offset at or after this time
+  int partition = -1;                   // -1: all partitions
+  int64_t count = -1;                   // -1: no limit
+  std::string group;                    // empty: no group, assign partitions
+  int idle_timeout_ms = -1;             // -1: wait forever
+  std::string format = "%v\\n";
+};
+int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts);
+
+struct OffsetsOptions {
+  std::string topic;
+  std::optional<int64_t> timestamp_ms;
+};
+int RunOffsets(const GlobalOptions& global, const OffsetsOptions& opts);
+
+}  // namespace sluice::tools
