@@ -1,0 +1,106 @@
+// The storage engine's only door to the operating system. Every file
+// operation the log performs goes through FileSystem and File so that tests
+// can wrap them to count fdatasync calls, inject ENOSPC/EIO, and simulate a
+// crash that loses whatever was not synced (see tests/storage/
+// fault_injection_fs.h). Modelled on LevelDB's Env, reduced to what a log of
+// append-only files needs.
+//
+// Thread safety: a File may be used from several threads at once (positional
+// reads and writes, fdatasync) as long as callers do not write overlapping
+// ranges concurrently; the Log guarantees that. FileSystem is stateless and
+// thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sluice::storage {
+
+class File {
+ public:
+  virtual ~File() = default;
+
+  // Reads up to out.size() bytes at `offset`; fewer only at end of file.
+  virtual Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) const = 0;
+  // Writes all of `data` at `offset` (retrying short writes) or fails.
+  // After a failure some prefix of `data` may have reached the file.
+  virtual Status Write(uint64_t offset, std::span<const uint8_t> data) = 0;
+  // fdatasync: every completed Write is durable when this returns OK.
+  virtual Status Sync() = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  virtual Result<uint64_t> Size() const = 0;
+  // The descriptor FileSlice hands to sendfile; valid while this File lives.
+  virtual int fd() const = 0;
+  virtual const std::filesystem::path& path() const = 0;
+};
+
+struct DirEntry {
+  std::string name;
+  bool is_dir = false;
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  // The real POSIX file system; never null, never destroyed.
+  static FileSystem* Default();
+
+  // Opens `path` for reading and writing; creates it (empty) when `create`.
+  virtual Result<std::shared_ptr<File>> Open(const std::filesystem::path& path, bool create) = 0;
+  virtual Result<bool> Exists(const std::filesystem::path& path) = 0;
+  virtual Result<std::vector<DirEntry>> List(const std::filesystem::path& dir) = 0;
+  // Creates `dir`; AlreadyExists if it is there (callers decide if that is OK).
+  virtual Status CreateDir(const std::filesystem::path& dir) = 0;
+  virtual Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) = 0;
+  virtual Status Remove(const std::filesystem::path& path) = 0;
+  virtual Status RemoveTree(const std::filesystem::path& dir) = 0;
+  // fsync of a directory, making creations/renames/removals in it durable.
+  virtual Status SyncDir(const std::filesystem::path& dir) = 0;
+};
+
+// A FileSystem that forwards everything to another one; fault-injecting and
+// counting wrappers override only what they need.
+class ForwardingFileSystem : public FileSystem {
+ public:
+  explicit ForwardingFileSystem(FileSystem* target) : target_(target) {}
+  Result<std::shared_ptr<File>> Open(const std::filesystem::path& p, bool create) override {
+    return target_->Open(p, create);
+  }
+  Result<bool> Exists(const std::filesystem::path& p) override { return target_->Exists(p); }
+  Result<std::vector<DirEntry>> List(const std::filesystem::path& d) override {
+    return target_->List(d);
+  }
+  Status CreateDir(const std::filesystem::path& d) override { return target_->CreateDir(d); }
+  Status Rename(const std::filesystem::path& f, const std::filesystem::path& t) override {
+    return target_->Rename(f, t);
+  }
+  Status Remove(const std::filesystem::path& p) override { return target_->Remove(p); }
+  Status RemoveTree(const std::filesystem::path& d) override { return target_->RemoveTree(d); }
+  Status SyncDir(const std::filesystem::path& d) override { return target_->SyncDir(d); }
+
+ protected:
+  FileSystem* target() const { return target_; }
+
+ private:
+  FileSystem* target_;
+};
+
+// Reads exactly out.size() bytes or returns Corruption("short read").
+Status ReadFully(const File& file, uint64_t offset, std::span<uint8_t> out);
+
+// Writes `data` to `dir/name` atomically: write `name.tmp`, fdatasync, rename
+// over `name`, fsync `dir`. A crash leaves either the old or the new content.
+Status WriteFileAtomically(FileSystem* fs, const std::filesystem::path& dir,
+                           const std::string& name, std::span<const uint8_t> data);
+
+// Reads a whole (small) file.
+Result<std::vector<uint8_t>> ReadWholeFile(FileSystem* fs, const std::filesystem::path& path);
+
+}  // namespace sluice::storage

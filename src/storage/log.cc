@@ -1,0 +1,533 @@
+#include "storage/log.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "storage/checkpoint.h"
+
+namespace sluice::storage {
+
+namespace fs = std::filesystem;
+
+Log::Log(fs::path dir, const LogConfig& config, LogOptions options)
+    : dir_(std::move(dir)), config_(config), options_(std::move(options)), fs_(options_.fs) {
+  if (!options_.clock) {
+    options_.clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+}
+
+Log::~Log() = default;
+
+Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& config,
+                                       LogOptions options) {
+  SLUICE_RETURN_IF_ERROR(config.Validate());
+  std::unique_ptr<Log> log(new Log(dir, config, std::move(options)));
+  SLUICE_RETURN_IF_ERROR(log->Load());
+  return log;
+}
+
+// Opening:
+//  1. list `<base>.log` files (anything else is left alone);
+//  2. clean shutdown: load each segment's indexes (rebuilding bad ones) and
+//     scan the last segment's tail for the LEO;
+//  3. otherwise: segments wholly below the recovery point are trusted the
+//     same way; from the segment holding the recovery point on, every batch
+//     is validated and the indexes rebuilt; the first invalid batch and
+//     everything after it (later segments included) is dropped;
+//  4. clamp log start / epochs to what survived.
+Status Log::Load() {
+  Result<std::vector<DirEntry>> entries = fs_->List(dir_);
+  if (!entries.ok()) return entries.status();
+  std::vector<int64_t> bases;
+  for (const DirEntry& e : *entries) {
+    if (e.is_dir) continue;
+    if (std::optional<int64_t> base = ParseSegmentLogName(e.name)) {
+      bases.push_back(*base);
+    }
+  }
+  std::sort(bases.begin(), bases.end());
+
+  Result<std::unique_ptr<LeaderEpochCache>> cache = LeaderEpochCache::Load(fs_, dir_);
+  if (!cache.ok()) return cache.status();
+  epochs_ = std::move(*cache);
+  Result<std::optional<int64_t>> start_ckpt =
+      ReadOffsetCheckpoint(fs_, dir_ / kLogStartOffsetCheckpoint);
+  if (!start_ckpt.ok()) return start_ckpt.status();
+  Result<std::optional<int64_t>> rp_ckpt = ReadOffsetCheckpoint(fs_, dir_ / kRecoveryPointCheckpoint);
+  if (!rp_ckpt.ok()) return rp_ckpt.status();
+  const int64_t now = Now();
+
+  if (bases.empty()) {
+    const int64_t base = start_ckpt->value_or(0);
+    Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, base, config_, now);
+    if (!seg.ok()) return seg.status();
+    segments_.push_back({std::move(*seg), true, true});
+  } else {
+    const int64_t rp = options_.clean_shutdown ? std::numeric_limits<int64_t>::max()
+                                               : rp_ckpt->value_or(0);
+    for (size_t i = 0; i < bases.size(); ++i) {
+      Result<std::unique_ptr<Segment>> seg = Segment::Open(fs_, dir_, bases[i], config_, now);
+      if (!seg.ok()) return seg.status();
+      segments_.push_back({std::move(*seg), false, false});
+    }
+    // First segment to validate: the one holding the recovery point.
+    size_t first_recover = segments_.size();
+    if (!options_.clean_shutdown) {
+      first_recover = 0;
+      while (first_recover + 1 < segments_.size() &&
+             segments_[first_recover + 1].segment->base_offset() <= rp) {
+        ++first_recover;
+      }
+    }
+    for (size_t i = 0; i < segments_.size(); ++i) {
+      Segment& seg = *segments_[i].segment;
+      if (i < first_recover) {
+        bool rebuilt = false;
+        SLUICE_RETURN_IF_ERROR(seg.LoadIndexes(&rebuilt));
+        if (rebuilt) notes_.push_back("rebuilt the indexes of segment " + std::to_string(seg.base_offset()));
+        if (i + 1 < segments_.size()) {
+          seg.set_next_offset(segments_[i + 1].segment->base_offset());
+        } else {
+          SLUICE_RETURN_IF_ERROR(seg.ScanTail());
+        }
+        continue;
+      }
+      const bool contiguous = i == 0 || segments_[i - 1].segment->next_offset() == seg.base_offset();
+      uint64_t dropped = 0;
+      if (contiguous) {
+        Result<uint64_t> r = seg.Recover();
+        if (!r.ok()) return r.status();
+        dropped = *r;
+        if (dropped > 0) {
+          notes_.push_back("recovery truncated " + std::to_string(dropped) +
+                           " invalid bytes at the end of segment " + std::to_string(seg.base_offset()));
+        }
+        segments_[i].log_unsynced = true;
+        segments_[i].indexes_unsynced = true;
+        if (i + 1 < segments_.size()) SLUICE_RETURN_IF_ERROR(seg.WriteIndexes());
+      }
+      // A segment after a gap, or after a segment whose tail was cut, holds
+      // nothing we can serve contiguously: delete it and every later one.
+      size_t drop_from = !contiguous ? i : (dropped > 0 ? i + 1 : segments_.size());
+      if (drop_from < segments_.size()) {
+        for (size_t j = drop_from; j < segments_.size(); ++j) {
+          notes_.push_back("recovery deleted segment " +
+                           std::to_string(segments_[j].segment->base_offset()) +
+                           " after the end of the valid log");
+          SLUICE_RETURN_IF_ERROR(segments_[j].segment->Delete());
+        }
+        segments_.resize(drop_from);
+        break;
+      }
+    }
+  }
+
+  leo_ = segments_.back().segment->next_offset();
+  log_start_ = std::clamp(std::max(start_ckpt->value_or(0), segments_.front().segment->base_offset()),
+                          segments_.front().segment->base_offset(), leo_);
+  flushed_ = options_.clean_shutdown ? leo_ : std::min(rp_ckpt->value_or(0), leo_);
+  flushed_ = std::max(flushed_, std::min(segments_.front().segment->base_offset(), leo_));
+  checkpointed_recovery_point_ = rp_ckpt->value_or(-1);
+  hw_ = std::max(flushed_, log_start_);
+  SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromEnd(leo_));
+  SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
+  if (checkpointed_recovery_point_ > leo_) {
+    // Recovery cut below the old recovery point: never let a later crash
+    // trust bytes that will be appended there.
+    SLUICE_RETURN_IF_ERROR(WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, flushed_));
+    checkpointed_recovery_point_ = flushed_;
+  }
+  return Status::Ok();
+}
+
+size_t Log::SegmentFor(int64_t offset) const {
+  auto it = std::upper_bound(segments_.begin(), segments_.end(), offset,
+                             [](int64_t o, const SegmentEntry& e) {
+                               return o < e.segment->base_offset();
+                             });
+  return it == segments_.begin() ? 0 : static_cast<size_t>(it - segments_.begin()) - 1;
+}
+
+Status Log::RollLocked(int64_t now_ms) {
+  SegmentEntry& old = segments_.back();
+  SLUICE_RETURN_IF_ERROR(old.segment->WriteIndexes());
+  old.indexes_unsynced = true;
+  Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, leo_, config_, now_ms);
+  if (!seg.ok()) return seg.status();
+  segments_.push_back({std::move(*seg), false, false});
+  return Status::Ok();
+}
+
+Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch) {
+  Result<model::RecordBatchHeader> parsed = model::ParseRecordBatchHeader(batch);
+  if (!parsed.ok()) return Status::InvalidArgument(parsed.status().message());
+  model::RecordBatchHeader h = *parsed;
+  if (h.size_bytes() != batch.size()) {
+    return Status::InvalidArgument("batch_length does not match the bytes given");
+  }
+  if (batch.size() > static_cast<size_t>(config_.max_message_bytes)) {
+    return Status::InvalidArgument("batch of " + std::to_string(batch.size()) +
+                                   " bytes exceeds max.message.bytes");
+  }
+  if (h.last_offset_delta < 0) return Status::InvalidArgument("negative last_offset_delta");
+
+  AppendResult result;
+  bool flush_now = false;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Status::Aborted("log is closed");
+    if (!failed_.ok()) return failed_;
+    std::optional<int32_t> latest = epochs_->latest_epoch();
+    if (latest && leader_epoch < *latest) {
+      return Status::InvalidArgument("leader epoch " + std::to_string(leader_epoch) +
+                                     " is below the latest epoch " + std::to_string(*latest));
+    }
+    const int64_t now = Now();
+    h.base_offset = leo_;
+    h.partition_leader_epoch = leader_epoch;
+    if (segments_.back().segment->NeedsRoll(h, now)) {
+      SLUICE_RETURN_IF_ERROR(RollLocked(now));
+    }
+    // The epoch is persisted before the batch: the cache may name an epoch
+    // with no batch (harmless) but never miss one that has batches.
+    if (leader_epoch >= 0 && (!latest || leader_epoch > *latest)) {
+      SLUICE_RETURN_IF_ERROR(epochs_->Assign(leader_epoch, leo_));
+    }
+    model::SetBaseOffset(batch, h.base_offset);
+    model::SetPartitionLeaderEpoch(batch, leader_epoch);
+    SegmentEntry& active = segments_.back();
+    bool unrecoverable = false;
+    Result<uint64_t> pos = active.segment->Append(batch, h, &unrecoverable);
+    if (!pos.ok()) {
+      if (unrecoverable) failed_ = pos.status();
+      return pos.status();
+    }
+    active.log_unsynced = true;
+    leo_ = h.last_offset() + 1;
+    result = {h.base_offset, h.last_offset(), *pos, active.segment->base_offset()};
+    if (unflushed_messages_ == 0) first_unflushed_ms_ = now;
+    unflushed_messages_ += std::max<int64_t>(h.record_count, 1);
+    flush_now = unflushed_messages_ >= config_.flush_messages ||
+                (config_.flush_ms != LogConfig::kUnbounded &&
+                 now - first_unflushed_ms_ >= config_.flush_ms);
+  }
+  if (flush_now) SLUICE_RETURN_IF_ERROR(FlushTo(result.last_offset + 1));
+  return result;
+}
+
+Result<ReadResult> Log::Read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  if (offset < log_start_ || offset > leo_) {
+    return Status::OutOfRange("offset " + std::to_string(offset) + " is outside [" +
+                              std::to_string(log_start_) + ", " + std::to_string(leo_) + "]");
+  }
+  ReadResult out;
+  out.next_offset = offset;
+  const int64_t limit = std::min(max_offset, leo_);
+  for (size_t i = SegmentFor(offset); i < segments_.size() && out.next_offset < limit; ++i) {
+    const std::shared_ptr<Segment>& seg = segments_[i].segment;
+    if (seg->next_offset() <= out.next_offset) continue;
+    Result<SegmentRead> r =
+        seg->Read(out.next_offset, max_bytes - out.size_bytes, limit, out.slices.empty());
+    if (!r.ok()) return r.status();
+    if (r->length == 0) break;
+    const std::shared_ptr<File>& file = seg->log_file();
+    out.slices.push_back(FileSlice{file, file->fd(), r->position, r->length});
+    if (out.first_offset < 0) out.first_offset = r->first_offset;
+    out.size_bytes += r->length;
+    out.next_offset = r->next_offset;
+    if (out.size_bytes >= max_bytes) break;
+  }
+  return out;
+}
+
+Result<std::optional<TimestampLookup>> Log::FindOffsetByTimestamp(int64_t timestamp) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  for (const SegmentEntry& e : segments_) {
+    if (e.segment->next_offset() <= log_start_ || e.segment->max_timestamp() < timestamp) continue;
+    Result<std::optional<ScannedBatch>> b = e.segment->FindByTimestamp(timestamp);
+    if (!b.ok()) return b.status();
+    if (b->has_value()) {
+      const model::RecordBatchHeader& h = (*b)->header;
+      return std::optional<TimestampLookup>(
+          TimestampLookup{std::max(h.base_offset, log_start_), h.max_timestamp});
+    }
+  }
+  return std::optional<TimestampLookup>();
+}
+
+Status Log::Flush() {
+  int64_t target;
+  {
+    std::lock_guard lock(mu_);
+    target = leo_;
+  }
+  return FlushTo(target);
+}
+
+Status Log::FlushTo(int64_t offset) {
+  std::unique_lock lock(mu_);
+  bool counted = false;
+  while (true) {
+    if (!failed_.ok()) return failed_;
+    if (flushed_ >= std::min(offset, leo_)) return Status::Ok();
+    if (closed_) return Status::Aborted("log is closed");
+    if (!counted) {
+      ++stats_.flush_requests;
+      counted = true;
+    }
+    if (flush_in_progress_) {
+      flush_cv_.wait(lock);
+      continue;
+    }
+    // Become the flusher for everything appended so far.
+    flush_in_progress_ = true;
+    ++stats_.flush_syncs;
+    const int64_t goal = leo_;
+    std::vector<std::pair<std::shared_ptr<Segment>, bool>> work;  // (segment, indexes too)
+    for (SegmentEntry& e : segments_) {
+      if (e.log_unsynced || (e.indexes_unsynced && &e != &segments_.back())) {
+        work.emplace_back(e.segment, e.indexes_unsynced && &e != &segments_.back());
+        e.log_unsynced = false;
+        if (&e != &segments_.back()) e.indexes_unsynced = false;
+      }
+    }
+    // The recovery point file moves when a flush completes a segment, so a
+    // crash rescans at most about one segment.
+    const bool checkpoint =
+        goal > checkpointed_recovery_point_ &&
+        segments_[SegmentFor(std::max<int64_t>(checkpointed_recovery_point_, 0))].segment !=
+            segments_.back().segment;
+    lock.unlock();
+    Status s;
+    for (auto& [seg, indexes] : work) {
+      if (s.ok()) s = seg->SyncLog();
+      if (s.ok() && indexes) s = seg->SyncIndexes();
+    }
+    if (s.ok() && checkpoint) s = WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, goal);
+    lock.lock();
+    flush_in_progress_ = false;
+    if (!s.ok()) {
+      failed_ = s;  // After a failed fdatasync nothing about the file is known.
+    } else {
+      flushed_ = std::max(flushed_, goal);
+      if (checkpoint) checkpointed_recovery_point_ = goal;
+      if (flushed_ >= leo_) unflushed_messages_ = 0;
+    }
+    flush_cv_.notify_all();
+  }
+}
+
+Status Log::MaybeFlush() {
+  {
+    std::lock_guard lock(mu_);
+    if (config_.flush_ms == LogConfig::kUnbounded || unflushed_messages_ == 0 ||
+        Now() - first_unflushed_ms_ < config_.flush_ms) {
+      return Status::Ok();
+    }
+  }
+  return Flush();
+}
+
+void Log::AcquireFlushToken(std::unique_lock<std::mutex>& lock) {
+  flush_cv_.wait(lock, [this] { return !flush_in_progress_; });
+  flush_in_progress_ = true;
+}
+
+void Log::ReleaseFlushToken() {
+  flush_in_progress_ = false;
+  flush_cv_.notify_all();
+}
+
+Status Log::CheckpointRecoveryPoint() {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  AcquireFlushToken(lock);
+  Status s;
+  if (flushed_ != checkpointed_recovery_point_) {
+    s = WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, flushed_);
+    if (s.ok()) checkpointed_recovery_point_ = flushed_;
+  }
+  ReleaseFlushToken();
+  return s;
+}
+
+Status Log::TruncateTo(int64_t offset) {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  if (!failed_.ok()) return failed_;
+  if (offset < log_start_) {
+    return Status::InvalidArgument("truncation offset below the log start offset");
+  }
+  if (offset >= leo_) return Status::Ok();
+  AcquireFlushToken(lock);
+  Status s = [&]() -> Status {
+    while (segments_.size() > 1 && segments_.back().segment->base_offset() >= offset) {
+      SLUICE_RETURN_IF_ERROR(segments_.back().segment->Delete());
+      segments_.pop_back();
+    }
+    Segment& last = *segments_.back().segment;
+    Result<int64_t> next = last.TruncateTo(offset);
+    if (!next.ok()) return next.status();
+    // Make the cut durable now: old bytes resurfacing after a crash would
+    // resurrect a diverged history.
+    SLUICE_RETURN_IF_ERROR(last.SyncLog());
+    SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+    leo_ = *next;
+    hw_ = std::min(hw_, leo_);
+    flushed_ = std::min(flushed_, leo_);
+    if (checkpointed_recovery_point_ > flushed_) {
+      SLUICE_RETURN_IF_ERROR(WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, flushed_));
+      checkpointed_recovery_point_ = flushed_;
+    }
+    return epochs_->TruncateFromEnd(leo_);
+  }();
+  if (!s.ok()) failed_ = s;  // Segment files and memory may disagree now.
+  ReleaseFlushToken();
+  return s;
+}
+
+Status Log::DeletePrefixLocked(size_t n, int64_t new_log_start) {
+  if (new_log_start > log_start_) {
+    // Persist first: a crash after deleting files but before this would
+    // only cost re-deleting, never serving offsets below the start.
+    SLUICE_RETURN_IF_ERROR(
+        WriteOffsetCheckpoint(fs_, dir_, kLogStartOffsetCheckpoint, new_log_start));
+    log_start_ = new_log_start;
+    hw_ = std::max(hw_, log_start_);
+    SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
+  }
+  for (size_t i = 0; i < n; ++i) SLUICE_RETURN_IF_ERROR(segments_[i].segment->Delete());
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n));
+  return Status::Ok();
+}
+
+Status Log::AdvanceLogStartOffset(int64_t offset) {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  if (offset > leo_) return Status::OutOfRange("log start offset beyond the log end offset");
+  if (offset <= log_start_) return Status::Ok();
+  AcquireFlushToken(lock);
+  size_t n = 0;
+  while (n + 1 < segments_.size() && segments_[n].segment->next_offset() <= offset) ++n;
+  Status s = DeletePrefixLocked(n, offset);
+  ReleaseFlushToken();
+  return s;
+}
+
+Result<int> Log::EnforceRetention() {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  AcquireFlushToken(lock);
+  const int64_t now = Now();
+  size_t n = 0;
+  if (config_.retention_ms >= 0) {
+    // Segments without any timestamp (-1) are never deleted by time.
+    while (n + 1 < segments_.size() && segments_[n].segment->max_timestamp() >= 0 &&
+           segments_[n].segment->max_timestamp() < now - config_.retention_ms) {
+      ++n;
+    }
+  }
+  if (config_.retention_bytes >= 0) {
+    uint64_t total = 0;
+    for (const SegmentEntry& e : segments_) total += e.segment->size();
+    for (size_t i = 0; i < n; ++i) total -= segments_[i].segment->size();
+    while (n + 1 < segments_.size() &&
+           total - segments_[n].segment->size() >= static_cast<uint64_t>(config_.retention_bytes) &&
+           total > static_cast<uint64_t>(config_.retention_bytes)) {
+      total -= segments_[n].segment->size();
+      ++n;
+    }
+  }
+  Status s;
+  if (n > 0) s = DeletePrefixLocked(n, std::max(log_start_, segments_[n].segment->base_offset()));
+  ReleaseFlushToken();
+  if (!s.ok()) return s;
+  return static_cast<int>(n);
+}
+
+Status Log::Close() {
+  std::unique_lock lock(mu_);
+  if (closed_) return Status::Ok();
+  AcquireFlushToken(lock);
+  Status s = failed_;
+  if (s.ok()) {
+    for (SegmentEntry& e : segments_) {
+      if (s.ok()) s = e.segment->WriteIndexes();
+      if (s.ok()) s = e.segment->SyncLog();
+      if (s.ok()) s = e.segment->SyncIndexes();
+    }
+  }
+  if (s.ok()) s = WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, leo_);
+  if (s.ok()) {
+    flushed_ = leo_;
+    checkpointed_recovery_point_ = leo_;
+  }
+  closed_ = true;
+  ReleaseFlushToken();
+  return s;
+}
+
+std::pair<int32_t, int64_t> Log::EndOffsetForEpoch(int32_t epoch) {
+  std::lock_guard lock(mu_);
+  return epochs_->EndOffsetFor(epoch, leo_);
+}
+
+std::vector<EpochEntry> Log::epochs() {
+  std::lock_guard lock(mu_);
+  return epochs_->entries();
+}
+
+void Log::SetHighWatermark(int64_t hw) {
+  std::lock_guard lock(mu_);
+  hw_ = std::clamp(hw, log_start_, leo_);
+}
+
+int64_t Log::high_watermark() {
+  std::lock_guard lock(mu_);
+  return hw_;
+}
+int64_t Log::log_start_offset() {
+  std::lock_guard lock(mu_);
+  return log_start_;
+}
+int64_t Log::log_end_offset() {
+  std::lock_guard lock(mu_);
+  return leo_;
+}
+int64_t Log::flushed_offset() {
+  std::lock_guard lock(mu_);
+  return flushed_;
+}
+size_t Log::segment_count() {
+  std::lock_guard lock(mu_);
+  return segments_.size();
+}
+uint64_t Log::size_bytes() {
+  std::lock_guard lock(mu_);
+  uint64_t total = 0;
+  for (const SegmentEntry& e : segments_) total += e.segment->size();
+  return total;
+}
+std::vector<int64_t> Log::segment_bases() {
+  std::lock_guard lock(mu_);
+  std::vector<int64_t> out;
+  for (const SegmentEntry& e : segments_) out.push_back(e.segment->base_offset());
+  return out;
+}
+LogStats Log::stats() {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+Status Log::health() {
+  std::lock_guard lock(mu_);
+  return failed_;
+}
+
+}  // namespace sluice::storage

@@ -1,0 +1,207 @@
+// The log of one partition: a directory of segments (segment.h) with the
+// partition's offsets, leader-epoch history and durability state.
+//
+//   log start offset   first readable offset; advanced by retention and
+//                      DeleteRecords; persisted (checkpoint.h)
+//   log end offset     next offset Append assigns (LEO)
+//   flushed offset     everything below is fdatasync'ed; persisted as the
+//                      recovery point, so recovery scans only what follows
+//   high watermark     set by the owner (the broker: the flushed offset on a
+//                      single node; replication later); only stored here
+//
+// Threading contract:
+//   * Every public method is thread-safe; one mutex guards the state.
+//   * Appends run one at a time under the mutex (the batch's pwrite included,
+//     a page-cache copy). The broker should still append to a partition from
+//     one thread at a time so that offsets follow its request order.
+//   * Flush()/FlushTo() never hold the mutex during fdatasync, so one thread
+//     may keep appending while any number of others wait on flushes. Group
+//     commit: the first waiter becomes the flusher and syncs everything
+//     appended so far; waiters arriving meanwhile wait for it and, if it did
+//     not cover them, one of them becomes the next flusher. A flush returns
+//     OK only once its offset is durable.
+//   * Reads hold the mutex while locating batches (index search plus a few
+//     header preads) and return FileSlices that stay readable after retention
+//     deletes their segment. Bytes of a slice may change if the log is
+//     truncated and re-appended while the slice is still queued (as in Kafka).
+//   * TruncateTo, AdvanceLogStartOffset, EnforceRetention and Close wait for
+//     a running flush to finish and block new ones while they work.
+//
+// Failures: a failed append leaves the log unchanged (partial bytes are cut
+// off the segment). If the cut itself fails, or an fdatasync fails (after
+// which the page cache state is unknowable), the log is marked failed: every
+// later Append/Flush returns the original error until the log is reopened,
+// which runs recovery.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/output_chain.h"
+#include "base/status.h"
+#include "storage/file.h"
+#include "storage/leader_epoch_cache.h"
+#include "storage/log_config.h"
+#include "storage/segment.h"
+
+namespace sluice::storage {
+
+struct LogOptions {
+  FileSystem* fs = FileSystem::Default();
+  // Wall-clock milliseconds; tests inject a fake one. Default: system clock.
+  std::function<int64_t()> clock;
+  // The data directory's clean-shutdown marker was present: trust the files
+  // and skip the recovery scan.
+  bool clean_shutdown = false;
+};
+
+struct AppendResult {
+  int64_t base_offset = 0;
+  int64_t last_offset = 0;
+  uint64_t position = 0;      // byte position in the segment file
+  int64_t segment_base = 0;   // base offset of that segment
+};
+
+struct ReadResult {
+  std::vector<FileSlice> slices;  // whole batches, in offset order
+  int64_t first_offset = -1;      // base offset of the first batch (-1 if none)
+  int64_t next_offset = -1;       // where the next read should start
+  uint64_t size_bytes = 0;
+};
+
+struct TimestampLookup {
+  int64_t offset = 0;
+  int64_t timestamp = 0;  // max timestamp of the batch found
+};
+
+struct LogStats {
+  uint64_t flush_requests = 0;  // FlushTo calls that had to wait for a sync
+  uint64_t flush_syncs = 0;     // sync rounds actually run
+};
+
+class Log {
+ public:
+  static constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+
+  // Opens (or creates) the log in `dir` and recovers it: see the .cc for
+  // the exact steps. REQUIRES: `dir` exists.
+  static Result<std::unique_ptr<Log>> Open(const std::filesystem::path& dir,
+                                           const LogConfig& config, LogOptions options);
+  ~Log();
+  Log(const Log&) = delete;
+  Log& operator=(const Log&) = delete;
+
+  // Appends one v2 batch. Sets its base offset (= LEO) and partition leader
+  // epoch in `batch` itself (neither is CRC-covered). REQUIRES: `batch` is
+  // exactly one validated batch. InvalidArgument if it is malformed, larger
+  // than max.message.bytes, or `leader_epoch` is below the latest epoch.
+  // Flushes afterwards when flush.messages / flush.ms say so.
+  Result<AppendResult> Append(std::span<uint8_t> batch, int32_t leader_epoch);
+
+  // Whole batches from the one holding `offset`, each with last offset below
+  // min(max_offset, LEO), at most `max_bytes` in total except that the first
+  // batch is always returned whole. OutOfRange when offset < log start or
+  // offset > LEO; an empty result at the end.
+  Result<ReadResult> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset = kNoLimit);
+
+  // ListOffsets: the first batch whose max timestamp >= `timestamp`
+  // (its base offset, raised to the log start offset); nullopt if none.
+  Result<std::optional<TimestampLookup>> FindOffsetByTimestamp(int64_t timestamp);
+
+  // Makes everything appended before the call durable.
+  Status Flush();
+  // Returns once every offset below `offset` is durable (group commit).
+  Status FlushTo(int64_t offset);
+  // flush.ms: flushes when the oldest unflushed append is older than that.
+  Status MaybeFlush();
+  // Persists the flushed offset as the recovery point (also done on segment
+  // roll and Close); the owner may call it periodically.
+  Status CheckpointRecoveryPoint();
+
+  // Drops every batch from the one holding `offset` on, in all segments;
+  // leader epochs starting there go too. REQUIRES: offset >= log start.
+  Status TruncateTo(int64_t offset);
+  // DeleteRecords: raises the log start offset to `offset` (OutOfRange above
+  // LEO) and deletes segments that lie wholly below it.
+  Status AdvanceLogStartOffset(int64_t offset);
+  // Deletes old segments by retention.ms / retention.bytes, never the active
+  // one. Returns how many were deleted.
+  Result<int> EnforceRetention();
+
+  // Writes indexes, syncs everything, persists the recovery point = LEO.
+  // Later calls fail with Aborted. REQUIRES: no call in flight.
+  Status Close();
+
+  // OffsetForLeaderEpoch: (epoch, end offset) as LeaderEpochCache::EndOffsetFor.
+  std::pair<int32_t, int64_t> EndOffsetForEpoch(int32_t epoch);
+  std::vector<EpochEntry> epochs();
+
+  void SetHighWatermark(int64_t hw);  // Clamped to [log start, LEO].
+  int64_t high_watermark();
+  int64_t log_start_offset();
+  int64_t log_end_offset();
+  int64_t flushed_offset();
+  size_t segment_count();
+  uint64_t size_bytes();
+  std::vector<int64_t> segment_bases();
+  LogStats stats();
+  // OK, or the error that marked the log failed.
+  Status health();
+  const std::filesystem::path& dir() const { return dir_; }
+  // What opening found and did (recovery truncations, rebuilt indexes,
+  // ignored files), for the owner to log.
+  const std::vector<std::string>& open_notes() const { return notes_; }
+
+ private:
+  struct SegmentEntry {
+    std::shared_ptr<Segment> segment;
+    bool log_unsynced = false;
+    bool indexes_unsynced = false;
+  };
+
+  Log(std::filesystem::path dir, const LogConfig& config, LogOptions options);
+  Status Load();
+  int64_t Now() const { return options_.clock(); }
+  // Index into segments_ of the segment that would hold `offset`.
+  size_t SegmentFor(int64_t offset) const;
+  Status RollLocked(int64_t now_ms);
+  // Persists `offset` as log start and deletes the first `n` segments.
+  Status DeletePrefixLocked(size_t n, int64_t new_log_start);
+  // Waits for a running flush and keeps new ones out until ReleaseFlushToken.
+  void AcquireFlushToken(std::unique_lock<std::mutex>& lock);
+  void ReleaseFlushToken();
+
+  const std::filesystem::path dir_;
+  const LogConfig config_;
+  LogOptions options_;
+  FileSystem* fs_;
+  std::vector<std::string> notes_;
+
+  std::mutex mu_;
+  std::condition_variable flush_cv_;
+  std::vector<SegmentEntry> segments_;  // by base offset; back() is active
+  std::unique_ptr<LeaderEpochCache> epochs_;
+  int64_t log_start_ = 0;
+  int64_t leo_ = 0;
+  int64_t hw_ = 0;
+  int64_t flushed_ = 0;
+  int64_t checkpointed_recovery_point_ = -1;
+  int64_t unflushed_messages_ = 0;
+  int64_t first_unflushed_ms_ = -1;
+  bool flush_in_progress_ = false;
+  bool closed_ = false;
+  Status failed_;
+  LogStats stats_;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,40 @@
+// Per-partition log settings, named after Kafka's topic-level configs. The
+// config/ layer parses properties and overrides into this struct.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+
+#include "base/status.h"
+
+namespace sluice::storage {
+
+struct LogConfig {
+  static constexpr int64_t kUnbounded = std::numeric_limits<int64_t>::max();
+
+  // segment.bytes: roll when the active segment would exceed this size.
+  int64_t segment_bytes = int64_t{1} << 30;
+  // segment.ms: roll when the active segment's first batch is this old.
+  int64_t segment_ms = int64_t{7} * 24 * 3600 * 1000;
+  // retention.ms: delete segments whose largest timestamp is older; -1 = keep.
+  int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;
+  // retention.bytes: delete old segments while the log is larger; -1 = keep.
+  int64_t retention_bytes = -1;
+  // flush.messages: fdatasync after this many records since the last flush.
+  int64_t flush_messages = kUnbounded;
+  // flush.ms: fdatasync when the oldest unflushed append is this old
+  // (checked on append and by the owner's periodic Log::MaybeFlush).
+  int64_t flush_ms = kUnbounded;
+  // index.interval.bytes: bytes of log between two offset-index entries.
+  int32_t index_interval_bytes = 4096;
+  // segment.index.bytes: maximum size of a segment's offset index; a full
+  // index rolls the segment.
+  int32_t segment_index_bytes = 10 * 1024 * 1024;
+  // max.message.bytes: largest batch the log accepts.
+  int32_t max_message_bytes = 1048588;
+
+  // InvalidArgument naming the first setting out of range.
+  Status Validate() const;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,170 @@
+#include "storage/log_manager.h"
+
+#include <charconv>
+
+namespace sluice::storage {
+
+namespace fs = std::filesystem;
+
+std::string TopicPartition::DirName() const { return topic + "-" + std::to_string(partition); }
+
+std::optional<TopicPartition> TopicPartition::ParseDirName(std::string_view name) {
+  size_t dash = name.rfind('-');
+  if (dash == std::string_view::npos || dash == 0 || dash > 249 || dash + 1 == name.size()) {
+    return std::nullopt;
+  }
+  std::string_view topic = name.substr(0, dash);
+  std::string_view part = name.substr(dash + 1);
+  for (char c : topic) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return std::nullopt;
+  }
+  if (topic == "." || topic == "..") return std::nullopt;
+  int32_t p = 0;
+  auto [end, ec] = std::from_chars(part.data(), part.data() + part.size(), p);
+  if (ec != std::errc() || end != part.data() + part.size() || p < 0 || part[0] == '+') {
+    return std::nullopt;
+  }
+  TopicPartition tp{std::string(topic), p};
+  if (tp.DirName() != name) return std::nullopt;  // e.g. "t-007"
+  return tp;
+}
+
+Result<std::unique_ptr<LogManager>> LogManager::Open(std::vector<fs::path> data_dirs,
+                                                     LogManagerOptions options) {
+  if (data_dirs.empty()) return Status::InvalidArgument("no data directories");
+  SLUICE_RETURN_IF_ERROR(options.default_config.Validate());
+  std::unique_ptr<LogManager> m(new LogManager(std::move(options)));
+  for (const fs::path& dir : data_dirs) {
+    SLUICE_RETURN_IF_ERROR(m->OpenDataDir(dir));
+    m->data_dirs_.push_back(dir);
+  }
+  return m;
+}
+
+LogManager::~LogManager() = default;
+
+Status LogManager::OpenDataDir(const fs::path& dir) {
+  FileSystem* fs = options_.fs;
+  Status created = fs->CreateDir(dir);
+  if (!created.ok() && created.code() != StatusCode::kAlreadyExists) return created;
+  Result<bool> clean = fs->Exists(dir / kCleanShutdownMarker);
+  if (!clean.ok()) return clean.status();
+  if (*clean) {
+    // Remove (durably) before any write: a crash from here on is unclean.
+    SLUICE_RETURN_IF_ERROR(fs->Remove(dir / kCleanShutdownMarker));
+    SLUICE_RETURN_IF_ERROR(fs->SyncDir(dir));
+  }
+  Result<std::vector<DirEntry>> entries = fs->List(dir);
+  if (!entries.ok()) return entries.status();
+  for (const DirEntry& e : *entries) {
+    std::optional<TopicPartition> tp;
+    if (e.is_dir) tp = TopicPartition::ParseDirName(e.name);
+    if (!tp) {
+      notes_.push_back("ignored unknown entry " + (dir / e.name).string());
+      continue;
+    }
+    if (logs_.count(*tp)) {
+      return Status::Corruption("partition " + e.name + " exists in two data directories");
+    }
+    LogOptions lo{fs, options_.clock, *clean};
+    Result<std::unique_ptr<Log>> log = Log::Open(dir / e.name, options_.default_config, lo);
+    if (!log.ok()) return log.status();
+    for (const std::string& n : (*log)->open_notes()) notes_.push_back(e.name + ": " + n);
+    logs_[*tp] = {std::shared_ptr<Log>(std::move(*log)), dir};
+  }
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<Log>> LogManager::Create(const TopicPartition& tp, const LogConfig& config) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Status::Aborted("log manager is closed");
+  if (!TopicPartition::ParseDirName(tp.DirName())) {
+    return Status::InvalidArgument("illegal topic partition " + tp.DirName());
+  }
+  if (logs_.count(tp)) return Status::AlreadyExists(tp.DirName());
+  // The data directory with the fewest partitions.
+  std::map<fs::path, size_t> counts;
+  for (const fs::path& d : data_dirs_) counts[d] = 0;
+  for (const auto& [k, e] : logs_) ++counts[e.data_dir];
+  fs::path best = data_dirs_.front();
+  for (const fs::path& d : data_dirs_) {
+    if (counts[d] < counts[best]) best = d;
+  }
+  const fs::path dir = best / tp.DirName();
+  SLUICE_RETURN_IF_ERROR(options_.fs->CreateDir(dir));  // AlreadyExists if a stray dir is there
+  SLUICE_RETURN_IF_ERROR(options_.fs->SyncDir(best));
+  Result<std::unique_ptr<Log>> log = Log::Open(dir, config, LogOptions{options_.fs, options_.clock, false});
+  if (!log.ok()) {
+    (void)options_.fs->RemoveTree(dir);  // Ours, just created: do not leave it half-made.
+    return log.status();
+  }
+  std::shared_ptr<Log> shared(std::move(*log));
+  logs_[tp] = {shared, best};
+  return shared;
+}
+
+std::shared_ptr<Log> LogManager::Get(const TopicPartition& tp) {
+  std::lock_guard lock(mu_);
+  auto it = logs_.find(tp);
+  return it == logs_.end() ? nullptr : it->second.log;
+}
+
+Status LogManager::Delete(const TopicPartition& tp) {
+  std::lock_guard lock(mu_);
+  auto it = logs_.find(tp);
+  if (it == logs_.end()) return Status::NotFound(tp.DirName());
+  Entry e = it->second;
+  logs_.erase(it);
+  (void)e.log->Close();  // Its data is going away; a close error changes nothing.
+  SLUICE_RETURN_IF_ERROR(options_.fs->RemoveTree(e.log->dir()));
+  return options_.fs->SyncDir(e.data_dir);
+}
+
+std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> LogManager::Logs() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> out;
+  for (const auto& [tp, e] : logs_) out.emplace_back(tp, e.log);
+  return out;
+}
+
+Result<int> LogManager::EnforceRetention() {
+  int total = 0;
+  for (auto& [tp, log] : Logs()) {
+    Result<int> n = log->EnforceRetention();
+    if (!n.ok()) return n.status();
+    total += *n;
+  }
+  return total;
+}
+
+Status LogManager::Close() {
+  std::lock_guard lock(mu_);
+  if (closed_) return Status::Ok();
+  closed_ = true;
+  Status first;
+  std::map<fs::path, bool> dir_clean;
+  for (const fs::path& d : data_dirs_) dir_clean[d] = true;
+  for (auto& [tp, e] : logs_) {
+    Status s = e.log->Close();
+    if (!s.ok()) {
+      dir_clean[e.data_dir] = false;
+      if (first.ok()) first = s;
+    }
+  }
+  for (const auto& [d, clean] : dir_clean) {
+    if (!clean) continue;
+    Result<std::shared_ptr<File>> marker = options_.fs->Open(d / kCleanShutdownMarker, true);
+    Status s = marker.ok() ? options_.fs->SyncDir(d) : marker.status();
+    if (!s.ok() && first.ok()) first = s;
+  }
+  return first;
+}
+
+std::vector<std::string> LogManager::notes() {
+  std::lock_guard lock(mu_);
+  return notes_;
+}
+
+}  // namespace sluice::storage

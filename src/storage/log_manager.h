@@ -1,0 +1,94 @@
+// LogManager: every partition log under one or more data directories.
+//
+// A partition lives in `<data dir>/<topic>-<partition>` (Kafka naming). At
+// start-up each data directory is listed; directories with a valid partition
+// name are opened as logs, everything else (files, other directories) is
+// left untouched and reported in notes(). Each data directory carries a
+// `.kafka_cleanshutdown` marker written by Close() after every log closed
+// cleanly; Open() removes it before touching anything, so its presence at
+// the next start proves the previous run ended cleanly and recovery scans
+// can be skipped.
+//
+// Thread-safe. Logs are handed out as shared_ptrs; Delete() closes and
+// removes a log while holders may still keep the object (its calls then
+// fail with Aborted).
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/file.h"
+#include "storage/log.h"
+#include "storage/log_config.h"
+
+namespace sluice::storage {
+
+inline constexpr char kCleanShutdownMarker[] = ".kafka_cleanshutdown";
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+
+  std::string DirName() const;  // "<topic>-<partition>"
+  // Inverse of DirName; nullopt unless the topic is a legal Kafka topic name
+  // ([A-Za-z0-9._-]{1,249}) and the partition a non-negative integer.
+  static std::optional<TopicPartition> ParseDirName(std::string_view name);
+  auto operator<=>(const TopicPartition&) const = default;
+};
+
+struct LogManagerOptions {
+  FileSystem* fs = FileSystem::Default();
+  std::function<int64_t()> clock;  // passed to every Log
+  LogConfig default_config;        // for logs opened at start-up
+};
+
+class LogManager {
+ public:
+  // Creates missing data directories, then opens every partition in them.
+  static Result<std::unique_ptr<LogManager>> Open(std::vector<std::filesystem::path> data_dirs,
+                                                  LogManagerOptions options);
+  ~LogManager();
+
+  // A new, empty partition in the data directory holding the fewest.
+  // AlreadyExists if the partition (or its directory) exists.
+  Result<std::shared_ptr<Log>> Create(const TopicPartition& tp, const LogConfig& config);
+  std::shared_ptr<Log> Get(const TopicPartition& tp);
+  // Closes the log and removes its directory. NotFound if unknown.
+  Status Delete(const TopicPartition& tp);
+  std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> Logs();
+  // Runs retention on every log; returns segments deleted.
+  Result<int> EnforceRetention();
+  // Closes every log, then writes each data directory's clean-shutdown
+  // marker (only if all of its logs closed cleanly).
+  Status Close();
+
+  // Ignored entries, recovery actions; for the owner to log.
+  std::vector<std::string> notes();
+
+ private:
+  struct Entry {
+    std::shared_ptr<Log> log;
+    std::filesystem::path data_dir;
+  };
+  explicit LogManager(LogManagerOptions options) : options_(std::move(options)) {}
+  Status OpenDataDir(const std::filesystem::path& dir);
+
+  LogManagerOptions options_;
+  std::vector<std::filesystem::path> data_dirs_;
+  std::mutex mu_;
+  std::map<TopicPartition, Entry> logs_;
+  std::vector<std::string> notes_;
+  bool closed_ = false;
+};
+
+}  // namespace sluice::storage

@@ -1,0 +1,321 @@
+#include "storage/segment.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+
+namespace sluice::storage {
+
+namespace fs = std::filesystem;
+using model::RecordBatchHeader;
+
+std::string SegmentFileName(int64_t base_offset, std::string_view extension) {
+  return fmt::format("{:020d}{}", base_offset, extension);
+}
+
+std::optional<int64_t> ParseSegmentLogName(std::string_view name) {
+  if (name.size() != 24 || !name.ends_with(".log")) return std::nullopt;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, v);
+  if (ec != std::errc() || end != name.data() + 20 || v < 0) return std::nullopt;
+  return v;
+}
+
+Segment::Segment(FileSystem* fs, fs::path dir, int64_t base_offset, const LogConfig& config,
+                 std::shared_ptr<File> log, uint64_t size, int64_t now_ms)
+    : fs_(fs),
+      dir_(std::move(dir)),
+      base_offset_(base_offset),
+      config_(config),
+      log_(std::move(log)),
+      offset_index_(base_offset, static_cast<size_t>(config.segment_index_bytes) / OffsetIndex::kEntrySize),
+      time_index_(base_offset, static_cast<size_t>(config.segment_index_bytes) / TimeIndex::kEntrySize),
+      size_(size),
+      next_offset_(base_offset),
+      created_ms_(now_ms) {}
+
+fs::path Segment::PathFor(std::string_view extension) const {
+  return dir_ / SegmentFileName(base_offset_, extension);
+}
+
+Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path& dir,
+                                                 int64_t base_offset, const LogConfig& config,
+                                                 int64_t now_ms) {
+  Result<std::shared_ptr<File>> log = fs->Open(dir / SegmentFileName(base_offset, ".log"), true);
+  if (!log.ok()) return log.status();
+  SLUICE_RETURN_IF_ERROR((*log)->Truncate(0));
+  std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
+  // Stale index files from an earlier segment at this base must not be loaded
+  // later; empty them now.
+  SLUICE_RETURN_IF_ERROR(seg->WriteIndexes());
+  return seg;
+}
+
+Result<std::unique_ptr<Segment>> Segment::Open(FileSystem* fs, const fs::path& dir,
+                                               int64_t base_offset, const LogConfig& config,
+                                               int64_t now_ms) {
+  Result<std::shared_ptr<File>> log = fs->Open(dir / SegmentFileName(base_offset, ".log"), false);
+  if (!log.ok()) return log.status();
+  Result<uint64_t> size = (*log)->Size();
+  if (!size.ok()) return size.status();
+  return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, config, *log, *size, now_ms));
+}
+
+bool Segment::NeedsRoll(const RecordBatchHeader& batch, int64_t now_ms) const {
+  if (size_ == 0) return false;  // An empty segment takes any batch.
+  if (size_ + batch.size_bytes() > static_cast<uint64_t>(config_.segment_bytes)) return true;
+  const int64_t waited = first_batch_timestamp_ >= 0 ? batch.max_timestamp - first_batch_timestamp_
+                                                     : now_ms - created_ms_;
+  if (waited > config_.segment_ms) return true;
+  if (batch.last_offset() - base_offset_ > std::numeric_limits<int32_t>::max()) return true;
+  // Keep one time-index slot for the final entry written at roll.
+  if (offset_index_.full() || time_index_.size() + 1 >= static_cast<size_t>(config_.segment_index_bytes) / TimeIndex::kEntrySize) {
+    return true;
+  }
+  return false;
+}
+
+void Segment::TrackBatch(const RecordBatchHeader& h, uint64_t position) {
+  if (position == 0) first_batch_timestamp_ = h.max_timestamp;
+  if (h.max_timestamp > max_timestamp_) {
+    max_timestamp_ = h.max_timestamp;
+    offset_of_max_timestamp_ = h.last_offset();
+  }
+  if (bytes_since_index_entry_ > static_cast<uint64_t>(config_.index_interval_bytes) &&
+      !offset_index_.full()) {
+    offset_index_.Append(h.last_offset(), static_cast<uint32_t>(position));
+    if (max_timestamp_ >= 0) time_index_.MaybeAppend(max_timestamp_, offset_of_max_timestamp_);
+    bytes_since_index_entry_ = 0;
+  }
+  bytes_since_index_entry_ += h.size_bytes();
+  next_offset_ = h.last_offset() + 1;
+}
+
+void Segment::ResetTracking() {
+  offset_index_.Clear();
+  time_index_.Clear();
+  max_timestamp_ = -1;
+  offset_of_max_timestamp_ = -1;
+  bytes_since_index_entry_ = 0;
+  next_offset_ = base_offset_;
+  first_batch_timestamp_ = -1;
+}
+
+Result<uint64_t> Segment::Append(std::span<const uint8_t> batch, const RecordBatchHeader& header,
+                                 bool* unrecoverable) {
+  const uint64_t position = size_;
+  Status s = log_->Write(position, batch);
+  if (!s.ok()) {
+    // Some prefix may have landed; cut it off so the file ends at a batch
+    // boundary. If that fails too, the caller must stop writing.
+    if (!log_->Truncate(position).ok()) *unrecoverable = true;
+    return s;
+  }
+  TrackBatch(header, position);
+  size_ += batch.size();
+  return position;
+}
+
+Result<std::optional<ScannedBatch>> Segment::FindBatch(int64_t offset) const {
+  uint64_t start = 0;
+  if (std::optional<OffsetIndexEntry> e = offset_index_.Floor(offset)) start = e->position;
+  BatchScanner scanner(*log_, start, size_);
+  while (true) {
+    Result<std::optional<ScannedBatch>> b = scanner.Next();
+    if (!b.ok() || !b->has_value()) return b;
+    if ((*b)->header.last_offset() >= offset) return b;
+  }
+}
+
+Result<SegmentRead> Segment::Read(int64_t offset, uint64_t max_bytes, int64_t max_offset,
+                                  bool at_least_one) const {
+  SegmentRead out;
+  Result<std::optional<ScannedBatch>> first = FindBatch(offset);
+  if (!first.ok()) return first.status();
+  if (!first->has_value()) return out;
+  const ScannedBatch& b = **first;
+  if (b.header.last_offset() >= max_offset) return out;
+  if (b.size() > max_bytes && !at_least_one) return out;
+  out.position = b.position;
+  out.first_offset = b.header.base_offset;
+  out.length = b.size();
+  out.next_offset = b.header.last_offset() + 1;
+  // Fast path: the rest of the segment fits and is below max_offset.
+  if (next_offset_ <= max_offset && size_ - b.position <= std::max<uint64_t>(max_bytes, b.size())) {
+    out.length = size_ - b.position;
+    out.next_offset = next_offset_;
+    return out;
+  }
+  BatchScanner scanner(*log_, b.position + b.size(), size_);
+  while (true) {
+    Result<std::optional<ScannedBatch>> n = scanner.Next();
+    if (!n.ok()) return n.status();
+    if (!n->has_value()) break;
+    const ScannedBatch& nb = **n;
+    if (nb.header.last_offset() >= max_offset || out.length + nb.size() > max_bytes) break;
+    out.length += nb.size();
+    out.next_offset = nb.header.last_offset() + 1;
+  }
+  return out;
+}
+
+Result<std::optional<ScannedBatch>> Segment::FindByTimestamp(int64_t timestamp) const {
+  if (max_timestamp_ < timestamp) return std::optional<ScannedBatch>();
+  uint64_t start = 0;
+  if (std::optional<TimeIndexEntry> t = time_index_.LastBelow(timestamp)) {
+    if (std::optional<OffsetIndexEntry> e = offset_index_.Floor(t->offset)) start = e->position;
+  }
+  BatchScanner scanner(*log_, start, size_);
+  while (true) {
+    Result<std::optional<ScannedBatch>> b = scanner.Next();
+    if (!b.ok() || !b->has_value()) return b;
+    if ((*b)->header.max_timestamp >= timestamp) return b;
+  }
+}
+
+Result<int64_t> Segment::TruncateTo(int64_t offset) {
+  Result<std::optional<ScannedBatch>> b = FindBatch(offset);
+  if (!b.ok()) return b.status();
+  if (!b->has_value()) return next_offset_;
+  const uint64_t position = (*b)->position;
+  SLUICE_RETURN_IF_ERROR(log_->Truncate(position));
+  const int64_t new_next = (*b)->header.base_offset;
+  offset_index_.TruncateToPosition(position);
+  time_index_.TruncateToOffset(new_next);
+  // Recompute the max timestamp from the last time entry that survived plus
+  // every batch after the batch it points into.
+  uint64_t from = 0;
+  max_timestamp_ = -1;
+  offset_of_max_timestamp_ = -1;
+  if (!time_index_.empty()) {
+    max_timestamp_ = time_index_.back().timestamp;
+    offset_of_max_timestamp_ = time_index_.back().offset;
+    if (std::optional<OffsetIndexEntry> e = offset_index_.Floor(time_index_.back().offset)) {
+      from = e->position;
+    }
+  }
+  BatchScanner scanner(*log_, from, position);
+  while (true) {
+    Result<std::optional<ScannedBatch>> n = scanner.Next();
+    if (!n.ok()) return n.status();
+    if (!n->has_value()) break;
+    if ((*n)->header.max_timestamp > max_timestamp_) {
+      max_timestamp_ = (*n)->header.max_timestamp;
+      offset_of_max_timestamp_ = (*n)->header.last_offset();
+    }
+  }
+  size_ = position;
+  next_offset_ = new_next;
+  bytes_since_index_entry_ = position - (offset_index_.empty() ? 0 : offset_index_.back().position);
+  if (size_ == 0) ResetTracking();
+  return next_offset_;
+}
+
+Result<uint64_t> Segment::Recover() {
+  ResetTracking();
+  const uint64_t file_size = size_;
+  size_ = 0;
+  BatchScanner scanner(*log_, 0, file_size);
+  int32_t last_epoch = -1;
+  while (true) {
+    Result<std::optional<ScannedBatch>> b =
+        scanner.Next(/*verify_crc=*/true, static_cast<uint64_t>(config_.max_message_bytes) + 12);
+    if (!b.ok() || !b->has_value()) break;  // A bad batch ends the valid prefix.
+    const RecordBatchHeader& h = (*b)->header;
+    // base_offset and the epoch are outside the CRC: check them by context.
+    if (h.base_offset != next_offset_ || h.partition_leader_epoch < last_epoch) break;
+    last_epoch = h.partition_leader_epoch;
+    TrackBatch(h, (*b)->position);
+    size_ += h.size_bytes();
+  }
+  const uint64_t dropped = file_size - size_;
+  if (dropped > 0) SLUICE_RETURN_IF_ERROR(log_->Truncate(size_));
+  return dropped;
+}
+
+Status Segment::LoadIndexes(bool* rebuilt) {
+  *rebuilt = false;
+  Status s;
+  Result<std::shared_ptr<File>> oi = fs_->Open(PathFor(".index"), false);
+  s = oi.ok() ? offset_index_.Load(**oi, size_) : oi.status();
+  if (s.ok()) {
+    Result<std::shared_ptr<File>> ti = fs_->Open(PathFor(".timeindex"), false);
+    s = ti.ok() ? time_index_.Load(**ti) : ti.status();
+  }
+  if (s.ok() && !offset_index_.empty()) {
+    // Kafka's sanity check: the last entry must point at a batch that ends
+    // exactly at the offset it names.
+    BatchScanner scanner(*log_, offset_index_.back().position, size_);
+    Result<std::optional<ScannedBatch>> b = scanner.Next();
+    if (!b.ok() || !b->has_value() || (*b)->header.last_offset() != offset_index_.back().offset) {
+      s = Status::Corruption("offset index does not match the log");
+    }
+  }
+  if (s.ok() && !time_index_.empty()) {
+    max_timestamp_ = time_index_.back().timestamp;
+    offset_of_max_timestamp_ = time_index_.back().offset;
+  }
+  if (s.ok() && size_ > 0) {
+    // segment.ms counts from the first batch's timestamp.
+    BatchScanner scanner(*log_, 0, size_);
+    Result<std::optional<ScannedBatch>> b = scanner.Next();
+    if (b.ok() && b->has_value()) first_batch_timestamp_ = (*b)->header.max_timestamp;
+  }
+  if (s.ok()) return s;
+  if (!s.IsNotFound() && !s.IsCorruption()) return s;  // An I/O error is not "rebuild".
+  *rebuilt = true;
+  Result<uint64_t> dropped = Recover();
+  if (!dropped.ok()) return dropped.status();
+  // Persist the rebuilt indexes right away so the next start trusts them.
+  SLUICE_RETURN_IF_ERROR(WriteIndexes());
+  return SyncIndexes();
+}
+
+Status Segment::ScanTail() {
+  uint64_t start = offset_index_.empty() ? 0 : offset_index_.back().position;
+  BatchScanner scanner(*log_, start, size_);
+  while (true) {
+    Result<std::optional<ScannedBatch>> b = scanner.Next();
+    if (!b.ok()) return b.status();
+    if (!b->has_value()) break;
+    const RecordBatchHeader& h = (*b)->header;
+    if (h.max_timestamp > max_timestamp_) {
+      max_timestamp_ = h.max_timestamp;
+      offset_of_max_timestamp_ = h.last_offset();
+    }
+    next_offset_ = h.last_offset() + 1;
+  }
+  bytes_since_index_entry_ = size_ - start;
+  return Status::Ok();
+}
+
+Status Segment::WriteIndexes() {
+  if (max_timestamp_ >= 0) time_index_.MaybeAppend(max_timestamp_, offset_of_max_timestamp_);
+  Result<std::shared_ptr<File>> oi = fs_->Open(PathFor(".index"), true);
+  if (!oi.ok()) return oi.status();
+  Result<std::shared_ptr<File>> ti = fs_->Open(PathFor(".timeindex"), true);
+  if (!ti.ok()) return ti.status();
+  SLUICE_RETURN_IF_ERROR(offset_index_.WriteTo(**oi));
+  return time_index_.WriteTo(**ti);
+}
+
+Status Segment::SyncIndexes() {
+  for (const char* ext : {".index", ".timeindex"}) {
+    Result<std::shared_ptr<File>> f = fs_->Open(PathFor(ext), true);
+    if (!f.ok()) return f.status();
+    SLUICE_RETURN_IF_ERROR((*f)->Sync());
+  }
+  return Status::Ok();
+}
+
+Status Segment::Delete() {
+  for (const char* ext : {".log", ".index", ".timeindex"}) {
+    Status s = fs_->Remove(PathFor(ext));
+    if (!s.ok() && !s.IsNotFound()) return s;
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::storage

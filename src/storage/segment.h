@@ -1,0 +1,146 @@
+// One segment of a partition log: `<base>.log` holding v2 record batches
+// exactly as they are served, plus its offset and time indexes (index.h).
+// File names carry the 20-digit zero-padded base offset, as in Kafka.
+//
+// Ownership: a Segment owns its File handles through shared_ptrs; a FileSlice
+// returned by a read shares the .log handle, so the bytes stay readable after
+// the Segment is deleted (POSIX keeps unlinked files open).
+//
+// Not thread-safe: the Log calls every method under its mutex, except Sync(),
+// which only touches the File and may run concurrently with Append.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "model/record_batch_header.h"
+#include "storage/batch_scanner.h"
+#include "storage/file.h"
+#include "storage/index.h"
+#include "storage/log_config.h"
+
+namespace sluice::storage {
+
+// "00000000000000000042.log" for (42, ".log").
+std::string SegmentFileName(int64_t base_offset, std::string_view extension);
+// The base offset of a "<20 digits>.log" name; nullopt for any other name.
+std::optional<int64_t> ParseSegmentLogName(std::string_view name);
+
+struct SegmentRead {
+  uint64_t position = 0;  // of the first batch returned
+  uint64_t length = 0;    // 0 when nothing qualifies
+  int64_t first_offset = -1;  // base offset of the first batch returned
+  int64_t next_offset = -1;   // last offset of the last batch returned + 1
+};
+
+class Segment {
+ public:
+  // Creates empty files for a new segment (truncating leftovers of a
+  // previous incarnation at the same base, e.g. after a truncation).
+  static Result<std::unique_ptr<Segment>> Create(FileSystem* fs, const std::filesystem::path& dir,
+                                                 int64_t base_offset, const LogConfig& config,
+                                                 int64_t now_ms);
+  // Opens an existing .log. The caller then makes it usable with either
+  // Recover() or LoadIndexes() (+ ScanTail() for the last segment).
+  static Result<std::unique_ptr<Segment>> Open(FileSystem* fs, const std::filesystem::path& dir,
+                                               int64_t base_offset, const LogConfig& config,
+                                               int64_t now_ms);
+
+  int64_t base_offset() const { return base_offset_; }
+  // One past the last offset stored (== base_offset() when empty).
+  int64_t next_offset() const { return next_offset_; }
+  void set_next_offset(int64_t next) { next_offset_ = next; }
+  uint64_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // Largest batch max_timestamp in the segment, -1 if none.
+  int64_t max_timestamp() const { return max_timestamp_; }
+  const std::shared_ptr<File>& log_file() const { return log_; }
+  const OffsetIndex& offset_index() const { return offset_index_; }
+  const TimeIndex& time_index() const { return time_index_; }
+
+  // True when appending `batch` (header with its final offsets) requires a
+  // new segment first. segment.ms is measured as Kafka does: the incoming
+  // batch's max timestamp minus the first batch's, or wall-clock time since
+  // creation when the first batch carries no timestamp.
+  bool NeedsRoll(const model::RecordBatchHeader& batch, int64_t now_ms) const;
+
+  // Appends one batch whose header already carries its final base offset and
+  // epoch. REQUIRES: header.base_offset == next_offset(), !NeedsRoll(...).
+  // On a write error the partial bytes are truncated off and the segment is
+  // unchanged; if even that truncation fails, *unrecoverable is set.
+  Result<uint64_t> Append(std::span<const uint8_t> batch, const model::RecordBatchHeader& header,
+                          bool* unrecoverable);
+
+  // The first batch whose last offset >= `offset`, nullopt if none.
+  Result<std::optional<ScannedBatch>> FindBatch(int64_t offset) const;
+
+  // Whole batches starting at the one holding `offset`, each with last
+  // offset < `max_offset`, totalling <= max_bytes -- except that the first
+  // batch is returned whatever its size when `at_least_one`.
+  Result<SegmentRead> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset,
+                           bool at_least_one) const;
+
+  // The first batch whose max_timestamp >= `timestamp`, nullopt if none.
+  Result<std::optional<ScannedBatch>> FindByTimestamp(int64_t timestamp) const;
+
+  // Drops every batch from the one holding `offset` on (Kafka truncates at a
+  // batch boundary). Returns the new next_offset().
+  Result<int64_t> TruncateTo(int64_t offset);
+
+  // Validates every batch from the start (header sanity, magic, CRC32C,
+  // offsets contiguous from base_offset(), epochs non-decreasing), rebuilds
+  // both indexes, and truncates the file at the first bad batch. Returns the
+  // number of bytes dropped.
+  Result<uint64_t> Recover();
+
+  // Loads both indexes, validating them; a missing or corrupt one is rebuilt
+  // with Recover(). *rebuilt tells which happened.
+  Status LoadIndexes(bool* rebuilt);
+  // Finds next_offset() and the max timestamp by scanning from the last
+  // offset-index entry to the end. For the last segment of a cleanly shut
+  // down log, whose bytes are trusted.
+  Status ScanTail();
+
+  // Writes index entries not yet in the files (adding the final time-index
+  // entry, as Kafka does when a segment becomes inactive). No sync.
+  Status WriteIndexes();
+  // fdatasync of the .log only.
+  Status SyncLog() { return log_->Sync(); }
+  // fdatasync of both index files (after WriteIndexes).
+  Status SyncIndexes();
+
+  // Unlinks the three files; open FileSlices keep the .log readable.
+  Status Delete();
+
+ private:
+  Segment(FileSystem* fs, std::filesystem::path dir, int64_t base_offset, const LogConfig& config,
+          std::shared_ptr<File> log, uint64_t size, int64_t now_ms);
+
+  // Updates indexes and counters for a batch at `position` (append and rebuild).
+  void TrackBatch(const model::RecordBatchHeader& header, uint64_t position);
+  void ResetTracking();
+  std::filesystem::path PathFor(std::string_view extension) const;
+
+  FileSystem* fs_;
+  std::filesystem::path dir_;
+  int64_t base_offset_;
+  LogConfig config_;
+  std::shared_ptr<File> log_;
+  OffsetIndex offset_index_;
+  TimeIndex time_index_;
+  uint64_t size_;
+  int64_t next_offset_;
+  int64_t max_timestamp_ = -1;
+  int64_t offset_of_max_timestamp_ = -1;
+  int64_t created_ms_;
+  int64_t first_batch_timestamp_ = -1;
+  uint64_t bytes_since_index_entry_ = 0;
+};
+
+}  // namespace sluice::storage

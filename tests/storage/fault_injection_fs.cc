@@ -1,0 +1,155 @@
+#include "storage/fault_injection_fs.h"
+
+#include <thread>
+
+namespace sluice::storage::testing {
+
+class FaultFile final : public File {
+ public:
+  FaultFile(std::shared_ptr<File> target, FaultInjectionFileSystem* fs)
+      : target_(std::move(target)), fs_(fs) {}
+
+  Result<size_t> Read(uint64_t offset, std::span<uint8_t> out) const override {
+    return target_->Read(offset, out);
+  }
+
+  Status Write(uint64_t offset, std::span<const uint8_t> data) override {
+    fs_->writes_++;
+    auto& sh = *fs_->shared_;
+    std::optional<Status> err;
+    size_t partial = 0;
+    {
+      std::lock_guard lock(sh.mu);
+      Track(sh);
+      err = sh.write_error;
+      partial = sh.partial_bytes;
+    }
+    if (err) {
+      if (partial > 0) (void)target_->Write(offset, data.first(std::min(partial, data.size())));
+      return *err;
+    }
+    return target_->Write(offset, data);
+  }
+
+  Status Sync() override {
+    auto& sh = *fs_->shared_;
+    {
+      std::lock_guard lock(sh.mu);
+      if (sh.sync_error) return *sh.sync_error;
+    }
+    if (int64_t d = fs_->sync_delay_us_.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
+    Result<uint64_t> size = target_->Size();  // Before the sync: later writes are not covered.
+    if (!size.ok()) return size.status();
+    Status s = target_->Sync();
+    if (s.ok()) {
+      fs_->syncs_++;
+      std::lock_guard lock(sh.mu);
+      sh.synced_size[target_->path().string()] = *size;
+    }
+    return s;
+  }
+
+  Status Truncate(uint64_t size) override {
+    auto& sh = *fs_->shared_;
+    {
+      std::lock_guard lock(sh.mu);
+      if (sh.truncate_error) return *sh.truncate_error;
+      Track(sh);
+      uint64_t& synced = sh.synced_size[target_->path().string()];
+      synced = std::min(synced, size);
+    }
+    return target_->Truncate(size);
+  }
+
+  Result<uint64_t> Size() const override { return target_->Size(); }
+  int fd() const override { return target_->fd(); }
+  const std::filesystem::path& path() const override { return target_->path(); }
+
+ private:
+  // First write to a file: what it held before is considered durable.
+  void Track(FaultInjectionFileSystem::Shared& sh) {
+    const std::string p = target_->path().string();
+    if (!sh.synced_size.count(p)) {
+      Result<uint64_t> size = target_->Size();
+      sh.synced_size[p] = size.ok() ? *size : 0;
+    }
+  }
+
+  std::shared_ptr<File> target_;
+  FaultInjectionFileSystem* fs_;
+};
+
+Result<std::shared_ptr<File>> FaultInjectionFileSystem::Open(const std::filesystem::path& path,
+                                                             bool create) {
+  Result<bool> existed = target()->Exists(path);
+  Result<std::shared_ptr<File>> f = target()->Open(path, create);
+  if (!f.ok()) return f;
+  if (existed.ok() && !*existed) {
+    std::lock_guard lock(shared_->mu);
+    shared_->synced_size[path.string()] = 0;  // Created now: nothing durable yet.
+  }
+  return std::shared_ptr<File>(std::make_shared<FaultFile>(*f, this));
+}
+
+Status FaultInjectionFileSystem::Rename(const std::filesystem::path& from,
+                                        const std::filesystem::path& to) {
+  Status s = target()->Rename(from, to);
+  if (s.ok()) {
+    std::lock_guard lock(shared_->mu);
+    auto it = shared_->synced_size.find(from.string());
+    if (it != shared_->synced_size.end()) {
+      shared_->synced_size[to.string()] = it->second;
+      shared_->synced_size.erase(it);
+    }
+  }
+  return s;
+}
+
+void FaultInjectionFileSystem::FailWrites(Status s, size_t partial_bytes) {
+  std::lock_guard lock(shared_->mu);
+  shared_->write_error = std::move(s);
+  shared_->partial_bytes = partial_bytes;
+}
+
+void FaultInjectionFileSystem::FailSyncs(Status s) {
+  std::lock_guard lock(shared_->mu);
+  shared_->sync_error = std::move(s);
+}
+
+void FaultInjectionFileSystem::FailTruncates(Status s) {
+  std::lock_guard lock(shared_->mu);
+  shared_->truncate_error = std::move(s);
+}
+
+void FaultInjectionFileSystem::ClearFaults() {
+  std::lock_guard lock(shared_->mu);
+  shared_->write_error.reset();
+  shared_->sync_error.reset();
+  shared_->truncate_error.reset();
+}
+
+uint64_t FaultInjectionFileSystem::synced_size(const std::filesystem::path& path) const {
+  std::lock_guard lock(shared_->mu);
+  auto it = shared_->synced_size.find(path.string());
+  return it == shared_->synced_size.end() ? 0 : it->second;
+}
+
+Status FaultInjectionFileSystem::DropUnsyncedData() {
+  std::map<std::string, uint64_t> sizes;
+  {
+    std::lock_guard lock(shared_->mu);
+    sizes = shared_->synced_size;
+  }
+  for (const auto& [path, size] : sizes) {
+    Result<bool> exists = target()->Exists(path);
+    if (!exists.ok() || !*exists) continue;
+    Result<std::shared_ptr<File>> f = target()->Open(path, false);
+    if (!f.ok()) return f.status();
+    Result<uint64_t> cur = (*f)->Size();
+    if (!cur.ok()) return cur.status();
+    if (*cur > size) SLUICE_RETURN_IF_ERROR((*f)->Truncate(size));
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::storage::testing

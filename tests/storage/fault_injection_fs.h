@@ -1,0 +1,63 @@
+// A FileSystem for tests that wraps the real one and can
+//   * count fdatasync calls (to show group commit saves syncs),
+//   * fail writes, syncs or truncates with a chosen Status (ENOSPC, EIO),
+//     optionally letting a prefix of a failing write reach the file,
+//   * slow down syncs (to make concurrent flushers overlap),
+//   * simulate power loss: DropUnsyncedData() cuts every file written
+//     through it back to the size it had at its last successful Sync().
+// In the spirit of LevelDB's FaultInjectionTestEnv. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "storage/file.h"
+
+namespace sluice::storage::testing {
+
+class FaultInjectionFileSystem : public ForwardingFileSystem {
+ public:
+  FaultInjectionFileSystem() : ForwardingFileSystem(FileSystem::Default()) {}
+
+  Result<std::shared_ptr<File>> Open(const std::filesystem::path& path, bool create) override;
+  Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) override;
+
+  // Every Write fails with `s` after writing `partial_bytes` of it.
+  void FailWrites(Status s, size_t partial_bytes = 0);
+  void FailSyncs(Status s);
+  void FailTruncates(Status s);
+  void ClearFaults();
+  void SetSyncDelay(std::chrono::microseconds d) { sync_delay_us_ = d.count(); }
+
+  uint64_t sync_count() const { return syncs_.load(); }
+  uint64_t write_count() const { return writes_.load(); }
+
+  Status DropUnsyncedData();
+  // Bytes of `path` known durable (its size at the last successful Sync).
+  uint64_t synced_size(const std::filesystem::path& path) const;
+
+  // Used by the wrapped files.
+  struct Shared;
+
+ private:
+  std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
+  std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> writes_{0};
+  std::atomic<int64_t> sync_delay_us_{0};
+  friend class FaultFile;
+};
+
+struct FaultInjectionFileSystem::Shared {
+  std::mutex mu;
+  std::optional<Status> write_error;
+  size_t partial_bytes = 0;
+  std::optional<Status> sync_error;
+  std::optional<Status> truncate_error;
+  std::map<std::string, uint64_t> synced_size;  // per path written through us
+};
+
+}  // namespace sluice::storage::testing
