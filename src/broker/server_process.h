@@ -1,0 +1,38 @@
+// ServerProcess: the running broker's parts -- request handler and network
+// server -- built from the configuration, started and stopped together.
+// Thread-safety: Start/Stop from the main thread only.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "base/status.h"
+#include "config/broker_config.h"
+#include "network/request_handler.h"
+#include "network/server.h"
+
+namespace sluice::broker {
+
+class ServerProcess {
+ public:
+  explicit ServerProcess(const config::BrokerConfig& config);
+  ~ServerProcess();
+
+  // Binds every listener and starts the shards.
+  Status Start();
+  // "PLAINTEXT://127.0.0.1:9092,..." with the ports actually bound.
+  std::string BoundListeners() const;
+  int shard_count() const { return server_->shard_count(); }
+  // Graceful: stop accepting, finish in-flight requests (bounded by
+  // sluice.shutdown.grace.ms), close.
+  void Stop();
+
+  static network::ServerOptions MakeServerOptions(const config::BrokerConfig& config);
+
+ private:
+  const config::BrokerConfig& config_;
+  std::unique_ptr<network::RequestHandler> handler_;
+  std::unique_ptr<network::Server> server_;
+};
+
+}  // namespace sluice::broker
