@@ -29,6 +29,11 @@ Status OutputLimitExceeded(Codec codec, size_t limit);
 // least some room exists past `*used`, doubling but never beyond `start +
 // limit` (start = size of *out before decoding began). Returns false when the
 // limit is already reached.
+// First output allocation for `in_size` input bytes whose header declares
+// `declared` output bytes (or nullopt): trusts the declaration only up to a
+// bounded ratio, so a few hostile bytes cannot make us commit `limit` bytes.
+size_t InitialOutputSize(size_t in_size, std::optional<uint64_t> declared, size_t limit);
+
 bool GrowOutput(std::vector<uint8_t>* out, size_t start, size_t used, size_t limit,
                 size_t hint);
 

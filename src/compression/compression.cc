@@ -87,6 +87,12 @@ Status OutputLimitExceeded(Codec codec, size_t limit) {
       kLimitPrefix, limit, CodecName(codec)));
 }
 
+size_t InitialOutputSize(size_t in_size, std::optional<uint64_t> declared, size_t limit) {
+  const uint64_t trusted = uint64_t{in_size} * 64 + (64 << 10);
+  const uint64_t guess = declared.value_or(uint64_t{in_size} * 4);
+  return static_cast<size_t>(std::min<uint64_t>({guess, trusted, limit}));
+}
+
 bool GrowOutput(std::vector<uint8_t>* out, size_t start, size_t used, size_t limit, size_t hint) {
   const size_t have = out->size() - start;  // Room already allocated for output.
   if (used < have) return true;

@@ -37,13 +37,21 @@ Status GzipCompress(std::span<const uint8_t> in, std::vector<uint8_t>* out,
 Status GzipDecompress(std::span<const uint8_t> in, std::vector<uint8_t>* out, size_t limit) {
   z_stream z{};
   if (inflateInit2(&z, kGzipWindowBits) != Z_OK) return Status::IOError("gzip: inflateInit failed");
+  // The trailer's ISIZE (uncompressed size mod 2^32) is only a hint: it can
+  // lie, and the limit is enforced on actual output regardless.
+  std::optional<uint64_t> isize;
+  if (in.size() >= 18) {
+    const uint8_t* t = in.data() + in.size() - 4;
+    isize = uint32_t{t[0]} | uint32_t{t[1]} << 8 | uint32_t{t[2]} << 16 | uint32_t{t[3]} << 24;
+  }
+  const size_t size_hint = InitialOutputSize(in.size(), isize, limit);
   const size_t start = out->size();
   size_t used = 0;
   z.next_in = const_cast<Bytef*>(in.data());
   z.avail_in = static_cast<uInt>(in.size());
   Status status;
   for (;;) {
-    if (!GrowOutput(out, start, used, limit, in.size() * 4)) {
+    if (!GrowOutput(out, start, used, limit, size_hint)) {
       status = OutputLimitExceeded(Codec::kGzip, limit);
       break;
     }

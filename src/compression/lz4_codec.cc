@@ -36,13 +36,14 @@ Status Lz4Decompress(std::span<const uint8_t> in, std::vector<uint8_t>* out, siz
   const size_t start = out->size();
   size_t used = 0;
   size_t pos = 0;
+  const size_t size_hint = InitialOutputSize(in.size(), std::nullopt, limit);
   size_t hint = 1;  // LZ4F's "bytes expected next"; 0 once a frame has ended.
   Status status;
   // Runs until every frame is complete and all input is used; a call that
   // neither consumes input nor produces output (room is always available)
   // means the input ended inside a frame. Frames may be concatenated.
   while (pos < in.size() || hint != 0) {
-    if (!GrowOutput(out, start, used, limit, in.size() * 4)) {
+    if (!GrowOutput(out, start, used, limit, size_hint)) {
       status = OutputLimitExceeded(Codec::kLz4, limit);
       break;
     }

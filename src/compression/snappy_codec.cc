@@ -28,6 +28,12 @@ Status AppendRawBlock(std::span<const uint8_t> block, std::vector<uint8_t>* out,
   }
   const size_t used = out->size() - start;
   if (n > limit - used) return OutputLimitExceeded(Codec::kSnappy, limit);
+  // No snappy element expands more than ~22x (a 3-byte copy of 64 bytes), so
+  // a larger claim is a lie; refuse it before allocating what it claims.
+  if (n > block.size() * 32 + 32) {
+    return Status::Corruption(fmt::format("snappy: block of {} bytes claims {} bytes of output",
+                                          block.size(), n));
+  }
   out->resize(out->size() + n);
   if (!snappy::RawUncompress(src, block.size(), reinterpret_cast<char*>(out->data() + start + used))) {
     out->resize(start + used);

@@ -43,13 +43,25 @@ Status ZstdDecompress(std::span<const uint8_t> in, std::vector<uint8_t>* out, si
                  kMaxWindowLog);
   ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, window_log);
 
+  // Frames usually declare their size: refuse a bomb before decoding it, and
+  // allocate the output once. Frames without it grow the output as they go.
+  std::optional<uint64_t> size;
+  const unsigned long long declared = ZSTD_getFrameContentSize(in.data(), in.size());
+  if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != ZSTD_CONTENTSIZE_ERROR) {
+    if (declared > limit) {
+      ZSTD_freeDCtx(dctx);
+      return OutputLimitExceeded(Codec::kZstd, limit);
+    }
+    size = declared;
+  }
+  const size_t size_hint = InitialOutputSize(in.size(), size, limit);
   const size_t start = out->size();
   size_t used = 0;
   ZSTD_inBuffer src{in.data(), in.size(), 0};
   size_t hint = 1;  // 0 once a frame is complete and flushed.
   Status status;
   while (src.pos < src.size || hint != 0) {
-    if (!GrowOutput(out, start, used, limit, in.size() * 4)) {
+    if (!GrowOutput(out, start, used, limit, size_hint)) {
       status = OutputLimitExceeded(Codec::kZstd, limit);
       break;
     }

@@ -86,6 +86,10 @@ bool RecordIterator::Next(Record* record) {
     }
     return false;
   }
+  if (pos_ == records_.size()) {
+    return Fail(Status::Corruption(fmt::format("records end after {} of {} records", index_,
+                                               header_.record_count)));
+  }
   ByteReader outer(records_.subspan(pos_));
   const int32_t length = outer.ReadVarint();
   if (!outer.ok() || length < 0 || static_cast<size_t>(length) > outer.remaining()) {

@@ -251,3 +251,35 @@ TEST(GzipTest, DecodesMultipleMembersAndRefusesTrailingJunk) {
 
 }  // namespace
 }  // namespace sluice::compression
+
+namespace sluice::compression {
+namespace {
+
+TEST(SnappyTest, ImpossibleExpansionClaimIsCorruption) {
+  // Claims 1 MiB (under the limit) from 4 bytes.
+  const std::vector<uint8_t> liar = {0x80, 0x80, 0x40, 0x00};
+  auto r = Decompress(Codec::kSnappy, liar, {});
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+}
+
+TEST(ZstdTest, DeclaredSizeBeyondLimitIsRefusedUpFront) {
+  const std::vector<uint8_t> zeros(1 << 20, 0);
+  auto packed = Compress(Codec::kZstd, zeros);
+  ASSERT_TRUE(packed.ok());
+  auto r = Decompress(Codec::kZstd, *packed, {.max_output_bytes = (1 << 20) - 1});
+  EXPECT_TRUE(IsOutputLimitExceeded(r.status())) << r.status().ToString();
+}
+
+TEST(GzipTest, LyingSizeTrailerDoesNotMatter) {
+  const std::vector<uint8_t> text(100000, 'a');
+  auto packed = Compress(Codec::kGzip, text);
+  ASSERT_TRUE(packed.ok());
+  std::vector<uint8_t> liar = *packed;
+  // ISIZE claims 4 GiB - 1: only a hint, and the CRC/size check fails.
+  for (size_t i = liar.size() - 4; i < liar.size(); ++i) liar[i] = 0xff;
+  auto r = Decompress(Codec::kGzip, liar, {});
+  EXPECT_TRUE(r.status().IsCorruption()) << r.status().ToString();
+}
+
+}  // namespace
+}  // namespace sluice::compression
