@@ -1,0 +1,69 @@
+#include "metrics/broker_metrics.h"
+
+namespace sluice::metrics {
+
+BrokerMetrics::Api::Api(BrokerMetrics* owner, std::string name)
+    : requests(owner->requests_.WithLabels({name})),
+      latency(owner->latency_.WithLabels({name})),
+      owner_(owner),
+      name_(std::move(name)) {}
+
+void BrokerMetrics::Api::RecordError(int16_t error_code, std::string_view error_name) {
+  int index = error_code + 1;
+  if (index < 0 || index >= static_cast<int>(errors_.size())) {
+    owner_->errors_.WithLabels({name_, std::string(error_name)}).Increment();
+    return;
+  }
+  Counter* counter = errors_[index].load(std::memory_order_acquire);
+  if (counter == nullptr) {
+    // Racing threads get the same counter from the family; either store wins.
+    counter = &owner_->errors_.WithLabels({name_, std::string(error_name)});
+    errors_[index].store(counter, std::memory_order_release);
+  }
+  counter->Increment();
+}
+
+BrokerMetrics::BrokerMetrics(MetricsRegistry& registry)
+    : registry_(registry),
+      requests_(registry.AddCounter("sluice_requests_total", "Requests received, by API.",
+                                    {"api"})),
+      errors_(registry.AddCounter("sluice_request_errors_total",
+                                  "Responses carrying an error code, by API and error.",
+                                  {"api", "error"})),
+      latency_(registry.AddHistogram("sluice_request_latency_seconds",
+                                     "Time from reading a request to queueing its response.",
+                                     {"api"}, LatencyBuckets())),
+      log_end_offset_(registry.AddGauge("sluice_partition_log_end_offset",
+                                        "Offset the next record appended to the partition gets.",
+                                        {"topic", "partition"})),
+      size_bytes_(registry.AddGauge("sluice_partition_size_bytes",
+                                    "Bytes of log segments the partition holds on disk.",
+                                    {"topic", "partition"})),
+      bytes_in_(registry.AddCounter("sluice_bytes_in_total",
+                                    "Bytes of requests read from clients.").Get()),
+      bytes_out_(registry.AddCounter("sluice_bytes_out_total",
+                                     "Bytes of responses written to clients.").Get()),
+      connections_(registry.AddGauge("sluice_connections", "Open client connections.").Get()) {
+  owned_.push_back(std::unique_ptr<Api>(new Api(this, "unknown")));
+  unknown_api_ = owned_.back().get();
+}
+
+void BrokerMetrics::RegisterApi(int16_t api_key, std::string_view name) {
+  if (api_key < 0 || api_key >= kMaxApiKeys) return;  // Counted as "unknown".
+  std::lock_guard lock(mu_);
+  if (apis_[api_key].load(std::memory_order_relaxed) != nullptr) return;
+  owned_.push_back(std::unique_ptr<Api>(new Api(this, std::string(name))));
+  apis_[api_key].store(owned_.back().get(), std::memory_order_release);
+}
+
+BrokerMetrics::PartitionMetrics BrokerMetrics::RegisterPartition(
+    std::string_view topic, int32_t partition, std::function<double()> log_end_offset,
+    std::function<double()> size_bytes) {
+  LabelValues labels{std::string(topic), std::to_string(partition)};
+  PartitionMetrics m;
+  m.log_end_offset = log_end_offset_.AddCallback(labels, std::move(log_end_offset));
+  m.size_bytes = size_bytes_.AddCallback(std::move(labels), std::move(size_bytes));
+  return m;
+}
+
+}  // namespace sluice::metrics
