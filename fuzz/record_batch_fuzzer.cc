@@ -10,6 +10,7 @@
 
 #include "base/endian.h"
 
+#include "model/batch_sequence.h"
 #include "model/record_batch_builder.h"
 #include "model/record_batch_validator.h"
 #include "model/record_batch_view.h"
@@ -93,10 +94,21 @@ void FuzzOne(std::span<const uint8_t> bytes) {
   Check(it2.status().ok() && i == records.size());
 }
 
+// The input as a run of batches: framing must account for every byte.
+void FuzzSequence(std::span<const uint8_t> bytes) {
+  BatchSequence seq(bytes, /*allow_partial_tail=*/true);
+  std::span<const uint8_t> batch;
+  size_t covered = 0;
+  while (seq.Next(&batch)) covered += batch.size();
+  Check(covered == seq.position());
+  if (seq.status().ok()) Check(seq.position() + seq.partial_tail_bytes() == bytes.size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FuzzOne({data, size});
+  FuzzSequence({data, size});
   // Random bytes almost never carry a correct CRC, which would stop every
   // input at the first check; a copy with the CRC fixed reaches the codecs
   // and the record decoder.
