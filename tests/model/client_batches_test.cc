@@ -95,6 +95,7 @@ INSTANTIATE_TEST_SUITE_P(
                       FixtureCase{"librdkafka_snappy.batch", Compression::kSnappy, true},
                       FixtureCase{"librdkafka_lz4.batch", Compression::kLz4, true},
                       FixtureCase{"librdkafka_zstd.batch", Compression::kZstd, true},
+                      FixtureCase{"librdkafka_txn_lz4.batch", Compression::kLz4, true},
                       FixtureCase{"kafka_python_gzip.batch", Compression::kGzip, false},
                       FixtureCase{"kafka_python_snappy.batch", Compression::kSnappy, false},
                       FixtureCase{"kafka_python_lz4.batch", Compression::kLz4, false},
@@ -122,6 +123,19 @@ TEST(ClientBatchTest, LibrdkafkaBatchesAreIdempotent) {
   ASSERT_TRUE(view.ok());
   EXPECT_GE(view->header().producer_id, 0);
   EXPECT_EQ(view->header().base_sequence, 0);
+}
+
+TEST(ClientBatchTest, LibrdkafkaTransactionalBatch) {
+  const std::vector<uint8_t> batch = ReadFixture("librdkafka_txn_lz4.batch");
+  auto view = RecordBatchView::Parse(batch);
+  ASSERT_TRUE(view.ok());
+  EXPECT_TRUE(view->header().is_transactional());
+  EXPECT_FALSE(view->header().is_control());
+  EXPECT_GE(view->header().producer_id, 0);
+  EXPECT_GE(view->header().producer_epoch, 0);
+  // The non-transactional capture has the bit clear.
+  const std::vector<uint8_t> plain = ReadFixture("librdkafka_lz4.batch");
+  EXPECT_FALSE(RecordBatchView::Parse(plain)->header().is_transactional());
 }
 
 }  // namespace
