@@ -110,6 +110,12 @@ Result<uint16_t> HttpServer::Start() {
   while (!s.server.is_running() && !s.loop_exited) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
+  if (s.loop_exited) {  // The accept loop failed at once.
+    s.thread.join();
+    s.stopped = true;
+    return Status::IOError(fmt::format("HTTP server on {}:{} stopped right after starting",
+                                       s.host, port));
+  }
   return static_cast<uint16_t>(port);
 }
 

@@ -1,10 +1,13 @@
 #include "metrics/counter.h"
 
+#include <bit>
+
 #include "metrics/exposition.h"
 
 namespace sluice::metrics {
 
-Counter::Counter(uint32_t slots) : cells_(new Cell[slots]), mask_(slots - 1) {}
+Counter::Counter(uint32_t slots)
+    : cells_(new Cell[std::bit_ceil(slots)]), mask_(std::bit_ceil(slots) - 1) {}
 
 uint64_t Counter::Value() const {
   uint64_t sum = 0;

@@ -19,7 +19,7 @@ namespace sluice::metrics {
 
 class Counter {
  public:
-  // `slots` must be a power of two.
+  // `slots` cells, rounded up to a power of two.
   explicit Counter(uint32_t slots);
   Counter(const Counter&) = delete;
   Counter& operator=(const Counter&) = delete;

@@ -25,10 +25,10 @@ std::vector<double> LatencyBuckets() { return ExponentialBuckets(0.00005, 2, 19)
 
 Histogram::Histogram(std::span<const double> bounds, uint32_t slots)
     : bounds_(bounds),
-      mask_(slots - 1),
+      mask_(std::bit_ceil(slots) - 1),
       lines_per_slot_((bounds.size() + 2 + kWordsPerLine - 1) / kWordsPerLine),
-      lines_(new Line[slots * lines_per_slot_]) {
-  for (size_t i = 0; i < slots * lines_per_slot_; ++i) {
+      lines_(new Line[(mask_ + 1) * lines_per_slot_]) {
+  for (size_t i = 0; i < (mask_ + 1) * lines_per_slot_; ++i) {
     for (auto& w : lines_[i].word) w.store(0, std::memory_order_relaxed);
   }
 }

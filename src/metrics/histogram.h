@@ -32,7 +32,7 @@ std::vector<double> LatencyBuckets();
 class Histogram {
  public:
   // `bounds`: strictly increasing, finite, owned by the caller and outliving
-  // the histogram. `slots` must be a power of two.
+  // the histogram. `slots` is rounded up to a power of two.
   Histogram(std::span<const double> bounds, uint32_t slots);
   Histogram(const Histogram&) = delete;
   Histogram& operator=(const Histogram&) = delete;

@@ -36,6 +36,23 @@ TEST(ConcurrencyTest, CounterIncrementsSumExactly) {
   }
 }
 
+TEST(ConcurrencyTest, NonPowerOfTwoSlotCountsAreRoundedUp) {
+  Counter counter(3);
+  std::vector<double> bounds{1};
+  Histogram histogram(bounds, 3);
+  std::vector<std::thread> threads;
+  for (uint32_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      BindThisThreadToSlot(t);  // Slot 3 must land in a cell that exists.
+      counter.Increment();
+      histogram.Observe(2);
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(counter.Value(), 4u);
+  EXPECT_EQ(histogram.Collect().count, 4u);
+}
+
 TEST(ConcurrencyTest, HistogramObservationsSumExactly) {
   MetricsRegistry registry(2);  // Fewer cells than threads: cells are shared.
   Histogram& h = registry.AddHistogram("h", "H.", {}, {1, 10}).Get();
