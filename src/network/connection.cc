@@ -77,11 +77,17 @@ void Connection::WaitReadable() {
 }
 
 void Connection::ReadSome() {
+  const uint64_t dispatched_before = dispatched_;
   for (int round = 0; round < kReadRoundsPerWakeup; ++round) {
     if (closed_ || read_closed_) return;
     if (ReadPaused()) {
       stats_.read_pauses.fetch_add(1, std::memory_order_relaxed);
       return;  // MaybeResumeReading re-arms.
+    }
+    if (dispatched_ != dispatched_before) {
+      // Let the answers already given (posted) be queued first, so the
+      // back-pressure check above sees their bytes before reading more.
+      return ContinueReadingLater();
     }
     std::error_code ec;
     size_t n = 0;
@@ -102,21 +108,21 @@ void Connection::ReadSome() {
       }
     }
     if (closed_) return;
-    if (WouldBlock(ec)) break;
-    if (ec == asio::error::eof) {
-      OnPeerEof();
-      return;
-    }
-    if (ec) {
-      Close("read failed: " + ec.message());
-      return;
-    }
+    if (WouldBlock(ec)) return WaitReadable();
+    if (ec == asio::error::eof) return OnPeerEof();
+    if (ec) return Close("read failed: " + ec.message());
   }
-  if (ReadPaused()) {
-    stats_.read_pauses.fetch_add(1, std::memory_order_relaxed);
-    return;
-  }
-  WaitReadable();
+  ContinueReadingLater();  // Busy socket: yield to the shard's other work.
+}
+
+void Connection::ContinueReadingLater() {
+  if (waiting_read_ || read_closed_ || closed_) return;
+  waiting_read_ = true;
+  asio::post(executor_, [self = shared_from_this()] {
+    self->waiting_read_ = false;
+    if (self->closed_ || self->read_closed_) return;
+    self->ReadSome();
+  });
 }
 
 bool Connection::Consume(const uint8_t* data, size_t size) {
@@ -124,6 +130,7 @@ bool Connection::Consume(const uint8_t* data, size_t size) {
     if (closed_) return false;
     if (read_closed_) return true;  // Draining: the rest is ignored.
     if (ReadPaused()) {
+      stats_.read_pauses.fetch_add(1, std::memory_order_relaxed);
       pending_input_.insert(pending_input_.end(), data, data + size);
       return true;
     }
@@ -147,6 +154,7 @@ bool Connection::Consume(const uint8_t* data, size_t size) {
 void Connection::Dispatch(Frame frame) {
   const uint64_t sequence = first_sequence_ + slots_.size();
   slots_.emplace_back();
+  ++dispatched_;
   stats_.requests_received.fetch_add(1, std::memory_order_relaxed);
   Responder responder(std::weak_ptr<detail::ResponseSink>(weak_from_this()), sequence);
   try {

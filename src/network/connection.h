@@ -51,6 +51,7 @@ class Connection final : public detail::ResponseSink,
   bool ReadPaused() const;
   void WaitReadable();
   void ReadSome();
+  void ContinueReadingLater();
   bool Consume(const uint8_t* data, size_t size);  // False once closed.
   void Dispatch(Frame frame);
   void OnPeerEof();
@@ -86,7 +87,8 @@ class Connection final : public detail::ResponseSink,
   size_t queued_bytes_ = 0;   // Unsent bytes in write_queue_.
   std::vector<asio::const_buffer> iov_;
 
-  bool waiting_read_ = false;
+  uint64_t dispatched_ = 0;
+  bool waiting_read_ = false;  // A readiness wait or a read continuation is pending.
   bool waiting_write_ = false;
   bool read_closed_ = false;       // Draining, peer EOF, or close-after-write.
   bool close_after_write_ = false;
