@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   CLI::App* r = leaf(&app, "consume", "Print a topic's messages to stdout",
                      [&] { return RunConsume(global, consume); });
   r->add_option("topic", consume.topic, "Topic name")->required();
-  r->add_flag("--from-beginning", consume.from_beginning, "Start at the earliest offset");
+  r->add_flag("--from-beginning", consume.from_beginning,
+             "Start at the earliest offset (with --group: if the group has no offset yet)");
   r->add_option("--offset", consume.offset,
                 "Start offset: beginning, end, N, or -N (N before the end)");
   r->add_option("--timestamp", consume.timestamp_ms,
