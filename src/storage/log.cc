@@ -65,14 +65,14 @@ Status Log::Load() {
     const int64_t base = start_ckpt->value_or(0);
     Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, base, config_, now);
     if (!seg.ok()) return seg.status();
-    segments_.push_back({std::move(*seg), true, true});
+    segments_.push_back({std::move(*seg), false});
   } else {
     const int64_t rp = options_.clean_shutdown ? std::numeric_limits<int64_t>::max()
                                                : rp_ckpt->value_or(0);
     for (size_t i = 0; i < bases.size(); ++i) {
       Result<std::unique_ptr<Segment>> seg = Segment::Open(fs_, dir_, bases[i], config_, now);
       if (!seg.ok()) return seg.status();
-      segments_.push_back({std::move(*seg), false, false});
+      segments_.push_back({std::move(*seg), false});
     }
     // First segment to validate: the one holding the recovery point.
     size_t first_recover = segments_.size();
@@ -106,7 +106,6 @@ Status Log::Load() {
           notes_.push_back("recovery truncated " + std::to_string(dropped) +
                            " invalid bytes at the end of segment " + std::to_string(seg.base_offset()));
         }
-        segments_[i].log_unsynced = true;
         segments_[i].indexes_unsynced = true;
         if (i + 1 < segments_.size()) SLUICE_RETURN_IF_ERROR(seg.WriteIndexes());
       }
@@ -135,11 +134,10 @@ Status Log::Load() {
   hw_ = std::max(flushed_, log_start_);
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromEnd(leo_));
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
-  if (checkpointed_recovery_point_ > leo_) {
+  if (checkpointed_recovery_point_.load() > leo_) {
     // Recovery cut below the old recovery point: never let a later crash
     // trust bytes that will be appended there.
-    SLUICE_RETURN_IF_ERROR(WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, flushed_));
-    checkpointed_recovery_point_ = flushed_;
+    SLUICE_RETURN_IF_ERROR(WriteRecoveryPoint(flushed_, /*allow_lower=*/true));
   }
   return Status::Ok();
 }
@@ -158,7 +156,7 @@ Status Log::RollLocked(int64_t now_ms) {
   old.indexes_unsynced = true;
   Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, leo_, config_, now_ms);
   if (!seg.ok()) return seg.status();
-  segments_.push_back({std::move(*seg), false, false});
+  segments_.push_back({std::move(*seg), false});
   return Status::Ok();
 }
 
@@ -206,7 +204,6 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
       if (unrecoverable) failed_ = pos.status();
       return pos.status();
     }
-    active.log_unsynced = true;
     leo_ = h.last_offset() + 1;
     result = {h.base_offset, h.last_offset(), *pos, active.segment->base_offset()};
     if (unflushed_messages_ == 0) first_unflushed_ms_ = now;
@@ -276,52 +273,80 @@ Status Log::FlushTo(int64_t offset) {
   bool counted = false;
   while (true) {
     if (!failed_.ok()) return failed_;
-    if (flushed_ >= std::min(offset, leo_)) return Status::Ok();
+    const int64_t want = std::min(offset, leo_);
+    if (flushed_ >= want) return Status::Ok();
     if (closed_) return Status::Aborted("log is closed");
     if (!counted) {
       ++stats_.flush_requests;
       counted = true;
     }
-    if (flush_in_progress_) {
+    const bool covered = std::any_of(in_flight_goals_.begin(), in_flight_goals_.end(),
+                                     [want](int64_t g) { return g >= want; });
+    if (exclusive_ || covered || active_flushers_ >= kMaxConcurrentFlushes) {
       flush_cv_.wait(lock);
       continue;
     }
-    // Become the flusher for everything appended so far.
-    flush_in_progress_ = true;
+    // Become a flusher for everything appended so far. Each flusher syncs
+    // every segment that may hold data above the flushed offset (usually
+    // just the active one) plus pending index files, so it proves `goal`
+    // durable on its own, whatever other flushers are doing.
+    ++active_flushers_;
     ++stats_.flush_syncs;
     const int64_t goal = leo_;
+    in_flight_goals_.push_back(goal);
     std::vector<std::pair<std::shared_ptr<Segment>, bool>> work;  // (segment, indexes too)
-    for (SegmentEntry& e : segments_) {
-      if (e.log_unsynced || (e.indexes_unsynced && &e != &segments_.back())) {
-        work.emplace_back(e.segment, e.indexes_unsynced && &e != &segments_.back());
-        e.log_unsynced = false;
-        if (&e != &segments_.back()) e.indexes_unsynced = false;
-      }
+    for (size_t i = SegmentFor(flushed_); i < segments_.size(); ++i) {
+      const bool active = i + 1 == segments_.size();
+      work.emplace_back(segments_[i].segment, segments_[i].indexes_unsynced && !active);
     }
-    // The recovery point file moves when a flush completes a segment, so a
-    // crash rescans at most about one segment.
-    const bool checkpoint =
-        goal > checkpointed_recovery_point_ &&
-        segments_[SegmentFor(std::max<int64_t>(checkpointed_recovery_point_, 0))].segment !=
-            segments_.back().segment;
     lock.unlock();
     Status s;
     for (auto& [seg, indexes] : work) {
       if (s.ok()) s = seg->SyncLog();
       if (s.ok() && indexes) s = seg->SyncIndexes();
     }
-    if (s.ok() && checkpoint) s = WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, goal);
     lock.lock();
-    flush_in_progress_ = false;
-    if (!s.ok()) {
-      failed_ = s;  // After a failed fdatasync nothing about the file is known.
-    } else {
+    in_flight_goals_.erase(std::find(in_flight_goals_.begin(), in_flight_goals_.end(), goal));
+    if (s.ok()) {
       flushed_ = std::max(flushed_, goal);
-      if (checkpoint) checkpointed_recovery_point_ = goal;
-      if (flushed_ >= leo_) unflushed_messages_ = 0;
+      for (auto& [seg, indexes] : work) {
+        if (!indexes) continue;
+        for (SegmentEntry& e : segments_) {
+          if (e.segment == seg) e.indexes_unsynced = false;
+        }
+      }
+    } else {
+      failed_ = s;  // After a failed fdatasync nothing about the file is known.
     }
+    if (flushed_ >= leo_) unflushed_messages_ = 0;
+    // The recovery point file moves when the flushed offset leaves the
+    // segment it names, so a crash rescans at most about one segment.
+    const int64_t cp = checkpointed_recovery_point_.load();
+    const bool checkpoint = s.ok() && flushed_ > cp &&
+                            segments_[SegmentFor(std::max<int64_t>(cp, 0))].segment !=
+                                segments_.back().segment;
+    const int64_t cp_value = flushed_;
+    flush_cv_.notify_all();
+    if (checkpoint) {
+      lock.unlock();
+      Status cs = WriteRecoveryPoint(cp_value, /*allow_lower=*/false);
+      lock.lock();
+      if (!cs.ok() && failed_.ok()) failed_ = cs;
+    }
+    --active_flushers_;
     flush_cv_.notify_all();
   }
+}
+
+Status Log::WriteRecoveryPoint(int64_t offset, bool allow_lower) {
+  std::lock_guard lock(checkpoint_mu_);
+  if (offset == checkpointed_recovery_point_.load() ||
+      (!allow_lower && offset < checkpointed_recovery_point_.load())) {
+    return Status::Ok();
+  }
+  SLUICE_RETURN_IF_ERROR(WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, offset));
+  checkpointed_recovery_point_ = offset;
+  return Status::Ok();
 }
 
 Status Log::MaybeFlush() {
@@ -336,12 +361,12 @@ Status Log::MaybeFlush() {
 }
 
 void Log::AcquireFlushToken(std::unique_lock<std::mutex>& lock) {
-  flush_cv_.wait(lock, [this] { return !flush_in_progress_; });
-  flush_in_progress_ = true;
+  flush_cv_.wait(lock, [this] { return !exclusive_ && active_flushers_ == 0; });
+  exclusive_ = true;
 }
 
 void Log::ReleaseFlushToken() {
-  flush_in_progress_ = false;
+  exclusive_ = false;
   flush_cv_.notify_all();
 }
 
@@ -349,11 +374,7 @@ Status Log::CheckpointRecoveryPoint() {
   std::unique_lock lock(mu_);
   if (closed_) return Status::Aborted("log is closed");
   AcquireFlushToken(lock);
-  Status s;
-  if (flushed_ != checkpointed_recovery_point_) {
-    s = WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, flushed_);
-    if (s.ok()) checkpointed_recovery_point_ = flushed_;
-  }
+  Status s = WriteRecoveryPoint(flushed_, /*allow_lower=*/true);
   ReleaseFlushToken();
   return s;
 }
@@ -382,9 +403,8 @@ Status Log::TruncateTo(int64_t offset) {
     leo_ = *next;
     hw_ = std::min(hw_, leo_);
     flushed_ = std::min(flushed_, leo_);
-    if (checkpointed_recovery_point_ > flushed_) {
-      SLUICE_RETURN_IF_ERROR(WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, flushed_));
-      checkpointed_recovery_point_ = flushed_;
+    if (checkpointed_recovery_point_.load() > flushed_) {
+      SLUICE_RETURN_IF_ERROR(WriteRecoveryPoint(flushed_, /*allow_lower=*/true));
     }
     return epochs_->TruncateFromEnd(leo_);
   }();
@@ -464,11 +484,8 @@ Status Log::Close() {
       if (s.ok()) s = e.segment->SyncIndexes();
     }
   }
-  if (s.ok()) s = WriteOffsetCheckpoint(fs_, dir_, kRecoveryPointCheckpoint, leo_);
-  if (s.ok()) {
-    flushed_ = leo_;
-    checkpointed_recovery_point_ = leo_;
-  }
+  if (s.ok()) s = WriteRecoveryPoint(leo_, /*allow_lower=*/true);
+  if (s.ok()) flushed_ = leo_;
   closed_ = true;
   ReleaseFlushToken();
   return s;

@@ -16,10 +16,13 @@
 //     one thread at a time so that offsets follow its request order.
 //   * Flush()/FlushTo() never hold the mutex during fdatasync, so one thread
 //     may keep appending while any number of others wait on flushes. Group
-//     commit: the first waiter becomes the flusher and syncs everything
-//     appended so far; waiters arriving meanwhile wait for it and, if it did
-//     not cover them, one of them becomes the next flusher. A flush returns
-//     OK only once its offset is durable.
+//     commit: a waiter whose offset an in-flight flush already covers just
+//     waits for it; otherwise it becomes a flusher itself and syncs
+//     everything appended so far. Up to kMaxConcurrentFlushes syncs overlap
+//     (the kernel merges concurrent fdatasyncs of one file into one journal
+//     commit, which a strictly one-at-a-time flusher would waste); beyond
+//     that, waiters queue. A flush returns OK only once its offset is
+//     durable.
 //   * Reads hold the mutex while locating batches (index search plus a few
 //     header preads) and return FileSlices that stay readable after retention
 //     deletes their segment. Bytes of a slice may change if the log is
@@ -34,6 +37,7 @@
 // which runs recovery.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
@@ -92,6 +96,7 @@ struct LogStats {
 class Log {
  public:
   static constexpr int64_t kNoLimit = std::numeric_limits<int64_t>::max();
+  static constexpr int kMaxConcurrentFlushes = 4;
 
   // Opens (or creates) the log in `dir` and recovers it: see the .cc for
   // the exact steps. REQUIRES: `dir` exists.
@@ -165,8 +170,7 @@ class Log {
  private:
   struct SegmentEntry {
     std::shared_ptr<Segment> segment;
-    bool log_unsynced = false;
-    bool indexes_unsynced = false;
+    bool indexes_unsynced = false;  // rolled, index files written but not synced
   };
 
   Log(std::filesystem::path dir, const LogConfig& config, LogOptions options);
@@ -177,7 +181,9 @@ class Log {
   Status RollLocked(int64_t now_ms);
   // Persists `offset` as log start and deletes the first `n` segments.
   Status DeletePrefixLocked(size_t n, int64_t new_log_start);
-  // Waits for a running flush and keeps new ones out until ReleaseFlushToken.
+  // Writes the recovery point if it grew; serialized by checkpoint_mu_.
+  Status WriteRecoveryPoint(int64_t offset, bool allow_lower);
+  // Waits for running flushes and keeps new ones out until ReleaseFlushToken.
   void AcquireFlushToken(std::unique_lock<std::mutex>& lock);
   void ReleaseFlushToken();
 
@@ -195,10 +201,14 @@ class Log {
   int64_t leo_ = 0;
   int64_t hw_ = 0;
   int64_t flushed_ = 0;
-  int64_t checkpointed_recovery_point_ = -1;
+  std::mutex checkpoint_mu_;  // taken alone or after mu_, never before it
+  // Last recovery point written; only written under checkpoint_mu_.
+  std::atomic<int64_t> checkpointed_recovery_point_{-1};
   int64_t unflushed_messages_ = 0;
   int64_t first_unflushed_ms_ = -1;
-  bool flush_in_progress_ = false;
+  std::vector<int64_t> in_flight_goals_;  // LEO at the start of each running flush
+  int active_flushers_ = 0;   // includes a finishing flusher's checkpoint write
+  bool exclusive_ = false;    // the flush token is held
   bool closed_ = false;
   Status failed_;
   LogStats stats_;

@@ -1,5 +1,6 @@
 #include "storage/fault_injection_fs.h"
 
+#include <algorithm>
 #include <thread>
 
 namespace sluice::storage::testing {
@@ -44,7 +45,9 @@ class FaultFile final : public File {
     if (s.ok()) {
       fs_->syncs_++;
       std::lock_guard lock(sh.mu);
-      sh.synced_size[target_->path().string()] = *size;
+      // Concurrent syncs may finish out of order; durability only grows.
+      uint64_t& synced = sh.synced_size[target_->path().string()];
+      synced = std::max(synced, *size);
     }
     return s;
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "storage/fault_injection_fs.h"
@@ -44,6 +45,10 @@ TEST(GroupCommitTest, ConcurrentFlushesShareSyncsAndReturnOnlyWhenDurable) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(not_durable.load(), 0);
   const LogStats stats = log->stats();
+  std::printf("[ info     ] %llu flushes waited, %llu sync rounds, %llu fdatasync calls\n",
+              static_cast<unsigned long long>(stats.flush_requests),
+              static_cast<unsigned long long>(stats.flush_syncs),
+              static_cast<unsigned long long>(fs.sync_count()));
   EXPECT_EQ(stats.flush_requests, static_cast<uint64_t>(kThreads * kPerThread));
   // Group commit: fewer sync rounds (and fdatasync calls) than flushes.
   EXPECT_LT(stats.flush_syncs, stats.flush_requests);
