@@ -100,8 +100,10 @@ int RunClusterInfo(const GlobalOptions& global) {
   CommandStatus s = Connect(global, &client, &md);
   if (!s.ok()) return Finish(s);
 
-  char* cluster_id = rd_kafka_clusterid(client->get(), client->timeout_ms());
-  int32_t controller = rd_kafka_controllerid(client->get(), client->timeout_ms());
+  // Both come with the metadata just fetched; waiting longer would only stall
+  // on a broker that does not report them.
+  char* cluster_id = rd_kafka_clusterid(client->get(), 0);
+  int32_t controller = rd_kafka_controllerid(client->get(), 0);
   fmt::print("Cluster ID:  {}\n", cluster_id != nullptr ? cluster_id : "(unknown)");
   if (cluster_id != nullptr) rd_kafka_mem_free(client->get(), cluster_id);
   fmt::print("Controller:  {}\n", controller >= 0 ? fmt::to_string(controller) : "(unknown)");

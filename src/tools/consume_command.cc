@@ -16,7 +16,12 @@ namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 
-void OnSignal(int /*sig*/) { g_stop = 1; }
+// The first Ctrl-C stops cleanly (committing a group's offsets); a second one
+// kills, should closing hang.
+void OnSignal(int sig) {
+  g_stop = 1;
+  std::signal(sig, SIG_DFL);
+}
 
 using Clock = std::chrono::steady_clock;
 

@@ -104,24 +104,20 @@ int RunProduce(const GlobalOptions& global, const ProduceOptions& opts) {
 
     rd_kafka_vu_t vu[7];
     size_t n = 0;
-    vu[n].vtype = RD_KAFKA_VTYPE_TOPIC, vu[n++].u.cstr = opts.topic.c_str();
-    vu[n].vtype = RD_KAFKA_VTYPE_PARTITION, vu[n++].u.i32 = opts.partition;
-    vu[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS, vu[n++].u.i = RD_KAFKA_MSG_F_COPY;
-    vu[n].vtype = RD_KAFKA_VTYPE_OPAQUE, vu[n++].u.ptr = reinterpret_cast<void*>(line_no);
-    if (key) {
-      vu[n].vtype = RD_KAFKA_VTYPE_KEY;
-      vu[n].u.mem.ptr = const_cast<char*>(key->data());
-      vu[n++].u.mem.size = key->size();
-    }
-    if (value) {
-      vu[n].vtype = RD_KAFKA_VTYPE_VALUE;
-      vu[n].u.mem.ptr = const_cast<char*>(value->data());
-      vu[n++].u.mem.size = value->size();
-    }
+    auto add = [&vu, &n](rd_kafka_vtype_t type) -> decltype(rd_kafka_vu_t::u)& {
+      vu[n].vtype = type;
+      return vu[n++].u;
+    };
+    add(RD_KAFKA_VTYPE_TOPIC).cstr = opts.topic.c_str();
+    add(RD_KAFKA_VTYPE_PARTITION).i32 = opts.partition;
+    add(RD_KAFKA_VTYPE_MSGFLAGS).i = RD_KAFKA_MSG_F_COPY;
+    add(RD_KAFKA_VTYPE_OPAQUE).ptr = reinterpret_cast<void*>(line_no);
+    if (key) add(RD_KAFKA_VTYPE_KEY).mem = {const_cast<char*>(key->data()), key->size()};
+    if (value) add(RD_KAFKA_VTYPE_VALUE).mem = {const_cast<char*>(value->data()), value->size()};
     rd_kafka_headers_t* hdrs = nullptr;
     if (!headers->empty()) {
       hdrs = rd_kafka_headers_copy(header_template.get());
-      vu[n].vtype = RD_KAFKA_VTYPE_HEADERS, vu[n++].u.headers = hdrs;
+      add(RD_KAFKA_VTYPE_HEADERS).headers = hdrs;
     }
     for (;;) {
       rd_kafka_error_t* error = rd_kafka_produceva(client->get(), vu, n);
