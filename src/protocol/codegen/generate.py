@@ -33,7 +33,7 @@ RESERVED = {'alignas', 'and', 'auto', 'bool', 'break', 'case', 'catch', 'char', 
             'register', 'return', 'short', 'signed', 'sizeof', 'static', 'struct', 'switch',
             'template', 'this', 'throw', 'true', 'try', 'typedef', 'typename', 'union',
             'unsigned', 'using', 'virtual', 'void', 'volatile', 'while', 'xor',
-            'unknown_tagged_fields', 'flexible', 'version', 'in', 'out', 'rng'}
+            'unknown_tagged_fields'}
 
 
 class MsgError(Exception):
@@ -53,7 +53,7 @@ class Versions:
         """Restricted to lo..hi; an upper bound at or past hi becomes open."""
         return Versions(max(self.lo, lo), None if self.hi is None or self.hi >= hi else self.hi)
 
-    def cond(self, var='version'):
+    def cond(self, var='version_'):
         """A C++ condition true for versions in the range (of a message lo..hi)."""
         parts = []
         if self.lo > 0:
@@ -242,8 +242,8 @@ class Parser:
         if len(toks) < 2:
             self.fail(no, f'field "{toks[0]}" needs a type')
         name, type_ = toks[0], toks[1]
-        if not re.match(r'^[a-z][a-z0-9_]*$', name):
-            self.fail(no, f'field name "{name}" must be snake_case')
+        if not re.match(r'^[a-z]([a-z0-9_]*[a-z0-9])?$', name):
+            self.fail(no, f'field name "{name}" must be snake_case (not ending in "_")')
         if name in RESERVED:
             self.fail(no, f'field name "{name}" is reserved in the generated C++; rename it (e.g. "{name}_value")')
         nullable_all = type_.endswith('?')
@@ -411,26 +411,26 @@ def cpp_init(f):
 
 
 def compact(f):
-    return 'false' if f.classic else 'flexible'
+    return 'false' if f.classic else 'flexible_'
 
 
 def read_elem(f, var):
     """Expression decoding one non-null value of f's element type into *var."""
     if f.is_struct:
-        return f'{var}->Decode(in, version)'
+        return f'{var}->Decode(in_, version_)'
     suffix = PRIMITIVES[f.elem][1]
     if f.elem in ('string', 'bytes'):
-        return f'in.Read{suffix}({var}, {compact(f)})'
-    return f'in.Read{suffix}({var})'
+        return f'in_.Read{suffix}({var}, {compact(f)})'
+    return f'in_.Read{suffix}({var})'
 
 
 def write_elem(f, val):
     if f.is_struct:
-        return f'{val}.Encode(out, version)'
+        return f'{val}.Encode(out_, version_)'
     suffix = PRIMITIVES[f.elem][1]
     if f.elem in ('string', 'bytes'):
-        return f'out.Write{suffix}({val}, {compact(f)})'
-    return f'out.Write{suffix}({val})'
+        return f'out_.Write{suffix}({val}, {compact(f)})'
+    return f'out_.Write{suffix}({val})'
 
 
 def nullable_cond(f):
@@ -441,39 +441,39 @@ def decode_field(f, m):
     """Statements decoding field f into this->name."""
     n, c, nul = f.name, compact(f), nullable_cond(f)
     if f.type == 'records':
-        return [f'SLUICE_RETURN_IF_ERROR(in.ReadRecords(&{n}, {c}, {nul}));']
+        return [f'SLUICE_RETURN_IF_ERROR(in_.ReadRecords(&{n}, {c}, {nul}));']
     if f.is_array:
         et, minsz = cpp_elem(f), (1 if f.is_struct else PRIMITIVES[f.elem][2])
         if f.elem in ('string', 'bytes'):
             minsz = f'({c} ? 1 : {2 if f.elem == "string" else 4})'
-        lam = f'[&]({et}* e) {{ return {read_elem(f, "e")}; }}'
+        lam = f'[&]({et}* e_) {{ return {read_elem(f, "e_")}; }}'
         fn = 'ReadNullableArray' if f.nullable else 'ReadArray'
         extra = f', {nul}' if f.nullable else ''
-        return [f'SLUICE_RETURN_IF_ERROR(in.{fn}(&{n}, {c}{extra}, {minsz}, {lam}));']
+        return [f'SLUICE_RETURN_IF_ERROR(in_.{fn}(&{n}, {c}{extra}, {minsz}, {lam}));']
     if f.nullable and f.is_struct:
-        return [f'SLUICE_RETURN_IF_ERROR(in.ReadNullableStruct(&{n}, {nul}, '
-                f'[&]({f.elem}* e) {{ return e->Decode(in, version); }}));']
+        return [f'SLUICE_RETURN_IF_ERROR(in_.ReadNullableStruct(&{n}, {nul}, '
+                f'[&]({f.elem}* e_) {{ return e_->Decode(in_, version_); }}));']
     if f.nullable:
-        return [f'SLUICE_RETURN_IF_ERROR(in.ReadNullable{PRIMITIVES[f.elem][1]}(&{n}, {c}, {nul}));']
+        return [f'SLUICE_RETURN_IF_ERROR(in_.ReadNullable{PRIMITIVES[f.elem][1]}(&{n}, {c}, {nul}));']
     if f.is_struct:
-        return [f'SLUICE_RETURN_IF_ERROR(in.EnterStruct());',
-                f'SLUICE_RETURN_IF_ERROR({n}.Decode(in, version));', 'in.Leave();']
+        return [f'SLUICE_RETURN_IF_ERROR(in_.EnterStruct());',
+                f'SLUICE_RETURN_IF_ERROR({n}.Decode(in_, version_));', 'in_.Leave();']
     return [f'SLUICE_RETURN_IF_ERROR({read_elem(f, "&" + n)});']
 
 
 def encode_field(f, val=None):
     n, c, nul = val or f.name, compact(f), nullable_cond(f)
     if f.type == 'records':
-        return [f'out.WriteRecords({n}, {c}, {nul});']
+        return [f'out_.WriteRecords({n}, {c}, {nul});']
     if f.is_array:
-        lam = f'[&](const {cpp_elem(f)}& e) {{ {write_elem(f, "e")}; }}'
+        lam = f'[&](const {cpp_elem(f)}& e_) {{ {write_elem(f, "e_")}; }}'
         fn = 'WriteNullableArray' if f.nullable else 'WriteArray'
         extra = f', {nul}' if f.nullable else ''
-        return [f'out.{fn}({n}, {c}{extra}, {lam});']
+        return [f'out_.{fn}({n}, {c}{extra}, {lam});']
     if f.nullable and f.is_struct:
-        return [f'out.WriteNullableStruct({n}, {nul}, [&](const {f.elem}& e) {{ e.Encode(out, version); }});']
+        return [f'out_.WriteNullableStruct({n}, {nul}, [&](const {f.elem}& e_) {{ e_.Encode(out_, version_); }});']
     if f.nullable:
-        return [f'out.WriteNullable{PRIMITIVES[f.elem][1]}({n}, {c}, {nul});']
+        return [f'out_.WriteNullable{PRIMITIVES[f.elem][1]}({n}, {c}, {nul});']
     return [write_elem(f, n) + ';']
 
 
@@ -492,7 +492,7 @@ class Emitter:
         self.api, self.h, self.cc, self.t = api, [], [], []
 
     def flexible_cond(self):
-        return 'false' if self.api.flexible is None else f'version >= {self.api.flexible}'
+        return 'false' if self.api.flexible is None else f'version_ >= {self.api.flexible}'
 
     def decl_struct(self, s, indent, top=None):
         p = ' ' * indent
@@ -527,55 +527,55 @@ class Emitter:
         a, out = self.api, []
         plain = [f for f in s.fields if f.tag is None]
         tagged = sorted([f for f in s.fields if f.tag is not None], key=lambda f: f.tag)
-        out.append(f'Status {qual}::Decode(Reader& in, int16_t version) {{')
+        out.append(f'Status {qual}::Decode(Reader& in_, int16_t version_) {{')
         out.append(f'  *this = {s.name}{{}};')
         if top:
-            out.append(f'  in.SetRoot("{s.name}");')
-        out.append(f'  [[maybe_unused]] const bool flexible = {self.flexible_cond()};')
+            out.append(f'  in_.SetRoot("{s.name}");')
+        out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
-            body = [f'in.SetField("{f.name}");'] + decode_field(f, s)
+            body = [f'in_.SetField("{f.name}");'] + decode_field(f, s)
             out += self.guard(f.versions, body)
         if a.flexible is not None:
-            out.append('  if (flexible) {')
-            out.append('    in.SetField("_tagged_fields");')
+            out.append('  if (flexible_) {')
+            out.append('    in_.SetField("_tagged_fields");')
             out.append('    // Not SLUICE_RETURN_IF_ERROR: the callback uses it (nested, it would shadow).')
-            out.append('    Status tagged = in.ReadTaggedFields(&unknown_tagged_fields,')
-            out.append('        [&](uint32_t tag, bool* known) -> Status {')
-            out.append('          switch (tag) {')
+            out.append('    Status tagged_ = in_.ReadTaggedFields(&unknown_tagged_fields,')
+            out.append('        [&](uint32_t tag_, bool* known_) -> Status {')
+            out.append('          switch (tag_) {')
             for f in tagged:
                 out.append(f'            case {f.tag}:')
                 out.append(f'              if (!({f.versions.cond()})) break;')
-                out.append(f'              *known = true;')
-                out.append(f'              in.SetField("{f.name}");')
+                out.append(f'              *known_ = true;')
+                out.append(f'              in_.SetField("{f.name}");')
                 for line in decode_field(f, s):
                     out.append(f'              {line}')
                 out.append('              return Status::Ok();')
             out.append('            default: break;')
             out.append('          }')
-            out.append('          *known = false;')
+            out.append('          *known_ = false;')
             out.append('          return Status::Ok();')
             out.append('        });')
-            out.append('    if (!tagged.ok()) return tagged;')
+            out.append('    if (!tagged_.ok()) return tagged_;')
             out.append('  }')
         out += ['  return Status::Ok();', '}', '']
-        out.append(f'void {qual}::Encode(Writer& out, int16_t version) const {{')
-        out.append(f'  [[maybe_unused]] const bool flexible = {self.flexible_cond()};')
+        out.append(f'void {qual}::Encode(Writer& out_, int16_t version_) const {{')
+        out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
             out += self.guard(f.versions, encode_field(f))
         if a.flexible is not None:
-            out.append('  if (flexible) {')
-            out.append('    uint32_t count = static_cast<uint32_t>(unknown_tagged_fields.size());')
+            out.append('  if (flexible_) {')
+            out.append('    uint32_t count_ = static_cast<uint32_t>(unknown_tagged_fields.size());')
             for f in tagged:
-                out.append(f'    const bool has_{f.name} = ({f.versions.cond()}) && !({is_default_expr(f)});')
-                out.append(f'    count += has_{f.name} ? 1 : 0;')
-            out.append('    out.WriteUnsignedVarint(count);')
-            out.append('    size_t next_unknown = 0;')
+                out.append(f'    const bool has_{f.name}_ = ({f.versions.cond()}) && !({is_default_expr(f)});')
+                out.append(f'    count_ += has_{f.name}_ ? 1 : 0;')
+            out.append('    out_.WriteUnsignedVarint(count_);')
+            out.append('    size_t next_unknown_ = 0;')
             for f in tagged:
-                out.append(f'    next_unknown = out.WriteUnknownTaggedFields(unknown_tagged_fields, next_unknown, {f.tag});')
-                out.append(f'    if (has_{f.name}) {{')
-                out.append(f'      out.WriteTaggedField({f.tag}, [&] {{ {" ".join(encode_field(f))} }});')
+                out.append(f'    next_unknown_ = out_.WriteUnknownTaggedFields(unknown_tagged_fields, next_unknown_, {f.tag});')
+                out.append(f'    if (has_{f.name}_) {{')
+                out.append(f'      out_.WriteTaggedField({f.tag}, [&] {{ {" ".join(encode_field(f))} }});')
                 out.append('    }')
-            out.append('    out.WriteUnknownTaggedFields(unknown_tagged_fields, next_unknown, UINT32_MAX);')
+            out.append('    out_.WriteUnknownTaggedFields(unknown_tagged_fields, next_unknown_, UINT32_MAX);')
             out.append('  }')
         out += ['}', '']
         return out
@@ -589,8 +589,8 @@ class Emitter:
 
     def fill_struct(self, s, qual):
         """Test helper: a value valid for `version` with pseudo-random contents."""
-        out = [f'void FillRandom(MessageRng& rng, int16_t version, {qual}* m) {{',
-               '  [[maybe_unused]] const bool flexible = ' + self.flexible_cond() + ';']
+        out = [f'void FillRandom(MessageRng& rng, int16_t version_, {qual}* m) {{',
+               '  [[maybe_unused]] const bool flexible_ = ' + self.flexible_cond() + ';']
         for f in s.fields:
             body = []
             if f.tag is not None:
@@ -609,8 +609,8 @@ class Emitter:
                 body.append(f'  auto& v = {target};')
                 if f.is_array:
                     body.append('  v.resize(rng.ArrayLength());')
-                    body.append('  for (auto& e : v) {')
-                    body.append('    ' + self.fill_value(f, 'e'))
+                    body.append('  for (auto& e_ : v) {')
+                    body.append('    ' + self.fill_value(f, 'e_'))
                     body.append('  }')
                 else:
                     body.append('  ' + self.fill_value(f, 'v'))
@@ -619,14 +619,14 @@ class Emitter:
                 body.append('}')
             out += self.guard(f.versions, body)
         if self.api.flexible is not None:
-            out.append('  if (flexible) m->unknown_tagged_fields = rng.UnknownTaggedFields();')
+            out.append('  if (flexible_) m->unknown_tagged_fields = rng.UnknownTaggedFields();')
         out += ['}', '']
         return out
 
     @staticmethod
     def fill_value(f, var):
         if f.is_struct:
-            return f'FillRandom(rng, version, &{var});'
+            return f'FillRandom(rng, version_, &{var});'
         return f'rng.Fill(&{var});'
 
     def emit(self):
