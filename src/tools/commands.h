@@ -60,6 +60,7 @@ struct ConsumeOptions {
   int64_t count = -1;                   // -1: no limit
   std::string group;                    // empty: no group, assign partitions
   int idle_timeout_ms = -1;             // -1: wait forever
+  bool exit_at_end = false;             // Exit once every partition is read to its end.
   std::string format = "%v\\n";
 };
 int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts);

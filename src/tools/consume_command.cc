@@ -4,6 +4,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <set>
 
 #include <fmt/format.h>
 
@@ -102,6 +103,17 @@ bool HasAssignment(KafkaClient& client) {
   return list->cnt > 0;
 }
 
+// Whether every assigned partition has reported its end.
+bool AllAtEnd(KafkaClient& client, const std::set<int32_t>& at_end) {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(client.get(), &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  PartitionListPtr owned(list);
+  for (int i = 0; i < list->cnt; ++i) {
+    if (at_end.count(list->elems[i].partition) == 0) return false;
+  }
+  return list->cnt > 0;
+}
+
 // Errors after which waiting longer cannot help.
 bool IsPermanent(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
@@ -144,7 +156,8 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
   CommandStatus s = CheckOptions(opts);
   if (!s.ok()) return Finish(s);
 
-  std::vector<KeyValue> settings = {{"enable.partition.eof", "false"}};
+  std::vector<KeyValue> settings = {
+      {"enable.partition.eof", opts.exit_at_end ? "true" : "false"}};
   if (opts.group.empty()) {
     // librdkafka needs a group id even to assign(); nothing joins or commits.
     settings.emplace_back("group.id", "sluice-cli");
@@ -174,6 +187,7 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
   auto last_activity = started;
   bool assigned = !grouped;
   int64_t consumed = 0;
+  std::set<int32_t> at_end;  // Partitions whose last message was printed.
   std::string out;
   while (!g_stop && (opts.count < 0 || consumed < opts.count)) {
     RdPtr<rd_kafka_message_t, rd_kafka_message_destroy> m(
@@ -196,7 +210,11 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
     }
     last_activity = now;
     if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) continue;
+      if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        at_end.insert(m->partition);
+        if (opts.exit_at_end && AllAtEnd(*client, at_end)) break;
+        continue;
+      }
       CommandStatus e = CommandStatus::Kafka(m->err, rd_kafka_message_errstr(m.get()));
       if (IsPermanent(m->err)) {
         s = e;
@@ -206,6 +224,7 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
       continue;
     }
     assigned = true;
+    at_end.erase(m->partition);
     out.clear();
     Render(*format, *m, &out);
     std::fwrite(out.data(), 1, out.size(), stdout);

@@ -114,6 +114,8 @@ int main(int argc, char** argv) {
   r->add_option("--timeout-ms", consume.idle_timeout_ms,
                 "Exit after this long without a message (default: never)")
       ->check(CLI::NonNegativeNumber);
+  r->add_flag("-e,--exit-at-end", consume.exit_at_end,
+              "Exit once the last message of every partition has been printed");
   r->add_option("--format", consume.format,
                 "Output per message: %k key, %v value, %K/%S key/value length, %t topic, "
                 "%p partition, %o offset, %T timestamp, %h headers, %% and \\n \\t escapes")

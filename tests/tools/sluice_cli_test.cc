@@ -247,6 +247,11 @@ TEST_F(SluiceCliTest, ProduceKeysAndHeadersThenConsumeWithFormat) {
             topic + "/0@2 =no key [trace=abc,n=1] 0/6\n",
             r.out);
 
+  // Everything, exiting at the end of every partition (partition 1 is empty).
+  r = Sluice({"consume", topic, "--from-beginning", "--exit-at-end"});
+  ASSERT_EQ(0, r.exit_code) << Describe(r);
+  EXPECT_EQ("hello\nworld:with colon\nno key\n", r.out);
+
   // From an absolute offset, and the default format (value per line).
   r = Sluice({"consume", topic, "--partition", "0", "--offset", "2", "--count", "1"});
   ASSERT_EQ(0, r.exit_code) << Describe(r);
