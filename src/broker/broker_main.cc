@@ -9,7 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "broker/command_line.h"
-#include "broker/data_directories.h"
+#include "broker/log_storage.h"
 #include "broker/logging.h"
 #include "broker/server_process.h"
 #include "config/broker_config.h"
@@ -42,9 +42,9 @@ int BrokerMain(int argc, const char* const* argv) {
     SubsystemLogger("config")->warn("'{}' is accepted for compatibility and has no effect", key);
   }
 
-  Status dirs = PrepareDataDirectories(*config);
-  if (!dirs.ok()) {
-    spdlog::error("{}", dirs.ToString());
+  auto logs = OpenLogs(*config);
+  if (!logs.ok()) {
+    spdlog::error("cannot open the logs in log.dirs: {}", logs.status().ToString());
     return kExitRuntimeError;
   }
 
@@ -70,6 +70,12 @@ int BrokerMain(int argc, const char* const* argv) {
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
                caught == 0 ? "shutdown request" : strsignal(caught));
   process.Stop();
+  Status closed = (*logs)->Close();  // Flushes; writes the clean-shutdown markers.
+  if (!closed.ok()) {
+    spdlog::error("closing the logs failed: {}", closed.ToString());
+    spdlog::shutdown();
+    return kExitRuntimeError;
+  }
   spdlog::info("sluice-broker stopped");
   spdlog::shutdown();
   return kExitOk;

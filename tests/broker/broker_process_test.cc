@@ -47,6 +47,23 @@ TEST(BrokerProcessTest, StartsOnAFreePortAndStopsCleanlyOnSigterm) {
   EXPECT_NE(broker.output().find("stopped"), std::string::npos) << broker.output();
 }
 
+TEST(BrokerProcessTest, CleanShutdownMarkerOnlyAfterACleanStop) {
+  TempDir dir;
+  BrokerProcessOptions options;
+  options.log_dir = dir.path() / "data";
+  const auto marker = options.log_dir / ".kafka_cleanshutdown";
+  BrokerProcess broker;
+  ASSERT_TRUE(broker.Start(options).ok()) << broker.output();
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  EXPECT_EQ(broker.Stop().value(), 0) << broker.output();
+  EXPECT_TRUE(std::filesystem::exists(marker));
+  // The next start consumes the marker; a crash leaves none behind.
+  ASSERT_TRUE(broker.Start(options).ok()) << broker.output();
+  EXPECT_FALSE(std::filesystem::exists(marker));
+  broker.Kill();
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
 TEST(BrokerProcessTest, SigintAlsoStopsCleanly) {
   BrokerProcess broker;
   ASSERT_TRUE(broker.Start().ok()) << broker.output();
