@@ -1,0 +1,30 @@
+// What the Kafka API handlers use of the rest of the broker. Built once by
+// the broker process; every member outlives every request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "base/timer_thread.h"
+#include "cluster/partition_manager.h"
+#include "cluster/producer_id_allocator.h"
+#include "config/broker_config.h"
+
+namespace sluice::api {
+
+struct AdvertisedEndpoint {
+  std::string host;
+  int32_t port = 0;
+};
+
+struct BrokerServices {
+  const config::BrokerConfig& config;
+  cluster::PartitionManager& partitions;
+  TimerThread& timers;
+  cluster::ProducerIdAllocator& producer_ids;
+  int32_t broker_id = 0;
+  std::string cluster_id;
+  AdvertisedEndpoint advertised;  // What Metadata tells clients to connect to.
+};
+
+}  // namespace sluice::api

@@ -1,0 +1,61 @@
+#include "api/handler_table.h"
+
+#include <algorithm>
+#include <array>
+
+#include <fmt/format.h>
+
+#include "api/handlers/handlers.h"
+
+namespace sluice::api {
+namespace {
+
+// Decodes the body as `Request` and calls `Handle`. A body that does not
+// decode closes the connection, as Kafka does for an invalid request.
+template <typename Request, void (*Handle)(RequestContext, Request)>
+void Dispatch(RequestContext ctx, protocol::Reader& in) {
+  Request request;
+  Status s = request.Decode(in, ctx.version());
+  if (!s.ok()) {
+    ctx.respond.CloseConnection(fmt::format("malformed {} v{}: {}", Request::kName, ctx.version(),
+                                            s.message()));
+    return;
+  }
+  Handle(std::move(ctx), std::move(request));
+}
+
+template <typename Request, void (*Handle)(RequestContext, Request)>
+constexpr HandlerEntry Entry(int16_t min_version, int16_t max_version) {
+  static_assert(Request::kMinVersion >= 0);
+  return HandlerEntry{Request::kApiKey, std::max(min_version, Request::kMinVersion),
+                      std::min(max_version, Request::kMaxVersion), &Dispatch<Request, Handle>};
+}
+
+using namespace protocol;
+
+// The versions each handler implements. Produce starts at v3, the first
+// version that carries v2 record batches (no down-conversion).
+constexpr std::array kHandlers = {
+    Entry<ProduceRequest, HandleProduce>(3, 9),
+    Entry<FetchRequest, HandleFetch>(4, 12),
+    Entry<ListOffsetsRequest, HandleListOffsets>(1, 6),
+    Entry<MetadataRequest, HandleMetadata>(0, 12),
+    Entry<ApiVersionsRequest, HandleApiVersions>(0, 3),
+    Entry<CreateTopicsRequest, HandleCreateTopics>(0, 7),
+    Entry<DeleteTopicsRequest, HandleDeleteTopics>(0, 6),
+    Entry<InitProducerIdRequest, HandleInitProducerId>(0, 4),
+    Entry<DescribeClusterRequest, HandleDescribeCluster>(0, 1),
+};
+
+}  // namespace
+
+std::span<const HandlerEntry> Handlers() { return kHandlers; }
+
+const HandlerEntry* FindHandler(int16_t api_key) {
+  for (const HandlerEntry& e : kHandlers) {
+    if (e.api_key == api_key) return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,27 @@
+// The Kafka APIs this broker implements, each with the version range its
+// handler supports. ApiVersions advertises exactly this table (intersected
+// with what the protocol layer can parse), so an API is never advertised
+// before it has a handler.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "api/request_context.h"
+#include "protocol/wire/reader.h"
+
+namespace sluice::api {
+
+struct HandlerEntry {
+  int16_t api_key;
+  int16_t min_version;
+  int16_t max_version;
+  // Decodes the body from `in` and handles the request.
+  void (*dispatch)(RequestContext ctx, protocol::Reader& in);
+};
+
+// Ordered by api key.
+std::span<const HandlerEntry> Handlers();
+const HandlerEntry* FindHandler(int16_t api_key);
+
+}  // namespace sluice::api

@@ -1,0 +1,145 @@
+// CreateTopics: partitions, replication factor 1 (a single node), configs,
+// validate_only. Each topic succeeds or fails on its own, with Kafka's codes.
+#include <map>
+#include <optional>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "api/handlers/handlers.h"
+#include "cluster/topic_name.h"
+#include "config/topic_config.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::ToWire;
+
+// The checks Kafka makes before creating, each with its own error code;
+// the partition manager checks them again, as the owner of the invariant.
+std::optional<std::pair<ErrorCode, std::string>> Precheck(const std::string& name,
+                                                          int32_t partitions, int16_t rf,
+                                                          const std::map<std::string, std::string>& configs) {
+  if (Status s = cluster::ValidateTopicName(name); !s.ok()) {
+    return std::make_pair(ErrorCode::INVALID_TOPIC_EXCEPTION, s.message());
+  }
+  if (partitions <= 0) {
+    return std::make_pair(ErrorCode::INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+  }
+  if (rf <= 0) {
+    return std::make_pair(ErrorCode::INVALID_REPLICATION_FACTOR,
+                          "Replication factor must be larger than 0.");
+  }
+  if (rf > 1) {
+    return std::make_pair(ErrorCode::INVALID_REPLICATION_FACTOR,
+                          fmt::format("Replication factor: {} larger than available brokers: 1.", rf));
+  }
+  if (Status s = config::ValidateTopicOverrides(configs); !s.ok()) {
+    return std::make_pair(ErrorCode::INVALID_CONFIG, s.message());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request) {
+  BrokerServices& services = *ctx.services;
+  protocol::CreateTopicsResponse response;
+  std::map<std::string, int> seen;
+  for (const auto& t : request.topics) ++seen[t.name];
+
+  for (const auto& t : request.topics) {
+    auto& r = response.topics.emplace_back();
+    r.name = t.name;
+    r.error_message = std::nullopt;
+    if (seen[t.name] > 1) {
+      r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+      r.error_message = "Create topics request from client contains a duplicate topic";
+      continue;
+    }
+    if (!t.assignments.empty()) {
+      r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+      r.error_message = "manual replica assignment is not supported on a single node";
+      continue;
+    }
+    // -1 means the broker default (KIP-464).
+    const int32_t partitions =
+        t.num_partitions == -1 ? services.config.GetInt("num.partitions") : t.num_partitions;
+    const int16_t rf = t.replication_factor == -1
+                           ? static_cast<int16_t>(services.config.GetInt("default.replication.factor"))
+                           : t.replication_factor;
+    std::map<std::string, std::string> configs;
+    for (const auto& c : t.configs) {
+      if (c.value) configs[c.name] = *c.value;
+    }
+    if (auto problem = Precheck(t.name, partitions, rf, configs)) {
+      r.error_code = ToWire(problem->first);
+      r.error_message = problem->second;
+      continue;
+    }
+    auto created = services.partitions.CreateTopic(t.name, partitions, rf, configs,
+                                                   request.validate_only);
+    if (!created.ok()) {
+      const Status& s = created.status();
+      r.error_code = ToWire(s.code() == StatusCode::kAlreadyExists ? ErrorCode::TOPIC_ALREADY_EXISTS
+                            : s.code() == StatusCode::kInvalidArgument
+                                ? ErrorCode::INVALID_TOPIC_EXCEPTION
+                                : ErrorCode::UNKNOWN_SERVER_ERROR);
+      r.error_message = s.message();
+      continue;
+    }
+    r.topic_id.bytes = created->id;
+    r.num_partitions = created->partition_count;
+    r.replication_factor = created->replication_factor;
+    if (ctx.version() >= 5) {
+      std::vector<protocol::CreateTopicsResponse::CreatableTopicConfigs> described;
+      for (const auto& e : config::DescribeTopicConfig(services.config, configs)) {
+        auto& c = described.emplace_back();
+        c.name = e.name;
+        c.value = e.value;
+        c.read_only = e.read_only;
+        c.config_source = static_cast<int8_t>(e.source);
+        c.is_sensitive = e.sensitive;
+      }
+      r.configs = std::move(described);
+    }
+  }
+  ctx.Respond(response);
+}
+
+void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request) {
+  BrokerServices& services = *ctx.services;
+  protocol::DeleteTopicsResponse response;
+  std::vector<std::optional<std::string>> names;
+  if (ctx.version() >= 6) {
+    for (const auto& t : request.topics) names.push_back(t.name);
+  } else {
+    for (const auto& n : request.topic_names) names.emplace_back(n);
+  }
+  const bool enabled = services.config.GetBool("delete.topic.enable");
+  for (const auto& name : names) {
+    auto& r = response.responses.emplace_back();
+    r.name = name;
+    if (!name) {
+      r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_ID);  // Deletion by id: not yet.
+      continue;
+    }
+    if (!enabled) {
+      r.error_code = ToWire(ErrorCode::TOPIC_DELETION_DISABLED);
+      continue;
+    }
+    if (auto info = services.partitions.FindTopic(*name)) r.topic_id.bytes = info->id;
+    Status s = services.partitions.DeleteTopic(*name);
+    if (s.IsNotFound()) {
+      r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    } else if (!s.ok()) {
+      r.error_code = ToWire(ErrorCode::UNKNOWN_SERVER_ERROR);
+      r.error_message = s.message();
+    }
+  }
+  ctx.Respond(response);
+}
+
+}  // namespace sluice::api

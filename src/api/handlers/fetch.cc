@@ -1,0 +1,182 @@
+// Fetch: record data goes out as file ranges of the segments (sendfile),
+// bounded by the high watermark, max_bytes and partition_max_bytes (the
+// first batch found is always returned whole so a consumer can progress).
+// With too little data the request waits (long polling) until a flush moves
+// a high watermark or max_wait_ms passes, whichever comes first.
+//
+// Fetch sessions (KIP-227): this broker declines to create them (answers
+// session id 0), which the protocol allows; every fetch is a full fetch.
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "api/handlers/handlers.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::FetchRequest;
+using protocol::FetchResponse;
+using protocol::ToWire;
+
+// Joins the leading slices that continue each other in one file; a read
+// spanning segments returns the first segment's part (as Kafka does).
+FileSlice FirstContiguous(const std::vector<FileSlice>& slices) {
+  FileSlice out = slices.front();
+  for (size_t i = 1; i < slices.size(); ++i) {
+    const FileSlice& s = slices[i];
+    if (s.fd != out.fd || s.offset != out.offset + out.length) break;
+    out.length += s.length;
+  }
+  return out;
+}
+
+struct Built {
+  FetchResponse response;
+  uint64_t bytes = 0;
+  bool has_error = false;
+};
+
+Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16_t version) {
+  Built built;
+  int64_t budget = version >= 3 ? request.max_bytes : INT32_MAX;
+  if (request.session_id != 0) {
+    // We never hand out sessions, so no id can be valid.
+    built.response.error_code = ToWire(ErrorCode::FETCH_SESSION_ID_NOT_FOUND);
+    built.has_error = true;
+    return built;
+  }
+  for (const auto& topic : request.topics) {
+    auto& topic_response = built.response.responses.emplace_back();
+    topic_response.topic = topic.topic;
+    for (const auto& want : topic.partitions) {
+      auto& r = topic_response.partitions.emplace_back();
+      r.partition_index = want.partition;
+      auto partition = services.partitions.Get(topic.topic, want.partition);
+      if (!partition) {
+        r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        r.high_watermark = -1;
+        built.has_error = true;
+        continue;
+      }
+      storage::Log& log = partition->log();
+      const int64_t hw = partition->high_watermark();
+      r.high_watermark = hw;
+      r.last_stable_offset = hw;  // No transactions yet: everything below HW is stable.
+      r.log_start_offset = log.log_start_offset();
+      if (want.current_leader_epoch >= 0 && want.current_leader_epoch != partition->leader_epoch()) {
+        r.error_code = ToWire(want.current_leader_epoch > partition->leader_epoch()
+                                  ? ErrorCode::UNKNOWN_LEADER_EPOCH
+                                  : ErrorCode::FENCED_LEADER_EPOCH);
+        built.has_error = true;
+        continue;
+      }
+      if (want.fetch_offset < log.log_start_offset() || want.fetch_offset > log.log_end_offset()) {
+        r.error_code = ToWire(ErrorCode::OFFSET_OUT_OF_RANGE);
+        built.has_error = true;
+        continue;
+      }
+      if (want.fetch_offset >= hw) continue;
+      if (budget <= 0 && built.bytes > 0) continue;
+      const int64_t limit = std::max<int64_t>(0, std::min<int64_t>(want.partition_max_bytes, budget));
+      auto read = log.Read(want.fetch_offset, static_cast<uint64_t>(limit), hw);
+      if (!read.ok()) {
+        r.error_code = ToWire(read.status().IsOutOfRange() ? ErrorCode::OFFSET_OUT_OF_RANGE
+                                                           : ErrorCode::KAFKA_STORAGE_ERROR);
+        built.has_error = true;
+        continue;
+      }
+      if (read->slices.empty()) continue;
+      FileSlice slice = FirstContiguous(read->slices);
+      budget -= static_cast<int64_t>(slice.length);
+      built.bytes += slice.length;
+      r.records = protocol::Records::File(std::move(slice));
+    }
+  }
+  return built;
+}
+
+// A fetch waiting for data: completed once, by a high-watermark advance
+// with enough data or by its timer.
+struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
+  RequestContext ctx;
+  FetchRequest request;
+  std::mutex mu;
+  bool done = false;
+  uint64_t timer_id = 0;
+  std::vector<std::pair<std::shared_ptr<cluster::Partition>, uint64_t>> waiters;
+
+  // REQUIRES: mu held.
+  void ArmWaiters() {
+    DisarmWaiters();
+    for (const auto& topic : request.topics) {
+      for (const auto& want : topic.partitions) {
+        auto p = ctx.services->partitions.Get(topic.topic, want.partition);
+        if (!p) continue;
+        std::weak_ptr<WaitingFetch> weak = weak_from_this();
+        uint64_t id = p->AddWaiter([weak] {
+          if (auto self = weak.lock()) self->OnDataMaybe();
+        });
+        waiters.emplace_back(std::move(p), id);
+      }
+    }
+  }
+
+  // REQUIRES: mu held.
+  void DisarmWaiters() {
+    for (auto& [p, id] : waiters) p->RemoveWaiter(id);
+    waiters.clear();
+  }
+
+  void OnDataMaybe() {
+    std::unique_lock lock(mu);
+    if (done) return;
+    Built built = BuildResponse(*ctx.services, request, ctx.version());
+    if (built.bytes < static_cast<uint64_t>(std::max(request.min_bytes, 1)) && !built.has_error) {
+      ArmWaiters();  // Not enough yet: wait for the next advance.
+      return;
+    }
+    Complete(lock, std::move(built));
+  }
+
+  void OnTimeout() {
+    std::unique_lock lock(mu);
+    if (done) return;
+    timer_id = 0;
+    Complete(lock, BuildResponse(*ctx.services, request, ctx.version()));
+  }
+
+  void Complete(std::unique_lock<std::mutex>& lock, Built built) {
+    done = true;
+    DisarmWaiters();
+    if (timer_id != 0) ctx.services->timers.Cancel(timer_id);
+    lock.unlock();
+    ctx.Respond(built.response);
+  }
+};
+
+}  // namespace
+
+void HandleFetch(RequestContext ctx, FetchRequest request) {
+  Built built = BuildResponse(*ctx.services, request, ctx.version());
+  const uint64_t min_bytes = static_cast<uint64_t>(std::max(request.min_bytes, 1));
+  if (request.max_wait_ms <= 0 || built.has_error || built.bytes >= min_bytes) {
+    ctx.Respond(built.response);
+    return;
+  }
+  auto waiting = std::make_shared<WaitingFetch>();
+  const auto max_wait = std::chrono::milliseconds(request.max_wait_ms);
+  TimerThread& timers = ctx.services->timers;
+  waiting->ctx = std::move(ctx);
+  waiting->request = std::move(request);
+  std::unique_lock lock(waiting->mu);
+  waiting->ArmWaiters();
+  waiting->timer_id = timers.Schedule(max_wait, [waiting] { waiting->OnTimeout(); });
+  lock.unlock();
+  // Data may have arrived between the first read and arming the waiters.
+  waiting->OnDataMaybe();
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,29 @@
+// One function per Kafka API. Each takes ownership of the request context
+// and answers through it, now or later. Declared here so that the handler
+// table (handler_table.cc) is the single place listing what is implemented.
+#pragma once
+
+#include "api/request_context.h"
+#include "protocol/generated/api_versions.h"
+#include "protocol/generated/create_topics.h"
+#include "protocol/generated/delete_topics.h"
+#include "protocol/generated/describe_cluster.h"
+#include "protocol/generated/fetch.h"
+#include "protocol/generated/init_producer_id.h"
+#include "protocol/generated/list_offsets.h"
+#include "protocol/generated/metadata.h"
+#include "protocol/generated/produce.h"
+
+namespace sluice::api {
+
+void HandleApiVersions(RequestContext ctx, protocol::ApiVersionsRequest request);
+void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request);
+void HandleProduce(RequestContext ctx, protocol::ProduceRequest request);
+void HandleFetch(RequestContext ctx, protocol::FetchRequest request);
+void HandleListOffsets(RequestContext ctx, protocol::ListOffsetsRequest request);
+void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request);
+void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request);
+void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest request);
+void HandleDescribeCluster(RequestContext ctx, protocol::DescribeClusterRequest request);
+
+}  // namespace sluice::api

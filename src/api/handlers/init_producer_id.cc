@@ -1,0 +1,36 @@
+// InitProducerId for idempotent producers: a fresh producer id with epoch 0,
+// or (KIP-360, v3+) the same id with a bumped epoch. Transactional ids need
+// a transaction coordinator, which this broker does not have yet.
+#include "api/handlers/handlers.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+
+void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest request) {
+  protocol::InitProducerIdResponse response;
+  using protocol::ErrorCode;
+  if (request.transactional_id.has_value()) {
+    // Fatal for the client (not retriable), which is the honest answer:
+    // retrying cannot help until transactions are implemented.
+    response.error_code = protocol::ToWire(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    ctx.Respond(response);
+    return;
+  }
+  if (request.producer_id >= 0 && request.producer_epoch >= 0 &&
+      request.producer_epoch < INT16_MAX - 1) {
+    response.producer_id = request.producer_id;
+    response.producer_epoch = static_cast<int16_t>(request.producer_epoch + 1);
+    ctx.Respond(response);
+    return;
+  }
+  auto id = ctx.services->producer_ids.Next();
+  if (!id.ok()) {
+    response.error_code = protocol::ToWire(ErrorCode::KAFKA_STORAGE_ERROR);
+  } else {
+    response.producer_id = *id;
+    response.producer_epoch = 0;
+  }
+  ctx.Respond(response);
+}
+
+}  // namespace sluice::api

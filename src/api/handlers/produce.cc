@@ -1,0 +1,217 @@
+// Produce: validate every batch before anything is written, append it with
+// offsets assigned in place, and answer by acks: 0 never, 1 once appended,
+// all (-1) once the flusher's group commit has made the batch durable.
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "api/handlers/handlers.h"
+#include "model/record_batch_header.h"
+#include "model/record_batch_validator.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::ProduceResponse;
+using protocol::ToWire;
+using PartitionResponse = ProduceResponse::PartitionProduceResponse;
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void SetError(PartitionResponse& r, ErrorCode code, std::string message) {
+  r.error_code = ToWire(code);
+  r.base_offset = -1;
+  r.error_message = std::move(message);
+}
+
+ErrorCode StorageError(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return ErrorCode::INVALID_RECORD;
+    case StatusCode::kCorruption: return ErrorCode::CORRUPT_MESSAGE;
+    default: return ErrorCode::KAFKA_STORAGE_ERROR;
+  }
+}
+
+// What a successful append still needs: the partition to sync for acks=all.
+struct Pending {
+  std::shared_ptr<cluster::Partition> partition;
+  int64_t end_offset;
+  PartitionResponse* response;
+};
+
+// Validates and appends one partition's records; fills `r`. Returns the
+// partition when something was appended (or found already written).
+std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
+                                                     const std::string& topic,
+                                                     const protocol::Records& records,
+                                                     int16_t acks, PartitionResponse& r) {
+  auto partition = services.partitions.Get(topic, r.index);
+  if (!partition) {
+    SetError(r, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "unknown topic or partition");
+    return nullptr;
+  }
+  auto topic_config = services.partitions.TopicConfigOf(topic);
+  if (!topic_config.ok()) {
+    SetError(r, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, topic_config.status().message());
+    return nullptr;
+  }
+  if (acks == -1 && topic_config->min_insync_replicas > 1) {
+    SetError(r, ErrorCode::NOT_ENOUGH_REPLICAS,
+             fmt::format("min.insync.replicas is {} but only 1 replica is in sync",
+                         topic_config->min_insync_replicas));
+    return nullptr;
+  }
+  std::span<const uint8_t> bytes = records.bytes();
+  if (records.is_null() || bytes.empty()) {
+    SetError(r, ErrorCode::INVALID_RECORD, "no records");
+    return nullptr;
+  }
+  if (bytes.size() > static_cast<size_t>(topic_config->max_message_bytes)) {
+    SetError(r, ErrorCode::MESSAGE_TOO_LARGE,
+             fmt::format("batch of {} bytes exceeds max.message.bytes {}", bytes.size(),
+                         topic_config->max_message_bytes));
+    return nullptr;
+  }
+  auto header = model::ParseRecordBatchHeader(bytes);
+  if (!header.ok()) {
+    SetError(r,
+             header.status().code() == StatusCode::kNotSupported
+                 ? ErrorCode::UNSUPPORTED_FOR_MESSAGE_FORMAT
+                 : ErrorCode::CORRUPT_MESSAGE,
+             header.status().message());
+    return nullptr;
+  }
+  if (header->size_bytes() != bytes.size()) {
+    SetError(r, ErrorCode::INVALID_RECORD,
+             "a produce request must carry exactly one record batch per partition");
+    return nullptr;
+  }
+  if (!model::VerifyBatchCrc(bytes)) {
+    SetError(r, ErrorCode::CORRUPT_MESSAGE, "record batch CRC mismatch");
+    return nullptr;
+  }
+  if (header->is_transactional() || header->is_control()) {
+    SetError(r, ErrorCode::INVALID_TXN_STATE, "transactions are not supported yet");
+    return nullptr;
+  }
+  Status valid = model::ValidateRecordBatch(bytes);
+  if (!valid.ok()) {
+    SetError(r, ErrorCode::INVALID_RECORD, valid.message());
+    return nullptr;
+  }
+  const int64_t now = NowMs();
+  int64_t append_time = -1;
+  if (topic_config->message_timestamp_type == config::TimestampType::kLogAppendTime) {
+    append_time = now;
+  } else if (topic_config->message_timestamp_difference_max_ms != INT64_MAX) {
+    const int64_t drift = header->max_timestamp - now;
+    if (drift > topic_config->message_timestamp_difference_max_ms ||
+        -drift > topic_config->message_timestamp_difference_max_ms) {
+      SetError(r, ErrorCode::INVALID_TIMESTAMP,
+               fmt::format("timestamp {} is out of the acceptable range", header->max_timestamp));
+      return nullptr;
+    }
+  }
+  // The batch is a view into this request's own frame, which the handler
+  // owns: patching its offset fields in place avoids a copy.
+  std::span<uint8_t> mutable_batch(const_cast<uint8_t*>(bytes.data()), bytes.size());
+  auto outcome = partition->Append(mutable_batch, append_time);
+  if (!outcome.ok()) {
+    SetError(r, StorageError(outcome.status()), outcome.status().message());
+    return nullptr;
+  }
+  switch (outcome->check) {
+    case cluster::SequenceCheck::kOutOfOrder:
+      SetError(r, ErrorCode::OUT_OF_ORDER_SEQUENCE_NUMBER, "out of order sequence number");
+      return nullptr;
+    case cluster::SequenceCheck::kStaleEpoch:
+      SetError(r, ErrorCode::INVALID_PRODUCER_EPOCH, "producer epoch is older than the current one");
+      return nullptr;
+    case cluster::SequenceCheck::kAccept:
+    case cluster::SequenceCheck::kDuplicate:
+      break;
+  }
+  r.base_offset = outcome->base_offset;
+  r.log_append_time_ms = outcome->log_append_time_ms;
+  r.log_start_offset = partition->log().log_start_offset();
+  services.partitions.flusher().MarkDirty(partition);
+  return partition;
+}
+
+}  // namespace
+
+void HandleProduce(RequestContext ctx, protocol::ProduceRequest request) {
+  BrokerServices& services = *ctx.services;
+  const int16_t acks = request.acks;
+  auto response = std::make_shared<ProduceResponse>();
+  std::vector<Pending> pending;
+  bool any_error = false;
+
+  for (const auto& topic : request.topic_data) {
+    auto& topic_response = response->responses.emplace_back();
+    topic_response.name = topic.name;
+    topic_response.partition_responses.reserve(topic.partition_data.size());
+    for (const auto& data : topic.partition_data) {
+      PartitionResponse& r = topic_response.partition_responses.emplace_back();
+      r.index = data.index;
+      if (acks != 0 && acks != 1 && acks != -1) {
+        SetError(r, ErrorCode::INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1");
+      } else if (request.transactional_id.has_value()) {
+        SetError(r, ErrorCode::INVALID_TXN_STATE, "transactions are not supported yet");
+      } else if (auto partition = ProducePartition(services, topic.name, data.records, acks, r)) {
+        pending.push_back(Pending{std::move(partition), r.base_offset, &r});
+      }
+      any_error |= r.error_code != 0;
+    }
+  }
+  // Offsets of each Pending are final now; record the end to sync up to.
+  for (Pending& p : pending) p.end_offset = p.partition->log().log_end_offset();
+
+  if (acks == 0) {
+    // The client reads no response, so an error can only be signalled by
+    // closing the connection, as Kafka does.
+    if (any_error) {
+      ctx.respond.CloseConnection("produce with acks=0 failed");
+    } else {
+      ctx.respond.NoResponse();
+    }
+    return;
+  }
+  if (acks == 1 || pending.empty()) {
+    ctx.Respond(*response);
+    return;
+  }
+
+  // acks=all: answer when every appended partition is durable.
+  struct Waiting {
+    RequestContext ctx;
+    std::shared_ptr<ProduceResponse> response;
+    std::mutex mu;
+    size_t remaining;
+  };
+  auto waiting = std::make_shared<Waiting>();
+  waiting->ctx = std::move(ctx);
+  waiting->response = response;
+  waiting->remaining = pending.size();
+  for (Pending& p : pending) {
+    PartitionResponse* r = p.response;
+    services.partitions.flusher().WhenDurable(p.partition, p.end_offset, [waiting, r](Status s) {
+      std::unique_lock lock(waiting->mu);
+      if (!s.ok()) SetError(*r, ErrorCode::KAFKA_STORAGE_ERROR, s.message());
+      if (--waiting->remaining > 0) return;
+      lock.unlock();
+      waiting->ctx.Respond(*waiting->response);
+    });
+  }
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,44 @@
+// RequestContext: one decoded request header with what a handler needs to
+// answer it. Move-only; a handler that answers later moves it into its
+// continuation. The frame is kept because decoded requests hold views into it
+// (record batches are never copied).
+#pragma once
+
+#include <string>
+
+#include "api/broker_services.h"
+#include "base/output_chain.h"
+#include "network/frame.h"
+#include "network/request_handler.h"
+#include "protocol/api_registry.h"
+#include "protocol/generated/request_header.h"
+#include "protocol/generated/response_header.h"
+#include "protocol/wire/writer.h"
+
+namespace sluice::api {
+
+struct RequestContext {
+  BrokerServices* services = nullptr;
+  protocol::RequestHeader header;
+  network::Frame frame;
+  network::Responder respond;
+  uint64_t connection_id = 0;
+
+  int16_t version() const { return header.request_api_version; }
+
+  // Encodes `body` after the response header of this request's version and
+  // sends it (without the length prefix; the connection adds it).
+  template <typename Response>
+  void Respond(const Response& body) {
+    OutputChain chain;
+    protocol::Writer out(&chain);
+    protocol::ResponseHeader rh;
+    rh.correlation_id = header.correlation_id;
+    rh.Encode(out, protocol::ResponseHeaderVersion(Response::kApiKey, version()));
+    body.Encode(out, version());
+    out.Finish();
+    respond.Send(std::move(chain));
+  }
+};
+
+}  // namespace sluice::api

@@ -1,0 +1,58 @@
+#include "api/request_router.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "api/handler_table.h"
+#include "protocol/api_versions.h"
+#include "protocol/header.h"
+#include "protocol/wire/writer.h"
+
+namespace sluice::api {
+
+void RequestRouter::Handle(network::ConnectionContext& connection, network::Frame request,
+                           network::Responder respond) {
+  protocol::Reader in(request.bytes());
+  auto header = protocol::DecodeRequestHeader(in);
+  if (!header.ok()) {
+    respond.CloseConnection(fmt::format("bad request header: {}", header.status().message()));
+    return;
+  }
+  const HandlerEntry* entry = FindHandler(header->request_api_key);
+  const int16_t version = header->request_api_version;
+  if (protocol::NeedsApiVersionsFallback(*header)) {
+    // KIP-511: a client newer than us; answer in v0 so it can downgrade.
+    OutputChain chain;
+    protocol::Writer out(&chain);
+    protocol::ResponseHeader response_header;
+    response_header.correlation_id = header->correlation_id;
+    response_header.Encode(out, 0);
+    protocol::UnsupportedApiVersionsResponse().Encode(out, 0);
+    out.Finish();
+    respond.Send(std::move(chain));
+    return;
+  }
+  if (entry == nullptr) {
+    respond.CloseConnection(fmt::format("unknown api key {}", header->request_api_key));
+    return;
+  }
+  if (version < entry->min_version || version > entry->max_version) {
+    respond.CloseConnection(fmt::format("api key {} version {} is not supported (supported {}-{})",
+                                        header->request_api_key, version, entry->min_version,
+                                        entry->max_version));
+    return;
+  }
+  RequestContext ctx;
+  ctx.services = &services_;
+  ctx.header = std::move(header).value();
+  ctx.respond = std::move(respond);
+  ctx.connection_id = connection.id();
+  // The body is decoded from the frame's own buffer, which then moves into
+  // the context: moving a Frame keeps its heap buffer where it is.
+  const size_t body_offset = request.size() - in.remaining();
+  ctx.frame = std::move(request);
+  protocol::Reader body(ctx.frame.bytes().subspan(body_offset));
+  entry->dispatch(std::move(ctx), body);
+}
+
+}  // namespace sluice::api

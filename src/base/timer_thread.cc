@@ -1,0 +1,57 @@
+#include "base/timer_thread.h"
+
+namespace sluice {
+
+TimerThread::TimerThread() : thread_([this] { Run(); }) {}
+
+TimerThread::~TimerThread() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+uint64_t TimerThread::Schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  const uint64_t id = next_id_++;
+  const auto deadline = Clock::now() + delay;
+  const bool earliest = timers_.empty() || deadline < timers_.begin()->first.first;
+  timers_.emplace(std::make_pair(deadline, id), std::move(fn));
+  deadlines_.emplace(id, deadline);
+  if (earliest) cv_.notify_one();
+  return id;
+}
+
+bool TimerThread::Cancel(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = deadlines_.find(id);
+  if (it == deadlines_.end()) return false;
+  timers_.erase(std::make_pair(it->second, id));
+  deadlines_.erase(it);
+  return true;
+}
+
+void TimerThread::Run() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    if (timers_.empty()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto first = timers_.begin();
+    if (first->first.first > Clock::now()) {
+      cv_.wait_until(lock, first->first.first);
+      continue;
+    }
+    std::function<void()> fn = std::move(first->second);
+    deadlines_.erase(first->first.second);
+    timers_.erase(first);
+    lock.unlock();
+    fn();
+    lock.lock();
+  }
+}
+
+}  // namespace sluice

@@ -1,0 +1,96 @@
+#include "cluster/meta_properties.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "cluster/topic_table.h"
+
+namespace sluice::cluster {
+namespace {
+
+constexpr char kFileName[] = "meta.properties";
+
+std::string NewClusterId() {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const TopicId id = NewTopicId();
+  // 128 bits as 22 base64 characters (the last one carries 2 bits).
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (uint8_t b : id) {
+    acc = (acc << 8) | b;
+    bits += 8;
+    while (bits >= 6) {
+      out += kAlphabet[(acc >> (bits - 6)) & 0x3F];
+      bits -= 6;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 0x3F];
+  return out;
+}
+
+Status WriteFileDurably(const std::filesystem::path& path, const std::string& content) {
+  auto tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::FromErrno(errno, tmp.string());
+  ssize_t n = ::write(fd, content.data(), content.size());
+  int err = errno;
+  bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  if (!ok && n >= 0) err = errno;
+  ::close(fd);
+  if (!ok) return Status::FromErrno(err, tmp.string());
+  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno(errno, path.string());
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<MetaProperties> LoadOrCreateMetaProperties(const std::filesystem::path& dir,
+                                                  int32_t broker_id) {
+  const auto path = dir / kFileName;
+  std::ifstream in(path);
+  if (!in) {
+    MetaProperties meta{broker_id, NewClusterId()};
+    SLUICE_RETURN_IF_ERROR(WriteFileDurably(
+        path, fmt::format("#Written by sluice-broker\nversion=0\nbroker.id={}\ncluster.id={}\n",
+                          meta.broker_id, meta.cluster_id)));
+    return meta;
+  }
+  std::map<std::string, std::string> values;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    auto eq = line.find('=');
+    if (eq != std::string::npos) values[line.substr(0, eq)] = line.substr(eq + 1);
+  }
+  MetaProperties meta;
+  meta.cluster_id = values["cluster.id"];
+  if (meta.cluster_id.empty()) return Status::Corruption(fmt::format("{}: no cluster.id", path.string()));
+  try {
+    meta.broker_id = std::stoi(values["broker.id"]);
+  } catch (...) {
+    return Status::Corruption(fmt::format("{}: bad broker.id", path.string()));
+  }
+  if (meta.broker_id != broker_id) {
+    return Status::InvalidArgument(fmt::format(
+        "{} belongs to broker.id {}, but this broker is configured with broker.id {}",
+        path.string(), meta.broker_id, broker_id));
+  }
+  return meta;
+}
+
+}  // namespace sluice::cluster

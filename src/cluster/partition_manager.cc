@@ -1,0 +1,204 @@
+#include "cluster/partition_manager.h"
+
+#include <mutex>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cluster/topic_name.h"
+
+namespace sluice::cluster {
+namespace {
+
+constexpr int32_t kMaxPartitions = 100000;
+// Enough tail to hold the last five batches of every active producer.
+constexpr uint64_t kProducerStateScanBytes = 64 << 20;
+
+}  // namespace
+
+storage::LogConfig ToLogConfig(const config::TopicConfig& t) {
+  storage::LogConfig c;
+  c.segment_bytes = t.segment_bytes;
+  c.segment_ms = t.segment_ms;
+  c.retention_ms = t.cleanup_delete ? t.retention_ms : -1;
+  c.retention_bytes = t.cleanup_delete ? t.retention_bytes : -1;
+  c.flush_messages = t.flush_messages;
+  c.flush_ms = t.flush_ms;
+  c.index_interval_bytes = t.index_interval_bytes;
+  c.segment_index_bytes = t.segment_index_bytes;
+  c.max_message_bytes = t.max_message_bytes;
+  return c;
+}
+
+PartitionManager::PartitionManager(const config::BrokerConfig& broker,
+                                   std::unique_ptr<TopicTable> topics,
+                                   std::unique_ptr<storage::LogManager> logs)
+    : broker_(broker), topics_(std::move(topics)), logs_(std::move(logs)) {}
+
+PartitionManager::~PartitionManager() { flusher_.Stop(); }
+
+Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
+    const config::BrokerConfig& broker) {
+  std::vector<std::filesystem::path> dirs;
+  for (const auto& d : broker.log_dirs()) dirs.emplace_back(d);
+  if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
+
+  auto topics = TopicTable::Open(dirs.front() / "sluice-metadata");
+  if (!topics.ok()) return topics.status();
+
+  auto defaults = config::ResolveTopicConfig(broker, {});
+  if (!defaults.ok()) return defaults.status();
+  storage::LogManagerOptions options;
+  options.default_config = ToLogConfig(*defaults);
+  auto logs = storage::LogManager::Open(dirs, std::move(options));
+  if (!logs.ok()) return logs.status();
+  for (const auto& note : (*logs)->notes()) spdlog::info("storage: {}", note);
+
+  std::unique_ptr<PartitionManager> pm(
+      new PartitionManager(broker, std::move(topics).value(), std::move(logs).value()));
+  std::unique_lock lock(pm->mu_);
+  for (const TopicInfo& info : pm->topics_->List()) {
+    SLUICE_RETURN_IF_ERROR(pm->AttachTopicLocked(info));
+  }
+  return pm;
+}
+
+Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
+  auto topic_config = config::ResolveTopicConfig(broker_, info.configs);
+  if (!topic_config.ok()) return topic_config.status();
+  const storage::LogConfig log_config = ToLogConfig(*topic_config);
+  auto& parts = partitions_[info.name];
+  for (int32_t p = static_cast<int32_t>(parts.size()); p < info.partition_count; ++p) {
+    storage::TopicPartition tp{info.name, p};
+    std::shared_ptr<storage::Log> log = logs_->Get(tp);
+    if (!log) {
+      auto created = logs_->Create(tp, log_config);
+      if (!created.ok()) return created.status();
+      log = std::move(created).value();
+    }
+    auto partition = std::make_shared<Partition>(tp, info.id, std::move(log), /*leader_epoch=*/0);
+    Status s = partition->RebuildProducerState(kProducerStateScanBytes);
+    if (!s.ok()) spdlog::warn("{}: producer state not rebuilt: {}", tp.DirName(), s.ToString());
+    parts.push_back(std::move(partition));
+  }
+  return Status::Ok();
+}
+
+Result<TopicInfo> PartitionManager::CreateTopic(const std::string& name, int32_t partitions,
+                                                int16_t replication_factor,
+                                                const std::map<std::string, std::string>& configs,
+                                                bool validate_only) {
+  SLUICE_RETURN_IF_ERROR(ValidateTopicName(name));
+  if (partitions <= 0 || partitions > kMaxPartitions) {
+    return Status::InvalidArgument(
+        fmt::format("number of partitions must be between 1 and {}; got {}", kMaxPartitions,
+                    partitions));
+  }
+  if (replication_factor != 1) {
+    return Status::InvalidArgument(fmt::format(
+        "replication factor {} is larger than the 1 available broker", replication_factor));
+  }
+  SLUICE_RETURN_IF_ERROR(config::ValidateTopicOverrides(configs));
+  auto resolved = config::ResolveTopicConfig(broker_, configs);
+  if (!resolved.ok()) return resolved.status();
+
+  std::unique_lock lock(mu_);
+  if (topics_->Find(name)) {
+    return Status::AlreadyExists(fmt::format("Topic '{}' already exists.", name));
+  }
+  const std::string unified = UnifyCollidingChars(name);
+  for (const TopicInfo& t : topics_->List()) {
+    if (UnifyCollidingChars(t.name) == unified) {
+      return Status::InvalidArgument(fmt::format(
+          "Topic '{}' collides with existing topic '{}' ('.' and '_' are the same in metric names)",
+          name, t.name));
+    }
+  }
+  TopicInfo info{name, NewTopicId(), partitions, replication_factor, configs};
+  if (validate_only) return info;
+  SLUICE_RETURN_IF_ERROR(topics_->CreateTopic(info));
+  SLUICE_RETURN_IF_ERROR(AttachTopicLocked(info));
+  return info;
+}
+
+Status PartitionManager::DeleteTopic(std::string_view name) {
+  std::unique_lock lock(mu_);
+  auto info = topics_->Find(name);
+  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  SLUICE_RETURN_IF_ERROR(topics_->DeleteTopic(name));
+  auto it = partitions_.find(name);
+  if (it != partitions_.end()) {
+    for (const auto& p : it->second) {
+      Status s = logs_->Delete(p->tp());
+      if (!s.ok()) spdlog::warn("deleting {}: {}", p->tp().DirName(), s.ToString());
+    }
+    partitions_.erase(it);
+  }
+  return Status::Ok();
+}
+
+Status PartitionManager::CreatePartitions(std::string_view name, int32_t total,
+                                          bool validate_only) {
+  std::unique_lock lock(mu_);
+  auto info = topics_->Find(name);
+  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  if (total <= info->partition_count) {
+    return Status::InvalidArgument(fmt::format(
+        "Topic currently has {} partitions, which is higher than the requested {}.",
+        info->partition_count, total));
+  }
+  if (total > kMaxPartitions) {
+    return Status::InvalidArgument(fmt::format("at most {} partitions", kMaxPartitions));
+  }
+  if (validate_only) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(topics_->SetPartitionCount(name, total));
+  info->partition_count = total;
+  return AttachTopicLocked(*info);
+}
+
+Status PartitionManager::SetTopicConfigs(std::string_view name,
+                                         const std::map<std::string, std::string>& configs,
+                                         bool validate_only) {
+  SLUICE_RETURN_IF_ERROR(config::ValidateTopicOverrides(configs));
+  std::unique_lock lock(mu_);
+  auto info = topics_->Find(name);
+  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  auto resolved = config::ResolveTopicConfig(broker_, configs);
+  if (!resolved.ok()) return resolved.status();
+  if (validate_only) return Status::Ok();
+  for (const auto& [key, value] : info->configs) {
+    if (!configs.contains(key)) SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, std::nullopt));
+  }
+  for (const auto& [key, value] : configs) {
+    auto old = info->configs.find(key);
+    if (old == info->configs.end() || old->second != value) {
+      SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, value));
+    }
+  }
+  return Status::Ok();
+}
+
+std::shared_ptr<Partition> PartitionManager::Get(std::string_view topic, int32_t partition) const {
+  std::shared_lock lock(mu_);
+  auto it = partitions_.find(topic);
+  if (it == partitions_.end() || partition < 0 ||
+      static_cast<size_t>(partition) >= it->second.size()) {
+    return nullptr;
+  }
+  return it->second[static_cast<size_t>(partition)];
+}
+
+Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view name) const {
+  auto info = topics_->Find(name);
+  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  return config::ResolveTopicConfig(broker_, info->configs);
+}
+
+Status PartitionManager::Close() {
+  flusher_.Stop();
+  std::unique_lock lock(mu_);
+  partitions_.clear();
+  return logs_->Close();
+}
+
+}  // namespace sluice::cluster

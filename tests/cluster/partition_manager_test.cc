@@ -1,0 +1,148 @@
+#include "cluster/partition_manager.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <thread>
+
+#include "model/record_batch_builder.h"
+#include "support/temp_dir.h"
+
+namespace sluice::cluster {
+namespace {
+
+using namespace std::chrono_literals;
+
+config::BrokerConfig Config(const testing::TempDir& dir) {
+  auto c = config::BrokerConfig::Build({}, "", {"log.dirs=" + dir.path().string()});
+  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  return *c;
+}
+
+std::vector<uint8_t> Batch(int records, int64_t producer_id = -1, int32_t sequence = -1) {
+  model::RecordBatchOptions options;
+  options.producer_id = producer_id;
+  options.producer_epoch = producer_id >= 0 ? 0 : -1;
+  options.base_sequence = sequence;
+  model::RecordBatchBuilder builder(options);
+  for (int i = 0; i < records; ++i) {
+    std::string v = "value" + std::to_string(i);
+    builder.Add(1000 + i, std::nullopt,
+                model::Bytes(reinterpret_cast<const uint8_t*>(v.data()), v.size()));
+  }
+  auto built = builder.Build();
+  EXPECT_TRUE(built.ok());
+  return *built;
+}
+
+TEST(PartitionManagerTest, TopicsAndTheirDataSurviveReopen) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  {
+    auto pm = PartitionManager::Open(config);
+    ASSERT_TRUE(pm.ok()) << pm.status().ToString();
+    auto created = (*pm)->CreateTopic("orders", 3, 1, {{"retention.ms", "1000000"}}, false);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    auto p = (*pm)->Get("orders", 2);
+    ASSERT_NE(nullptr, p);
+    auto batch = Batch(5);
+    auto out = p->Append(batch, -1);
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(0, out->base_offset);
+    EXPECT_EQ(4, out->last_offset);
+    ASSERT_TRUE((*pm)->Close().ok());
+  }
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok()) << pm.status().ToString();
+  auto topic = (*pm)->FindTopic("orders");
+  ASSERT_TRUE(topic.has_value());
+  EXPECT_EQ(3, topic->partition_count);
+  EXPECT_EQ("1000000", topic->configs.at("retention.ms"));
+  auto p = (*pm)->Get("orders", 2);
+  ASSERT_NE(nullptr, p);
+  EXPECT_EQ(5, p->log().log_end_offset());
+  EXPECT_EQ(5, p->high_watermark()) << "a clean close flushed everything";
+  EXPECT_EQ(nullptr, (*pm)->Get("orders", 3));
+}
+
+TEST(PartitionManagerTest, HighWatermarkFollowsTheFlusherAndWakesWaiters) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok());
+  ASSERT_TRUE((*pm)->CreateTopic("t", 1, 1, {}, false).ok());
+  auto p = (*pm)->Get("t", 0);
+  std::promise<void> woken;
+  p->AddWaiter([&] { woken.set_value(); });
+  auto batch = Batch(3);
+  ASSERT_TRUE(p->Append(batch, -1).ok());
+  EXPECT_EQ(0, p->high_watermark()) << "unflushed data must not be visible";
+  std::promise<Status> durable;
+  (*pm)->flusher().WhenDurable(p, 3, [&](Status s) { durable.set_value(s); });
+  auto durable_future = durable.get_future();
+  ASSERT_EQ(std::future_status::ready, durable_future.wait_for(10s));
+  EXPECT_TRUE(durable_future.get().ok());
+  EXPECT_EQ(3, p->high_watermark());
+  EXPECT_EQ(std::future_status::ready, woken.get_future().wait_for(10s));
+}
+
+TEST(PartitionManagerTest, IdempotentDuplicateIsNotWrittenTwiceEvenAfterRestart) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  {
+    auto pm = PartitionManager::Open(config);
+    ASSERT_TRUE(pm.ok());
+    ASSERT_TRUE((*pm)->CreateTopic("idem", 1, 1, {}, false).ok());
+    auto p = (*pm)->Get("idem", 0);
+    auto first = Batch(2, 42, 0);
+    ASSERT_TRUE(p->Append(first, -1).ok());
+    auto retry = Batch(2, 42, 0);
+    auto again = p->Append(retry, -1);
+    ASSERT_TRUE(again.ok());
+    EXPECT_EQ(SequenceCheck::kDuplicate, again->check);
+    EXPECT_EQ(0, again->base_offset);
+    EXPECT_EQ(2, p->log().log_end_offset());
+    auto gap = Batch(1, 42, 5);
+    auto refused = p->Append(gap, -1);
+    ASSERT_TRUE(refused.ok());
+    EXPECT_EQ(SequenceCheck::kOutOfOrder, refused->check);
+    ASSERT_TRUE((*pm)->Close().ok());
+  }
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok());
+  auto p = (*pm)->Get("idem", 0);
+  auto retry = Batch(2, 42, 0);
+  auto again = p->Append(retry, -1);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(SequenceCheck::kDuplicate, again->check) << "producer state rebuilt from the log";
+  EXPECT_EQ(2, p->log().log_end_offset());
+}
+
+TEST(PartitionManagerTest, CreateValidatesAndDeleteRemovesFiles) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok());
+  EXPECT_FALSE((*pm)->CreateTopic("bad name", 1, 1, {}, false).ok());
+  EXPECT_FALSE((*pm)->CreateTopic("t", 0, 1, {}, false).ok());
+  EXPECT_FALSE((*pm)->CreateTopic("t", 1, 2, {}, false).ok());
+  EXPECT_FALSE((*pm)->CreateTopic("t", 1, 1, {{"retention.ms", "soon"}}, false).ok());
+  ASSERT_TRUE((*pm)->CreateTopic("t", 1, 1, {}, /*validate_only=*/true).ok());
+  EXPECT_FALSE((*pm)->FindTopic("t").has_value()) << "validate_only wrote nothing";
+  ASSERT_TRUE((*pm)->CreateTopic("a.b", 2, 1, {}, false).ok());
+  EXPECT_FALSE((*pm)->CreateTopic("a_b", 1, 1, {}, false).ok()) << "collides in metric names";
+  EXPECT_TRUE(std::filesystem::exists(dir.path() / "a.b-1"));
+  ASSERT_TRUE((*pm)->CreatePartitions("a.b", 4, false).ok());
+  EXPECT_NE(nullptr, (*pm)->Get("a.b", 3));
+  EXPECT_FALSE((*pm)->CreatePartitions("a.b", 2, false).ok());
+  ASSERT_TRUE((*pm)->DeleteTopic("a.b").ok());
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "a.b-1"));
+  EXPECT_EQ(nullptr, (*pm)->Get("a.b", 0));
+  EXPECT_TRUE((*pm)->DeleteTopic("a.b").IsNotFound());
+}
+
+}  // namespace
+}  // namespace sluice::cluster
