@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <vector>
@@ -42,6 +43,11 @@ class RecordBatchBuilder {
   // key/value/header value encode as null.
   void Add(int64_t timestamp, std::optional<Bytes> key, std::optional<Bytes> value,
            std::span<const Header> headers = {});
+  // For braced header lists, which std::span cannot take in C++20.
+  void Add(int64_t timestamp, std::optional<Bytes> key, std::optional<Bytes> value,
+           std::initializer_list<Header> headers) {
+    Add(timestamp, key, value, std::span<const Header>(headers.begin(), headers.size()));
+  }
 
   int32_t record_count() const { return record_count_; }
   // Encoded (uncompressed) size of the records so far, header excluded.

@@ -185,6 +185,13 @@ TEST(RecordBatchBuilderTest, RefusesEmptyBatchAndResets) {
   ExpectRecords(batch, {{6, std::nullopt, "w", {}}}, 0);
 }
 
+TEST(RecordBatchBuilderTest, TakesBracedHeaderLists) {
+  // The usage shown in record_batch_builder.h.
+  RecordBatchBuilder b({.compression = Compression::kLz4});
+  b.Add(7, AsBytes("key"), AsBytes("value"), {{"h", AsBytes("v")}, {"n", std::nullopt}});
+  ExpectRecords(MustBuild(b), {{7, "key", "value", {{"h", "v"}, {"n", std::nullopt}}}}, 0);
+}
+
 TEST(RecordBatchBuilderTest, UncompressedLayoutMatchesKafka) {
   // One record: key "k", value "v", timestamp = base, no headers. The bytes
   // after the 61-byte header follow DefaultRecord's layout exactly.
