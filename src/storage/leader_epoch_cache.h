@@ -40,7 +40,8 @@ class LeaderEpochCache {
   // Drops epochs that start at or after `end_offset` (log truncation).
   Status TruncateFromEnd(int64_t end_offset);
   // Moves the history's start to `start_offset` (log start advanced): epochs
-  // that end before it are dropped, the one covering it starts there.
+  // that end before it are dropped, the one covering it starts there (that
+  // last change alone is kept in memory; Log::Open re-applies it).
   Status TruncateFromStart(int64_t start_offset);
 
   std::optional<int32_t> latest_epoch() const;

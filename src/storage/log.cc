@@ -380,6 +380,7 @@ Status Log::CheckpointRecoveryPoint() {
 }
 
 Status Log::TruncateTo(int64_t offset) {
+  std::lock_guard mutation(mutation_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Aborted("log is closed");
   if (!failed_.ok()) return failed_;
@@ -413,38 +414,52 @@ Status Log::TruncateTo(int64_t offset) {
   return s;
 }
 
-Status Log::DeletePrefixLocked(size_t n, int64_t new_log_start) {
-  if (new_log_start > log_start_) {
-    // Persist first: a crash after deleting files but before this would
-    // only cost re-deleting, never serving offsets below the start.
-    SLUICE_RETURN_IF_ERROR(
-        WriteOffsetCheckpoint(fs_, dir_, kLogStartOffsetCheckpoint, new_log_start));
+Status Log::DeletePrefix(std::unique_lock<std::mutex>& lock, size_t n, int64_t new_log_start) {
+  // In memory first, under mu_: readers are refused below the new start at
+  // once. The slow part (checkpoint fsyncs, unlinks) runs without mu_ so
+  // appends and reads go on; mutation_mu_ keeps other mutators out.
+  std::vector<std::shared_ptr<Segment>> doomed;
+  for (size_t i = 0; i < n; ++i) doomed.push_back(segments_[i].segment);
+  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n));
+  const bool moved = new_log_start > log_start_;
+  if (moved) {
     log_start_ = new_log_start;
     hw_ = std::max(hw_, log_start_);
     SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
   }
-  for (size_t i = 0; i < n; ++i) SLUICE_RETURN_IF_ERROR(segments_[i].segment->Delete());
-  segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n));
-  return Status::Ok();
+  // Open() takes max(checkpoint, first segment's base) as the log start, so
+  // a start at a segment boundary needs no checkpoint (and no fsyncs, which
+  // under ext4 data=ordered would also force out the active segment's dirty
+  // pages). A start inside a segment (DeleteRecords) must be persisted
+  // before the call returns.
+  const bool persist = moved && new_log_start != segments_.front().segment->base_offset();
+  lock.unlock();
+  Status s;
+  // Persist before deleting: a crash in between only leaves files to delete
+  // again, never offsets below the start readable.
+  if (persist) s = WriteOffsetCheckpoint(fs_, dir_, kLogStartOffsetCheckpoint, new_log_start);
+  for (const std::shared_ptr<Segment>& seg : doomed) {
+    if (s.ok()) s = seg->Delete();
+  }
+  lock.lock();
+  return s;
 }
 
 Status Log::AdvanceLogStartOffset(int64_t offset) {
+  std::lock_guard mutation(mutation_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Aborted("log is closed");
   if (offset > leo_) return Status::OutOfRange("log start offset beyond the log end offset");
   if (offset <= log_start_) return Status::Ok();
-  AcquireFlushToken(lock);
   size_t n = 0;
   while (n + 1 < segments_.size() && segments_[n].segment->next_offset() <= offset) ++n;
-  Status s = DeletePrefixLocked(n, offset);
-  ReleaseFlushToken();
-  return s;
+  return DeletePrefix(lock, n, offset);
 }
 
 Result<int> Log::EnforceRetention() {
+  std::lock_guard mutation(mutation_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Aborted("log is closed");
-  AcquireFlushToken(lock);
   const int64_t now = Now();
   size_t n = 0;
   if (config_.retention_ms >= 0) {
@@ -458,21 +473,21 @@ Result<int> Log::EnforceRetention() {
     uint64_t total = 0;
     for (const SegmentEntry& e : segments_) total += e.segment->size();
     for (size_t i = 0; i < n; ++i) total -= segments_[i].segment->size();
+    // Kafka: delete while what remains is still >= retention.bytes.
     while (n + 1 < segments_.size() &&
-           total - segments_[n].segment->size() >= static_cast<uint64_t>(config_.retention_bytes) &&
-           total > static_cast<uint64_t>(config_.retention_bytes)) {
+           total - segments_[n].segment->size() >= static_cast<uint64_t>(config_.retention_bytes)) {
       total -= segments_[n].segment->size();
       ++n;
     }
   }
-  Status s;
-  if (n > 0) s = DeletePrefixLocked(n, std::max(log_start_, segments_[n].segment->base_offset()));
-  ReleaseFlushToken();
-  if (!s.ok()) return s;
+  if (n == 0) return 0;
+  SLUICE_RETURN_IF_ERROR(
+      DeletePrefix(lock, n, std::max(log_start_, segments_[n].segment->base_offset())));
   return static_cast<int>(n);
 }
 
 Status Log::Close() {
+  std::lock_guard mutation(mutation_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Ok();
   AcquireFlushToken(lock);

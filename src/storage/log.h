@@ -27,8 +27,11 @@
 //     header preads) and return FileSlices that stay readable after retention
 //     deletes their segment. Bytes of a slice may change if the log is
 //     truncated and re-appended while the slice is still queued (as in Kafka).
-//   * TruncateTo, AdvanceLogStartOffset, EnforceRetention and Close wait for
-//     a running flush to finish and block new ones while they work.
+//   * TruncateTo, AdvanceLogStartOffset, EnforceRetention and Close run one
+//     at a time. TruncateTo and Close also wait for running flushes and block
+//     new ones; retention and DeleteRecords update memory under the mutex and
+//     then persist the new log start and unlink files without it, so appends,
+//     reads and flushes continue meanwhile.
 //
 // Failures: a failed append leaves the log unchanged (partial bytes are cut
 // off the segment). If the cut itself fails, or an fdatasync fails (after
@@ -179,8 +182,9 @@ class Log {
   // Index into segments_ of the segment that would hold `offset`.
   size_t SegmentFor(int64_t offset) const;
   Status RollLocked(int64_t now_ms);
-  // Persists `offset` as log start and deletes the first `n` segments.
-  Status DeletePrefixLocked(size_t n, int64_t new_log_start);
+  // Drops the first `n` segments and raises the log start; persists and
+  // unlinks with `lock` (on mu_) released. REQUIRES: mutation_mu_ held.
+  Status DeletePrefix(std::unique_lock<std::mutex>& lock, size_t n, int64_t new_log_start);
   // Writes the recovery point if it grew; serialized by checkpoint_mu_.
   Status WriteRecoveryPoint(int64_t offset, bool allow_lower);
   // Waits for running flushes and keeps new ones out until ReleaseFlushToken.
@@ -193,6 +197,8 @@ class Log {
   FileSystem* fs_;
   std::vector<std::string> notes_;
 
+  // Lock order: mutation_mu_, then mu_, then checkpoint_mu_.
+  std::mutex mutation_mu_;  // serializes TruncateTo/AdvanceLogStartOffset/EnforceRetention/Close
   std::mutex mu_;
   std::condition_variable flush_cv_;
   std::vector<SegmentEntry> segments_;  // by base offset; back() is active
