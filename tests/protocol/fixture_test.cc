@@ -28,6 +28,7 @@ namespace fs = std::filesystem;
 
 constexpr const char* kTopic = "sluice-fixtures";
 constexpr const char* kGroup = "sluice-fixture-group";
+constexpr const char* kTransactionalId = "sluice-fixture-txn";
 constexpr int32_t kRecordsPerProduce = 10;
 
 struct Fixture {
@@ -76,7 +77,11 @@ int32_t BigEndian32(const uint8_t* p) {
 
 // Facts about the decoded request, per API; the workloads (capture/*_client.*) fix them.
 void CheckFacts(const Fixture& fx, const RequestHeader& header, const ProduceRequest& r) {
-  EXPECT_FALSE(r.transactional_id.has_value());
+  if (fx.file.find("transactional") != std::string::npos) {
+    EXPECT_EQ(r.transactional_id, kTransactionalId);
+  } else {
+    EXPECT_FALSE(r.transactional_id.has_value());
+  }
   EXPECT_EQ(r.acks, -1);  // acks=all
   ASSERT_EQ(r.topic_data.size(), 1u);
   EXPECT_EQ(r.topic_data[0].name, kTopic);
@@ -114,9 +119,9 @@ void CheckFacts(const Fixture& fx, const RequestHeader& header, const MetadataRe
 
 void CheckFacts(const Fixture&, const RequestHeader& header, const FindCoordinatorRequest& r) {
   if (header.request_api_version <= 3) {
-    EXPECT_EQ(r.key, kGroup);
+    // The consumer's group (key type 0) or the transactional producer's id (1).
+    EXPECT_EQ(r.key, r.key_type == 1 ? kTransactionalId : kGroup);
   }
-  EXPECT_EQ(r.key_type, 0);  // group
 }
 
 void CheckFacts(const Fixture&, const RequestHeader&, const JoinGroupRequest& r) {
@@ -174,7 +179,39 @@ void CheckFacts(const Fixture&, const RequestHeader&, const ListOffsetsRequest& 
 }
 
 void CheckFacts(const Fixture&, const RequestHeader&, const InitProducerIdRequest& r) {
-  EXPECT_FALSE(r.transactional_id.has_value());  // Idempotent, not transactional.
+  // The idempotent producer sends null, the transactional one its id.
+  if (r.transactional_id.has_value()) {
+    EXPECT_EQ(*r.transactional_id, kTransactionalId);
+    EXPECT_GT(r.transaction_timeout_ms, 0);
+  }
+}
+
+void CheckFacts(const Fixture&, const RequestHeader&, const AddPartitionsToTxnRequest& r) {
+  EXPECT_EQ(r.transactional_id, kTransactionalId);
+  EXPECT_GE(r.producer_id, 0);
+  ASSERT_EQ(r.topics.size(), 1u);
+  EXPECT_EQ(r.topics[0].name, kTopic);
+  EXPECT_EQ(r.topics[0].partitions, std::vector<int32_t>{0});
+}
+
+void CheckFacts(const Fixture&, const RequestHeader&, const AddOffsetsToTxnRequest& r) {
+  EXPECT_EQ(r.transactional_id, kTransactionalId);
+  EXPECT_EQ(r.group_id, kGroup);
+  EXPECT_GE(r.producer_id, 0);
+}
+
+void CheckFacts(const Fixture&, const RequestHeader&, const TxnOffsetCommitRequest& r) {
+  EXPECT_EQ(r.transactional_id, kTransactionalId);
+  EXPECT_EQ(r.group_id, kGroup);
+  ASSERT_EQ(r.topics.size(), 1u);
+  EXPECT_EQ(r.topics[0].name, kTopic);
+  ASSERT_EQ(r.topics[0].partitions.size(), 1u);
+  EXPECT_EQ(r.topics[0].partitions[0].committed_offset, kRecordsPerProduce);
+}
+
+void CheckFacts(const Fixture&, const RequestHeader&, const EndTxnRequest& r) {
+  EXPECT_EQ(r.transactional_id, kTransactionalId);
+  EXPECT_GE(r.producer_id, 0);
 }
 
 template <typename Req>
