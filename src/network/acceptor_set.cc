@@ -9,7 +9,7 @@
 namespace sluice::network {
 
 AcceptorSet::AcceptorSet(const std::vector<std::unique_ptr<Shard>>& shards, ServerStats& stats)
-    : shards_(shards), stats_(stats), retry_timer_(io_) {}
+    : shards_(shards), stats_(stats) {}
 
 AcceptorSet::~AcceptorSet() { Stop(); }
 
@@ -39,6 +39,7 @@ Status AcceptorSet::Bind(const std::vector<ListenerSpec>& listeners, int backlog
     }
     ports_.push_back(acceptor.local_endpoint().port());
     acceptors_.push_back(std::move(acceptor));
+    retry_timers_.push_back(std::make_unique<asio::steady_timer>(io_));
     specs_.push_back(spec);
   }
   return Status::Ok();
@@ -58,8 +59,9 @@ void AcceptorSet::AcceptNext(size_t listener) {
         if (ec) {
           // Typically EMFILE/ENFILE: back off instead of spinning.
           Log().warn("accept on listener {} failed: {}", specs_[listener].name, ec.message());
-          retry_timer_.expires_after(std::chrono::milliseconds(100));
-          retry_timer_.async_wait([this, listener](const std::error_code& timer_ec) {
+          asio::steady_timer& timer = *retry_timers_[listener];
+          timer.expires_after(std::chrono::milliseconds(100));
+          timer.async_wait([this, listener](const std::error_code& timer_ec) {
             if (!timer_ec && !stopping_) AcceptNext(listener);
           });
           return;
@@ -74,7 +76,7 @@ void AcceptorSet::Stop() {
   if (!thread_.joinable()) return;
   asio::post(io_, [this] {
     stopping_ = true;
-    retry_timer_.cancel();
+    for (auto& timer : retry_timers_) timer->cancel();
     for (auto& acceptor : acceptors_) {
       std::error_code ignored;
       acceptor.close(ignored);

@@ -39,7 +39,7 @@ class AcceptorSet {
   std::vector<ListenerSpec> specs_;
   std::vector<asio::ip::tcp::acceptor> acceptors_;
   std::vector<uint16_t> ports_;
-  asio::steady_timer retry_timer_;
+  std::vector<std::unique_ptr<asio::steady_timer>> retry_timers_;  // One per listener.
   std::thread thread_;
   size_t next_shard_ = 0;
   uint64_t next_id_ = 0;

@@ -538,6 +538,24 @@ TEST_F(ServerTest, StopAfterGraceClosesStuckConnections) {
   held.Take()[0].second(Bytes("too late"));  // Dropped, no crash.
 }
 
+TEST(ServerListenersTest, SeveralListenersShareTheShards) {
+  LambdaHandler handler([](ConnectionContext& c, Frame, Responder r) { r(Bytes(c.listener())); });
+  ServerOptions options;
+  options.shards = 3;
+  options.listeners = {ListenerSpec{"INTERNAL", "127.0.0.1", 0},
+                       ListenerSpec{"EXTERNAL", "127.0.0.1", 0}};
+  Server server(options, handler);
+  ASSERT_TRUE(server.Start().ok());
+  ASSERT_EQ(server.bound_ports().size(), 2u);
+  EXPECT_EQ(server.shard_count(), 3);
+  TestClient internal(server.bound_ports()[0]);
+  TestClient external(server.bound_ports()[1]);
+  ASSERT_TRUE(internal.SendFrame("x") && external.SendFrame("x"));
+  EXPECT_EQ(internal.ReadFrameString(), "INTERNAL");
+  EXPECT_EQ(external.ReadFrameString(), "EXTERNAL");
+  server.Stop(1s);
+}
+
 TEST_F(ServerTest, BindFailureIsReported) {
   StartEcho();
   ServerOptions options;
