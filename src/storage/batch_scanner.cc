@@ -5,8 +5,11 @@
 
 namespace sluice::storage {
 namespace {
-constexpr size_t kReadAhead = 64 * 1024;
-}
+// A lookup usually needs only the few batches after an index entry
+// (index.interval.bytes apart), so start small and grow for long scans.
+constexpr size_t kFirstReadAhead = 4 * 1024;
+constexpr size_t kMaxReadAhead = 64 * 1024;
+}  // namespace
 
 BatchScanner::BatchScanner(const File& file, uint64_t start, uint64_t end)
     : file_(file), pos_(start), end_(end) {}
@@ -15,7 +18,12 @@ Result<std::span<const uint8_t>> BatchScanner::Fetch(uint64_t pos, size_t n) {
   if (pos >= buf_start_ && pos + n <= buf_start_ + buf_len_) {
     return std::span<const uint8_t>(buf_.data() + (pos - buf_start_), n);
   }
-  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, kReadAhead), end_ - pos));
+  if (readahead_ == 0) {
+    readahead_ = kFirstReadAhead;
+  } else {
+    readahead_ = std::min(readahead_ * 2, kMaxReadAhead);
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, readahead_), end_ - pos));
   if (buf_.size() < want) buf_.resize(want);
   Result<size_t> got = file_.Read(pos, std::span<uint8_t>(buf_.data(), want));
   if (!got.ok()) return got.status();

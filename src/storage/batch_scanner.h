@@ -1,5 +1,5 @@
 // Walks the record batches of a .log file in order, reading through one
-// buffer so that a scan costs a pread per ~64 KiB rather than one per batch.
+// buffer so that a scan costs a pread per 4-64 KiB rather than one per batch.
 // Used by reads (headers only), by recovery (whole batches, CRC checked) and
 // by index rebuilds.
 //
@@ -48,6 +48,7 @@ class BatchScanner {
   std::vector<uint8_t> buf_;
   uint64_t buf_start_ = 0;
   size_t buf_len_ = 0;
+  size_t readahead_ = 0;  // grows from 4 KiB to 64 KiB as the scan goes on
 };
 
 }  // namespace sluice::storage

@@ -74,6 +74,19 @@ std::optional<OffsetIndexEntry> OffsetIndex::Floor(int64_t offset) const {
   return *(it - 1);
 }
 
+std::optional<OffsetIndexEntry> OffsetIndex::LastWithin(uint64_t max_position,
+                                                        int64_t max_offset) const {
+  auto by_pos = std::upper_bound(
+      entries_.begin(), entries_.end(), max_position,
+      [](uint64_t p, const OffsetIndexEntry& e) { return p < e.position; });
+  auto by_off = std::lower_bound(
+      entries_.begin(), entries_.end(), max_offset,
+      [](const OffsetIndexEntry& e, int64_t o) { return e.offset < o; });
+  auto end = std::min(by_pos, by_off);
+  if (end == entries_.begin()) return std::nullopt;
+  return *(end - 1);
+}
+
 void OffsetIndex::TruncateToPosition(uint64_t position) {
   while (!entries_.empty() && entries_.back().position >= position) entries_.pop_back();
   persisted_ = std::min(persisted_, entries_.size());

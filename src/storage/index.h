@@ -75,6 +75,9 @@ class OffsetIndex : public SparseIndex<OffsetIndexEntry> {
   void Append(int64_t offset, uint32_t position);
   // The last entry whose offset <= `offset`, if any. O(log n).
   std::optional<OffsetIndexEntry> Floor(int64_t offset) const;
+  // The last entry with position <= `max_position` and offset < `max_offset`,
+  // if any: every batch before its position is whole and below max_offset.
+  std::optional<OffsetIndexEntry> LastWithin(uint64_t max_position, int64_t max_offset) const;
   // Drops entries for batches at or after byte `position`.
   void TruncateToPosition(uint64_t position);
   // Makes the file equal the entries (does not sync).

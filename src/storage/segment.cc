@@ -148,12 +148,27 @@ Result<SegmentRead> Segment::Read(int64_t offset, uint64_t max_bytes, int64_t ma
     out.next_offset = next_offset_;
     return out;
   }
-  BatchScanner scanner(*log_, b.position + b.size(), size_);
+  // Jump over whole batches with the index instead of reading every header:
+  // an entry's position is a batch boundary, and all batches before it are
+  // below its offset.
+  uint64_t scan_from = b.position + b.size();
+  if (b.size() <= max_bytes) {
+    std::optional<OffsetIndexEntry> e = offset_index_.LastWithin(b.position + max_bytes, max_offset);
+    if (e && e->position > scan_from) {
+      out.length = e->position - b.position;
+      scan_from = e->position;
+    }
+  }
+  BatchScanner scanner(*log_, scan_from, size_);
   while (true) {
     Result<std::optional<ScannedBatch>> n = scanner.Next();
     if (!n.ok()) return n.status();
-    if (!n->has_value()) break;
+    if (!n->has_value()) {
+      out.next_offset = next_offset_;
+      break;
+    }
     const ScannedBatch& nb = **n;
+    out.next_offset = nb.header.base_offset;
     if (nb.header.last_offset() >= max_offset || out.length + nb.size() > max_bytes) break;
     out.length += nb.size();
     out.next_offset = nb.header.last_offset() + 1;
