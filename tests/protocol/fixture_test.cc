@@ -1,6 +1,7 @@
 // Request frames captured from real clients (tests/protocol/fixtures/<client>/, see the README
 // there): each must decode with the generated code (header and body, nothing left over) and
-// re-encode to exactly the captured bytes; a few decoded facts are checked per API.
+// re-encode to exactly the captured bytes; a few decoded facts are checked per API. The same
+// holds for the mock broker's responses to them (<client>/responses/).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -37,11 +38,13 @@ struct Fixture {
   fs::path path;
 };
 
-std::vector<Fixture> AllFixtures() {
+// The request files (`sub` empty) or the response files (`sub` = "responses") of every client.
+std::vector<Fixture> AllFixtures(const std::string& sub = "") {
   std::vector<Fixture> out;
   for (const auto& dir : fs::directory_iterator(SLUICE_FIXTURE_DIR)) {
     if (!dir.is_directory() || dir.path().filename() == "capture") continue;
-    for (const auto& f : fs::directory_iterator(dir.path())) {
+    if (!sub.empty() && !fs::is_directory(dir.path() / sub)) continue;
+    for (const auto& f : fs::directory_iterator(dir.path() / sub)) {
       if (f.path().extension() != ".bin") continue;
       out.push_back({dir.path().filename().string(), f.path().filename().string(), f.path()});
     }
@@ -257,6 +260,43 @@ std::string FixtureName(const ::testing::TestParamInfo<Fixture>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Captured, FixtureTest, ::testing::ValuesIn(AllFixtures()), FixtureName);
+
+// The mock's response to a request fixture, stored under the same name in responses/.
+class ResponseFixtureTest : public ::testing::TestWithParam<Fixture> {};
+
+TEST_P(ResponseFixtureTest, DecodesAndReencodesExactly) {
+  const Fixture& fx = GetParam();
+  const std::vector<uint8_t> request = ReadFile(fx.path.parent_path().parent_path() / fx.file);
+  ASSERT_GE(request.size(), 8u) << "no request file for " << fx.file;
+  Reader request_in(request);
+  Result<RequestHeader> request_header = DecodeRequestHeader(request_in);
+  ASSERT_TRUE(request_header.ok()) << request_header.status().ToString();
+  const int16_t key = request_header->request_api_key;
+  const int16_t version = request_header->request_api_version;
+
+  const std::vector<uint8_t> frame = ReadFile(fx.path);
+  Reader in(frame);
+  ResponseHeader header;
+  const int16_t header_version = ResponseHeaderVersion(key, version);
+  Status hs = header.Decode(in, header_version);
+  ASSERT_TRUE(hs.ok()) << hs.ToString();
+  EXPECT_EQ(header.correlation_id, request_header->correlation_id);
+
+  const bool known = VisitApi(key, [&]<typename Req, typename Resp>() {
+    Resp body;
+    Status s = body.Decode(in, version);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(in.remaining(), 0u) << "bytes left after the " << Resp::kName << " body";
+    Writer out;
+    header.Encode(out, header_version);
+    body.Encode(out, version);
+    EXPECT_EQ(out.Take(), frame) << Resp::kName << " v" << version << " does not re-encode exactly";
+  });
+  EXPECT_TRUE(known);
+}
+
+INSTANTIATE_TEST_SUITE_P(Captured, ResponseFixtureTest,
+                         ::testing::ValuesIn(AllFixtures("responses")), FixtureName);
 
 // The capture keeps what later work relies on: both clients, and a Produce per codec.
 TEST(Fixtures, CoverBothClientsAndEveryCodec) {
