@@ -2,6 +2,12 @@
 // exactly as they are served, plus its offset and time indexes (index.h).
 // File names carry the 20-digit zero-padded base offset, as in Kafka.
 //
+// The .log is neither preallocated nor mmapped. Appends are plain pwrites at
+// the tracked end, reads are FileSlices for sendfile, so a mapping would buy
+// nothing; preallocation would leave a zero tail that recovery must tell
+// apart from data and, with fallocate's unwritten extents, still costs a
+// journal commit on first write, so fdatasync gets no cheaper.
+//
 // Ownership: a Segment owns its File handles through shared_ptrs; a FileSlice
 // returned by a read shares the .log handle, so the bytes stay readable after
 // the Segment is deleted (POSIX keeps unlinked files open).
