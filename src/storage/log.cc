@@ -398,8 +398,9 @@ Status Log::TruncateTo(int64_t offset) {
     Result<int64_t> next = last.TruncateTo(offset);
     if (!next.ok()) return next.status();
     // Make the cut durable now: old bytes resurfacing after a crash would
-    // resurrect a diverged history.
+    // resurrect a diverged history. The index files lose their stale tail too.
     SLUICE_RETURN_IF_ERROR(last.SyncLog());
+    SLUICE_RETURN_IF_ERROR(last.WriteIndexes());
     SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
     leo_ = *next;
     hw_ = std::min(hw_, leo_);

@@ -326,6 +326,28 @@ TEST_F(LogTest, TruncateAcrossSegmentsThenAppendContinuesAtTheCut) {
   CheckEveryOffset(*reopened, batches);
 }
 
+TEST_F(LogTest, TruncateIntoARolledSegmentLeavesNoStaleIndexEntries) {
+  std::vector<Expected> batches;
+  {
+    auto log = OpenLog();
+    batches = Fill(*log, 150);
+    ASSERT_TRUE(log->Close().ok());  // every index file written
+  }
+  auto log = OpenLog(true);
+  batches.resize(10);
+  ASSERT_TRUE(log->TruncateTo(batches.back().last + 1).ok());
+  EXPECT_EQ(log->segment_count(), 1u);
+  // Different batch sizes, so old index positions no longer match batches.
+  for (int i = 0; i < 60; ++i) {
+    Result<AppendResult> r = AppendBatch(*log, 3, 7000 + i, 7);
+    ASSERT_TRUE(r.ok());
+    batches.push_back({r->base_offset, r->last_offset, 7000 + i});
+  }
+  ASSERT_TRUE(log->Close().ok());
+  auto reopened = OpenLog(true);  // trusts the index files
+  CheckEveryOffset(*reopened, batches);
+}
+
 TEST_F(LogTest, TruncateRecomputesMaxTimestampForLookups) {
   config_.segment_bytes = 1 << 20;
   auto log = OpenLog();
