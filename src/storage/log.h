@@ -10,7 +10,7 @@
 //                      single node; replication later); only stored here
 //
 // Threading contract:
-//   * Every public method is thread-safe; one mutex guards the state.
+//   * Every public method is thread-safe; one mutex (mu_) guards the state.
 //   * Appends run one at a time under the mutex (the batch's pwrite included,
 //     a page-cache copy). The broker should still append to a partition from
 //     one thread at a time so that offsets follow its request order.
@@ -19,9 +19,8 @@
 //     commit: a waiter whose offset an in-flight flush already covers just
 //     waits for it; otherwise it becomes a flusher itself and syncs
 //     everything appended so far. Up to kMaxConcurrentFlushes syncs overlap
-//     (the kernel merges concurrent fdatasyncs of one file into one journal
-//     commit, which a strictly one-at-a-time flusher would waste); beyond
-//     that, waiters queue. A flush returns OK only once its offset is
+//     (on the disk we measured, overlapping fdatasyncs finish sooner than
+//     serial ones; see docs/benchmarks.md); beyond that, waiters queue. A flush returns OK only once its offset is
 //     durable.
 //   * Reads hold the mutex while locating batches (index search plus a few
 //     header preads) and return FileSlices that stay readable after retention
@@ -37,7 +36,9 @@
 // off the segment). If the cut itself fails, or an fdatasync fails (after
 // which the page cache state is unknowable), the log is marked failed: every
 // later Append/Flush returns the original error until the log is reopened,
-// which runs recovery.
+// which runs recovery. When flush.messages/flush.ms makes Append flush and
+// that flush fails, Append returns the error although the batch was written
+// (it is not durable; the log is failed).
 #pragma once
 
 #include <atomic>
