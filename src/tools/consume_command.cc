@@ -196,10 +196,17 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
     if (!m) {
       std::fflush(stdout);
       // A group needs a moment to hand out partitions; that is not idleness,
-      // up to the connection timeout.
+      // but one that gives none within the timeout (no coordinator, or more
+      // members than partitions) is worth an error rather than silence.
       if (!assigned) {
-        assigned = HasAssignment(*client) ||
-                   now - started >= std::chrono::milliseconds(global.timeout_ms);
+        assigned = HasAssignment(*client);
+        if (!assigned && now - started >= std::chrono::milliseconds(global.timeout_ms)) {
+          std::string cause = client->last_error();
+          s = CommandStatus::Failed(fmt::format(
+              "group '{}' was given no partitions of '{}' within {} ms{}", opts.group,
+              opts.topic, global.timeout_ms, cause.empty() ? "" : " (" + cause + ")"));
+          break;
+        }
         last_activity = now;
       }
       if (opts.idle_timeout_ms >= 0 &&

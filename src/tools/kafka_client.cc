@@ -19,7 +19,9 @@ bool IsTransportError(rd_kafka_resp_err_t err) {
 CommandStatus CommandStatus::Kafka(rd_kafka_resp_err_t err, std::string_view detail) {
   std::string msg = fmt::format("{}: {}", rd_kafka_err2name(err),
                                 detail.empty() ? rd_kafka_err2str(err) : detail);
-  return {IsTransportError(err) ? kExitUnreachable : kExitFailed, std::move(msg)};
+  CommandStatus s(IsTransportError(err) ? kExitUnreachable : kExitFailed, std::move(msg));
+  s.kafka_error_ = err;
+  return s;
 }
 
 CommandStatus CommandStatus::FromStatus(const Status& s) {
@@ -165,9 +167,10 @@ CommandStatus KafkaClient::AwaitAdminResult(rd_kafka_queue_t* queue, rd_kafka_ev
   rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     if (err == RD_KAFKA_RESP_ERR__TRANSPORT) return UnreachableError(err);
+    std::string detail = rd_kafka_event_error_string(ev.get());
     // e.g. "_TIMED_OUT: Failed while waiting for controller: Local: Timed out"
-    return CommandStatus::Kafka(err, fmt::format("{} (timeout {} ms)",
-                                                 rd_kafka_event_error_string(ev.get()), timeout_ms_));
+    if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) detail += fmt::format(" (after {} ms)", timeout_ms_);
+    return CommandStatus::Kafka(err, detail);
   }
   *result = std::move(ev);
   return {};

@@ -33,12 +33,15 @@ class CommandStatus {
   bool ok() const { return exit_code_ == kExitOk; }
   int exit_code() const { return exit_code_; }
   const std::string& message() const { return message_; }
+  // The Kafka error behind a Kafka() status, else NO_ERROR.
+  rd_kafka_resp_err_t kafka_error() const { return kafka_error_; }
 
  private:
   CommandStatus(int code, std::string msg) : exit_code_(code), message_(std::move(msg)) {}
 
   int exit_code_ = kExitOk;
   std::string message_;
+  rd_kafka_resp_err_t kafka_error_ = RD_KAFKA_RESP_ERR_NO_ERROR;
 };
 
 // Prints "error: <message>" to stderr unless `s` is OK; returns the exit code.
