@@ -22,7 +22,7 @@ struct Case {
 void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 template <typename T>
-void CheckRoundTrip(const T& x, int16_t version, const std::string& what) {
+void CheckRoundTrip(const T& x, int16_t version, const std::string& what, T* reused = nullptr) {
   Writer w;
   x.Encode(w, version);
   ASSERT_TRUE(w.status().ok());
@@ -36,12 +36,19 @@ void CheckRoundTrip(const T& x, int16_t version, const std::string& what) {
   Writer w2;
   y.Encode(w2, version);
   EXPECT_EQ(w2.Take(), bytes) << what << ": encode(decode(bytes)) != bytes";
+  if (reused != nullptr) {
+    // Decoding into a message that held another value gives the same result.
+    Reader r2(bytes);
+    ASSERT_TRUE(reused->Decode(r2, version).ok()) << what;
+    EXPECT_TRUE(*reused == x) << what << ": decode into a reused message differs";
+  }
 }
 
 template <typename T>
 void CheckMessage(int16_t version) {
   const std::string base = std::string(T::kName) + " v" + std::to_string(version);
   CheckRoundTrip(T{}, version, base + " defaults");
+  T reused;
   for (uint64_t seed = 0; seed < 40; ++seed) {
     MessageRng::Options options;
     if (seed % 4 == 1) options = {.null_percent = 0, .tagged_percent = 100,
@@ -51,7 +58,7 @@ void CheckMessage(int16_t version) {
     MessageRng rng(seed * 7919 + static_cast<uint64_t>(version), options);
     T x;
     FillRandom(rng, version, &x);
-    CheckRoundTrip(x, version, base + " seed " + std::to_string(seed));
+    CheckRoundTrip(x, version, base + " seed " + std::to_string(seed), &reused);
     if (::testing::Test::HasFailure()) return;
   }
 }

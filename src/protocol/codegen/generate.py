@@ -477,14 +477,17 @@ def encode_field(f, val=None):
     return [write_elem(f, n) + ';']
 
 
+def default_value(f):
+    """C++ expression for f's default value."""
+    init = cpp_init(f)
+    return f'{cpp_type(f)}{{}}' if not init else f'{cpp_type(f)}({init[3:]})'
+
+
 def is_default_expr(f):
     """C++ expression true when f holds its default value (tagged fields are then omitted)."""
-    init = cpp_init(f)
     if f.type == 'records':
-        return f'{f.name} == Records{{}}' if not init else f'{f.name}.is_null()'
-    if not init:
-        return f'{f.name} == {cpp_type(f)}{{}}'
-    return f'{f.name} == {cpp_type(f)}({init[3:]})'
+        return f'{f.name}.is_null()' if cpp_init(f) else f'{f.name} == Records{{}}'
+    return f'{f.name} == {default_value(f)}'
 
 
 class Emitter:
@@ -528,13 +531,18 @@ class Emitter:
         plain = [f for f in s.fields if f.tag is None]
         tagged = sorted([f for f in s.fields if f.tag is not None], key=lambda f: f.tag)
         out.append(f'Status {qual}::Decode(Reader& in_, int16_t version_) {{')
-        out.append(f'  *this = {s.name}{{}};')
+        # Fields are overwritten or reset one by one rather than `*this = {}`,
+        # so that decoding into a reused message keeps its vectors' capacity.
+        if a.flexible is not None:
+            out.append('  unknown_tagged_fields.clear();')
+        for f in tagged:
+            out.append(f'  {f.name} = {default_value(f)};')
         if top:
             out.append(f'  in_.SetRoot("{s.name}");')
         out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
             body = [f'in_.SetField("{f.name}");'] + decode_field(f, s)
-            out += self.guard(f.versions, body)
+            out += self.guard(f.versions, body, [f'{f.name} = {default_value(f)};'])
         if a.flexible is not None:
             out.append('  if (flexible_) {')
             out.append('    in_.SetField("_tagged_fields");')
@@ -581,11 +589,14 @@ class Emitter:
         return out
 
     @staticmethod
-    def guard(v, body):
+    def guard(v, body, otherwise=()):
         c = v.cond()
         if c == 'true':
             return ['  ' + b for b in body]
-        return [f'  if ({c}) {{'] + ['    ' + b for b in body] + ['  }']
+        out = [f'  if ({c}) {{'] + ['    ' + b for b in body]
+        if otherwise:
+            out += ['  } else {'] + ['    ' + b for b in otherwise]
+        return out + ['  }']
 
     def fill_struct(self, s, qual):
         """Test helper: a value valid for `version` with pseudo-random contents."""

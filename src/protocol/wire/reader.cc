@@ -5,12 +5,6 @@
 
 namespace sluice::protocol {
 
-Status Reader::Enter(int32_t index) {
-  if (depth_ == kMaxDepth) return Error("nesting deeper than " + std::to_string(kMaxDepth));
-  frames_[depth_++] = Frame{field_, index};
-  field_ = nullptr;
-  return Status::Ok();
-}
 
 std::string Reader::Path() const {
   std::string path = root_;
@@ -68,7 +62,7 @@ Status Reader::ReadUuid(Uuid* v) {
   return Status::Ok();
 }
 
-Status Reader::ReadUnsignedVarint(uint32_t* v) {
+Status Reader::ReadUnsignedVarintSlow(uint32_t* v) {
   uint32_t result = 0;
   for (int shift = 0; shift < 35; shift += 7) {
     if (pos_ == end_) return Error("truncated varint");
@@ -105,49 +99,8 @@ Status Reader::ReadVarlong(int64_t* v) {
   return Error("varlong longer than 10 bytes");
 }
 
-Status Reader::ReadLength(bool compact, bool wide, int32_t* len) {
-  const size_t start = offset();
-  int64_t n = 0;
-  if (compact) {
-    uint32_t u = 0;
-    SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
-    n = static_cast<int64_t>(u) - 1;
-  } else if (wide) {
-    int32_t i = 0;
-    SLUICE_RETURN_IF_ERROR(ReadInt32(&i));
-    n = i;
-  } else {
-    int16_t s = 0;
-    SLUICE_RETURN_IF_ERROR(ReadInt16(&s));
-    n = s;
-  }
-  if (n < -1) return ErrorAt("negative length " + std::to_string(n), start);
-  if (n > static_cast<int64_t>(remaining())) return ErrorAt(LengthError(n), start);
-  *len = static_cast<int32_t>(n);
-  return Status::Ok();
-}
 
-Status Reader::ReadString(std::string* v, bool compact) {
-  int32_t n = 0;
-  SLUICE_RETURN_IF_ERROR(ReadLength(compact, false, &n));
-  if (n < 0) return Error("null for a non-nullable string");
-  v->assign(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
-  pos_ += n;
-  return Status::Ok();
-}
 
-Status Reader::ReadNullableString(std::optional<std::string>* v, bool compact, bool nullable) {
-  int32_t n = 0;
-  SLUICE_RETURN_IF_ERROR(ReadLength(compact, false, &n));
-  if (n < 0) {
-    if (!nullable) return Error("null for a string not nullable in this version");
-    v->reset();
-    return Status::Ok();
-  }
-  v->emplace(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
-  pos_ += n;
-  return Status::Ok();
-}
 
 Status Reader::ReadBytes(Bytes* v, bool compact) {
   int32_t n = 0;
@@ -166,23 +119,15 @@ Status Reader::ReadNullableBytes(std::optional<Bytes>* v, bool compact, bool nul
     v->reset();
     return Status::Ok();
   }
-  v->emplace(pos_, pos_ + n);
+  if (v->has_value()) {
+    (*v)->assign(pos_, pos_ + n);
+  } else {
+    v->emplace(pos_, pos_ + n);
+  }
   pos_ += n;
   return Status::Ok();
 }
 
-Status Reader::ReadRecords(Records* v, bool compact, bool nullable) {
-  int32_t n = 0;
-  SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
-  if (n < 0) {
-    if (!nullable) return Error("null for records not nullable in this version");
-    *v = Records::Null();
-    return Status::Ok();
-  }
-  *v = Records::View({pos_, static_cast<size_t>(n)});
-  pos_ += n;
-  return Status::Ok();
-}
 
 Status Reader::ReadRaw(size_t n, std::span<const uint8_t>* v) {
   if (n > remaining()) return Error(TruncatedError(n));
@@ -191,26 +136,5 @@ Status Reader::ReadRaw(size_t n, std::span<const uint8_t>* v) {
   return Status::Ok();
 }
 
-Status Reader::ReadArrayCount(bool compact, bool nullable, size_t min_elem_size, int32_t* count) {
-  const size_t start = offset();
-  int64_t n = 0;
-  if (compact) {
-    uint32_t u = 0;
-    SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
-    n = static_cast<int64_t>(u) - 1;
-  } else {
-    int32_t i = 0;
-    SLUICE_RETURN_IF_ERROR(ReadInt32(&i));
-    n = i;
-  }
-  if (n < -1) return ErrorAt("negative array count " + std::to_string(n), start);
-  if (n == -1 && !nullable) return ErrorAt("null for an array not nullable in this version", start);
-  if (min_elem_size == 0) min_elem_size = 1;
-  if (n > 0 && static_cast<uint64_t>(n) > remaining() / min_elem_size) {
-    return ErrorAt(CountError(static_cast<uint64_t>(n), min_elem_size), start);
-  }
-  *count = static_cast<int32_t>(n);
-  return Status::Ok();
-}
 
 }  // namespace sluice::protocol

@@ -58,7 +58,13 @@ class Reader {
   Status ReadUuid(Uuid* v);
   Status ReadVarint(int32_t* v);   // Zig-zag.
   Status ReadVarlong(int64_t* v);  // Zig-zag.
-  Status ReadUnsignedVarint(uint32_t* v);
+  Status ReadUnsignedVarint(uint32_t* v) {
+    if (pos_ != end_ && *pos_ < 0x80) {  // Lengths and counts are mostly one byte.
+      *v = *pos_++;
+      return Status::Ok();
+    }
+    return ReadUnsignedVarintSlow(v);
+  }
 
   // `compact`: KIP-482 unsigned-varint length + 1 (flexible versions), else
   // int16 (strings) or int32 (bytes) length. `nullable`: whether this version
@@ -90,7 +96,8 @@ class Reader {
       v->reset();
       return Status::Ok();
     }
-    return ReadElements(&v->emplace(), n, read_elem);
+    if (!v->has_value()) v->emplace();  // Else reuse its capacity.
+    return ReadElements(&**v, n, read_elem);
   }
   // A nullable struct: int8 -1 (null) or 1, then the struct.
   template <typename T, typename F>
@@ -103,7 +110,8 @@ class Reader {
       return Status::Ok();
     }
     SLUICE_RETURN_IF_ERROR(EnterStruct());
-    SLUICE_RETURN_IF_ERROR(read_struct(&v->emplace()));
+    if (!v->has_value()) v->emplace();
+    SLUICE_RETURN_IF_ERROR(read_struct(&**v));
     Leave();
     return Status::Ok();
   }
@@ -157,6 +165,7 @@ class Reader {
     pos_ += sizeof(T);
     return Status::Ok();
   }
+  Status ReadUnsignedVarintSlow(uint32_t* v);
   // Reads a string/bytes length; -1 means null.
   Status ReadLength(bool compact, bool wide, int32_t* len);
 
@@ -183,5 +192,99 @@ class Reader {
   Frame frames_[kMaxDepth];
   int depth_ = 0;
 };
+
+// Inline: these run for every field of every request.
+
+inline Status Reader::Enter(int32_t index) {
+  if (depth_ == kMaxDepth) return Error("nesting deeper than " + std::to_string(kMaxDepth));
+  frames_[depth_++] = Frame{field_, index};
+  field_ = nullptr;
+  return Status::Ok();
+}
+
+inline Status Reader::ReadLength(bool compact, bool wide, int32_t* len) {
+  const size_t start = offset();
+  int64_t n = 0;
+  if (compact) {
+    uint32_t u = 0;
+    SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
+    n = static_cast<int64_t>(u) - 1;
+  } else if (wide) {
+    int32_t i = 0;
+    SLUICE_RETURN_IF_ERROR(ReadInt32(&i));
+    n = i;
+  } else {
+    int16_t s = 0;
+    SLUICE_RETURN_IF_ERROR(ReadInt16(&s));
+    n = s;
+  }
+  if (n < -1) return ErrorAt("negative length " + std::to_string(n), start);
+  if (n > static_cast<int64_t>(remaining())) return ErrorAt(LengthError(n), start);
+  *len = static_cast<int32_t>(n);
+  return Status::Ok();
+}
+
+inline Status Reader::ReadString(std::string* v, bool compact) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, false, &n));
+  if (n < 0) return Error("null for a non-nullable string");
+  v->assign(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
+  pos_ += n;
+  return Status::Ok();
+}
+
+inline Status Reader::ReadNullableString(std::optional<std::string>* v, bool compact,
+                                        bool nullable) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, false, &n));
+  if (n < 0) {
+    if (!nullable) return Error("null for a string not nullable in this version");
+    v->reset();
+    return Status::Ok();
+  }
+  if (v->has_value()) {
+    (*v)->assign(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
+  } else {
+    v->emplace(reinterpret_cast<const char*>(pos_), static_cast<size_t>(n));
+  }
+  pos_ += n;
+  return Status::Ok();
+}
+
+inline Status Reader::ReadRecords(Records* v, bool compact, bool nullable) {
+  int32_t n = 0;
+  SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
+  if (n < 0) {
+    if (!nullable) return Error("null for records not nullable in this version");
+    *v = Records::Null();
+    return Status::Ok();
+  }
+  v->SetView({pos_, static_cast<size_t>(n)});
+  pos_ += n;
+  return Status::Ok();
+}
+
+inline Status Reader::ReadArrayCount(bool compact, bool nullable, size_t min_elem_size,
+                                    int32_t* count) {
+  const size_t start = offset();
+  int64_t n = 0;
+  if (compact) {
+    uint32_t u = 0;
+    SLUICE_RETURN_IF_ERROR(ReadUnsignedVarint(&u));
+    n = static_cast<int64_t>(u) - 1;
+  } else {
+    int32_t i = 0;
+    SLUICE_RETURN_IF_ERROR(ReadInt32(&i));
+    n = i;
+  }
+  if (n < -1) return ErrorAt("negative array count " + std::to_string(n), start);
+  if (n == -1 && !nullable) return ErrorAt("null for an array not nullable in this version", start);
+  if (min_elem_size == 0) min_elem_size = 1;
+  if (n > 0 && static_cast<uint64_t>(n) > remaining() / min_elem_size) {
+    return ErrorAt(CountError(static_cast<uint64_t>(n), min_elem_size), start);
+  }
+  *count = static_cast<int32_t>(n);
+  return Status::Ok();
+}
 
 }  // namespace sluice::protocol

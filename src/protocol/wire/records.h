@@ -42,6 +42,9 @@ class Records {
     return r;
   }
 
+  // Makes this a view (the decoder's path: no temporary Records).
+  void SetView(std::span<const uint8_t> bytes) { v_ = bytes; }
+
   bool is_null() const { return std::holds_alternative<NullTag>(v_); }
   bool is_file() const { return std::holds_alternative<FileSlice>(v_); }
   // Size in bytes on the wire (0 for null).

@@ -67,7 +67,15 @@ void Writer::WriteRecords(const Records& v, bool compact, bool nullable) {
   const FileSlice* f = v.file();
   if (f == nullptr) {
     auto b = v.bytes();
-    WriteRaw(b.data(), b.size());
+    if (chain_ != nullptr && b.size() >= kOwnPieceBytes) {
+      // A piece of its own: one exact-size copy instead of growing (and
+      // re-copying) the frame buffer around every large batch.
+      Finish();
+      flushed_ += b.size();
+      chain_->Append(std::vector<uint8_t>(b.begin(), b.end()));
+    } else {
+      WriteRaw(b.data(), b.size());
+    }
   } else if (chain_ != nullptr) {
     Finish();
     flushed_ += f->length;
@@ -115,6 +123,7 @@ void Writer::Finish() {
   flushed_ += buf_.size();
   chain_->Append(std::move(buf_));
   buf_ = {};
+  buf_.reserve(256);  // The framing up to the next records field is small.
 }
 
 }  // namespace sluice::protocol

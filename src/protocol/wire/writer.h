@@ -114,6 +114,9 @@ class Writer {
   }
   void WriteLength(int64_t len, bool compact, bool wide);
 
+  // In chain mode, in-memory records at least this large get their own piece.
+  static constexpr size_t kOwnPieceBytes = 4096;
+
   std::vector<uint8_t> buf_;
   OutputChain* chain_ = nullptr;
   size_t flushed_ = 0;
