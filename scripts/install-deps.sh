@@ -10,7 +10,7 @@ PACKAGES=(
   libasio-dev libspdlog-dev libfmt-dev libcli11-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev
   librdkafka-dev libzookeeper-mt-dev libcpp-httplib-dev
-  kcat
+  kcat prometheus
 )
 
 missing=()

@@ -4,17 +4,41 @@
 #include <cstdio>
 #include <cstring>
 
+#include <unistd.h>
+
 #include <asio.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "broker/command_line.h"
-#include "broker/log_storage.h"
+#include "broker/kafka_service.h"
 #include "broker/logging.h"
 #include "broker/server_process.h"
 #include "config/broker_config.h"
 
 namespace sluice::broker {
+namespace {
+
+// Kafka's rule: advertised.listeners if set, else the listener; a listener
+// bound to every interface advertises this machine's host name.
+std::string AdvertisedHost(const config::BrokerConfig& config) {
+  const auto& advertised = config.advertised_listeners();
+  std::string host = advertised.empty() ? config.listeners().front().host : advertised.front().host;
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != 0) return name;
+    return "127.0.0.1";
+  }
+  return host;
+}
+
+int32_t AdvertisedPort(const config::BrokerConfig& config, uint16_t bound_port) {
+  const auto& advertised = config.advertised_listeners();
+  if (!advertised.empty() && advertised.front().port != 0) return advertised.front().port;
+  return bound_port;
+}
+
+}  // namespace
 
 int BrokerMain(int argc, const char* const* argv) {
   auto command_line = ParseCommandLine(argc, argv);
@@ -42,9 +66,9 @@ int BrokerMain(int argc, const char* const* argv) {
     SubsystemLogger("config")->warn("'{}' is accepted for compatibility and has no effect", key);
   }
 
-  auto logs = OpenLogs(*config);
-  if (!logs.ok()) {
-    spdlog::error("cannot open the logs in log.dirs: {}", logs.status().ToString());
+  auto service = KafkaService::Open(*config);
+  if (!service.ok()) {
+    spdlog::error("cannot open the data in log.dirs: {}", service.status().ToString());
     return kExitRuntimeError;
   }
 
@@ -56,12 +80,14 @@ int BrokerMain(int argc, const char* const* argv) {
     if (!ec) caught = signal_number;
   });
 
-  ServerProcess process(*config);
+  ServerProcess process(*config, (*service)->handler());
   Status started = process.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.ToString());
     return kExitRuntimeError;
   }
+  (*service)->SetAdvertisedEndpoint(AdvertisedHost(*config),
+                                    AdvertisedPort(*config, process.first_bound_port()));
   spdlog::info("sluice-broker ready: listening on {} (broker.id={}, shards={}, log.dirs={})",
                process.BoundListeners(), config->broker_id(), process.shard_count(),
                fmt::join(config->log_dirs(), ","));
@@ -70,7 +96,7 @@ int BrokerMain(int argc, const char* const* argv) {
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
                caught == 0 ? "shutdown request" : strsignal(caught));
   process.Stop();
-  Status closed = (*logs)->Close();  // Flushes; writes the clean-shutdown markers.
+  Status closed = (*service)->Close();  // Flushes; writes the clean-shutdown markers.
   if (!closed.ok()) {
     spdlog::error("closing the logs failed: {}", closed.ToString());
     spdlog::shutdown();

@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 
-#include "broker/placeholder_handler.h"
 
 namespace sluice::broker {
 
@@ -25,10 +24,10 @@ network::ServerOptions ServerProcess::MakeServerOptions(const config::BrokerConf
   return options;
 }
 
-ServerProcess::ServerProcess(const config::BrokerConfig& config)
+ServerProcess::ServerProcess(const config::BrokerConfig& config,
+                             network::RequestHandler& handler)
     : config_(config),
-      handler_(std::make_unique<PlaceholderHandler>()),
-      server_(std::make_unique<network::Server>(MakeServerOptions(config), *handler_)) {}
+      server_(std::make_unique<network::Server>(MakeServerOptions(config), handler)) {}
 
 ServerProcess::~ServerProcess() { Stop(); }
 
@@ -44,6 +43,11 @@ std::string ServerProcess::BoundListeners() const {
     parts.push_back(bound.ToString());
   }
   return fmt::format("{}", fmt::join(parts, ","));
+}
+
+uint16_t ServerProcess::first_bound_port() const {
+  const auto ports = server_->bound_ports();
+  return ports.empty() ? 0 : ports.front();
 }
 
 void ServerProcess::Stop() {

@@ -15,13 +15,16 @@ namespace sluice::broker {
 
 class ServerProcess {
  public:
-  explicit ServerProcess(const config::BrokerConfig& config);
+  // `handler` answers every request and must outlive the process object.
+  ServerProcess(const config::BrokerConfig& config, network::RequestHandler& handler);
   ~ServerProcess();
 
   // Binds every listener and starts the shards.
   Status Start();
   // "PLAINTEXT://127.0.0.1:9092,..." with the ports actually bound.
   std::string BoundListeners() const;
+  // The port the first listener is bound to (0 before Start).
+  uint16_t first_bound_port() const;
   int shard_count() const { return server_->shard_count(); }
   // Graceful: stop accepting, finish in-flight requests (bounded by
   // sluice.shutdown.grace.ms), close.
@@ -31,7 +34,6 @@ class ServerProcess {
 
  private:
   const config::BrokerConfig& config_;
-  std::unique_ptr<network::RequestHandler> handler_;
   std::unique_ptr<network::Server> server_;
 };
 

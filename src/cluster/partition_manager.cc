@@ -76,6 +76,11 @@ Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
       if (!created.ok()) return created.status();
       log = std::move(created).value();
     }
+    if (log->flushed_offset() < log->log_end_offset()) {
+      // Recovery kept a tail written after the last recovery point; sync it
+      // so the high watermark (the flushed offset) covers what is on disk.
+      SLUICE_RETURN_IF_ERROR(log->Flush());
+    }
     auto partition = std::make_shared<Partition>(tp, info.id, std::move(log), /*leader_epoch=*/0);
     Status s = partition->RebuildProducerState(kProducerStateScanBytes);
     if (!s.ok()) spdlog::warn("{}: producer state not rebuilt: {}", tp.DirName(), s.ToString());

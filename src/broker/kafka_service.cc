@@ -1,0 +1,63 @@
+#include "broker/kafka_service.h"
+
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+
+#include "cluster/meta_properties.h"
+
+namespace sluice::broker {
+
+Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerConfig& config) {
+  const auto dirs = config.log_dirs();
+  if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
+  const std::filesystem::path first_dir = dirs.front();
+  std::error_code ec;
+  std::filesystem::create_directories(first_dir, ec);
+  if (ec) return Status::IOError(first_dir.string() + ": " + ec.message());
+
+  auto meta = cluster::LoadOrCreateMetaProperties(first_dir, config.broker_id());
+  if (!meta.ok()) return meta.status();
+
+  std::unique_ptr<KafkaService> service(new KafkaService());
+  service->timers_ = std::make_unique<TimerThread>();
+  auto partitions = cluster::PartitionManager::Open(config);
+  if (!partitions.ok()) return partitions.status();
+  service->partitions_ = std::move(partitions).value();
+  auto producer_ids = cluster::ProducerIdAllocator::Open(first_dir / "sluice-metadata");
+  if (!producer_ids.ok()) return producer_ids.status();
+  service->producer_ids_ = std::move(producer_ids).value();
+
+  service->services_.reset(new api::BrokerServices{config, *service->partitions_,
+                                                   *service->timers_, *service->producer_ids_,
+                                                   meta->broker_id, meta->cluster_id, {}});
+  service->router_ = std::make_unique<api::RequestRouter>(*service->services_);
+  size_t partition_count = 0;
+  for (const auto& topic : service->partitions_->ListTopics()) {
+    partition_count += static_cast<size_t>(topic.partition_count);
+  }
+  spdlog::info("opened {} topics with {} partitions (cluster.id={})",
+               service->partitions_->ListTopics().size(), partition_count, meta->cluster_id);
+  return service;
+}
+
+KafkaService::~KafkaService() {
+  if (partitions_) (void)Close();
+}
+
+void KafkaService::SetAdvertisedEndpoint(std::string host, int32_t port) {
+  services_->advertised = api::AdvertisedEndpoint{std::move(host), port};
+}
+
+Status KafkaService::Close() {
+  if (!partitions_) return Status::Ok();
+  Status s = partitions_->Close();
+  // Timers may still hold fetches that reference the partitions: stop them
+  // before the partitions go away.
+  router_.reset();
+  timers_.reset();
+  partitions_.reset();
+  return s;
+}
+
+}  // namespace sluice::broker
