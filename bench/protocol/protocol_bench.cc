@@ -86,11 +86,14 @@ void BM_ProduceMemcpy(benchmark::State& state) { Memcpy(state, ProduceRequestByt
 
 void BM_ProduceDecode(benchmark::State& state) {
   const std::vector<uint8_t> bytes = ProduceRequestBytes();
+  RequestHeader header;
   ProduceRequest req;
   for (auto _ : state) {
     Reader in(bytes);
-    Result<RequestHeader> h = DecodeRequestHeader(in);
-    if (!h.ok() || !req.Decode(in, h->request_api_version).ok()) state.SkipWithError("decode");
+    if (!DecodeRequestHeader(in, &header).ok() ||
+        !req.Decode(in, header.request_api_version).ok()) {
+      state.SkipWithError("decode");
+    }
     benchmark::DoNotOptimize(req.topic_data[0].partition_data[0].records.bytes().data());
   }
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));

@@ -5,6 +5,12 @@
 namespace sluice::protocol {
 
 Result<RequestHeader> DecodeRequestHeader(Reader& in) {
+  RequestHeader header;
+  SLUICE_RETURN_IF_ERROR(DecodeRequestHeader(in, &header));
+  return header;
+}
+
+Status DecodeRequestHeader(Reader& in, RequestHeader* header) {
   auto peek = in.rest();
   if (peek.size() < 4) {
     in.SetRoot("RequestHeader");
@@ -15,9 +21,7 @@ Result<RequestHeader> DecodeRequestHeader(Reader& in) {
   const ApiInfo* api = FindApi(key);
   const int16_t header_version =
       api != nullptr && api->Supports(version) ? RequestHeaderVersion(key, version) : 1;
-  RequestHeader header;
-  SLUICE_RETURN_IF_ERROR(header.Decode(in, header_version));
-  return header;
+  return header->Decode(in, header_version);
 }
 
 std::vector<uint8_t> FlattenInMemory(const OutputChain& chain) {

@@ -22,6 +22,8 @@ namespace sluice::protocol {
 // in every header version), which is enough to answer UNSUPPORTED_VERSION;
 // `in` is then not positioned at the body, which must not be decoded.
 Result<RequestHeader> DecodeRequestHeader(Reader& in);
+// The same into an existing header (the connection's, reused per request).
+Status DecodeRequestHeader(Reader& in, RequestHeader* header);
 
 // Header + body, without the 4-byte size prefix (clients, tests, tools).
 template <typename Body>
