@@ -12,11 +12,31 @@ fuzz_seconds="${SLUICE_FUZZ_SECONDS:-60}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/sluice-ccache}"
 status=0
 
+passed=0
+failed=0
+summary="$(mktemp)"
+trap 'rm -f "$summary"' EXIT
+
+# Runs one ctest label in a build dir and adds its counts to the totals.
+run_label() {
+  local dir="$1" label="$2"
+  ctest --test-dir "$dir" -L "$label" -j "$jobs" --output-on-failure --no-tests=ignore \
+    | tee "$summary" || status=1
+  local line total bad
+  line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$summary" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    bad=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
+    total=$(sed -E 's/.* failed out of ([0-9]+).*/\1/' <<<"$line")
+    passed=$((passed + total - bad))
+    failed=$((failed + bad))
+    [ "$bad" -eq 0 ] || status=1
+  fi
+}
+
 run_ctest() {
-  local dir="$1"
   # Unit tests first (seconds), then integration tests, which start processes.
-  ctest --test-dir "$dir" -L unit -j "$jobs" --output-on-failure --no-tests=ignore || status=1
-  ctest --test-dir "$dir" -L integration -j "$jobs" --output-on-failure --no-tests=ignore || status=1
+  run_label "$1" unit
+  run_label "$1" integration
 }
 
 echo "== release build"
@@ -29,21 +49,27 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ru
 
 if [ -d fuzz ] && ls fuzz/*_fuzzer.cc >/dev/null 2>&1; then
   echo "== fuzzers (${fuzz_seconds}s each)"
-  scripts/build.sh fuzz
+  # Only the fuzz targets (and what they link) are built with clang.
+  targets=$(for f in fuzz/*_fuzzer.cc; do basename "$f" .cc; done)
+  # shellcheck disable=SC2086
+  scripts/build.sh fuzz --target $targets
   for bin in build/fuzz/bin/*_fuzzer; do
     name="$(basename "$bin")"
     corpus="fuzz/corpus/${name%_fuzzer}"
     work="$(mktemp -d)"
     [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+    # Crash inputs land in build/fuzz/ (-artifact_prefix), never in the tree.
     if "$bin" -max_total_time="$fuzz_seconds" -rss_limit_mb=2048 -print_final_stats=0 \
-        "$work" >"build/fuzz/$name.log" 2>&1; then
-      echo "PASS $name"
+        -artifact_prefix="build/fuzz/$name-" "$work" >"build/fuzz/$name.log" 2>&1; then
+      echo "PASS $name"; passed=$((passed + 1))
     else
       echo "FAIL $name (see build/fuzz/$name.log)"; tail -40 "build/fuzz/$name.log"; status=1
+      failed=$((failed + 1))
     fi
     rm -rf "$work"
   done
 fi
 
 if [ "$status" -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
+echo "${passed} passed, ${failed} failed"
 exit "$status"
