@@ -10,6 +10,9 @@ scripts/install-deps.sh
 jobs="$(nproc)"
 fuzz_seconds="${SLUICE_FUZZ_SECONDS:-60}"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/sluice-ccache}"
+# Paths relative to the checkout, so a fresh clone elsewhere hits the cache.
+export CCACHE_BASEDIR="$PWD"
+export CCACHE_NOHASHDIR=1
 status=0
 
 passed=0
