@@ -45,6 +45,12 @@ constexpr std::array kHandlers = {
     Entry<DeleteTopicsRequest, HandleDeleteTopics>(0, 6),
     Entry<InitProducerIdRequest, HandleInitProducerId>(0, 4),
     Entry<DescribeClusterRequest, HandleDescribeCluster>(0, 1),
+    Entry<CreatePartitionsRequest, HandleCreatePartitions>(0, 3),
+    Entry<DescribeConfigsRequest, HandleDescribeConfigs>(0, 4),
+    Entry<AlterConfigsRequest, HandleAlterConfigs>(0, 2),
+    Entry<IncrementalAlterConfigsRequest, HandleIncrementalAlterConfigs>(0, 1),
+    Entry<DeleteRecordsRequest, HandleDeleteRecords>(0, 2),
+    Entry<OffsetForLeaderEpochRequest, HandleOffsetForLeaderEpoch>(0, 4),
 };
 
 }  // namespace

@@ -75,6 +75,8 @@ Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
       auto created = logs_->Create(tp, log_config);
       if (!created.ok()) return created.status();
       log = std::move(created).value();
+    } else {
+      log->UpdateConfig(log_config);  // Opened at start-up with the broker defaults.
     }
     if (log->flushed_offset() < log->log_end_offset()) {
       // Recovery kept a tail written after the last recovery point; sync it
@@ -179,6 +181,12 @@ Status PartitionManager::SetTopicConfigs(std::string_view name,
     if (old == info->configs.end() || old->second != value) {
       SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, value));
     }
+  }
+  // The logs take the new storage settings (retention, flush, segment size,
+  // max.message.bytes) at once; AttachTopicLocked does the same at start-up.
+  if (auto it = partitions_.find(name); it != partitions_.end()) {
+    const storage::LogConfig log_config = ToLogConfig(*resolved);
+    for (const auto& p : it->second) p->log().UpdateConfig(log_config);
   }
   return Status::Ok();
 }

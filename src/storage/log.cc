@@ -167,16 +167,16 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
   if (h.size_bytes() != batch.size()) {
     return Status::InvalidArgument("batch_length does not match the bytes given");
   }
-  if (batch.size() > static_cast<size_t>(config_.max_message_bytes)) {
-    return Status::InvalidArgument("batch of " + std::to_string(batch.size()) +
-                                   " bytes exceeds max.message.bytes");
-  }
   if (h.last_offset_delta < 0) return Status::InvalidArgument("negative last_offset_delta");
 
   AppendResult result;
   bool flush_now = false;
   {
     std::lock_guard lock(mu_);
+    if (batch.size() > static_cast<size_t>(config_.max_message_bytes)) {
+      return Status::InvalidArgument("batch of " + std::to_string(batch.size()) +
+                                     " bytes exceeds max.message.bytes");
+    }
     if (closed_) return Status::Aborted("log is closed");
     if (!failed_.ok()) return failed_;
     std::optional<int32_t> latest = epochs_->latest_epoch();
@@ -505,6 +505,16 @@ Status Log::Close() {
   closed_ = true;
   ReleaseFlushToken();
   return s;
+}
+
+void Log::UpdateConfig(const LogConfig& config) {
+  std::lock_guard lock(mu_);
+  config_ = config;
+}
+
+LogConfig Log::config() {
+  std::lock_guard lock(mu_);
+  return config_;
 }
 
 std::pair<int32_t, int64_t> Log::EndOffsetForEpoch(int32_t epoch) {

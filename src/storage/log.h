@@ -147,6 +147,12 @@ class Log {
   // one. Returns how many were deleted.
   Result<int> EnforceRetention();
 
+  // Takes new settings (AlterConfigs): retention, flush and max.message.bytes
+  // apply from the next call; segment settings apply to segments created
+  // afterwards (the active segment keeps the limits it was created with).
+  void UpdateConfig(const LogConfig& config);
+  LogConfig config();
+
   // Writes indexes, syncs everything, persists the recovery point = LEO.
   // Later calls fail with Aborted. REQUIRES: no call in flight.
   Status Close();
@@ -193,7 +199,7 @@ class Log {
   void ReleaseFlushToken();
 
   const std::filesystem::path dir_;
-  const LogConfig config_;
+  LogConfig config_;  // Guarded by mu_ (UpdateConfig).
   LogOptions options_;
   FileSystem* fs_;
   std::vector<std::string> notes_;

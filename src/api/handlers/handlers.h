@@ -4,14 +4,20 @@
 #pragma once
 
 #include "api/request_context.h"
+#include "protocol/generated/alter_configs.h"
 #include "protocol/generated/api_versions.h"
+#include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
+#include "protocol/generated/delete_records.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/describe_cluster.h"
+#include "protocol/generated/describe_configs.h"
 #include "protocol/generated/fetch.h"
+#include "protocol/generated/incremental_alter_configs.h"
 #include "protocol/generated/init_producer_id.h"
 #include "protocol/generated/list_offsets.h"
 #include "protocol/generated/metadata.h"
+#include "protocol/generated/offset_for_leader_epoch.h"
 #include "protocol/generated/produce.h"
 
 namespace sluice::api {
@@ -25,5 +31,12 @@ void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest reques
 void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request);
 void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest request);
 void HandleDescribeCluster(RequestContext ctx, protocol::DescribeClusterRequest request);
+void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsRequest request);
+void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest request);
+void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest request);
+void HandleIncrementalAlterConfigs(RequestContext ctx,
+                                   protocol::IncrementalAlterConfigsRequest request);
+void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest request);
+void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpochRequest request);
 
 }  // namespace sluice::api

@@ -1,0 +1,82 @@
+// AlterConfigs: replaces the whole override set of a topic (keys not listed
+// go back to the broker default), validate_only. Dynamic broker configs are
+// not supported: a BROKER resource gets INVALID_REQUEST, the code Kafka uses
+// for broker configs that cannot be updated dynamically.
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "api/handlers/config_resources.h"
+#include "api/handlers/handlers.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+
+using protocol::ErrorCode;
+using protocol::ToWire;
+
+void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest request) {
+  BrokerServices& services = *ctx.services;
+  protocol::AlterConfigsResponse response;
+  std::map<std::pair<int8_t, std::string>, int> seen;
+  for (const auto& res : request.resources) ++seen[{res.resource_type, res.resource_name}];
+
+  for (const auto& res : request.resources) {
+    auto& r = response.responses.emplace_back();
+    r.resource_type = res.resource_type;
+    r.resource_name = res.resource_name;
+    r.error_message = std::nullopt;
+    auto fail = [&r](ErrorCode code, std::string message) {
+      r.error_code = ToWire(code);
+      r.error_message = std::move(message);
+    };
+    if (seen[{res.resource_type, res.resource_name}] > 1) {
+      fail(ErrorCode::INVALID_REQUEST, "Duplicate resource in request.");
+      continue;
+    }
+    if (res.resource_type == kBrokerResource) {
+      BrokerTarget target = ResolveBroker(res.resource_name, services.broker_id);
+      fail(ErrorCode::INVALID_REQUEST,
+           target.error.empty() ? "Dynamic broker configs are not supported by Sluice; set them "
+                                  "in the properties file and restart the broker."
+                                : target.error);
+      continue;
+    }
+    if (res.resource_type != kTopicResource) {
+      fail(ErrorCode::INVALID_REQUEST,
+           fmt::format("AlterConfigs is only supported for topics and brokers, but resource type "
+                       "is {}", static_cast<int>(res.resource_type)));
+      continue;
+    }
+    if (!services.partitions.FindTopic(res.resource_name)) {
+      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+           fmt::format("Topic '{}' does not exist.", res.resource_name));
+      continue;
+    }
+    std::map<std::string, std::string> configs;
+    std::set<std::string> duplicate;
+    for (const auto& c : res.configs) {
+      if (!c.value) continue;  // Kafka drops null values: the key reverts to its default.
+      if (!configs.emplace(c.name, *c.value).second) duplicate.insert(c.name);
+    }
+    if (!duplicate.empty()) {
+      fail(ErrorCode::INVALID_REQUEST,
+           fmt::format("Duplicate config keys in request: {}", *duplicate.begin()));
+      continue;
+    }
+    Status s = services.partitions.SetTopicConfigs(res.resource_name, configs, request.validate_only);
+    if (s.IsNotFound()) {
+      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, s.message());
+    } else if (s.code() == StatusCode::kInvalidArgument) {
+      fail(ErrorCode::INVALID_CONFIG, s.message());
+    } else if (!s.ok()) {
+      fail(ErrorCode::UNKNOWN_SERVER_ERROR, s.message());
+    }
+  }
+  ctx.Respond(response);
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,119 @@
+// CreatePartitions: raise topics' partition counts to a new total. On a
+// single node the only valid manual assignment puts each new partition on
+// this broker alone; anything else is INVALID_REPLICA_ASSIGNMENT, as Kafka
+// answers for an assignment it cannot satisfy.
+#include <map>
+#include <set>
+#include <string>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "api/handlers/handlers.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+namespace {
+
+using protocol::ErrorCode;
+using protocol::ToWire;
+
+struct Problem {
+  ErrorCode code;
+  std::string message;
+};
+
+// Kafka's checks of a manual assignment for `added` new partitions of a topic
+// with replication factor `rf`, with its messages.
+std::optional<Problem> CheckAssignments(
+    const std::vector<protocol::CreatePartitionsRequest::CreatePartitionsAssignment>& assignments,
+    int32_t current, int32_t added, int16_t rf, int32_t broker_id) {
+  if (static_cast<int64_t>(assignments.size()) != added) {
+    return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                   fmt::format("Increasing the number of partitions by {} but {} assignments provided.",
+                               added, assignments.size())};
+  }
+  for (size_t i = 0; i < assignments.size(); ++i) {
+    const auto& brokers = assignments[i].broker_ids;
+    const int64_t partition = current + static_cast<int64_t>(i);
+    std::set<int32_t> distinct(brokers.begin(), brokers.end());
+    if (distinct.size() != brokers.size()) {
+      return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                     fmt::format("Duplicate brokers not allowed in replica assignment: {} for "
+                                 "partition id {}.",
+                                 fmt::join(brokers, ", "), partition)};
+    }
+    for (int32_t b : brokers) {
+      if (b != broker_id) {
+        return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                       fmt::format("Unknown broker(s) in replica assignment: {}.", b)};
+      }
+    }
+    if (static_cast<int64_t>(brokers.size()) != rf) {
+      return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+                     fmt::format("Inconsistent replication factor between partitions, partition 0 "
+                                 "has {} while partitions [{}] have replication factors [{}], "
+                                 "respectively.",
+                                 rf, partition, brokers.size())};
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsRequest request) {
+  BrokerServices& services = *ctx.services;
+  protocol::CreatePartitionsResponse response;
+  std::map<std::string, int> seen;
+  for (const auto& t : request.topics) ++seen[t.name];
+
+  for (const auto& t : request.topics) {
+    auto& r = response.results.emplace_back();
+    r.name = t.name;
+    r.error_message = std::nullopt;
+    auto fail = [&r](ErrorCode code, std::string message) {
+      r.error_code = ToWire(code);
+      r.error_message = std::move(message);
+    };
+    if (seen[t.name] > 1) {
+      fail(ErrorCode::INVALID_REQUEST, "Duplicate topic in request.");
+      continue;
+    }
+    auto info = services.partitions.FindTopic(t.name);
+    if (!info) {
+      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, fmt::format("The topic '{}' does not exist.", t.name));
+      continue;
+    }
+    if (t.count == info->partition_count) {
+      fail(ErrorCode::INVALID_PARTITIONS,
+           fmt::format("Topic already has {} partitions.", info->partition_count));
+      continue;
+    }
+    if (t.count < info->partition_count) {
+      fail(ErrorCode::INVALID_PARTITIONS,
+           fmt::format("Topic currently has {} partitions, which is higher than the requested {}.",
+                       info->partition_count, t.count));
+      continue;
+    }
+    if (t.assignments) {
+      if (auto problem = CheckAssignments(*t.assignments, info->partition_count,
+                                          t.count - info->partition_count, info->replication_factor,
+                                          services.broker_id)) {
+        fail(problem->code, problem->message);
+        continue;
+      }
+    }
+    Status s = services.partitions.CreatePartitions(t.name, t.count, request.validate_only);
+    if (s.IsNotFound()) {
+      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, fmt::format("The topic '{}' does not exist.", t.name));
+    } else if (s.code() == StatusCode::kInvalidArgument) {
+      fail(ErrorCode::INVALID_PARTITIONS, s.message());  // Raced with another request, or too many.
+    } else if (!s.ok()) {
+      fail(ErrorCode::UNKNOWN_SERVER_ERROR, s.message());
+    }
+  }
+  ctx.Respond(response);
+}
+
+}  // namespace sluice::api

@@ -1,0 +1,620 @@
+// The admin APIs of the real sluice-broker binary: CreatePartitions,
+// DescribeConfigs, AlterConfigs, DeleteRecords through librdkafka's admin C
+// API; IncrementalAlterConfigs and OffsetForLeaderEpoch (which librdkafka
+// 2.0 cannot send on its own) as raw protocol requests over TCP.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/endian.h"
+#include "protocol/api_registry.h"
+#include "protocol/generated/describe_configs.h"
+#include "protocol/generated/incremental_alter_configs.h"
+#include "protocol/generated/offset_for_leader_epoch.h"
+#include "protocol/header.h"
+#include "support/broker_process.h"
+#include "support/kafka_client.h"
+
+namespace sluice::testing {
+namespace {
+
+constexpr int32_t kBrokerId = 7;
+
+struct ConfigRow {
+  std::optional<std::string> value;
+  int source = -1;
+  bool read_only = false;
+  bool is_default = false;
+  std::vector<std::string> synonyms;  // Names, most specific first.
+};
+
+struct ResourceResult {
+  int error = -1;
+  std::string message;
+  std::map<std::string, ConfigRow> configs;
+};
+
+// librdkafka's admin C API on one handle; every call waits for its result.
+class Admin {
+ public:
+  explicit Admin(const std::string& bootstrap) {
+    char err[512];
+    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof(err));
+    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    queue_ = rd_kafka_queue_new(rk_);
+  }
+  ~Admin() {
+    rd_kafka_queue_destroy(queue_);
+    rd_kafka_destroy(rk_);
+  }
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  // (error code, message) of the single topic result.
+  std::pair<int, std::string> CreatePartitions(
+      const std::string& topic, int total, bool validate_only = false,
+      const std::vector<std::vector<int32_t>>& assignments = {}) {
+    char err[512];
+    rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(topic.c_str(), total, err, sizeof(err));
+    for (size_t i = 0; i < assignments.size(); ++i) {
+      std::vector<int32_t> ids = assignments[i];
+      rd_kafka_NewPartitions_set_replica_assignment(np, static_cast<int32_t>(i), ids.data(),
+                                                    ids.size(), err, sizeof(err));
+    }
+    auto* opts = Options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, validate_only);
+    rd_kafka_CreatePartitions(rk_, &np, 1, opts, queue_);
+    std::pair<int, std::string> out{-1000, "no result"};
+    if (rd_kafka_event_t* ev = Wait(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT)) {
+      size_t n = 0;
+      const rd_kafka_topic_result_t** res = rd_kafka_CreatePartitions_result_topics(
+          rd_kafka_event_CreatePartitions_result(ev), &n);
+      if (rd_kafka_event_error(ev)) {
+        out = {rd_kafka_event_error(ev), rd_kafka_event_error_string(ev)};
+      } else if (n == 1) {
+        const char* msg = rd_kafka_topic_result_error_string(res[0]);
+        out = {rd_kafka_topic_result_error(res[0]), msg ? msg : ""};
+      }
+      rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_NewPartitions_destroy(np);
+    return out;
+  }
+
+  ResourceResult DescribeConfigs(rd_kafka_ResourceType_t type, const std::string& name) {
+    rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(type, name.c_str());
+    auto* opts = Options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, false);
+    rd_kafka_DescribeConfigs(rk_, &res, 1, opts, queue_);
+    ResourceResult out = Collect(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_ConfigResource_destroy(res);
+    return out;
+  }
+
+  ResourceResult AlterConfigs(rd_kafka_ResourceType_t type, const std::string& name,
+                              const std::map<std::string, std::string>& configs,
+                              bool validate_only = false) {
+    rd_kafka_ConfigResource_t* res = rd_kafka_ConfigResource_new(type, name.c_str());
+    for (const auto& [k, v] : configs) rd_kafka_ConfigResource_set_config(res, k.c_str(), v.c_str());
+    auto* opts = Options(RD_KAFKA_ADMIN_OP_ALTERCONFIGS, validate_only);
+    rd_kafka_AlterConfigs(rk_, &res, 1, opts, queue_);
+    ResourceResult out = Collect(RD_KAFKA_EVENT_ALTERCONFIGS_RESULT);
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_ConfigResource_destroy(res);
+    return out;
+  }
+
+  // (error code, low watermark) per partition asked, in order.
+  std::vector<std::pair<int, int64_t>> DeleteRecords(
+      const std::string& topic, const std::vector<std::pair<int32_t, int64_t>>& offsets) {
+    rd_kafka_topic_partition_list_t* list = rd_kafka_topic_partition_list_new(1);
+    for (const auto& [p, o] : offsets) rd_kafka_topic_partition_list_add(list, topic.c_str(), p)->offset = o;
+    rd_kafka_DeleteRecords_t* del = rd_kafka_DeleteRecords_new(list);
+    rd_kafka_topic_partition_list_destroy(list);
+    auto* opts = Options(RD_KAFKA_ADMIN_OP_DELETERECORDS, false);
+    rd_kafka_DeleteRecords(rk_, &del, 1, opts, queue_);
+    std::vector<std::pair<int, int64_t>> out;
+    if (rd_kafka_event_t* ev = Wait(RD_KAFKA_EVENT_DELETERECORDS_RESULT)) {
+      const rd_kafka_topic_partition_list_t* got =
+          rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+      if (got != nullptr) {
+        for (int i = 0; i < got->cnt; ++i) {
+          out.emplace_back(got->elems[i].err, got->elems[i].offset);
+        }
+      } else {
+        out.emplace_back(rd_kafka_event_error(ev), -1);
+      }
+      rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_AdminOptions_destroy(opts);
+    rd_kafka_DeleteRecords_destroy(del);
+    return out;
+  }
+
+  rd_kafka_t* rk() { return rk_; }
+
+ private:
+  rd_kafka_AdminOptions_t* Options(rd_kafka_admin_op_t op, bool validate_only) {
+    rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk_, op);
+    char err[512];
+    rd_kafka_AdminOptions_set_request_timeout(opts, 20000, err, sizeof(err));
+    if (validate_only) rd_kafka_AdminOptions_set_validate_only(opts, 1, err, sizeof(err));
+    return opts;
+  }
+
+  rd_kafka_event_t* Wait(rd_kafka_event_type_t type) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      rd_kafka_event_t* ev = rd_kafka_queue_poll(queue_, 1000);
+      if (ev == nullptr) continue;
+      if (rd_kafka_event_type(ev) == type) return ev;
+      rd_kafka_event_destroy(ev);
+    }
+    return nullptr;
+  }
+
+  ResourceResult Collect(rd_kafka_event_type_t type) {
+    ResourceResult out;
+    rd_kafka_event_t* ev = Wait(type);
+    if (ev == nullptr) return out;
+    if (rd_kafka_event_error(ev)) {
+      out.error = rd_kafka_event_error(ev);
+      out.message = rd_kafka_event_error_string(ev);
+      rd_kafka_event_destroy(ev);
+      return out;
+    }
+    size_t n = 0;
+    const rd_kafka_ConfigResource_t** resources =
+        type == RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT
+            ? rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev), &n)
+            : rd_kafka_AlterConfigs_result_resources(rd_kafka_event_AlterConfigs_result(ev), &n);
+    if (n == 1) {
+      out.error = rd_kafka_ConfigResource_error(resources[0]);
+      const char* msg = rd_kafka_ConfigResource_error_string(resources[0]);
+      out.message = msg ? msg : "";
+      size_t m = 0;
+      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(resources[0], &m);
+      for (size_t i = 0; i < m; ++i) {
+        ConfigRow row;
+        const char* v = rd_kafka_ConfigEntry_value(entries[i]);
+        if (v != nullptr) row.value = v;
+        row.source = rd_kafka_ConfigEntry_source(entries[i]);
+        row.read_only = rd_kafka_ConfigEntry_is_read_only(entries[i]);
+        row.is_default = rd_kafka_ConfigEntry_is_default(entries[i]);
+        size_t s = 0;
+        const rd_kafka_ConfigEntry_t** syn = rd_kafka_ConfigEntry_synonyms(entries[i], &s);
+        for (size_t j = 0; j < s; ++j) row.synonyms.emplace_back(rd_kafka_ConfigEntry_name(syn[j]));
+        out.configs[rd_kafka_ConfigEntry_name(entries[i])] = std::move(row);
+      }
+    }
+    rd_kafka_event_destroy(ev);
+    return out;
+  }
+
+  rd_kafka_t* rk_ = nullptr;
+  rd_kafka_queue_t* queue_ = nullptr;
+};
+
+// One request/response over a plain TCP connection.
+template <typename Response, typename Request>
+Response RoundTrip(uint16_t port, const Request& request, int16_t version) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  EXPECT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(0, connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)));
+  protocol::RequestHeader header;
+  header.request_api_key = Request::kApiKey;
+  header.request_api_version = version;
+  header.correlation_id = 42;
+  header.client_id = "admin-test";
+  std::vector<uint8_t> body = protocol::EncodeRequest(header, request);
+  std::vector<uint8_t> frame(4);
+  StoreBigEndian(frame.data(), static_cast<int32_t>(body.size()));
+  frame.insert(frame.end(), body.begin(), body.end());
+  EXPECT_EQ(static_cast<ssize_t>(frame.size()), write(fd, frame.data(), frame.size()));
+  auto read_exact = [fd](uint8_t* p, size_t n) {
+    while (n > 0) {
+      ssize_t r = read(fd, p, n);
+      if (r <= 0) return false;
+      p += r;
+      n -= static_cast<size_t>(r);
+    }
+    return true;
+  };
+  Response response;
+  uint8_t size_bytes[4];
+  if (!read_exact(size_bytes, 4)) {
+    ADD_FAILURE() << "connection closed";
+    close(fd);
+    return response;
+  }
+  std::vector<uint8_t> in(static_cast<size_t>(LoadBigEndian<int32_t>(size_bytes)));
+  EXPECT_TRUE(read_exact(in.data(), in.size()));
+  close(fd);
+  protocol::Reader reader(in);
+  protocol::ResponseHeader rh;
+  EXPECT_TRUE(rh.Decode(reader, protocol::ResponseHeaderVersion(Request::kApiKey, version)).ok());
+  EXPECT_EQ(42, rh.correlation_id);
+  Status s = response.Decode(reader, version);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return response;
+}
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartBroker(); }
+
+  void StartBroker() {
+    BrokerProcessOptions options;
+    options.log_dir = data_.path();
+    options.overrides = {"broker.id=" + std::to_string(kBrokerId)};
+    Status s = broker_.Start(options);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    bootstrap_ = broker_.host() + ":" + std::to_string(broker_.port());
+    client_ = std::make_unique<KafkaClient>(bootstrap_);
+    admin_ = std::make_unique<Admin>(bootstrap_);
+  }
+
+  void Restart() {
+    admin_.reset();
+    auto stopped = broker_.Stop();
+    ASSERT_TRUE(stopped.ok());
+    ASSERT_EQ(0, *stopped) << broker_.output();
+    StartBroker();
+  }
+
+  void ProduceN(const std::string& topic, int32_t partition, int n) {
+    auto producer = client_->MakeProducer({{"acks", "all"}, {"linger.ms", "0"}});
+    for (int i = 0; i < n; ++i) {
+      auto r = ProduceSync(*producer, topic, partition, std::nullopt, "v" + std::to_string(i));
+      ASSERT_EQ(RdKafka::ERR_NO_ERROR, r.err) << RdKafka::err2str(r.err);
+    }
+  }
+
+  std::pair<int64_t, int64_t> Watermarks(const std::string& topic, int32_t partition) {
+    auto producer = client_->MakeProducer();
+    int64_t low = -1, high = -1;
+    EXPECT_EQ(RdKafka::ERR_NO_ERROR,
+              producer->query_watermark_offsets(topic, partition, &low, &high, 10000));
+    return {low, high};
+  }
+
+  int PartitionCount(const std::string& topic) {
+    auto producer = client_->MakeProducer();
+    std::string err;
+    std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(producer.get(), topic, nullptr, err));
+    RdKafka::Metadata* md = nullptr;
+    if (producer->metadata(false, t.get(), &md, 10000) != RdKafka::ERR_NO_ERROR) return -1;
+    int n = md->topics()->empty() ? -1 : static_cast<int>(md->topics()->at(0)->partitions()->size());
+    delete md;
+    return n;
+  }
+
+  TempDir data_;
+  BrokerProcess broker_;
+  std::string bootstrap_;
+  std::unique_ptr<KafkaClient> client_;
+  std::unique_ptr<Admin> admin_;
+};
+
+TEST_F(AdminTest, CreatePartitionsAddsWritablePartitions) {
+  ASSERT_EQ(0, client_->CreateTopic("grow", 1));
+  // validate_only checks without changing anything.
+  EXPECT_EQ(0, admin_->CreatePartitions("grow", 5, /*validate_only=*/true).first);
+  EXPECT_EQ(1, PartitionCount("grow"));
+  auto [err, msg] = admin_->CreatePartitions("grow", 3);
+  ASSERT_EQ(0, err) << msg;
+  EXPECT_EQ(3, PartitionCount("grow"));
+  ProduceN("grow", 2, 3);
+  auto got = client_->ConsumePartition("grow", 2, 3);
+  ASSERT_EQ(3u, got.size());
+  EXPECT_EQ("v2", got[2].value);
+  // An assignment naming only this broker is what Kafka accepts too.
+  EXPECT_EQ(0, admin_->CreatePartitions("grow", 4, false, {{kBrokerId}}).first);
+  EXPECT_EQ(4, PartitionCount("grow"));
+  // The count survives a restart, and the new partitions keep their data.
+  Restart();
+  EXPECT_EQ(4, PartitionCount("grow"));
+  EXPECT_EQ(3u, client_->ConsumePartition("grow", 2, 3).size());
+}
+
+TEST_F(AdminTest, CreatePartitionsErrors) {
+  ASSERT_EQ(0, client_->CreateTopic("three", 3));
+  auto fewer = admin_->CreatePartitions("three", 2);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_PARTITIONS, fewer.first);
+  EXPECT_EQ("Topic currently has 3 partitions, which is higher than the requested 2.", fewer.second);
+  auto same = admin_->CreatePartitions("three", 3);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_PARTITIONS, same.first);
+  EXPECT_EQ("Topic already has 3 partitions.", same.second);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, admin_->CreatePartitions("absent", 4).first);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT,
+            admin_->CreatePartitions("three", 4, false, {{kBrokerId + 1}}).first);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT,
+            admin_->CreatePartitions("three", 4, false, {{kBrokerId, kBrokerId}}).first);
+  EXPECT_EQ(3, PartitionCount("three"));
+}
+
+TEST_F(AdminTest, AlterConfigsIsDescribedAndSurvivesRestart) {
+  ASSERT_EQ(0, client_->CreateTopic("cfg", 1, 1, {{"cleanup.policy", "compact"}}));
+  auto before = admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, "cfg");
+  ASSERT_EQ(0, before.error) << before.message;
+  ASSERT_TRUE(before.configs.contains("retention.ms"));
+  EXPECT_EQ(RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG, before.configs["retention.ms"].source);
+  EXPECT_EQ("604800000", before.configs["retention.ms"].value);
+  EXPECT_EQ(RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG, before.configs["cleanup.policy"].source);
+
+  // validate_only changes nothing.
+  auto checked = admin_->AlterConfigs(RD_KAFKA_RESOURCE_TOPIC, "cfg", {{"retention.ms", "1234"}}, true);
+  EXPECT_EQ(0, checked.error) << checked.message;
+  EXPECT_EQ("604800000", admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, "cfg").configs["retention.ms"].value);
+
+  // Full replacement: cleanup.policy, not listed, returns to its default.
+  auto altered = admin_->AlterConfigs(RD_KAFKA_RESOURCE_TOPIC, "cfg", {{"retention.ms", "86400000"}});
+  ASSERT_EQ(0, altered.error) << altered.message;
+  for (int round = 0; round < 2; ++round) {
+    auto after = admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, "cfg");
+    ASSERT_EQ(0, after.error) << after.message;
+    EXPECT_EQ("86400000", after.configs["retention.ms"].value) << "round " << round;
+    EXPECT_EQ(RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG, after.configs["retention.ms"].source);
+    EXPECT_FALSE(after.configs["retention.ms"].read_only);
+    EXPECT_EQ("delete", after.configs["cleanup.policy"].value);
+    EXPECT_EQ(RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG, after.configs["cleanup.policy"].source);
+    if (round == 0) Restart();
+  }
+}
+
+TEST_F(AdminTest, AlteredMaxMessageBytesAppliesToTheLog) {
+  ASSERT_EQ(0, client_->CreateTopic("big", 1, 1, {{"max.message.bytes", "20000"}}));
+  auto producer = client_->MakeProducer({{"acks", "all"}, {"linger.ms", "0"}});
+  const std::string large(60000, 'x');
+  EXPECT_EQ(RdKafka::ERR_MSG_SIZE_TOO_LARGE, ProduceSync(*producer, "big", 0, std::nullopt, large).err);
+  ASSERT_EQ(0, admin_->AlterConfigs(RD_KAFKA_RESOURCE_TOPIC, "big", {{"max.message.bytes", "200000"}}).error);
+  auto r = ProduceSync(*producer, "big", 0, std::nullopt, large);
+  EXPECT_EQ(RdKafka::ERR_NO_ERROR, r.err) << RdKafka::err2str(r.err);
+  EXPECT_EQ(0, r.offset);
+  // After a restart the log is opened with the broker defaults, then given
+  // the topic's settings again.
+  producer.reset();
+  Restart();
+  producer = client_->MakeProducer({{"acks", "all"}, {"linger.ms", "0"}});
+  r = ProduceSync(*producer, "big", 0, std::nullopt, large);
+  EXPECT_EQ(RdKafka::ERR_NO_ERROR, r.err) << RdKafka::err2str(r.err);
+  EXPECT_EQ(1, r.offset);
+}
+
+TEST_F(AdminTest, ConfigErrors) {
+  ASSERT_EQ(0, client_->CreateTopic("errs", 1));
+  auto bad_value = admin_->AlterConfigs(RD_KAFKA_RESOURCE_TOPIC, "errs", {{"retention.ms", "soon"}});
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_CONFIG, bad_value.error);
+  EXPECT_NE(std::string::npos, bad_value.message.find("retention.ms")) << bad_value.message;
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_CONFIG,
+            admin_->AlterConfigs(RD_KAFKA_RESOURCE_TOPIC, "errs", {{"no.such.key", "1"}}).error);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+            admin_->AlterConfigs(RD_KAFKA_RESOURCE_TOPIC, "absent", {{"retention.ms", "1"}}).error);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+            admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, "absent").error);
+  auto broker_alter = admin_->AlterConfigs(RD_KAFKA_RESOURCE_BROKER, std::to_string(kBrokerId),
+                                           {{"log.retention.hours", "1"}});
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REQUEST, broker_alter.error);
+  EXPECT_NE(std::string::npos, broker_alter.message.find("not supported")) << broker_alter.message;
+}
+
+TEST_F(AdminTest, DescribeBrokerConfigs) {
+  auto mine = admin_->DescribeConfigs(RD_KAFKA_RESOURCE_BROKER, std::to_string(kBrokerId));
+  ASSERT_EQ(0, mine.error) << mine.message;
+  ASSERT_TRUE(mine.configs.contains("broker.id"));
+  EXPECT_EQ(std::to_string(kBrokerId), mine.configs["broker.id"].value);
+  EXPECT_EQ(RD_KAFKA_CONFIG_SOURCE_STATIC_BROKER_CONFIG, mine.configs["broker.id"].source);
+  ASSERT_TRUE(mine.configs.contains("log.retention.hours"));
+  EXPECT_TRUE(mine.configs["log.retention.hours"].read_only);
+
+  // Raw requests: other broker ids, the default resource, filters, v0 and
+  // v3 fields.
+  protocol::DescribeConfigsRequest req;
+  auto& other = req.resources.emplace_back();
+  other.resource_type = 4;
+  other.resource_name = "99";
+  other.configuration_keys = std::nullopt;
+  auto& dflt = req.resources.emplace_back();
+  dflt.resource_type = 4;
+  dflt.resource_name = "";
+  dflt.configuration_keys = std::nullopt;
+  auto& logger = req.resources.emplace_back();
+  logger.resource_type = 8;
+  logger.resource_name = std::to_string(kBrokerId);
+  auto& filtered = req.resources.emplace_back();
+  filtered.resource_type = 4;
+  filtered.resource_name = std::to_string(kBrokerId);
+  filtered.configuration_keys = std::vector<std::string>{"broker.id", "num.partitions", "nope"};
+  req.include_synonyms = true;
+  req.include_documentation = true;
+  for (int16_t version : {0, 1, 3, 4}) {
+    auto resp = RoundTrip<protocol::DescribeConfigsResponse>(broker_.port(), req, version);
+    ASSERT_EQ(4u, resp.results.size());
+    EXPECT_EQ(42, resp.results[0].error_code) << "v" << version;  // INVALID_REQUEST
+    EXPECT_EQ(0, resp.results[1].error_code);
+    EXPECT_TRUE(resp.results[1].configs.empty());  // No dynamic default broker configs.
+    EXPECT_EQ(42, resp.results[2].error_code);
+    ASSERT_EQ(0, resp.results[3].error_code);
+    ASSERT_EQ(2u, resp.results[3].configs.size());
+    const auto& id = resp.results[3].configs[0].name == "broker.id" ? resp.results[3].configs[0]
+                                                                     : resp.results[3].configs[1];
+    EXPECT_EQ(std::to_string(kBrokerId), id.value);
+    if (version == 0) {
+      EXPECT_FALSE(id.is_default);  // Set by an override.
+    } else {
+      EXPECT_EQ(4, id.config_source);  // STATIC_BROKER_CONFIG
+    }
+    if (version >= 3) {
+      EXPECT_EQ(3, id.config_type);  // INT
+      EXPECT_TRUE(id.documentation.has_value());
+    }
+  }
+}
+
+TEST_F(AdminTest, IncrementalAlterConfigs) {
+  ASSERT_EQ(0, client_->CreateTopic("inc", 1, 1, {{"retention.ms", "1000000"}}));
+  auto request = [](std::vector<std::tuple<std::string, int8_t, std::optional<std::string>>> ops,
+                    bool validate_only = false, std::string topic = "inc") {
+    protocol::IncrementalAlterConfigsRequest req;
+    auto& res = req.resources.emplace_back();
+    res.resource_type = 2;
+    res.resource_name = std::move(topic);
+    for (auto& [name, op, value] : ops) {
+      auto& c = res.configs.emplace_back();
+      c.name = name;
+      c.config_operation = op;
+      c.value = value;
+    }
+    req.validate_only = validate_only;
+    return req;
+  };
+  auto send = [&](const protocol::IncrementalAlterConfigsRequest& req, int16_t version = 1) {
+    auto resp = RoundTrip<protocol::IncrementalAlterConfigsResponse>(broker_.port(), req, version);
+    EXPECT_EQ(1u, resp.responses.size());
+    return resp.responses.empty() ? int16_t{-1000} : resp.responses[0].error_code;
+  };
+  auto described = [&](const std::string& key) {
+    return admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, "inc").configs[key];
+  };
+
+  // SET one key; the other override stays (unlike AlterConfigs).
+  EXPECT_EQ(0, send(request({{"segment.ms", 0, "3600000"}}), 0));
+  EXPECT_EQ("3600000", described("segment.ms").value);
+  EXPECT_EQ("1000000", described("retention.ms").value);
+  // APPEND to the effective default ("delete"), then SUBTRACT.
+  EXPECT_EQ(0, send(request({{"cleanup.policy", 2, "compact"}})));
+  EXPECT_EQ("delete,compact", described("cleanup.policy").value);
+  EXPECT_EQ(0, send(request({{"cleanup.policy", 3, "delete"}})));
+  EXPECT_EQ("compact", described("cleanup.policy").value);
+  // DELETE returns the key to the broker default.
+  EXPECT_EQ(0, send(request({{"retention.ms", 1, std::nullopt}})));
+  EXPECT_EQ(RD_KAFKA_CONFIG_SOURCE_DEFAULT_CONFIG, described("retention.ms").source);
+  // validate_only writes nothing.
+  EXPECT_EQ(0, send(request({{"retention.ms", 0, "5"}}, true)));
+  EXPECT_EQ("604800000", described("retention.ms").value);
+  // All or nothing per resource: one bad op keeps the good one out.
+  EXPECT_EQ(40, send(request({{"retention.ms", 0, "5"}, {"segment.ms", 0, "x"}})));  // INVALID_CONFIG
+  EXPECT_EQ("604800000", described("retention.ms").value);
+  EXPECT_EQ(40, send(request({{"retention.ms", 2, "5"}})));  // APPEND to a non-list key.
+  EXPECT_EQ(42, send(request({{"retention.ms", 0, "5"}, {"retention.ms", 1, std::nullopt}})));
+  EXPECT_EQ(42, send(request({{"retention.ms", 9, "5"}})));  // Unknown operation.
+  EXPECT_EQ(3, send(request({{"retention.ms", 0, "5"}}, false, "absent")));
+  // Survives a restart.
+  Restart();
+  EXPECT_EQ("compact", described("cleanup.policy").value);
+  EXPECT_EQ("3600000", described("segment.ms").value);
+}
+
+TEST_F(AdminTest, DeleteRecordsMovesTheLowWatermark) {
+  ASSERT_EQ(0, client_->CreateTopic("trim", 2));
+  ProduceN("trim", 0, 10);
+  auto res = admin_->DeleteRecords("trim", {{0, 4}});
+  ASSERT_EQ(1u, res.size());
+  EXPECT_EQ(0, res[0].first);
+  EXPECT_EQ(4, res[0].second);
+  EXPECT_EQ(std::make_pair(int64_t{4}, int64_t{10}), Watermarks("trim", 0));
+
+  // Reading from 0 is out of range now; earliest starts at the new low watermark.
+  {
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    std::string err;
+    conf->set("bootstrap.servers", bootstrap_, err);
+    conf->set("group.id", "trim-reader", err);
+    conf->set("enable.auto.commit", "false", err);
+    conf->set("auto.offset.reset", "error", err);
+    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
+    ASSERT_TRUE(c) << err;
+    std::vector<RdKafka::TopicPartition*> tps = {RdKafka::TopicPartition::create("trim", 0, 0)};
+    c->assign(tps);
+    RdKafka::TopicPartition::destroy(tps);
+    bool out_of_range = false;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!out_of_range && std::chrono::steady_clock::now() < deadline) {
+      std::unique_ptr<RdKafka::Message> m(c->consume(200));
+      ASSERT_NE(RdKafka::ERR_NO_ERROR, m->err()) << "read offset " << m->offset();
+      out_of_range = m->err() == RdKafka::ERR__AUTO_OFFSET_RESET ||
+                     m->err() == RdKafka::ERR_OFFSET_OUT_OF_RANGE;
+    }
+    EXPECT_TRUE(out_of_range);
+    c->close();
+  }
+
+  // -1 is the high watermark; above it is out of range; unknown partitions.
+  res = admin_->DeleteRecords("trim", {{0, 20}});
+  ASSERT_EQ(1u, res.size());
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE, res[0].first);
+  res = admin_->DeleteRecords("trim", {{1, -1}});
+  ASSERT_EQ(1u, res.size());
+  EXPECT_EQ(0, res[0].first);
+  EXPECT_EQ(0, res[0].second);  // Empty partition: HW 0.
+
+  Restart();
+  EXPECT_EQ(std::make_pair(int64_t{4}, int64_t{10}), Watermarks("trim", 0));
+  res = admin_->DeleteRecords("trim", {{0, -1}});
+  ASSERT_EQ(1u, res.size());
+  EXPECT_EQ(0, res[0].first);
+  EXPECT_EQ(10, res[0].second);
+  EXPECT_EQ(std::make_pair(int64_t{10}, int64_t{10}), Watermarks("trim", 0));
+}
+
+TEST_F(AdminTest, DeleteRecordsRefusedOnCompactedTopic) {
+  ASSERT_EQ(0, client_->CreateTopic("compacted", 1, 1, {{"cleanup.policy", "compact"}}));
+  auto producer = client_->MakeProducer({{"acks", "all"}, {"linger.ms", "0"}});
+  ASSERT_EQ(RdKafka::ERR_NO_ERROR, ProduceSync(*producer, "compacted", 0, std::string("k"), std::string("v")).err);
+  auto res = admin_->DeleteRecords("compacted", {{0, 1}});
+  ASSERT_EQ(1u, res.size());
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_POLICY_VIOLATION, res[0].first);
+}
+
+TEST_F(AdminTest, OffsetForLeaderEpoch) {
+  ASSERT_EQ(0, client_->CreateTopic("epochs", 1));
+  ProduceN("epochs", 0, 5);
+  protocol::OffsetForLeaderEpochRequest req;
+  auto& t = req.topics.emplace_back();
+  t.topic = "epochs";
+  auto add = [&t](int32_t partition, int32_t current, int32_t epoch) {
+    auto& p = t.partitions.emplace_back();
+    p.partition = partition;
+    p.current_leader_epoch = current;
+    p.leader_epoch = epoch;
+  };
+  add(0, 0, 0);   // The current epoch: ends at the log end.
+  add(0, -1, 3);  // Newer than any known: undefined.
+  add(0, 2, 0);   // current_leader_epoch ahead of ours: UNKNOWN_LEADER_EPOCH.
+  add(5, -1, 0);  // No such partition.
+  for (int16_t version : {0, 2, 3, 4}) {
+    auto resp = RoundTrip<protocol::OffsetForLeaderEpochResponse>(broker_.port(), req, version);
+    ASSERT_EQ(1u, resp.topics.size());
+    const auto& parts = resp.topics[0].partitions;
+    ASSERT_EQ(4u, parts.size());
+    EXPECT_EQ(0, parts[0].error_code) << "v" << version;
+    EXPECT_EQ(5, parts[0].end_offset);
+    if (version >= 1) {
+      EXPECT_EQ(0, parts[0].leader_epoch);
+    }
+    EXPECT_EQ(0, parts[1].error_code);
+    EXPECT_EQ(-1, parts[1].end_offset);
+    EXPECT_EQ(version >= 2 ? 75 : 0, parts[2].error_code);  // v0/v1 carry no current epoch.
+    EXPECT_EQ(3, parts[3].error_code);
+  }
+}
+
+}  // namespace
+}  // namespace sluice::testing
