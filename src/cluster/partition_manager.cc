@@ -170,15 +170,34 @@ Status PartitionManager::SetTopicConfigs(std::string_view name,
   std::unique_lock lock(mu_);
   auto info = topics_->Find(name);
   if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  return SetTopicConfigsLocked(*info, configs, validate_only);
+}
+
+Status PartitionManager::UpdateTopicConfigs(
+    std::string_view name, const std::function<Status(std::map<std::string, std::string>&)>& edit,
+    bool validate_only) {
+  std::unique_lock lock(mu_);
+  auto info = topics_->Find(name);
+  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  std::map<std::string, std::string> configs = info->configs;
+  SLUICE_RETURN_IF_ERROR(edit(configs));
+  SLUICE_RETURN_IF_ERROR(config::ValidateTopicOverrides(configs));
+  return SetTopicConfigsLocked(*info, configs, validate_only);
+}
+
+Status PartitionManager::SetTopicConfigsLocked(const TopicInfo& info,
+                                               const std::map<std::string, std::string>& configs,
+                                               bool validate_only) {
+  const std::string& name = info.name;
   auto resolved = config::ResolveTopicConfig(broker_, configs);
   if (!resolved.ok()) return resolved.status();
   if (validate_only) return Status::Ok();
-  for (const auto& [key, value] : info->configs) {
+  for (const auto& [key, value] : info.configs) {
     if (!configs.contains(key)) SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, std::nullopt));
   }
   for (const auto& [key, value] : configs) {
-    auto old = info->configs.find(key);
-    if (old == info->configs.end() || old->second != value) {
+    auto old = info.configs.find(key);
+    if (old == info.configs.end() || old->second != value) {
       SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, value));
     }
   }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,13 @@ class PartitionManager {
   // Replaces the topic's overrides (AlterConfigs semantics); validated first.
   Status SetTopicConfigs(std::string_view name, const std::map<std::string, std::string>& configs,
                          bool validate_only);
+  // Read-modify-write of the overrides (IncrementalAlterConfigs): `edit`
+  // turns the current overrides into the new ones under the manager's lock,
+  // so concurrent edits of one topic are not lost; its error is returned as
+  // is. The result is validated and written as by SetTopicConfigs.
+  Status UpdateTopicConfigs(std::string_view name,
+                            const std::function<Status(std::map<std::string, std::string>&)>& edit,
+                            bool validate_only);
 
   std::shared_ptr<Partition> Get(std::string_view topic, int32_t partition) const;
   std::optional<TopicInfo> FindTopic(std::string_view name) const { return topics_->Find(name); }
@@ -73,6 +81,11 @@ class PartitionManager {
                    std::unique_ptr<storage::LogManager> logs);
   // Opens or creates the partitions of `info`. REQUIRES: mu_ held exclusively.
   Status AttachTopicLocked(const TopicInfo& info);
+  // Validates and writes `configs` as the overrides of `info`'s topic and
+  // hands the logs their new settings. REQUIRES: mu_ held exclusively.
+  Status SetTopicConfigsLocked(const TopicInfo& info,
+                               const std::map<std::string, std::string>& configs,
+                               bool validate_only);
 
   const config::BrokerConfig& broker_;
   std::unique_ptr<TopicTable> topics_;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -520,6 +521,37 @@ TEST_F(AdminTest, IncrementalAlterConfigs) {
   Restart();
   EXPECT_EQ("compact", described("cleanup.policy").value);
   EXPECT_EQ("3600000", described("segment.ms").value);
+}
+
+// Concurrent edits of different keys of one topic: none is lost.
+TEST_F(AdminTest, ConcurrentIncrementalAlterConfigsKeepEveryKey) {
+  ASSERT_EQ(0, client_->CreateTopic("busy", 1));
+  const std::vector<std::string> keys = {"retention.ms", "segment.ms", "flush.ms",
+                                         "delete.retention.ms"};
+  constexpr int kRounds = 25;
+  std::vector<std::thread> threads;
+  for (const std::string& key : keys) {
+    threads.emplace_back([this, key] {
+      for (int i = 1; i <= kRounds; ++i) {
+        protocol::IncrementalAlterConfigsRequest req;
+        auto& res = req.resources.emplace_back();
+        res.resource_type = 2;
+        res.resource_name = "busy";
+        auto& c = res.configs.emplace_back();
+        c.name = key;
+        c.config_operation = 0;
+        c.value = std::to_string(1000 + i);
+        auto resp = RoundTrip<protocol::IncrementalAlterConfigsResponse>(broker_.port(), req, 1);
+        ASSERT_EQ(1u, resp.responses.size());
+        ASSERT_EQ(0, resp.responses[0].error_code) << key;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto described = admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, "busy");
+  for (const std::string& key : keys) {
+    EXPECT_EQ(std::to_string(1000 + kRounds), described.configs[key].value) << key;
+  }
 }
 
 TEST_F(AdminTest, DeleteRecordsMovesTheLowWatermark) {

@@ -1,6 +1,6 @@
 // IncrementalAlterConfigs: SET / DELETE / APPEND / SUBTRACT on single keys of
 // a topic's overrides. All operations on one resource are validated together
-// and written with one SetTopicConfigs call, or none is. APPEND and SUBTRACT
+// and written with one UpdateTopicConfigs call, or none is. APPEND and SUBTRACT
 // apply to list keys only (cleanup.policy); they start from the effective
 // value (the override, else the broker default). BROKER resources: see
 // alter_configs.cc (dynamic broker configs are not supported).
@@ -143,21 +143,23 @@ void HandleIncrementalAlterConfigs(RequestContext ctx,
                        "resource type is {}", static_cast<int>(res.resource_type)));
       continue;
     }
-    auto info = services.partitions.FindTopic(res.resource_name);
-    if (!info) {
-      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-           fmt::format("Topic '{}' does not exist.", res.resource_name));
-      continue;
-    }
-    std::map<std::string, std::string> overrides = info->configs;
-    if (auto problem = Apply(res.configs, services.config, overrides)) {
+    // Read, edit and write under the partition manager's lock: concurrent
+    // requests on one topic do not lose each other's changes.
+    std::optional<Problem> problem;
+    Status s = services.partitions.UpdateTopicConfigs(
+        res.resource_name,
+        [&](std::map<std::string, std::string>& overrides) {
+          problem = Apply(res.configs, services.config, overrides);
+          return problem ? Status::Aborted("refused") : Status::Ok();
+        },
+        request.validate_only);
+    if (problem) {
       fail(problem->code, problem->message);
       continue;
     }
-    Status s = services.partitions.SetTopicConfigs(res.resource_name, overrides,
-                                                   request.validate_only);
     if (s.IsNotFound()) {
-      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, s.message());
+      fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+           fmt::format("Topic '{}' does not exist.", res.resource_name));
     } else if (s.code() == StatusCode::kInvalidArgument) {
       fail(ErrorCode::INVALID_CONFIG, s.message());
     } else if (!s.ok()) {
