@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "api/handlers/handlers.h"
+#include "protocol/error_code.h"
 
 namespace sluice::api {
 namespace {
@@ -17,6 +18,7 @@ void Dispatch(RequestContext ctx, protocol::Reader& in) {
   Request request;
   Status s = request.Decode(in, ctx.version());
   if (!s.ok()) {
+    ctx.RecordError(protocol::ToWire(protocol::ErrorCode::INVALID_REQUEST));
     ctx.respond.CloseConnection(fmt::format("malformed {} v{}: {}", Request::kName, ctx.version(),
                                             s.message()));
     return;

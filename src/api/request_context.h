@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/broker_services.h"
+#include "api/timed_responder.h"
 #include "base/output_chain.h"
 #include "network/frame.h"
 #include "network/request_handler.h"
@@ -21,10 +22,14 @@ struct RequestContext {
   BrokerServices* services = nullptr;
   protocol::RequestHeader header;
   network::Frame frame;
-  network::Responder respond;
+  TimedResponder respond;  // Feeds the request metrics (timed_responder.h).
   uint64_t connection_id = 0;
 
   int16_t version() const { return header.request_api_version; }
+
+  // Counts an error code this request's response carries (top-level or per
+  // partition) in sluice_request_errors_total; 0 is ignored.
+  void RecordError(int16_t error_code) const { respond.RecordError(error_code); }
 
   // Encodes `body` after the response header of this request's version and
   // sends it (without the length prefix; the connection adds it).

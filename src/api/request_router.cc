@@ -4,17 +4,30 @@
 #include <spdlog/spdlog.h>
 
 #include "api/handler_table.h"
+#include "api/timed_responder.h"
 #include "protocol/api_versions.h"
+#include "protocol/error_code.h"
 #include "protocol/header.h"
 #include "protocol/wire/writer.h"
 
 namespace sluice::api {
 
 void RequestRouter::Handle(network::ConnectionContext& connection, network::Frame request,
-                           network::Responder respond) {
+                           network::Responder network_respond) {
+  const auto start = TimedResponder::Clock::now();
   protocol::Reader in(request.bytes());
   auto header = protocol::DecodeRequestHeader(in);
+  metrics::BrokerMetrics::Api* api = nullptr;
+  if (metrics_ != nullptr) {
+    metrics_->bytes_in().Increment(request.size() + 4);  // With the length prefix.
+    // An undecodable header has no trustworthy key: api="unknown".
+    api = &metrics_->ForApi(header.ok() ? header->request_api_key : int16_t{-1});
+    api->requests.Increment();
+  }
+  TimedResponder respond(std::move(network_respond), metrics_, api, start);
+  const int16_t invalid_request = protocol::ToWire(protocol::ErrorCode::INVALID_REQUEST);
   if (!header.ok()) {
+    respond.RecordError(invalid_request);
     respond.CloseConnection(fmt::format("bad request header: {}", header.status().message()));
     return;
   }
@@ -29,14 +42,17 @@ void RequestRouter::Handle(network::ConnectionContext& connection, network::Fram
     response_header.Encode(out, 0);
     protocol::UnsupportedApiVersionsResponse().Encode(out, 0);
     out.Finish();
+    respond.RecordError(protocol::ToWire(protocol::ErrorCode::UNSUPPORTED_VERSION));
     respond.Send(std::move(chain));
     return;
   }
   if (entry == nullptr) {
+    respond.RecordError(invalid_request);
     respond.CloseConnection(fmt::format("unknown api key {}", header->request_api_key));
     return;
   }
   if (version < entry->min_version || version > entry->max_version) {
+    respond.RecordError(protocol::ToWire(protocol::ErrorCode::UNSUPPORTED_VERSION));
     respond.CloseConnection(fmt::format("api key {} version {} is not supported (supported {}-{})",
                                         header->request_api_key, version, entry->min_version,
                                         entry->max_version));
@@ -53,6 +69,14 @@ void RequestRouter::Handle(network::ConnectionContext& connection, network::Fram
   ctx.frame = std::move(request);
   protocol::Reader body(ctx.frame.bytes().subspan(body_offset));
   entry->dispatch(std::move(ctx), body);
+}
+
+void RequestRouter::OnConnectionOpened(network::ConnectionContext& /*connection*/) {
+  if (metrics_ != nullptr) metrics_->connections().Increment();
+}
+
+void RequestRouter::OnConnectionClosed(network::ConnectionContext& /*connection*/) {
+  if (metrics_ != nullptr) metrics_->connections().Decrement();
 }
 
 }  // namespace sluice::api

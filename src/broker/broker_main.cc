@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 
 #include <unistd.h>
 
@@ -15,6 +16,8 @@
 #include "broker/logging.h"
 #include "broker/server_process.h"
 #include "config/broker_config.h"
+#include "config/listener.h"
+#include "http/http_server.h"
 
 namespace sluice::broker {
 namespace {
@@ -36,6 +39,34 @@ int32_t AdvertisedPort(const config::BrokerConfig& config, uint16_t bound_port) 
   const auto& advertised = config.advertised_listeners();
   if (!advertised.empty() && advertised.front().port != 0) return advertised.front().port;
   return bound_port;
+}
+
+// Starts the HTTP metrics endpoint on sluice.metrics.listener (host:port;
+// empty disables it) and logs its address. A failure is logged and the
+// broker runs on without it: metrics must not take the Kafka API down.
+std::unique_ptr<http::HttpServer> StartMetricsServer(const config::BrokerConfig& config,
+                                                     metrics::MetricsRegistry& registry) {
+  const std::string& listener = config.GetString("sluice.metrics.listener");
+  if (listener.empty()) {
+    spdlog::info("metrics endpoint disabled (sluice.metrics.listener is empty)");
+    return nullptr;
+  }
+  auto parsed = config::ParseListenerSyntax("METRICS://" + listener);
+  if (!parsed.ok() || parsed->size() != 1) {  // The config validator makes this unreachable.
+    spdlog::error("metrics endpoint disabled: bad sluice.metrics.listener '{}'", listener);
+    return nullptr;
+  }
+  std::string host = parsed->front().host;
+  if (host.empty()) host = "0.0.0.0";
+  auto server = std::make_unique<http::HttpServer>(host, parsed->front().port, registry);
+  Result<uint16_t> port = server->Start();
+  if (!port.ok()) {
+    spdlog::error("metrics endpoint disabled: {}", port.status().ToString());
+    return nullptr;
+  }
+  const bool v6 = host.find(':') != std::string::npos;
+  spdlog::info("metrics on http://{}{}{}:{}/metrics", v6 ? "[" : "", host, v6 ? "]" : "", *port);
+  return server;
 }
 
 }  // namespace
@@ -88,6 +119,8 @@ int BrokerMain(int argc, const char* const* argv) {
   }
   (*service)->SetAdvertisedEndpoint(AdvertisedHost(*config),
                                     AdvertisedPort(*config, process.first_bound_port()));
+  std::unique_ptr<http::HttpServer> metrics_server =
+      StartMetricsServer(*config, (*service)->metrics_registry());
   spdlog::info("sluice-broker ready: listening on {} (broker.id={}, shards={}, log.dirs={})",
                process.BoundListeners(), config->broker_id(), process.shard_count(),
                fmt::join(config->log_dirs(), ","));
@@ -96,6 +129,7 @@ int BrokerMain(int argc, const char* const* argv) {
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
                caught == 0 ? "shutdown request" : strsignal(caught));
   process.Stop();
+  if (metrics_server) metrics_server->Stop();
   Status closed = (*service)->Close();  // Flushes; writes the clean-shutdown markers.
   if (!closed.ok()) {
     spdlog::error("closing the logs failed: {}", closed.ToString());

@@ -2,11 +2,24 @@
 
 #include <filesystem>
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/handler_table.h"
 #include "cluster/meta_properties.h"
+#include "protocol/api_registry.h"
 
 namespace sluice::broker {
+
+KafkaService::KafkaService()
+    : metrics_registry_(std::make_unique<metrics::MetricsRegistry>()),
+      metrics_(std::make_unique<metrics::BrokerMetrics>(*metrics_registry_)) {
+  for (const api::HandlerEntry& entry : api::Handlers()) {
+    const protocol::ApiInfo* info = protocol::FindApi(entry.api_key);
+    metrics_->RegisterApi(entry.api_key,
+                          info != nullptr ? info->name : fmt::format("api{}", entry.api_key));
+  }
+}
 
 Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerConfig& config) {
   const auto dirs = config.log_dirs();
@@ -21,7 +34,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
 
   std::unique_ptr<KafkaService> service(new KafkaService());
   service->timers_ = std::make_unique<TimerThread>();
-  auto partitions = cluster::PartitionManager::Open(config);
+  auto partitions = cluster::PartitionManager::Open(config, service->metrics_.get());
   if (!partitions.ok()) return partitions.status();
   service->partitions_ = std::move(partitions).value();
   auto producer_ids = cluster::ProducerIdAllocator::Open(first_dir / "sluice-metadata");
@@ -31,7 +44,8 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   service->services_.reset(new api::BrokerServices{config, *service->partitions_,
                                                    *service->timers_, *service->producer_ids_,
                                                    meta->broker_id, meta->cluster_id, {}});
-  service->router_ = std::make_unique<api::RequestRouter>(*service->services_);
+  service->router_ =
+      std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
   size_t partition_count = 0;
   for (const auto& topic : service->partitions_->ListTopics()) {
     partition_count += static_cast<size_t>(topic.partition_count);

@@ -5,6 +5,10 @@
 // Start-up order: data directories (meta.properties, partition logs with
 // recovery), then the router; the network server is started by the caller
 // once Open has succeeded, and stopped before Close.
+//
+// It also owns the broker's metrics (metrics/broker_metrics.h): requests by
+// API, latency, bytes, connections and per-partition gauges; the caller
+// serves metrics_registry() over HTTP.
 #pragma once
 
 #include <memory>
@@ -17,6 +21,8 @@
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
+#include "metrics/broker_metrics.h"
+#include "metrics/registry.h"
 
 namespace sluice::broker {
 
@@ -30,13 +36,21 @@ class KafkaService {
   // be 0 = any in the config), before the server accepts connections.
   void SetAdvertisedEndpoint(std::string host, int32_t port);
   const std::string& cluster_id() const { return services_->cluster_id; }
+  // Outlives everything else of the service (an HttpServer may reference it
+  // until the service is destroyed).
+  metrics::MetricsRegistry& metrics_registry() { return *metrics_registry_; }
+  metrics::BrokerMetrics& metrics() { return *metrics_; }
 
   // Flushes and closes every partition log (clean-shutdown markers).
   Status Close();
 
  private:
-  KafkaService() = default;
+  KafkaService();
 
+  // Declared first: destroyed last, after the partitions and router that
+  // hold handles into them.
+  std::unique_ptr<metrics::MetricsRegistry> metrics_registry_;
+  std::unique_ptr<metrics::BrokerMetrics> metrics_;
   std::unique_ptr<TimerThread> timers_;
   std::unique_ptr<cluster::PartitionManager> partitions_;
   std::unique_ptr<cluster::ProducerIdAllocator> producer_ids_;

@@ -32,13 +32,14 @@ storage::LogConfig ToLogConfig(const config::TopicConfig& t) {
 
 PartitionManager::PartitionManager(const config::BrokerConfig& broker,
                                    std::unique_ptr<TopicTable> topics,
-                                   std::unique_ptr<storage::LogManager> logs)
-    : broker_(broker), topics_(std::move(topics)), logs_(std::move(logs)) {}
+                                   std::unique_ptr<storage::LogManager> logs,
+                                   metrics::BrokerMetrics* metrics)
+    : broker_(broker), topics_(std::move(topics)), logs_(std::move(logs)), metrics_(metrics) {}
 
 PartitionManager::~PartitionManager() { flusher_.Stop(); }
 
 Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
-    const config::BrokerConfig& broker) {
+    const config::BrokerConfig& broker, metrics::BrokerMetrics* metrics) {
   std::vector<std::filesystem::path> dirs;
   for (const auto& d : broker.log_dirs()) dirs.emplace_back(d);
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
@@ -55,7 +56,7 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
   for (const auto& note : (*logs)->notes()) spdlog::info("storage: {}", note);
 
   std::unique_ptr<PartitionManager> pm(
-      new PartitionManager(broker, std::move(topics).value(), std::move(logs).value()));
+      new PartitionManager(broker, std::move(topics).value(), std::move(logs).value(), metrics));
   std::unique_lock lock(pm->mu_);
   for (const TopicInfo& info : pm->topics_->List()) {
     SLUICE_RETURN_IF_ERROR(pm->AttachTopicLocked(info));
@@ -83,9 +84,26 @@ Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
       // so the high watermark (the flushed offset) covers what is on disk.
       SLUICE_RETURN_IF_ERROR(log->Flush());
     }
+    std::weak_ptr<storage::Log> weak_log = log;  // For the gauges below.
     auto partition = std::make_shared<Partition>(tp, info.id, std::move(log), /*leader_epoch=*/0);
     Status s = partition->RebuildProducerState(kProducerStateScanBytes);
     if (!s.ok()) spdlog::warn("{}: producer state not rebuilt: {}", tp.DirName(), s.ToString());
+    if (metrics_ != nullptr) {
+      // Scraped on the HTTP thread; the log may be closed or deleted only
+      // after these handles are dropped (DeleteTopic, Close).
+      auto& gauges = partition_metrics_[info.name];
+      gauges.resize(static_cast<size_t>(p));
+      gauges.push_back(metrics_->RegisterPartition(
+          info.name, p,
+          [weak_log] {
+            auto l = weak_log.lock();
+            return l ? static_cast<double>(l->log_end_offset()) : 0.0;
+          },
+          [weak_log] {
+            auto l = weak_log.lock();
+            return l ? static_cast<double>(l->size_bytes()) : 0.0;
+          }));
+    }
     parts.push_back(std::move(partition));
   }
   return Status::Ok();
@@ -133,6 +151,9 @@ Status PartitionManager::DeleteTopic(std::string_view name) {
   auto info = topics_->Find(name);
   if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
   SLUICE_RETURN_IF_ERROR(topics_->DeleteTopic(name));
+  if (auto m = partition_metrics_.find(name); m != partition_metrics_.end()) {
+    partition_metrics_.erase(m);  // Unregisters the gauges before the logs go.
+  }
   auto it = partitions_.find(name);
   if (it != partitions_.end()) {
     for (const auto& p : it->second) {
@@ -229,6 +250,7 @@ Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view nam
 Status PartitionManager::Close() {
   flusher_.Stop();
   std::unique_lock lock(mu_);
+  partition_metrics_.clear();
   partitions_.clear();
   return logs_->Close();
 }

@@ -28,6 +28,7 @@
 #include "cluster/topic_table.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
+#include "metrics/broker_metrics.h"
 #include "storage/log_manager.h"
 
 namespace sluice::cluster {
@@ -39,7 +40,10 @@ class PartitionManager {
  public:
   // Opens the topic table in `<first log dir>/sluice-metadata` and every
   // partition log under the log dirs; creates logs missing for known topics.
-  static Result<std::unique_ptr<PartitionManager>> Open(const config::BrokerConfig& broker);
+  // With `metrics` (optional; it must outlive the manager), every partition
+  // exports its log end offset and size while it is attached.
+  static Result<std::unique_ptr<PartitionManager>> Open(const config::BrokerConfig& broker,
+                                                        metrics::BrokerMetrics* metrics = nullptr);
   ~PartitionManager();
 
   // Validates and creates a topic (name rules, partition count, replication
@@ -78,7 +82,7 @@ class PartitionManager {
 
  private:
   PartitionManager(const config::BrokerConfig& broker, std::unique_ptr<TopicTable> topics,
-                   std::unique_ptr<storage::LogManager> logs);
+                   std::unique_ptr<storage::LogManager> logs, metrics::BrokerMetrics* metrics);
   // Opens or creates the partitions of `info`. REQUIRES: mu_ held exclusively.
   Status AttachTopicLocked(const TopicInfo& info);
   // Validates and writes `configs` as the overrides of `info`'s topic and
@@ -92,8 +96,14 @@ class PartitionManager {
   std::unique_ptr<storage::LogManager> logs_;
   Flusher flusher_;
 
+  metrics::BrokerMetrics* const metrics_;  // May be null.
+
   mutable std::shared_mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<Partition>>, std::less<>> partitions_;
+  // The gauges of each topic's partitions (by index); dropped, which
+  // unregisters them, before the partitions' logs are deleted or closed.
+  std::map<std::string, std::vector<metrics::BrokerMetrics::PartitionMetrics>, std::less<>>
+      partition_metrics_;
 };
 
 }  // namespace sluice::cluster

@@ -98,6 +98,17 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
   return built;
 }
 
+// Answers with `built`, counting its error codes first.
+void SendBuilt(RequestContext& ctx, const Built& built) {
+  if (built.has_error) {
+    ctx.RecordError(built.response.error_code);
+    for (const auto& topic : built.response.responses) {
+      for (const auto& r : topic.partitions) ctx.RecordError(r.error_code);
+    }
+  }
+  ctx.Respond(built.response);
+}
+
 // A fetch waiting for data: completed once, by a high-watermark advance
 // with enough data or by its timer.
 struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
@@ -153,7 +164,7 @@ struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
     DisarmWaiters();
     if (timer_id != 0) ctx.services->timers.Cancel(timer_id);
     lock.unlock();
-    ctx.Respond(built.response);
+    SendBuilt(ctx, built);
   }
 };
 
@@ -163,7 +174,7 @@ void HandleFetch(RequestContext ctx, FetchRequest request) {
   Built built = BuildResponse(*ctx.services, request, ctx.version());
   const uint64_t min_bytes = static_cast<uint64_t>(std::max(request.min_bytes, 1));
   if (request.max_wait_ms <= 0 || built.has_error || built.bytes >= min_bytes) {
-    ctx.Respond(built.response);
+    SendBuilt(ctx, built);
     return;
   }
   auto waiting = std::make_shared<WaitingFetch>();

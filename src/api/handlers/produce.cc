@@ -147,6 +147,13 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   return partition;
 }
 
+// Counts the partition error codes of `response` (sluice_request_errors_total).
+void RecordErrors(const RequestContext& ctx, const ProduceResponse& response) {
+  for (const auto& topic : response.responses) {
+    for (const auto& r : topic.partition_responses) ctx.RecordError(r.error_code);
+  }
+}
+
 }  // namespace
 
 void HandleProduce(RequestContext ctx, protocol::ProduceRequest request) {
@@ -176,6 +183,7 @@ void HandleProduce(RequestContext ctx, protocol::ProduceRequest request) {
   // Offsets of each Pending are final now; record the end to sync up to.
   for (Pending& p : pending) p.end_offset = p.partition->log().log_end_offset();
 
+  if (any_error) RecordErrors(ctx, *response);
   if (acks == 0) {
     // The client reads no response, so an error can only be signalled by
     // closing the connection, as Kafka does.
@@ -206,7 +214,10 @@ void HandleProduce(RequestContext ctx, protocol::ProduceRequest request) {
     PartitionResponse* r = p.response;
     services.partitions.flusher().WhenDurable(p.partition, p.end_offset, [waiting, r](Status s) {
       std::unique_lock lock(waiting->mu);
-      if (!s.ok()) SetError(*r, ErrorCode::KAFKA_STORAGE_ERROR, s.message());
+      if (!s.ok()) {
+        SetError(*r, ErrorCode::KAFKA_STORAGE_ERROR, s.message());
+        waiting->ctx.RecordError(r->error_code);  // Earlier errors are counted already.
+      }
       if (--waiting->remaining > 0) return;
       lock.unlock();
       waiting->ctx.Respond(*waiting->response);
