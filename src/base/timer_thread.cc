@@ -41,8 +41,10 @@ void TimerThread::Run() {
       continue;
     }
     auto first = timers_.begin();
-    if (first->first.first > Clock::now()) {
-      cv_.wait_until(lock, first->first.first);
+    // A copy: Cancel() may erase this entry while we wait on it.
+    const Clock::time_point deadline = first->first.first;
+    if (deadline > Clock::now()) {
+      cv_.wait_until(lock, deadline);
       continue;
     }
     std::function<void()> fn = std::move(first->second);

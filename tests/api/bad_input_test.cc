@@ -843,13 +843,32 @@ TEST_F(BadInputTest, BrokerSurvivesHostileInput) {
   EXPECT_EQ(std::string::npos, threw) << out.substr(threw == std::string::npos ? 0 : threw, 300);
 }
 
-TEST(BadInputKnownBugs, LongPollFetchCompletedByProduce) {
-  GTEST_SKIP() << "broker bug: src/base/timer_thread.cc TimerThread::Run waits with "
-                  "cv_.wait_until(lock, first->first.first), a reference into the timers_ node; "
-                  "Cancel() (WaitingFetch::Complete, fetch.cc, when a produce satisfies a "
-                  "long-polling Fetch) erases that node meanwhile: heap-use-after-free under ASan. "
-                  "Fix: copy the deadline before waiting. Re-enable: consume to the end with "
-                  "librdkafka, then produce while its fetch waits.";
+// A long-polling fetch answered by a produce cancels its deadline timer
+// while the timer thread may be waiting on it (once a use-after-free).
+TEST(LongPollTest, FetchCompletedByProduceManyTimes) {
+  BrokerProcess broker;
+  Status started = broker.Start();
+  ASSERT_TRUE(started.ok()) << started.ToString();
+  KafkaClient client(broker.host() + ":" + std::to_string(broker.port()));
+  ASSERT_EQ(0, client.CreateTopic("long-poll", 1));
+  auto producer = client.MakeProducer({{"acks", "all"}, {"linger.ms", "0"}});
+  for (int i = 0; i < 10; ++i) {
+    std::vector<ConsumedMessage> got;
+    std::thread consumer([&] {
+      got = client.ConsumeAll("long-poll", 1, static_cast<size_t>(i + 1), std::chrono::seconds(20),
+                              {{"fetch.wait.max.ms", "5000"}});
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // The fetch is now waiting.
+    ASSERT_EQ(RdKafka::ERR_NO_ERROR,
+              ProduceSync(*producer, "long-poll", 0, std::nullopt, "m" + std::to_string(i)).err);
+    consumer.join();
+    ASSERT_EQ(static_cast<size_t>(i + 1), got.size());
+  }
+  producer.reset();
+  auto stopped = broker.Stop();
+  ASSERT_TRUE(stopped.ok());
+  EXPECT_EQ(0, *stopped) << broker.output();
+  EXPECT_EQ(std::string::npos, broker.output().find("AddressSanitizer")) << broker.output();
 }
 
 }  // namespace

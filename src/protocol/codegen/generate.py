@@ -530,7 +530,7 @@ class Emitter:
         a, out = self.api, []
         plain = [f for f in s.fields if f.tag is None]
         tagged = sorted([f for f in s.fields if f.tag is not None], key=lambda f: f.tag)
-        out.append(f'Status {qual}::Decode(Reader& in_, int16_t version_) {{')
+        out.append(f'Status {qual}::Decode(Reader& in_, [[maybe_unused]] int16_t version_) {{')
         # Fields are overwritten or reset one by one rather than `*this = {}`,
         # so that decoding into a reused message keeps its vectors' capacity.
         if a.flexible is not None:
@@ -566,7 +566,7 @@ class Emitter:
             out.append('    if (!tagged_.ok()) return tagged_;')
             out.append('  }')
         out += ['  return Status::Ok();', '}', '']
-        out.append(f'void {qual}::Encode(Writer& out_, int16_t version_) const {{')
+        out.append(f'void {qual}::Encode(Writer& out_, [[maybe_unused]] int16_t version_) const {{')
         out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
             out += self.guard(f.versions, encode_field(f))
@@ -600,7 +600,7 @@ class Emitter:
 
     def fill_struct(self, s, qual):
         """Test helper: a value valid for `version` with pseudo-random contents."""
-        out = [f'void FillRandom(MessageRng& rng, int16_t version_, {qual}* m) {{',
+        out = [f'void FillRandom(MessageRng& rng, [[maybe_unused]] int16_t version_, {qual}* m) {{',
                '  [[maybe_unused]] const bool flexible_ = ' + self.flexible_cond() + ';']
         for f in s.fields:
             body = []
