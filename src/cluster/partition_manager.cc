@@ -1,5 +1,6 @@
 #include "cluster/partition_manager.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -27,6 +28,11 @@ storage::LogConfig ToLogConfig(const config::TopicConfig& t) {
   c.index_interval_bytes = t.index_interval_bytes;
   c.segment_index_bytes = t.segment_index_bytes;
   c.max_message_bytes = t.max_message_bytes;
+  c.compact = t.cleanup_compact;
+  c.delete_retention_ms = t.delete_retention_ms;
+  c.min_cleanable_dirty_ratio = t.min_cleanable_dirty_ratio;
+  c.min_compaction_lag_ms = t.min_compaction_lag_ms;
+  c.max_compaction_lag_ms = t.max_compaction_lag_ms;
   return c;
 }
 
@@ -36,7 +42,10 @@ PartitionManager::PartitionManager(const config::BrokerConfig& broker,
                                    metrics::BrokerMetrics* metrics)
     : broker_(broker), topics_(std::move(topics)), logs_(std::move(logs)), metrics_(metrics) {}
 
-PartitionManager::~PartitionManager() { flusher_.Stop(); }
+PartitionManager::~PartitionManager() {
+  if (cleaner_) cleaner_->Stop();
+  flusher_.Stop();
+}
 
 Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
     const config::BrokerConfig& broker, metrics::BrokerMetrics* metrics) {
@@ -60,6 +69,15 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
   std::unique_lock lock(pm->mu_);
   for (const TopicInfo& info : pm->topics_->List()) {
     SLUICE_RETURN_IF_ERROR(pm->AttachTopicLocked(info));
+  }
+  if (broker.GetBool("log.cleaner.enable")) {
+    storage::LogCleanerOptions co;
+    co.threads = std::max(1, broker.GetInt("log.cleaner.threads"));
+    co.backoff_ms = broker.GetLong("log.cleaner.backoff.ms");
+    co.dedupe_buffer_bytes = static_cast<size_t>(
+        std::max<int64_t>(broker.GetLong("log.cleaner.dedupe.buffer.size"), 1 << 20));
+    pm->cleaner_ = std::make_unique<storage::LogCleaner>(pm->logs_.get(), co);
+    pm->cleaner_->Start();
   }
   return pm;
 }
@@ -248,6 +266,8 @@ Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view nam
 }
 
 Status PartitionManager::Close() {
+  // First: a pass in progress is interrupted, not waited for.
+  if (cleaner_) cleaner_->Stop();
   flusher_.Stop();
   std::unique_lock lock(mu_);
   partition_metrics_.clear();

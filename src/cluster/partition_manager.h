@@ -29,6 +29,7 @@
 #include "config/broker_config.h"
 #include "config/topic_config.h"
 #include "metrics/broker_metrics.h"
+#include "storage/log_cleaner.h"
 #include "storage/log_manager.h"
 
 namespace sluice::cluster {
@@ -40,6 +41,7 @@ class PartitionManager {
  public:
   // Opens the topic table in `<first log dir>/sluice-metadata` and every
   // partition log under the log dirs; creates logs missing for known topics.
+  // Starts the log cleaner (log.cleaner.enable) for compacted topics.
   // With `metrics` (optional; it must outlive the manager), every partition
   // exports its log end offset and size while it is attached.
   static Result<std::unique_ptr<PartitionManager>> Open(const config::BrokerConfig& broker,
@@ -76,8 +78,8 @@ class PartitionManager {
   Flusher& flusher() { return flusher_; }
   storage::LogManager& logs() { return *logs_; }
 
-  // Flushes every partition and closes the logs (writes the clean-shutdown
-  // markers). Later calls fail.
+  // Stops the log cleaner, flushes every partition and closes the logs
+  // (writes the clean-shutdown markers). Later calls fail.
   Status Close();
 
  private:
@@ -95,6 +97,7 @@ class PartitionManager {
   std::unique_ptr<TopicTable> topics_;
   std::unique_ptr<storage::LogManager> logs_;
   Flusher flusher_;
+  std::unique_ptr<storage::LogCleaner> cleaner_;  // null when log.cleaner.enable=false
 
   metrics::BrokerMetrics* const metrics_;  // May be null.
 

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "storage/checkpoint.h"
+#include "storage/cleaner_files.h"
 
 namespace sluice::storage {
 
@@ -31,6 +32,7 @@ Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& con
 }
 
 // Opening:
+//  0. finish or discard what the log cleaner left (cleaner_files.h);
 //  1. list `<base>.log` files (anything else is left alone);
 //  2. clean shutdown: load each segment's indexes (rebuilding bad ones) and
 //     scan the last segment's tail for the LEO;
@@ -40,6 +42,18 @@ Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& con
 //     everything after it (later segments included) is dropped;
 //  4. clamp log start / epochs to what survived.
 Status Log::Load() {
+  SLUICE_RETURN_IF_ERROR(RecoverCleanerFiles(fs_, dir_, &notes_));
+  Result<CleanerCheckpoint> cleaner = ReadCleanerCheckpoint(fs_, dir_);
+  if (cleaner.ok()) {
+    clean_end_ = cleaner->clean_end;
+    compacted_end_ = cleaner->compacted_end;
+  } else if (cleaner.status().IsCorruption()) {
+    // Unknown which segments were rewritten: accept gaps everywhere.
+    notes_.push_back(cleaner.status().ToString());
+    compacted_end_ = std::numeric_limits<int64_t>::max();
+  } else {
+    return cleaner.status();
+  }
   Result<std::vector<DirEntry>> entries = fs_->List(dir_);
   if (!entries.ok()) return entries.status();
   std::vector<int64_t> bases;
@@ -72,6 +86,7 @@ Status Log::Load() {
     for (size_t i = 0; i < bases.size(); ++i) {
       Result<std::unique_ptr<Segment>> seg = Segment::Open(fs_, dir_, bases[i], config_, now);
       if (!seg.ok()) return seg.status();
+      (*seg)->set_compacted(bases[i] < compacted_end_);
       segments_.push_back({std::move(*seg), false});
     }
     // First segment to validate: the one holding the recovery point.
@@ -96,7 +111,14 @@ Status Log::Load() {
         }
         continue;
       }
-      const bool contiguous = i == 0 || segments_[i - 1].segment->next_offset() == seg.base_offset();
+      bool contiguous = true;
+      if (i > 0) {
+        // A compacted segment may have lost the records at its end.
+        Segment& prev = *segments_[i - 1].segment;
+        contiguous = prev.next_offset() == seg.base_offset() ||
+                     (prev.compacted() && prev.next_offset() < seg.base_offset());
+        if (contiguous) prev.set_next_offset(seg.base_offset());
+      }
       uint64_t dropped = 0;
       if (contiguous) {
         Result<uint64_t> r = seg.Recover();
@@ -132,6 +154,7 @@ Status Log::Load() {
   flushed_ = std::max(flushed_, std::min(segments_.front().segment->base_offset(), leo_));
   checkpointed_recovery_point_ = rp_ckpt->value_or(-1);
   hw_ = std::max(flushed_, log_start_);
+  clean_end_ = std::clamp(clean_end_, log_start_, leo_);
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromEnd(leo_));
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
   if (checkpointed_recovery_point_.load() > leo_) {
@@ -232,6 +255,11 @@ Result<ReadResult> Log::Read(int64_t offset, uint64_t max_bytes, int64_t max_off
     Result<SegmentRead> r =
         seg->Read(out.next_offset, max_bytes - out.size_bytes, limit, out.slices.empty());
     if (!r.ok()) return r.status();
+    if (r->past_end) {
+      // The rest of a compacted segment was cleaned away; go on with the next.
+      out.next_offset = std::min(seg->next_offset(), limit);
+      continue;
+    }
     if (r->length == 0) break;
     const std::shared_ptr<File>& file = seg->log_file();
     out.slices.push_back(FileSlice{file, file->fd(), r->position, r->length});
@@ -388,6 +416,7 @@ Status Log::TruncateTo(int64_t offset) {
     return Status::InvalidArgument("truncation offset below the log start offset");
   }
   if (offset >= leo_) return Status::Ok();
+  ++generation_;  // A cleaning in progress must not swap in the old history.
   AcquireFlushToken(lock);
   Status s = [&]() -> Status {
     while (segments_.size() > 1 && segments_.back().segment->base_offset() >= offset) {
@@ -404,6 +433,7 @@ Status Log::TruncateTo(int64_t offset) {
     SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
     leo_ = *next;
     hw_ = std::min(hw_, leo_);
+    clean_end_ = std::min(clean_end_, leo_);
     flushed_ = std::min(flushed_, leo_);
     if (checkpointed_recovery_point_.load() > flushed_) {
       SLUICE_RETURN_IF_ERROR(WriteRecoveryPoint(flushed_, /*allow_lower=*/true));
@@ -488,6 +518,8 @@ Result<int> Log::EnforceRetention() {
 }
 
 Status Log::Close() {
+  closing_ = true;
+  std::lock_guard cleaner(cleaner_mu_);  // A running cleaning gives up soon.
   std::lock_guard mutation(mutation_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Ok();
@@ -505,6 +537,137 @@ Status Log::Close() {
   closed_ = true;
   ReleaseFlushToken();
   return s;
+}
+
+Result<CleanerLease> Log::BeginCleaning() {
+  if (cleaning_aborted()) return Status::Aborted("log is closed");
+  std::unique_lock cleaner(cleaner_mu_);
+  if (cleaning_aborted()) return Status::Aborted("log is closed");
+  return CleanerLease(std::move(cleaner));
+}
+
+Result<CleanerSnapshot> Log::SnapshotForCleaning(const CleanerLease&) {
+  std::lock_guard lock(mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  if (!failed_.ok()) return failed_;
+  CleanerSnapshot snap;
+  snap.config = config_;
+  snap.clean_end = std::clamp(clean_end_, log_start_, leo_);
+  snap.tombstones_due_ms = tombstones_due_ms_;
+  snap.generation = generation_;
+  const int64_t limit = std::min(hw_, flushed_);
+  snap.now_ms = Now();
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    const std::shared_ptr<Segment>& seg = segments_[i].segment;
+    if (seg->next_offset() > limit) break;
+    snap.segments.push_back({seg, seg->log_file(), seg->base_offset(), seg->next_offset(),
+                             seg->size(), seg->max_timestamp(), seg->first_batch_timestamp()});
+  }
+  return snap;
+}
+
+Result<std::unique_ptr<Segment>> Log::CreateCleanedSegment(const CleanerLease&, int64_t base) {
+  LogConfig config;
+  int64_t now;
+  {
+    std::lock_guard lock(mu_);
+    config = config_;
+    now = Now();
+  }
+  return Segment::CreateCleaned(fs_, dir_, base, config, now);
+}
+
+void Log::AbandonCleaned(const CleanerLease&, std::unique_ptr<Segment> cleaned) {
+  const int64_t base = cleaned->base_offset();
+  cleaned.reset();
+  DiscardCleanedFiles(fs_, dir_, base);
+}
+
+Status Log::MarkCompactedUpTo(const CleanerLease&, int64_t offset) {
+  std::lock_guard mutation(mutation_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Status::Aborted("log is closed");
+    if (offset <= compacted_end_) return Status::Ok();
+  }
+  // mutation_mu_ and the lease keep every other writer of the file out.
+  SLUICE_RETURN_IF_ERROR(WriteCleanerCheckpoint(fs_, dir_, {clean_end_, offset}));
+  std::lock_guard lock(mu_);
+  compacted_end_ = offset;
+  return Status::Ok();
+}
+
+Status Log::SwapInCleaned(const CleanerLease&, const std::shared_ptr<Segment>& old,
+                          std::unique_ptr<Segment> cleaned, uint64_t generation) {
+  const int64_t base = old->base_offset();
+  // Step 1 of the protocol: the cleaned files are durable before the commit.
+  Status s = cleaned->WriteIndexes();
+  if (s.ok()) s = cleaned->SyncLog();
+  if (s.ok()) s = cleaned->SyncIndexes();
+  if (!s.ok()) {
+    DiscardCleanedFiles(fs_, dir_, base);
+    return s;
+  }
+  std::lock_guard mutation(mutation_mu_);
+  auto find = [&]() -> std::optional<size_t> {
+    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+      if (segments_[i].segment == old) return i;
+    }
+    return std::nullopt;
+  };
+  bool drop = false;
+  int64_t old_next = 0;
+  {
+    std::lock_guard lock(mu_);
+    std::optional<size_t> at = find();
+    if (closed_ || !failed_.ok() || generation != generation_ || !at) {
+      DiscardCleanedFiles(fs_, dir_, base);
+      return Status::Aborted("segment " + std::to_string(base) + " changed while being cleaned");
+    }
+    drop = cleaned->empty() && *at > 0;
+    old_next = old->next_offset();
+  }
+  if (drop) {
+    DiscardCleanedFiles(fs_, dir_, base);
+    {
+      // Appends only push_back and mutation_mu_ keeps other removals out,
+      // so the position found above still holds the segment.
+      std::lock_guard lock(mu_);
+      const size_t at = *find();
+      segments_[at - 1].segment->set_next_offset(old_next);
+      segments_.erase(segments_.begin() + static_cast<ptrdiff_t>(at));
+    }
+    // A crash before the unlink brings back superseded records only.
+    return old->Delete();
+  }
+  cleaned->set_next_offset(old_next);
+  s = CommitCleanedSegment(fs_, dir_, base);
+  if (s.ok()) s = cleaned->AdoptFinalNames();
+  std::lock_guard lock(mu_);
+  if (!s.ok()) {
+    // The files may be anywhere in the protocol; reopening sorts them out.
+    if (failed_.ok()) failed_ = s;
+    return s;
+  }
+  segments_[*find()] = {std::shared_ptr<Segment>(std::move(cleaned)), false};
+  return Status::Ok();
+}
+
+Status Log::FinishCleaning(const CleanerLease&, int64_t clean_end, int64_t tombstones_due_ms) {
+  std::lock_guard mutation(mutation_mu_);
+  int64_t compacted_end;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Status::Aborted("log is closed");
+    tombstones_due_ms_ = tombstones_due_ms;
+    clean_end = std::min(clean_end, leo_);
+    if (clean_end == clean_end_) return Status::Ok();
+    compacted_end = compacted_end_;
+  }
+  SLUICE_RETURN_IF_ERROR(WriteCleanerCheckpoint(fs_, dir_, {clean_end, compacted_end}));
+  std::lock_guard lock(mu_);
+  clean_end_ = clean_end;
+  return Status::Ok();
 }
 
 void Log::UpdateConfig(const LogConfig& config) {

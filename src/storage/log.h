@@ -20,12 +20,18 @@
 //     waits for it; otherwise it becomes a flusher itself and syncs
 //     everything appended so far. Up to kMaxConcurrentFlushes syncs overlap
 //     (on the disk we measured, overlapping fdatasyncs finish sooner than
-//     serial ones; see docs/benchmarks.md); beyond that, waiters queue. A flush returns OK only once its offset is
-//     durable.
+//     serial ones; see docs/benchmarks.md); beyond that, waiters queue. A flush returns OK only
+//     once its offset is durable.
 //   * Reads hold the mutex while locating batches (index search plus a few
 //     header preads) and return FileSlices that stay readable after retention
 //     deletes their segment. Bytes of a slice may change if the log is
 //     truncated and re-appended while the slice is still queued (as in Kafka).
+//   * The log cleaner (log_cleaner.h) reads closed segments without any lock
+//     and builds cleaned copies beside them; SwapInCleaned then commits one
+//     under mutation_mu_ (file renames, no mu_) and replaces the in-memory
+//     segment under mu_ in a pointer swap. Readers' FileSlices of the old
+//     segment stay valid (they share its File). Close() aborts a running
+//     cleaning and waits for it (cleaner_mu_, taken before mutation_mu_).
 //   * TruncateTo, AdvanceLogStartOffset, EnforceRetention and Close run one
 //     at a time. TruncateTo and Close also wait for running flushes and block
 //     new ones; retention and DeleteRecords update memory under the mutex and
@@ -92,6 +98,46 @@ struct TimestampLookup {
   int64_t timestamp = 0;  // max timestamp of the batch found
 };
 
+// A closed segment as the cleaner sees it; fields copied under the log's
+// mutex, the .log read through `file` without it (closed segments do not
+// change; a truncation into one changes the log's generation).
+struct CleanableSegment {
+  std::shared_ptr<Segment> segment;
+  std::shared_ptr<File> file;
+  int64_t base_offset = 0;
+  int64_t next_offset = 0;
+  uint64_t size = 0;
+  int64_t max_timestamp = -1;
+  int64_t first_batch_timestamp = -1;
+};
+
+// What a cleaning pass may work on, as of one moment (Log::SnapshotForCleaning).
+struct CleanerSnapshot {
+  LogConfig config;
+  int64_t now_ms = 0;  // the log's clock
+  // The closed segments wholly below both the high watermark and the flushed
+  // offset, in offset order: cleaning never removes a record on the strength
+  // of one that a truncation could still take back. Never the active one.
+  std::vector<CleanableSegment> segments;
+  int64_t clean_end = 0;           // first dirty offset (cleaner_files.h)
+  int64_t tombstones_due_ms = -1;  // a kept tombstone may expire from then on; -1: none
+  uint64_t generation = 0;         // changes when TruncateTo rewrites history
+};
+
+class Log;
+
+// Proof that the holder is the log's only cleaner; see Log::BeginCleaning.
+class CleanerLease {
+ public:
+  CleanerLease(CleanerLease&&) = default;
+  CleanerLease& operator=(CleanerLease&&) = default;
+
+ private:
+  friend class Log;
+  explicit CleanerLease(std::unique_lock<std::mutex> lock) : lock_(std::move(lock)) {}
+  std::unique_lock<std::mutex> lock_;
+};
+
 struct LogStats {
   uint64_t flush_requests = 0;  // FlushTo calls that had to wait for a sync
   uint64_t flush_syncs = 0;     // sync rounds actually run
@@ -154,8 +200,35 @@ class Log {
   LogConfig config();
 
   // Writes indexes, syncs everything, persists the recovery point = LEO.
-  // Later calls fail with Aborted. REQUIRES: no call in flight.
+  // Later calls fail with Aborted. REQUIRES: no call in flight. A running
+  // cleaning is aborted first (it notices within one batch).
   Status Close();
+
+  // --- For the log cleaner (log_cleaner.h). ---
+  // One cleaner at a time: the lease is held for a whole pass. Aborted once
+  // the log is closed. Close() sets cleaning_aborted() and waits for the
+  // lease, so a pass must poll cleaning_aborted() and give up promptly.
+  Result<CleanerLease> BeginCleaning();
+  bool cleaning_aborted() const { return closing_.load(std::memory_order_relaxed); }
+  Result<CleanerSnapshot> SnapshotForCleaning(const CleanerLease& lease);
+  // Persists that segments below `offset` may be rewritten (gaps allowed
+  // when recovering them); call before the first SwapInCleaned of a pass.
+  Status MarkCompactedUpTo(const CleanerLease& lease, int64_t offset);
+  // An empty cleaned copy of the segment at `base` (files suffixed .cleaned)
+  // for the cleaner to Append to; AbandonCleaned deletes it.
+  Result<std::unique_ptr<Segment>> CreateCleanedSegment(const CleanerLease& lease, int64_t base);
+  void AbandonCleaned(const CleanerLease& lease, std::unique_ptr<Segment> cleaned);
+  // Replaces the closed segment `old` by `cleaned` (built by
+  // Segment::CreateCleaned, files still suffixed .cleaned) with the protocol
+  // of cleaner_files.h; an emptied segment other than the first is deleted
+  // instead. Aborted (cleaned files discarded, log unchanged) if `old` was
+  // deleted or truncated meanwhile, or `generation` is stale. A failure
+  // after the commit point marks the log failed; reopening finishes the swap.
+  Status SwapInCleaned(const CleanerLease& lease, const std::shared_ptr<Segment>& old,
+                       std::unique_ptr<Segment> cleaned, uint64_t generation);
+  // Ends a pass: segments below `clean_end` are now clean (persisted), and
+  // the earliest time a kept tombstone may expire (-1: none kept).
+  Status FinishCleaning(const CleanerLease& lease, int64_t clean_end, int64_t tombstones_due_ms);
 
   // OffsetForLeaderEpoch: (epoch, end offset) as LeaderEpochCache::EndOffsetFor.
   std::pair<int32_t, int64_t> EndOffsetForEpoch(int32_t epoch);
@@ -204,7 +277,9 @@ class Log {
   FileSystem* fs_;
   std::vector<std::string> notes_;
 
-  // Lock order: mutation_mu_, then mu_, then checkpoint_mu_.
+  // Lock order: cleaner_mu_, mutation_mu_, then mu_, then checkpoint_mu_.
+  std::mutex cleaner_mu_;  // held by the CleanerLease
+  std::atomic<bool> closing_{false};
   std::mutex mutation_mu_;  // serializes TruncateTo/AdvanceLogStartOffset/EnforceRetention/Close
   std::mutex mu_;
   std::condition_variable flush_cv_;
@@ -224,6 +299,11 @@ class Log {
   bool exclusive_ = false;    // the flush token is held
   bool closed_ = false;
   Status failed_;
+  // Cleaner state (cleaner_files.h); clean_end_/compacted_end_ persisted.
+  int64_t clean_end_ = 0;
+  int64_t compacted_end_ = 0;
+  int64_t tombstones_due_ms_ = -1;
+  uint64_t generation_ = 0;
   LogStats stats_;
 };
 

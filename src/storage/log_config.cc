@@ -21,6 +21,16 @@ Status LogConfig::Validate() const {
     return Status::InvalidArgument("segment.index.bytes must hold at least one entry");
   }
   if (max_message_bytes < 61) return Status::InvalidArgument("max.message.bytes below a header");
+  if (delete_retention_ms < 0) return Status::InvalidArgument("delete.retention.ms must be >= 0");
+  if (!(min_cleanable_dirty_ratio >= 0 && min_cleanable_dirty_ratio <= 1)) {
+    return Status::InvalidArgument("min.cleanable.dirty.ratio must be in [0, 1]");
+  }
+  if (min_compaction_lag_ms < 0) {
+    return Status::InvalidArgument("min.compaction.lag.ms must be >= 0");
+  }
+  if (max_compaction_lag_ms < 1) {
+    return Status::InvalidArgument("max.compaction.lag.ms must be positive");
+  }
   return Status::Ok();
 }
 

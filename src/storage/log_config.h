@@ -33,6 +33,23 @@ struct LogConfig {
   // max.message.bytes: largest batch the log accepts.
   int32_t max_message_bytes = 1048588;
 
+  // Compaction (log_cleaner.h). cleanup.policy contains "compact"; retention
+  // above still applies when it also contains "delete" (the owner sets
+  // retention to -1 otherwise).
+  bool compact = false;
+  // delete.retention.ms: a tombstone (null value) is removed by the first
+  // cleaning that finds every record of its segment older than this
+  // (segment max timestamp < now - delete.retention.ms).
+  int64_t delete_retention_ms = 86400000;
+  // min.cleanable.dirty.ratio: clean when dirty bytes / cleanable bytes >= this.
+  double min_cleanable_dirty_ratio = 0.5;
+  // min.compaction.lag.ms: segments holding a record newer than this are
+  // not cleaned (nor are later ones).
+  int64_t min_compaction_lag_ms = 0;
+  // max.compaction.lag.ms: a dirty segment whose first batch is older than
+  // this is cleaned whatever the dirty ratio.
+  int64_t max_compaction_lag_ms = kUnbounded;
+
   // InvalidArgument naming the first setting out of range.
   Status Validate() const;
 };

@@ -37,7 +37,7 @@ Segment::Segment(FileSystem* fs, fs::path dir, int64_t base_offset, const LogCon
       created_ms_(now_ms) {}
 
 fs::path Segment::PathFor(std::string_view extension) const {
-  return dir_ / SegmentFileName(base_offset_, extension);
+  return dir_ / (SegmentFileName(base_offset_, extension) + suffix_);
 }
 
 Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path& dir,
@@ -51,6 +51,28 @@ Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path&
   // later; empty them now.
   SLUICE_RETURN_IF_ERROR(seg->WriteIndexes());
   return seg;
+}
+
+Result<std::unique_ptr<Segment>> Segment::CreateCleaned(FileSystem* fs, const fs::path& dir,
+                                                        int64_t base_offset,
+                                                        const LogConfig& config, int64_t now_ms) {
+  const std::string suffix = ".cleaned";
+  Result<std::shared_ptr<File>> log =
+      fs->Open(dir / (SegmentFileName(base_offset, ".log") + suffix), true);
+  if (!log.ok()) return log.status();
+  SLUICE_RETURN_IF_ERROR((*log)->Truncate(0));  // Leftover of an abandoned cleaning.
+  std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
+  seg->suffix_ = suffix;
+  seg->compacted_ = true;
+  return seg;
+}
+
+Status Segment::AdoptFinalNames() {
+  suffix_.clear();
+  Result<std::shared_ptr<File>> log = fs_->Open(PathFor(".log"), false);
+  if (!log.ok()) return log.status();
+  log_ = std::move(*log);
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Segment>> Segment::Open(FileSystem* fs, const fs::path& dir,
@@ -134,7 +156,10 @@ Result<SegmentRead> Segment::Read(int64_t offset, uint64_t max_bytes, int64_t ma
   SegmentRead out;
   Result<std::optional<ScannedBatch>> first = FindBatch(offset);
   if (!first.ok()) return first.status();
-  if (!first->has_value()) return out;
+  if (!first->has_value()) {
+    out.past_end = true;
+    return out;
+  }
   const ScannedBatch& b = **first;
   if (b.header.last_offset() >= max_offset) return out;
   if (b.size() > max_bytes && !at_least_one) return out;
@@ -193,10 +218,15 @@ Result<std::optional<ScannedBatch>> Segment::FindByTimestamp(int64_t timestamp) 
 Result<int64_t> Segment::TruncateTo(int64_t offset) {
   Result<std::optional<ScannedBatch>> b = FindBatch(offset);
   if (!b.ok()) return b.status();
-  if (!b->has_value()) return next_offset_;
+  if (!b->has_value()) {
+    // Only a compacted segment's removed tail can hold `offset` here.
+    next_offset_ = std::min(next_offset_, offset);
+    return next_offset_;
+  }
   const uint64_t position = (*b)->position;
   SLUICE_RETURN_IF_ERROR(log_->Truncate(position));
-  const int64_t new_next = (*b)->header.base_offset;
+  // In a compacted segment `offset` may fall in a gap before the batch.
+  const int64_t new_next = std::min((*b)->header.base_offset, offset);
   offset_index_.TruncateToPosition(position);
   time_index_.TruncateToOffset(new_next);
   // Recompute the max timestamp from the last time entry that survived plus
@@ -224,7 +254,10 @@ Result<int64_t> Segment::TruncateTo(int64_t offset) {
   size_ = position;
   next_offset_ = new_next;
   bytes_since_index_entry_ = position - (offset_index_.empty() ? 0 : offset_index_.back().position);
-  if (size_ == 0) ResetTracking();
+  if (size_ == 0) {
+    ResetTracking();
+    next_offset_ = new_next;
+  }
   return next_offset_;
 }
 
@@ -240,7 +273,9 @@ Result<uint64_t> Segment::Recover() {
     if (!b.ok() || !b->has_value()) break;  // A bad batch ends the valid prefix.
     const RecordBatchHeader& h = (*b)->header;
     // base_offset and the epoch are outside the CRC: check them by context.
-    if (h.base_offset != next_offset_ || h.partition_leader_epoch < last_epoch) break;
+    // The cleaner leaves gaps, so compacted segments only need increasing offsets.
+    if (compacted_ ? h.base_offset < next_offset_ : h.base_offset != next_offset_) break;
+    if (h.partition_leader_epoch < last_epoch) break;
     last_epoch = h.partition_leader_epoch;
     TrackBatch(h, (*b)->position);
     size_ += h.size_bytes();

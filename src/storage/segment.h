@@ -13,7 +13,15 @@
 // the Segment is deleted (POSIX keeps unlinked files open).
 //
 // Not thread-safe: the Log calls every method under its mutex, except Sync(),
-// which only touches the File and may run concurrently with Append.
+// which only touches the File and may run concurrently with Append. A closed
+// segment is immutable, so the log cleaner reads it through log_file()
+// without the mutex; a cleaned copy is built privately (CreateCleaned) and
+// only handed to the Log for the swap (cleaner_swap.h).
+//
+// Compacted segments (compacted()) may have offset gaps: the cleaner removes
+// records and whole batches but keeps every surviving offset, so their first
+// batch may start above base_offset() and consecutive batches need not be
+// contiguous. Recovery then only requires increasing offsets.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +51,9 @@ struct SegmentRead {
   uint64_t length = 0;    // 0 when nothing qualifies
   int64_t first_offset = -1;  // base offset of the first batch returned
   int64_t next_offset = -1;   // last offset of the last batch returned + 1
+  // No batch at or after the offset: the rest of the segment was compacted
+  // away, the next segment continues.
+  bool past_end = false;
 };
 
 class Segment {
@@ -57,6 +68,12 @@ class Segment {
   static Result<std::unique_ptr<Segment>> Open(FileSystem* fs, const std::filesystem::path& dir,
                                                int64_t base_offset, const LogConfig& config,
                                                int64_t now_ms);
+  // A new compacted segment whose three files carry the ".cleaned" suffix
+  // (`<base>.log.cleaned`, ...), for the log cleaner to fill with Append.
+  static Result<std::unique_ptr<Segment>> CreateCleaned(FileSystem* fs,
+                                                        const std::filesystem::path& dir,
+                                                        int64_t base_offset,
+                                                        const LogConfig& config, int64_t now_ms);
 
   int64_t base_offset() const { return base_offset_; }
   // One past the last offset stored (== base_offset() when empty).
@@ -66,6 +83,12 @@ class Segment {
   bool empty() const { return size_ == 0; }
   // Largest batch max_timestamp in the segment, -1 if none.
   int64_t max_timestamp() const { return max_timestamp_; }
+  // max_timestamp of the first batch, -1 if none.
+  int64_t first_batch_timestamp() const { return first_batch_timestamp_; }
+  // Offset gaps allowed (see above); set for segments the cleaner may have
+  // rewritten, before Recover()/LoadIndexes().
+  bool compacted() const { return compacted_; }
+  void set_compacted(bool compacted) { compacted_ = compacted; }
   const std::shared_ptr<File>& log_file() const { return log_; }
   const OffsetIndex& offset_index() const { return offset_index_; }
   const TimeIndex& time_index() const { return time_index_; }
@@ -100,7 +123,8 @@ class Segment {
   Result<int64_t> TruncateTo(int64_t offset);
 
   // Validates every batch from the start (header sanity, magic, CRC32C,
-  // offsets contiguous from base_offset(), epochs non-decreasing), rebuilds
+  // offsets contiguous from base_offset() -- only increasing when
+  // compacted() --, epochs non-decreasing), rebuilds
   // both indexes, and truncates the file at the first bad batch. Returns the
   // number of bytes dropped.
   Result<uint64_t> Recover();
@@ -121,8 +145,14 @@ class Segment {
   // fdatasync of both index files (after WriteIndexes).
   Status SyncIndexes();
 
-  // Unlinks the three files; open FileSlices keep the .log readable.
+  // Unlinks the three files (.log first, so a crash never leaves indexes
+  // of a live .log behind); open FileSlices keep the .log readable.
   Status Delete();
+
+  // After the cleaner's files were renamed to their final names: drops the
+  // suffix and reopens the .log under its final path (holders of the old
+  // handle keep reading the same bytes).
+  Status AdoptFinalNames();
 
  private:
   Segment(FileSystem* fs, std::filesystem::path dir, int64_t base_offset, const LogConfig& config,
@@ -135,6 +165,7 @@ class Segment {
 
   FileSystem* fs_;
   std::filesystem::path dir_;
+  std::string suffix_;  // appended to every file name; "" but while being cleaned
   int64_t base_offset_;
   LogConfig config_;
   std::shared_ptr<File> log_;
@@ -147,6 +178,7 @@ class Segment {
   int64_t created_ms_;
   int64_t first_batch_timestamp_ = -1;
   uint64_t bytes_since_index_entry_ = 0;
+  bool compacted_ = false;
 };
 
 }  // namespace sluice::storage
