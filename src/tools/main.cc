@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tools/commands.h"
+#include "tools/perf_cli.h"
 
 using namespace sluice::tools;
 
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   app.name("sluice");
   app.require_subcommand(1);
   GlobalOptions global;
-  app.add_option("-b,--bootstrap-server", global.bootstrap, "Broker address HOST:PORT[,HOST:PORT]")
+  app.add_option("-b,--bootstrap-server,--bootstrap", global.bootstrap, "Broker address HOST:PORT[,HOST:PORT]")
       ->envname("SLUICE_BOOTSTRAP")
       ->capture_default_str();
   app.add_option("-X", global.properties, "librdkafka property name=value (repeatable)");
@@ -127,6 +128,9 @@ int main(int argc, char** argv) {
   o->add_option("topic", offsets.topic, "Topic name")->required();
   o->add_option("--timestamp", offsets.timestamp_ms,
                 "Also the first offset at or after this time (ms since epoch)");
+
+  PerfCliOptions perf;
+  AddPerfCommands(app, global, perf, leaf);
 
   try {
     app.parse(argc, argv);
