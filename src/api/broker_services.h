@@ -9,6 +9,7 @@
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
+#include "group/group_coordinator.h"
 
 namespace sluice::api {
 
@@ -22,6 +23,7 @@ struct BrokerServices {
   cluster::PartitionManager& partitions;
   TimerThread& timers;
   cluster::ProducerIdAllocator& producer_ids;
+  group::GroupCoordinator& groups;
   int32_t broker_id = 0;
   std::string cluster_id;
   AdvertisedEndpoint advertised;  // What Metadata tells clients to connect to.

@@ -53,6 +53,17 @@ constexpr std::array kHandlers = {
     Entry<IncrementalAlterConfigsRequest, HandleIncrementalAlterConfigs>(0, 1),
     Entry<DeleteRecordsRequest, HandleDeleteRecords>(0, 2),
     Entry<OffsetForLeaderEpochRequest, HandleOffsetForLeaderEpoch>(0, 4),
+    Entry<FindCoordinatorRequest, HandleFindCoordinator>(0, 4),
+    Entry<JoinGroupRequest, HandleJoinGroup>(0, 9),
+    Entry<SyncGroupRequest, HandleSyncGroup>(0, 5),
+    Entry<HeartbeatRequest, HandleHeartbeat>(0, 4),
+    Entry<LeaveGroupRequest, HandleLeaveGroup>(0, 5),
+    Entry<OffsetCommitRequest, HandleOffsetCommit>(0, 8),
+    Entry<OffsetFetchRequest, HandleOffsetFetch>(0, 8),
+    Entry<OffsetDeleteRequest, HandleOffsetDelete>(0, 0),
+    Entry<DescribeGroupsRequest, HandleDescribeGroups>(0, 5),
+    Entry<ListGroupsRequest, HandleListGroups>(0, 4),
+    Entry<DeleteGroupsRequest, HandleDeleteGroups>(0, 2),
 };
 
 }  // namespace

@@ -24,6 +24,7 @@ struct RequestContext {
   network::Frame frame;
   TimedResponder respond;  // Feeds the request metrics (timed_responder.h).
   uint64_t connection_id = 0;
+  std::string client_host;  // The peer's address, as group descriptions show it.
 
   int16_t version() const { return header.request_api_version; }
 

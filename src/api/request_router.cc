@@ -63,6 +63,7 @@ void RequestRouter::Handle(network::ConnectionContext& connection, network::Fram
   ctx.header = std::move(header).value();
   ctx.respond = std::move(respond);
   ctx.connection_id = connection.id();
+  ctx.client_host = "/" + connection.peer_address();
   // The body is decoded from the frame's own buffer, which then moves into
   // the context: moving a Frame keeps its heap buffer where it is.
   const size_t body_offset = request.size() - in.remaining();

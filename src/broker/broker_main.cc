@@ -128,6 +128,7 @@ int BrokerMain(int argc, const char* const* argv) {
   signal_loop.run();
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
                caught == 0 ? "shutdown request" : strsignal(caught));
+  (*service)->BeginShutdown();
   process.Stop();
   if (metrics_server) metrics_server->Stop();
   Status closed = (*service)->Close();  // Flushes; writes the clean-shutdown markers.

@@ -40,10 +40,16 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   auto producer_ids = cluster::ProducerIdAllocator::Open(first_dir / "sluice-metadata");
   if (!producer_ids.ok()) return producer_ids.status();
   service->producer_ids_ = std::move(producer_ids).value();
+  service->group_log_ = std::make_unique<group::GroupLog>(*service->partitions_, config);
+  service->groups_ = std::make_unique<group::GroupCoordinator>(
+      group::CoordinatorOptions::FromConfig(config), *service->group_log_, *service->timers_);
+  if (Status s = service->groups_->Start(); !s.ok()) {
+    return Status::Corruption("loading consumer groups: " + s.ToString());
+  }
 
-  service->services_.reset(new api::BrokerServices{config, *service->partitions_,
-                                                   *service->timers_, *service->producer_ids_,
-                                                   meta->broker_id, meta->cluster_id, {}});
+  service->services_.reset(new api::BrokerServices{
+      config, *service->partitions_, *service->timers_, *service->producer_ids_,
+      *service->groups_, meta->broker_id, meta->cluster_id, {}});
   service->router_ =
       std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
   size_t partition_count = 0;
@@ -63,14 +69,22 @@ void KafkaService::SetAdvertisedEndpoint(std::string host, int32_t port) {
   services_->advertised = api::AdvertisedEndpoint{std::move(host), port};
 }
 
+void KafkaService::BeginShutdown() {
+  if (groups_) groups_->Shutdown();
+}
+
 Status KafkaService::Close() {
   if (!partitions_) return Status::Ok();
+  BeginShutdown();
   Status s = partitions_->Close();
   // Timers may still hold fetches that reference the partitions: stop them
-  // before the partitions go away.
+  // before the partitions go away. The coordinator goes after the flusher,
+  // whose last callbacks may still reach it.
   router_.reset();
   timers_.reset();
   partitions_.reset();
+  groups_.reset();
+  group_log_.reset();
   return s;
 }
 

@@ -21,6 +21,8 @@
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
+#include "group/group_coordinator.h"
+#include "group/group_log.h"
 #include "metrics/broker_metrics.h"
 #include "metrics/registry.h"
 
@@ -41,6 +43,9 @@ class KafkaService {
   metrics::MetricsRegistry& metrics_registry() { return *metrics_registry_; }
   metrics::BrokerMetrics& metrics() { return *metrics_; }
 
+  // Answers requests that would otherwise wait long (group joins waiting
+  // for a rebalance) so that the server drains quickly on shutdown.
+  void BeginShutdown();
   // Flushes and closes every partition log (clean-shutdown markers).
   Status Close();
 
@@ -54,6 +59,8 @@ class KafkaService {
   std::unique_ptr<TimerThread> timers_;
   std::unique_ptr<cluster::PartitionManager> partitions_;
   std::unique_ptr<cluster::ProducerIdAllocator> producer_ids_;
+  std::unique_ptr<group::GroupLog> group_log_;
+  std::unique_ptr<group::GroupCoordinator> groups_;
   std::unique_ptr<api::BrokerServices> services_;
   std::unique_ptr<api::RequestRouter> router_;
 };

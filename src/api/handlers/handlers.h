@@ -8,17 +8,28 @@
 #include "protocol/generated/api_versions.h"
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
+#include "protocol/generated/delete_groups.h"
 #include "protocol/generated/delete_records.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/describe_cluster.h"
 #include "protocol/generated/describe_configs.h"
+#include "protocol/generated/describe_groups.h"
 #include "protocol/generated/fetch.h"
+#include "protocol/generated/find_coordinator.h"
+#include "protocol/generated/heartbeat.h"
 #include "protocol/generated/incremental_alter_configs.h"
 #include "protocol/generated/init_producer_id.h"
+#include "protocol/generated/join_group.h"
+#include "protocol/generated/leave_group.h"
+#include "protocol/generated/list_groups.h"
 #include "protocol/generated/list_offsets.h"
 #include "protocol/generated/metadata.h"
+#include "protocol/generated/offset_commit.h"
+#include "protocol/generated/offset_delete.h"
+#include "protocol/generated/offset_fetch.h"
 #include "protocol/generated/offset_for_leader_epoch.h"
 #include "protocol/generated/produce.h"
+#include "protocol/generated/sync_group.h"
 
 namespace sluice::api {
 
@@ -38,5 +49,18 @@ void HandleIncrementalAlterConfigs(RequestContext ctx,
                                    protocol::IncrementalAlterConfigsRequest request);
 void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest request);
 void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpochRequest request);
+
+// Consumer groups (group/group_coordinator.h).
+void HandleFindCoordinator(RequestContext ctx, protocol::FindCoordinatorRequest request);
+void HandleJoinGroup(RequestContext ctx, protocol::JoinGroupRequest request);
+void HandleSyncGroup(RequestContext ctx, protocol::SyncGroupRequest request);
+void HandleHeartbeat(RequestContext ctx, protocol::HeartbeatRequest request);
+void HandleLeaveGroup(RequestContext ctx, protocol::LeaveGroupRequest request);
+void HandleOffsetCommit(RequestContext ctx, protocol::OffsetCommitRequest request);
+void HandleOffsetFetch(RequestContext ctx, protocol::OffsetFetchRequest request);
+void HandleOffsetDelete(RequestContext ctx, protocol::OffsetDeleteRequest request);
+void HandleDescribeGroups(RequestContext ctx, protocol::DescribeGroupsRequest request);
+void HandleListGroups(RequestContext ctx, protocol::ListGroupsRequest request);
+void HandleDeleteGroups(RequestContext ctx, protocol::DeleteGroupsRequest request);
 
 }  // namespace sluice::api

@@ -1,0 +1,242 @@
+// GroupCoordinator: Kafka's classic group protocol for every group this
+// broker coordinates (on a single node, all of them).
+//
+// Membership: JoinGroup / SyncGroup / Heartbeat / LeaveGroup move each
+// Group through its states (group_state.h); a rebalance ends when every
+// member has rejoined or the rebalance timeout passes; a member that stops
+// heartbeating is removed after its session timeout. Member ids are handed
+// out by the coordinator (KIP-394), static members keep their partitions
+// across restarts (KIP-345). Assignment is the clients' business: the
+// leader computes it, the coordinator only carries it.
+//
+// Offsets: OffsetCommit / OffsetFetch / OffsetDelete, stored in
+// __consumer_offsets through GroupLog and loaded back by Start().
+//
+// Thread-safe: one mutex guards every group (group traffic is light next to
+// produce and fetch, which never touch it). Callbacks are always run after
+// that mutex is released, on the calling, timer or flusher thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "base/timer_thread.h"
+#include "config/broker_config.h"
+#include "group/group.h"
+#include "group/group_log.h"
+
+namespace sluice::group {
+
+struct CoordinatorOptions {
+  int32_t min_session_timeout_ms = 6000;
+  int32_t max_session_timeout_ms = 1800000;
+  int32_t initial_rebalance_delay_ms = 3000;
+  int32_t max_group_size = INT32_MAX;
+  int32_t offset_metadata_max_bytes = 4096;
+  int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
+  int64_t offsets_retention_check_interval_ms = 600000;
+
+  static CoordinatorOptions FromConfig(const config::BrokerConfig& config);
+};
+
+struct JoinParams {
+  std::string group_id;
+  std::string member_id;  // Empty on a first join.
+  std::optional<std::string> group_instance_id;
+  std::string client_id;
+  std::string client_host;
+  int32_t session_timeout_ms = 0;
+  int32_t rebalance_timeout_ms = 0;
+  std::string protocol_type;
+  std::vector<ProtocolMetadata> protocols;
+  // JoinGroup v4+: a first join gets MEMBER_ID_REQUIRED and a member id.
+  bool require_known_member_id = false;
+};
+
+struct SyncParams {
+  std::string group_id;
+  int32_t generation_id = -1;
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::optional<std::string> protocol_type;
+  std::optional<std::string> protocol_name;
+  std::vector<std::pair<std::string, ByteVector>> assignments;  // Leader only.
+};
+
+struct MemberIdentity {
+  std::string member_id;  // May be empty when group_instance_id is set.
+  std::optional<std::string> group_instance_id;
+};
+
+struct OffsetCommitParams {
+  struct Partition {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t offset = 0;
+    int32_t leader_epoch = -1;
+    std::optional<std::string> metadata;
+  };
+  std::string group_id;
+  int32_t generation_id = -1;  // -1 with an empty member id: a standalone commit.
+  std::string member_id;
+  std::optional<std::string> group_instance_id;
+  std::vector<Partition> partitions;
+};
+
+struct PartitionError {
+  std::string topic;
+  int32_t partition = 0;
+  protocol::ErrorCode error = protocol::ErrorCode::NONE;
+};
+
+struct FetchedOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;  // -1: nothing committed.
+  int32_t leader_epoch = -1;
+  std::string metadata;
+};
+
+struct GroupDescription {
+  struct MemberInfo {
+    std::string member_id;
+    std::optional<std::string> group_instance_id;
+    std::string client_id;
+    std::string client_host;
+    ByteVector metadata;
+    ByteVector assignment;
+  };
+  protocol::ErrorCode error = protocol::ErrorCode::NONE;
+  std::string group_id;
+  GroupState state = GroupState::kDead;
+  std::string protocol_type;
+  std::string protocol;  // Only for a Stable group, as Kafka reports it.
+  std::vector<MemberInfo> members;
+};
+
+struct GroupListing {
+  std::string group_id;
+  std::string protocol_type;
+  GroupState state = GroupState::kEmpty;
+};
+
+struct CommittedOffsetInfo {
+  std::string group_id;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;
+};
+
+class GroupCoordinator {
+ public:
+  GroupCoordinator(CoordinatorOptions options, GroupLog& log, TimerThread& timers);
+  ~GroupCoordinator();
+  GroupCoordinator(const GroupCoordinator&) = delete;
+  GroupCoordinator& operator=(const GroupCoordinator&) = delete;
+
+  // Loads every group and its offsets from __consumer_offsets. Loaded
+  // members keep their generation and assignment and get a fresh session.
+  Status Start();
+  // Answers every waiting request with NOT_COORDINATOR and stops timers'
+  // effects. Call before the timer thread and the group log go away.
+  void Shutdown();
+
+  // Ensures the offsets topic exists (FindCoordinator does this first).
+  Status EnsureReady();
+
+  void JoinGroup(JoinParams params, JoinCallback done);
+  void SyncGroup(SyncParams params, SyncCallback done);
+  protocol::ErrorCode Heartbeat(const std::string& group_id, int32_t generation_id,
+                                const std::string& member_id,
+                                const std::optional<std::string>& group_instance_id);
+  // Per member errors, in order; the top-level error is for the group.
+  std::pair<protocol::ErrorCode, std::vector<protocol::ErrorCode>> LeaveGroup(
+      const std::string& group_id, const std::vector<MemberIdentity>& members);
+
+  // `done` gets one error per partition, in request order.
+  void CommitOffsets(OffsetCommitParams params,
+                     std::function<void(std::vector<protocol::ErrorCode>)> done);
+  // nullopt partitions: every committed offset of the group.
+  std::pair<protocol::ErrorCode, std::vector<FetchedOffset>> FetchOffsets(
+      const std::string& group_id, const std::optional<std::vector<PartitionKey>>& partitions);
+  // `done` gets the group error and one error per partition.
+  void DeleteOffsets(const std::string& group_id, std::vector<PartitionKey> partitions,
+                     std::function<void(protocol::ErrorCode, std::vector<PartitionError>)> done);
+
+  GroupDescription DescribeGroup(const std::string& group_id);
+  std::vector<GroupListing> ListGroups(const std::vector<GroupState>& states);
+  // `done` gets one error per group, in order.
+  void DeleteGroups(std::vector<std::string> group_ids,
+                    std::function<void(std::vector<protocol::ErrorCode>)> done);
+
+  // Every committed offset (for the lag metrics).
+  std::vector<CommittedOffsetInfo> CommittedOffsets();
+
+  // Removes expired offsets of empty groups now (normally periodic).
+  void ExpireOffsets(int64_t now_ms);
+
+ private:
+  using Deferred = std::vector<std::function<void()>>;
+  friend class GroupCoordinatorTestPeer;
+
+  Group* FindGroup(const std::string& group_id);
+  Group& GetOrCreateGroup(const std::string& group_id);
+
+  // Membership (group_coordinator.cc).
+  void JoinUnknownMember(Group& g, JoinParams& params, JoinCallback& done, Deferred& out);
+  void JoinKnownMember(Group& g, JoinParams& params, JoinCallback& done, Deferred& out);
+  void AddMemberAndRebalance(Group& g, JoinParams& params, std::string member_id,
+                             JoinCallback done, Deferred& out);
+  void UpdateMemberAndRebalance(Group& g, Member& m, JoinParams& params, JoinCallback done,
+                                Deferred& out);
+  void MaybePrepareRebalance(Group& g, const std::string& reason, Deferred& out);
+  void PrepareRebalance(Group& g, const std::string& reason, Deferred& out);
+  void MaybeCompleteJoin(Group& g, Deferred& out);
+  void CompleteJoin(Group& g, Deferred& out);
+  void RemoveMemberAndUpdateGroup(Group& g, const std::string& member_id,
+                                  const std::string& reason, Deferred& out);
+  void PropagateAssignment(Group& g, protocol::ErrorCode error, Deferred& out);
+  void PersistGroupThenStable(Group& g, Deferred& out);
+  JoinGroupResult CurrentJoinResult(const Group& g, const std::string& member_id) const;
+  void TouchSession(Group& g, Member& m);
+  void ArmSessionTimer(const std::string& group_id, const std::string& member_id, int64_t due_ms);
+  void OnSessionTimer(const std::string& group_id, const std::string& member_id);
+  void ArmPendingMemberTimer(const std::string& group_id, const std::string& member_id,
+                             int32_t timeout_ms);
+  void ArmRebalanceTimer(Group& g, int64_t delay_ms);
+  void OnRebalanceTimer(const std::string& group_id, uint64_t epoch);
+  protocol::ErrorCode ValidateStaticMember(Group& g, const std::string& member_id,
+                                           const std::optional<std::string>& instance_id) const;
+
+  // Persistence (group_coordinator_store.cc).
+  void StoreGroup(Group& g, std::function<void(Status)> done, Deferred& out);
+  Status LoadRecord(int64_t offset, std::span<const uint8_t> key,
+                    std::optional<std::span<const uint8_t>> value,
+                    std::map<std::string, std::optional<StoredGroup>>& stored_groups);
+  void ScheduleRetentionCheck();
+
+  static void Run(Deferred& out);
+
+  const CoordinatorOptions options_;
+  GroupLog& log_;
+  TimerThread& timers_;
+
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_;  // Guarded by mu_.
+  bool closed_ = false;                                                 // Guarded by mu_.
+  uint64_t next_member_suffix_ = 0;                                     // Guarded by mu_.
+};
+
+// Steady-clock milliseconds (deadlines) and wall-clock milliseconds (what
+// is stored and reported).
+int64_t SteadyNowMs();
+int64_t WallNowMs();
+
+}  // namespace sluice::group
