@@ -43,6 +43,15 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   service->group_log_ = std::make_unique<group::GroupLog>(*service->partitions_, config);
   service->groups_ = std::make_unique<group::GroupCoordinator>(
       group::CoordinatorOptions::FromConfig(config), *service->group_log_, *service->timers_);
+  service->group_lag_ = std::make_unique<group::GroupLagMetrics>(
+      *service->metrics_registry_,
+      [partitions = service->partitions_.get()](const std::string& topic,
+                                                int32_t index) -> std::optional<int64_t> {
+        auto partition = partitions->Get(topic, index);
+        if (!partition) return std::nullopt;
+        return partition->high_watermark();
+      });
+  service->groups_->SetObserver(service->group_lag_.get());
   if (Status s = service->groups_->Start(); !s.ok()) {
     return Status::Corruption("loading consumer groups: " + s.ToString());
   }
@@ -82,6 +91,7 @@ Status KafkaService::Close() {
   // whose last callbacks may still reach it.
   router_.reset();
   timers_.reset();
+  group_lag_.reset();  // Its gauges read the partitions.
   partitions_.reset();
   groups_.reset();
   group_log_.reset();

@@ -23,6 +23,7 @@
 #include "config/broker_config.h"
 #include "group/group_coordinator.h"
 #include "group/group_log.h"
+#include "group/lag_metrics.h"
 #include "metrics/broker_metrics.h"
 #include "metrics/registry.h"
 
@@ -60,6 +61,7 @@ class KafkaService {
   std::unique_ptr<cluster::PartitionManager> partitions_;
   std::unique_ptr<cluster::ProducerIdAllocator> producer_ids_;
   std::unique_ptr<group::GroupLog> group_log_;
+  std::unique_ptr<group::GroupLagMetrics> group_lag_;
   std::unique_ptr<group::GroupCoordinator> groups_;
   std::unique_ptr<api::BrokerServices> services_;
   std::unique_ptr<api::RequestRouter> router_;

@@ -31,6 +31,7 @@
 #include "config/broker_config.h"
 #include "group/group.h"
 #include "group/group_log.h"
+#include "group/offset_observer.h"
 
 namespace sluice::group {
 
@@ -141,6 +142,10 @@ class GroupCoordinator {
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
 
+  // Tells `observer` (which must outlive the coordinator) about every
+  // committed offset from now on. Call before Start.
+  void SetObserver(OffsetObserver* observer) { observer_ = observer; }
+
   // Loads every group and its offsets from __consumer_offsets. Loaded
   // members keep their generation and assignment and get a fresh session.
   Status Start();
@@ -223,10 +228,13 @@ class GroupCoordinator {
   void ScheduleRetentionCheck();
 
   static void Run(Deferred& out);
+  // Queues observer calls for offsets that are gone.
+  void NotifyRemoved(const std::string& group_id, std::vector<PartitionKey> keys, Deferred& out);
 
   const CoordinatorOptions options_;
   GroupLog& log_;
   TimerThread& timers_;
+  OffsetObserver* observer_ = nullptr;
 
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_;  // Guarded by mu_.

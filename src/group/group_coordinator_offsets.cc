@@ -100,16 +100,26 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
             log_.WhenDurable(w, [this, w, params = std::move(params), written, errors, now,
                                  done = std::move(done)](Status s) mutable {
               if (s.ok()) {
-                std::lock_guard cache_lock(mu_);
-                if (Group* group = closed_ ? nullptr : FindGroup(params.group_id)) {
-                  for (size_t k = 0; k < written.size(); ++k) {
-                    const auto& p = params.partitions[written[k]];
-                    OffsetEntry& entry = group->offsets()[PartitionKey{p.topic, p.partition}];
-                    const int64_t log_offset = w.base_offset + static_cast<int64_t>(k);
-                    if (entry.log_offset < log_offset) {
-                      entry.value = {p.offset, p.leader_epoch, p.metadata.value_or(""), now};
-                      entry.log_offset = log_offset;
+                std::vector<size_t> updated;
+                {
+                  std::lock_guard cache_lock(mu_);
+                  if (Group* group = closed_ ? nullptr : FindGroup(params.group_id)) {
+                    for (size_t k = 0; k < written.size(); ++k) {
+                      const auto& p = params.partitions[written[k]];
+                      OffsetEntry& entry = group->offsets()[PartitionKey{p.topic, p.partition}];
+                      const int64_t log_offset = w.base_offset + static_cast<int64_t>(k);
+                      if (entry.log_offset < log_offset) {
+                        entry.value = {p.offset, p.leader_epoch, p.metadata.value_or(""), now};
+                        entry.log_offset = log_offset;
+                        updated.push_back(written[k]);
+                      }
                     }
+                  }
+                }
+                if (observer_ != nullptr) {
+                  for (size_t i : updated) {
+                    const auto& p = params.partitions[i];
+                    observer_->OnOffsetCommitted(params.group_id, p.topic, p.partition, p.offset);
                   }
                 }
               } else {
@@ -178,15 +188,18 @@ void GroupCoordinator::DeleteOffsets(
     if (group_error == ErrorCode::NONE) {
       const std::set<std::string> subscribed = SubscribedTopicsOf(*g);
       std::vector<KeyValue> tombstones;
+      std::vector<PartitionKey> removed;
       for (const PartitionKey& key : partitions) {
         PartitionError r{key.topic, key.partition, ErrorCode::NONE};
         if (subscribed.count(key.topic) > 0) {
           r.error = ErrorCode::GROUP_SUBSCRIBED_TO_TOPIC;
         } else if (g->offsets().erase(key) > 0) {
           tombstones.push_back({EncodeKey(OffsetKey{group_id, key.topic, key.partition}), {}});
+          removed.push_back(key);
         }
         results.push_back(std::move(r));
       }
+      NotifyRemoved(group_id, std::move(removed), out);
       if (!tombstones.empty()) {
         auto write = log_.Append(group_id, tombstones, WallNowMs());
         if (!write.ok()) {
@@ -262,6 +275,7 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
   shared->errors.assign(group_ids.size(), ErrorCode::NONE);
   shared->done = std::move(done);
   std::vector<std::pair<size_t, GroupLogWrite>> writes;
+  Deferred notes;
   {
     std::lock_guard lock(mu_);
     for (size_t i = 0; i < group_ids.size(); ++i) {
@@ -288,6 +302,9 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
           error = ErrorCode::COORDINATOR_NOT_AVAILABLE;
           continue;
         }
+        std::vector<PartitionKey> removed;
+        for (const auto& [key, entry] : g->offsets()) removed.push_back(key);
+        NotifyRemoved(id, std::move(removed), notes);
         g->TransitionTo(GroupState::kDead, WallNowMs());
         groups_.erase(id);
         spdlog::info("group {}: deleted", id);
@@ -296,6 +313,7 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
     }
     shared->waiting = writes.size();
   }
+  Run(notes);
   if (writes.empty()) {
     shared->done(shared->errors);
     return;
@@ -325,6 +343,7 @@ std::vector<CommittedOffsetInfo> GroupCoordinator::CommittedOffsets() {
 
 void GroupCoordinator::ExpireOffsets(int64_t now_ms) {
   std::vector<GroupLogWrite> writes;
+  Deferred notes;
   {
     std::lock_guard lock(mu_);
     if (closed_) return;
@@ -340,6 +359,7 @@ void GroupCoordinator::ExpireOffsets(int64_t now_ms) {
       const std::set<std::string> subscribed = empty ? std::set<std::string>{} : SubscribedTopicsOf(*g);
       if (!empty && g->protocol_type() != std::string(kConsumerProtocolType)) continue;
       std::vector<KeyValue> tombstones;
+      std::vector<PartitionKey> expired;
       for (auto it = g->offsets().begin(); it != g->offsets().end();) {
         const int64_t base = (empty && !standalone) ? g->state_timestamp_ms()
                                                     : it->second.value.commit_timestamp_ms;
@@ -347,11 +367,13 @@ void GroupCoordinator::ExpireOffsets(int64_t now_ms) {
             base + options_.offsets_retention_ms <= now_ms) {
           tombstones.push_back(
               {EncodeKey(OffsetKey{id, it->first.topic, it->first.partition}), {}});
+          expired.push_back(it->first);
           it = g->offsets().erase(it);
         } else {
           ++it;
         }
       }
+      NotifyRemoved(id, std::move(expired), notes);
       if (empty && g->offsets().empty() && g->pending_members().empty()) {
         tombstones.push_back({EncodeKey(GroupKey{id}), {}});
         dead.push_back(id);
@@ -365,6 +387,7 @@ void GroupCoordinator::ExpireOffsets(int64_t now_ms) {
     }
     for (const std::string& id : dead) groups_.erase(id);
   }
+  Run(notes);
   for (const GroupLogWrite& w : writes) log_.WhenDurable(w, [](Status) {});
 }
 
@@ -450,7 +473,23 @@ Status GroupCoordinator::Start() {
   }
   spdlog::info("loaded {} groups ({} members) from {}", groups_.size(), members, kOffsetsTopic);
   ScheduleRetentionCheck();
+  if (observer_ != nullptr) {
+    // Called under the lock only here: nothing else runs before Start ends.
+    for (const auto& [id, g] : groups_) {
+      for (const auto& [key, entry] : g->offsets()) {
+        observer_->OnOffsetCommitted(id, key.topic, key.partition, entry.value.offset);
+      }
+    }
+  }
   return Status::Ok();
+}
+
+void GroupCoordinator::NotifyRemoved(const std::string& group_id, std::vector<PartitionKey> keys,
+                                     Deferred& out) {
+  if (observer_ == nullptr || keys.empty()) return;
+  out.push_back([this, group_id, keys = std::move(keys)] {
+    for (const PartitionKey& k : keys) observer_->OnOffsetRemoved(group_id, k.topic, k.partition);
+  });
 }
 
 }  // namespace sluice::group

@@ -200,6 +200,36 @@ TEST_F(MetricsTest, ConnectionsGaugeFollowsClients) {
   EXPECT_GE(now, 0);
 }
 
+TEST_F(MetricsTest, ConsumerGroupLagFollowsCommits) {
+  CreateAndProduce();
+  // A consumer that assigns itself partitions commits for its group.
+  std::string err;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  ASSERT_EQ(conf->set("bootstrap.servers", client_->bootstrap(), err), RdKafka::Conf::CONF_OK);
+  ASSERT_EQ(conf->set("group.id", "lagging", err), RdKafka::Conf::CONF_OK);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(RdKafka::KafkaConsumer::create(conf.get(), err));
+  ASSERT_TRUE(consumer) << err;
+  auto commit = [&](int64_t offset) {
+    std::vector<RdKafka::TopicPartition*> list = {RdKafka::TopicPartition::create(kTopic, 0, offset)};
+    RdKafka::ErrorCode e = consumer->commitSync(list);
+    RdKafka::TopicPartition::destroy(list);
+    return e;
+  };
+  const std::string lag = "sluice_consumer_group_lag{group=\"lagging\",topic=\"t\",partition=\"0\"}";
+  const std::string committed =
+      "sluice_consumer_group_committed_offset{group=\"lagging\",topic=\"t\",partition=\"0\"}";
+  ASSERT_EQ(commit(10), RdKafka::ERR_NO_ERROR);
+  auto m = Scrape();
+  EXPECT_EQ(m[committed], 10);
+  EXPECT_EQ(m[lag], kMessages - 10);
+  ASSERT_EQ(commit(kMessages), RdKafka::ERR_NO_ERROR);
+  EXPECT_EQ(Scrape()[lag], 0);
+  // New messages show up as lag without another commit.
+  ASSERT_EQ(ProduceSync(*producer_, kTopic, 0, std::nullopt, "one more").err, RdKafka::ERR_NO_ERROR);
+  EXPECT_EQ(Scrape()[lag], 1);
+  consumer->close();
+}
+
 TEST_F(MetricsTest, RealPrometheusScrapesTheBroker) {
   if (!PrometheusProcess::Installed()) {
     FAIL() << PrometheusProcess::kBinary << " is missing: run scripts/install-deps.sh "
