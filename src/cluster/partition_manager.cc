@@ -267,7 +267,15 @@ Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view nam
 
 Status PartitionManager::Close() {
   // First: a pass in progress is interrupted, not waited for.
-  if (cleaner_) cleaner_->Stop();
+  if (cleaner_) {
+    cleaner_->Stop();
+    const storage::LogCleanerStats st = cleaner_->stats();
+    spdlog::info("log cleaner: {} passes, {} records removed, {} -> {} bytes rewritten", st.passes,
+                 st.records_removed, st.bytes_before, st.bytes_after);
+    if (st.errors > 0) {
+      spdlog::warn("log cleaner: {} failed passes, last: {}", st.errors, st.last_error);
+    }
+  }
   flusher_.Stop();
   std::unique_lock lock(mu_);
   partition_metrics_.clear();
