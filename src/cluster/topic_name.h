@@ -20,7 +20,9 @@ Status ValidateTopicName(std::string_view name);
 // returns the name with '.' replaced by '_' for that collision check.
 std::string UnifyCollidingChars(std::string_view name);
 
-// Names starting with "__" are internal (e.g. __consumer_offsets).
-inline bool IsInternalTopic(std::string_view name) { return name.starts_with("__"); }
+// The topics the broker keeps for itself, as Kafka lists them (Topic.isInternal).
+inline bool IsInternalTopic(std::string_view name) {
+  return name == "__consumer_offsets" || name == "__transaction_state";
+}
 
 }  // namespace sluice::cluster

@@ -255,6 +255,17 @@ TEST_F(GroupTest, CommittedOffsetsSurviveKillMinus9) {
   EXPECT_EQ(m->Committed("durable", 2), (std::map<int32_t, int64_t>{{0, 7}, {1, 9}}));
 }
 
+TEST_F(GroupTest, ClientsCannotWriteTheCoordinatorsTopic) {
+  CreateTopic("t", 1);
+  {
+    auto m = Join("gw", "t");
+    ASSERT_EQ(m->Commit("t", {{0, 0}}), RdKafka::ERR_NO_ERROR);  // __consumer_offsets exists.
+  }
+  auto producer = client_->MakeProducer();
+  DeliveryResult r = ProduceSync(*producer, "__consumer_offsets", 0, "forged", "forged");
+  EXPECT_EQ(r.err, RdKafka::ERR_TOPIC_EXCEPTION);
+}
+
 TEST_F(GroupTest, StaticMemberRestartGetsItsPartitionsBackWithoutARebalance) {
   CreateTopic("static", 4);
   const std::map<std::string, std::string> a_conf = {{"group.instance.id", "instance-a"},

@@ -37,6 +37,7 @@ TEST(TopicNameTest, RejectsCharactersOutsideTheLegalSet) {
 TEST(TopicNameTest, InternalAndCollidingNames) {
   EXPECT_TRUE(IsInternalTopic("__consumer_offsets"));
   EXPECT_FALSE(IsInternalTopic("_x"));
+  EXPECT_FALSE(IsInternalTopic("__my_topic"));  // Only the broker's own topics are internal.
   EXPECT_EQ(UnifyCollidingChars("a.b_c"), UnifyCollidingChars("a_b.c"));
 }
 

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "api/handlers/handlers.h"
+#include "cluster/topic_name.h"
 #include "model/record_batch_header.h"
 #include "model/record_batch_validator.h"
 #include "protocol/error_code.h"
@@ -57,6 +58,13 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   auto partition = services.partitions.Get(topic, r.index);
   if (!partition) {
     SetError(r, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "unknown topic or partition");
+    return nullptr;
+  }
+  if (cluster::IsInternalTopic(topic)) {
+    // Only the broker writes its internal topics (the group coordinator's
+    // state must not be forged by a client), as in Kafka.
+    SetError(r, ErrorCode::INVALID_TOPIC_EXCEPTION,
+             fmt::format("cannot append to internal topic {}", topic));
     return nullptr;
   }
   auto topic_config = services.partitions.TopicConfigOf(topic);
