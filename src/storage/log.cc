@@ -637,8 +637,17 @@ Status Log::SwapInCleaned(const CleanerLease&, const std::shared_ptr<Segment>& o
       segments_[at - 1].segment->set_next_offset(old_next);
       segments_.erase(segments_.begin() + static_cast<ptrdiff_t>(at));
     }
-    // A crash before the unlink brings back superseded records only.
-    return old->Delete();
+    // Durable before any later swap: a later segment may lose a tombstone
+    // that only this segment's records still need.
+    Status d = old->Delete();
+    if (d.ok()) d = fs_->SyncDir(dir_);
+    if (!d.ok()) {
+      // The files may outlive the in-memory segment: stop here until a
+      // reopen sees them again.
+      std::lock_guard lock(mu_);
+      if (failed_.ok()) failed_ = d;
+    }
+    return d;
   }
   cleaned->set_next_offset(old_next);
   s = CommitCleanedSegment(fs_, dir_, base);
