@@ -11,6 +11,7 @@ PACKAGES=(
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev
   librdkafka-dev libzookeeper-mt-dev libcpp-httplib-dev
   kcat prometheus
+  python3-kafka
 )
 
 missing=()
@@ -19,10 +20,23 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# Node.js and npm for the kafkajs interop tests (tests/interop/node). Checked by
+# command, not package: a NodeSource nodejs already bundles npm (and conflicts
+# with Debian's npm package).
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
-SUDO=""
-[ "$(id -u)" -ne 0 ] && SUDO="sudo"
-echo "installing: ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# kafkajs (pinned by tests/interop/node/package-lock.json) for the interop tests.
+interop_node="$(dirname "$0")/../tests/interop/node"
+if [ -f "$interop_node/package-lock.json" ] && [ ! -d "$interop_node/node_modules" ]; then
+  echo "installing the kafkajs interop test dependencies (npm ci in tests/interop/node)"
+  (cd "$interop_node" && npm ci --no-audit --no-fund)
+fi
