@@ -113,7 +113,7 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
       last = last_activity = now;
     }
     if (!s.ok()) break;
-    if (!ready && HasAssignment(*client)) ready = now;
+    if (!ready && HasAssignment(*client)) ready = last_activity = now;  // Idle from here.
     progress.Tick(now, static_cast<uint64_t>(count), bytes, nullptr);
     if (deadline && now >= *deadline) break;
     if (now - last_activity >= std::chrono::milliseconds(opts.idle_timeout_ms)) {
@@ -126,7 +126,8 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
 
   // Throughput from the assignment to the last message, so joining a group
   // is not counted.
-  double elapsed = ready ? std::chrono::duration<double>(last - *ready).count() : 0;
+  double elapsed =
+      ready && count > 0 ? std::chrono::duration<double>(last - *ready).count() : 0;
   double msgs_per_s = elapsed > 0 ? static_cast<double>(count) / elapsed : 0;
   double mb_per_s = elapsed > 0 ? static_cast<double>(bytes) / elapsed / 1e6 : 0;
   PerfReport r;
