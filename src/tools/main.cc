@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tools/commands.h"
+#include "tools/group_cli.h"
 #include "tools/perf_cli.h"
 
 using namespace sluice::tools;
@@ -131,6 +132,9 @@ int main(int argc, char** argv) {
 
   PerfCliOptions perf;
   AddPerfCommands(app, global, perf, leaf);
+
+  GroupCliOptions group_opts;
+  AddGroupCommands(app, global, group_opts, leaf);
 
   try {
     app.parse(argc, argv);
