@@ -138,7 +138,7 @@ log "mode $mode, $rounds rounds, binaries in $bin, data in $work, results in $ou
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "host: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r)"
   echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "commit: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  echo "checkout: $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown) (binaries: $bin, sluice-broker built $(date -u -r "$bin/sluice-broker" '+%Y-%m-%d %H:%M UTC'))"
   echo "mode: $mode"
 } > "$out/info.txt"
 
