@@ -180,9 +180,8 @@ for round in $(seq "$rounds"); do
   done
 
   # Latency as a latency-minded user would set it: a short fetch wait, and
-  # linger.ms 0 (Sluice only: the mock answers a Fetch with one batch per
-  # partition, so unbatched messages pile up there, seconds behind) or
-  # librdkafka's default 5 (both).
+  # linger.ms 0 (Sluice only: unbatched messages pile up seconds behind in the
+  # mock's consumer path) or librdkafka's default 5 (both).
   e2e_args=(--duration "$e2e_s" --rate "$e2e_rate" --size 100 --acks all --partitions 4
             --fetch-wait-max-ms 5)
   for linger in 0 5; do
