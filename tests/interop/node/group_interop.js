@@ -15,6 +15,10 @@
 //       one JSON event per stdout line ({"ev":"assigned"|"records"|"error"|
 //       "stopped"}); on "stop" from stdin it leaves the group and exits.
 //
+//   node group_interop.js refused HOST:PORT GROUP TOPIC CLIENT_ID
+//       Tries to join GROUP with kafkajs' default round-robin assigner only; prints
+//       whether the broker refused it (INCONSISTENT_GROUP_PROTOCOL) as JSON.
+//
 // Run by tests/interop/run_with_broker.py, which starts the broker.
 
 let kafkajs
@@ -399,12 +403,42 @@ async function runMember (groupId, topic, clientId) {
   }
 }
 
+// ------------------------------------------------------------------ mode: a member the group must refuse
+
+// Joins with kafkajs' default assigner only (RoundRobinAssigner), which the
+// range group does not support: the broker must answer JoinGroup with
+// INCONSISTENT_GROUP_PROTOCOL. Prints {"ev":"refused","type":...} or
+// {"ev":"joined"} (wrongly admitted) as one JSON line.
+async function runRefused (groupId, topic, clientId) {
+  const emit = ev => process.stdout.write(JSON.stringify(ev) + '\n')
+  const consumer = new Kafka({
+    clientId,
+    brokers: [BROKER],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0, restartOnFailure: async () => false }
+  }).consumer({ groupId, sessionTimeout: SESSION_TIMEOUT, heartbeatInterval: 500, maxWaitTimeInMs: 500 })
+  const done = new Promise(resolve => {
+    consumer.on(consumer.events.GROUP_JOIN, e => resolve({ ev: 'joined', protocol: e.payload.groupProtocol }))
+    consumer.on(consumer.events.CRASH, e => {
+      const err = e.payload.error
+      resolve({ ev: 'refused', type: err.type || (err.originalError && err.originalError.type) || null, error: describe(err) })
+    })
+  })
+  await consumer.connect()
+  await consumer.subscribe({ topics: [topic], fromBeginning: true })
+  await consumer.run({ eachMessage: async () => {} })
+  emit(await done)
+  await consumer.disconnect().catch(() => {})
+  process.exit(0)
+}
+
 async function main () {
   const [mode, broker, ...rest] = process.argv.slice(2)
   BROKER = broker
   if (mode === 'member' && rest.length === 3) return runMember(...rest)
+  if (mode === 'refused' && rest.length === 3) return runRefused(...rest)
   if (mode !== 'kafkajs' || !broker) {
-    process.stderr.write('usage: group_interop.js kafkajs HOST:PORT | member HOST:PORT GROUP TOPIC CLIENT_ID\n')
+    process.stderr.write('usage: group_interop.js kafkajs HOST:PORT | member|refused HOST:PORT GROUP TOPIC CLIENT_ID\n')
     process.exit(2)
   }
   const t0 = Date.now()

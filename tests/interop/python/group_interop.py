@@ -562,6 +562,19 @@ def sc_mixed(node_script, with_librdkafka):
         check(wait_settled(members, parts, stable=0) == owners, "assignment changed while consuming")
         detail = "range group %s" % desc
 
+        # A member supporting only round-robin cannot join a range group: JoinGroup
+        # answers INCONSISTENT_GROUP_PROTOCOL and the group is left as it was.
+        out = subprocess.run(["node", node_script, "refused", BROKER, group, topic, "kafkajs-roundrobin"],
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=40)
+        lines = out.stdout.strip().splitlines()
+        ev = json.loads(lines[-1]) if lines else {}
+        check(ev.get("ev") == "refused" and ev.get("type") == "INCONSISTENT_GROUP_PROTOCOL",
+              "a round-robin-only kafkajs member joining the range group: expected INCONSISTENT_GROUP_PROTOCOL, "
+              "got %s (exit %d, stderr %s)" % (ev or "nothing", out.returncode, out.stderr.strip()[-300:]))
+        check(wait_settled(members, parts) == owners, "the refused member disturbed the group's assignment")
+        check_range_group(group, topic, parts, members, "after the refused join")
+        detail += "; round-robin-only member refused (INCONSISTENT_GROUP_PROTOCOL)"
+
         # The leader (kafkajs) leaves: the others take over, another library leads.
         js.leave()
         rest = [m for m in members if m is not js]
