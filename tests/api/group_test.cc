@@ -226,7 +226,7 @@ TEST_F(GroupTest, CommittedOffsetsSurviveABrokerRestart) {
     EXPECT_EQ(m->Committed("resume", 3), commit);
     m->Close();
   }
-  ASSERT_EQ(broker_.Stop().value(), 0);
+  ASSERT_EQ(broker_.Stop().value(), 0) << broker_.output();
   StartBroker();
 
   auto m = Join("gr", "resume");
