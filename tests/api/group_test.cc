@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <set>
@@ -33,11 +34,12 @@ class GroupTest : public ::testing::Test {
  protected:
   void SetUp() override { StartBroker(); }
 
-  void StartBroker() {
+  void StartBroker(std::vector<std::string> overrides = {}) {
     BrokerProcessOptions options;
     options.log_dir = data_.path();
     // Members of these tests join together; no need to wait for more.
     options.overrides = {"group.initial.rebalance.delay.ms=0"};
+    options.overrides.insert(options.overrides.end(), overrides.begin(), overrides.end());
     Status s = broker_.Start(options);
     ASSERT_TRUE(s.ok()) << s.ToString();
     bootstrap_ = broker_.host() + ":" + std::to_string(broker_.port());
@@ -264,6 +266,43 @@ TEST_F(GroupTest, ClientsCannotWriteTheCoordinatorsTopic) {
   auto producer = client_->MakeProducer();
   DeliveryResult r = ProduceSync(*producer, "__consumer_offsets", 0, "forged", "forged");
   EXPECT_EQ(r.err, RdKafka::ERR_TOPIC_EXCEPTION);
+}
+
+// Bytes of the .log files of one partition directory.
+uint64_t LogBytes(const std::filesystem::path& dir) {
+  uint64_t total = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".log") total += entry.file_size();
+  }
+  return total;
+}
+
+TEST_F(GroupTest, TheCleanerCompactsCommittedOffsets) {
+  // Small segments and an eager cleaner, so that a few hundred commits
+  // make closed segments to compact.
+  const std::vector<std::string> overrides = {
+      "offsets.topic.num.partitions=1", "offsets.topic.segment.bytes=4096",
+      "log.cleaner.backoff.ms=100", "log.cleaner.min.compaction.lag.ms=0"};
+  ASSERT_EQ(broker_.Stop().value(), 0);
+  StartBroker(overrides);
+  CreateTopic("t", 2);
+  const std::filesystem::path offsets_dir = data_.path() / "__consumer_offsets-0";
+  {
+    auto m = Join("gc", "t");
+    // Commits are refused while the group is still completing its rebalance.
+    ASSERT_TRUE(WaitUntil([&] { return m->owned().size() == 2; }, 30s));
+    for (int i = 1; i <= 400; ++i) {
+      ASSERT_EQ(m->Commit("t", {{0, i}, {1, 2 * i}}), RdKafka::ERR_NO_ERROR) << i;
+    }
+    m->Close();
+  }
+  const uint64_t written = 400 * 2 * 60;  // At least ~60 bytes per committed offset.
+  EXPECT_TRUE(WaitUntil([&] { return LogBytes(offsets_dir) < written / 4; }, 30s))
+      << "__consumer_offsets-0 holds " << LogBytes(offsets_dir) << " bytes";
+  ASSERT_EQ(broker_.Stop().value(), 0) << broker_.output();
+  StartBroker(overrides);
+  auto m = Join("gc", "t");
+  EXPECT_EQ(m->Committed("t", 2), (std::map<int32_t, int64_t>{{0, 400}, {1, 800}}));
 }
 
 TEST_F(GroupTest, StaticMemberRestartGetsItsPartitionsBackWithoutARebalance) {
