@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "base/crc32c.h"
+
 namespace sluice::storage {
 namespace {
 // A lookup usually needs only the few batches after an index entry
@@ -32,7 +34,23 @@ Result<std::span<const uint8_t>> BatchScanner::Fetch(uint64_t pos, size_t n) {
   return std::span<const uint8_t>(buf_.data(), std::min(n, buf_len_));
 }
 
-Result<std::optional<ScannedBatch>> BatchScanner::Next(bool verify_crc, uint64_t max_batch_bytes) {
+Status BatchScanner::VerifyCrc(const ScannedBatch& b, const std::string& where) {
+  uint32_t crc = 0;
+  uint64_t at = b.position + model::batch_layout::kAttributes;
+  const uint64_t end = b.position + b.size();
+  while (at < end) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(end - at, kMaxReadAhead));
+    Result<std::span<const uint8_t>> piece = Fetch(at, n);
+    if (!piece.ok()) return piece.status();
+    if (piece->size() < n) return Status::Corruption(where + ": file shorter than expected");
+    crc = crc32c::Extend(crc, piece->data(), n);
+    at += n;
+  }
+  if (crc != b.header.crc) return Status::Corruption(where + ": CRC mismatch");
+  return Status::Ok();
+}
+
+Result<std::optional<ScannedBatch>> BatchScanner::Next(bool verify_crc) {
   if (pos_ >= end_) return std::optional<ScannedBatch>();
   const std::string where = file_.path().string() + " at " + std::to_string(pos_);
   if (end_ - pos_ < model::batch_layout::kHeaderSize) {
@@ -46,15 +64,9 @@ Result<std::optional<ScannedBatch>> BatchScanner::Next(bool verify_crc, uint64_t
   Result<model::RecordBatchHeader> h = model::ParseRecordBatchHeader(*head);
   if (!h.ok()) return Status::Corruption(where + ": " + h.status().message());
   ScannedBatch b{*h, pos_};
-  if (b.size() > max_batch_bytes) return Status::Corruption(where + ": batch length too large");
   if (b.size() > end_ - pos_) return Status::Corruption(where + ": torn batch");
   if (h->last_offset_delta < 0) return Status::Corruption(where + ": negative last offset delta");
-  if (verify_crc) {
-    Result<std::span<const uint8_t>> whole = Fetch(pos_, b.size());
-    if (!whole.ok()) return whole.status();
-    if (whole->size() < b.size()) return Status::Corruption(where + ": file shorter than expected");
-    if (!model::VerifyBatchCrc(*whole)) return Status::Corruption(where + ": CRC mismatch");
-  }
+  if (verify_crc) SLUICE_RETURN_IF_ERROR(VerifyCrc(b, where));
   pos_ += b.size();
   return std::optional<ScannedBatch>(b);
 }

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -30,10 +31,11 @@ class BatchScanner {
 
   // The next batch, or nullopt at `end`. Corruption when the bytes at the
   // current position are not a plausible v2 header (bad magic, length below
-  // the header or above `max_batch_bytes`) or the batch runs past `end`
-  // (a torn write); with `verify_crc`, also when the CRC does not match.
-  Result<std::optional<ScannedBatch>> Next(bool verify_crc = false,
-                                           uint64_t max_batch_bytes = UINT32_MAX);
+  // the header) or the batch runs past `end` (a torn write); with
+  // `verify_crc`, also when the CRC does not match. The CRC is computed in
+  // pieces of at most 64 KiB, so a batch of any size (or a corrupt length)
+  // never needs a buffer of its size.
+  Result<std::optional<ScannedBatch>> Next(bool verify_crc = false);
 
   // Where the next batch would start (after the last one returned).
   uint64_t position() const { return pos_; }
@@ -41,6 +43,7 @@ class BatchScanner {
  private:
   // Makes [pos, pos + n) available in buf_; returns a view or a short view at EOF.
   Result<std::span<const uint8_t>> Fetch(uint64_t pos, size_t n);
+  Status VerifyCrc(const ScannedBatch& batch, const std::string& where);
 
   const File& file_;
   uint64_t pos_;

@@ -268,8 +268,11 @@ Result<uint64_t> Segment::Recover() {
   BatchScanner scanner(*log_, 0, file_size);
   int32_t last_epoch = -1;
   while (true) {
-    Result<std::optional<ScannedBatch>> b =
-        scanner.Next(/*verify_crc=*/true, static_cast<uint64_t>(config_.max_message_bytes) + 12);
+    // No max.message.bytes check: the limit in force when the batch was
+    // written may have been larger (a topic override, since lowered); the
+    // CRC and the length against the file already reject garbage (Kafka
+    // checks no size here either).
+    Result<std::optional<ScannedBatch>> b = scanner.Next(/*verify_crc=*/true);
     if (!b.ok() || !b->has_value()) break;  // A bad batch ends the valid prefix.
     const RecordBatchHeader& h = (*b)->header;
     // base_offset and the epoch are outside the CRC: check them by context.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/endian.h"
 #include "storage/checkpoint.h"
 #include "storage/fault_injection_fs.h"
 #include "storage/log.h"
@@ -247,6 +248,60 @@ TEST_F(RecoveryTest, PowerLossKeepsEverythingFlushedAndNothingTorn) {
   auto hs = Batches(SliceBytes(*all));
   EXPECT_EQ(hs.back().last_offset() + 1, flushed);
   EXPECT_EQ(AppendBatch(*log, 1, 1)->base_offset, flushed);
+}
+
+// Logs are opened at start-up with the broker's defaults; a topic allowed
+// larger batches (max.message.bytes) must not lose them to recovery.
+TEST_F(RecoveryTest, BatchLargerThanTheDefaultMaxMessageBytesSurvivesAnUncleanReopen) {
+  TempDir dir;
+  LogConfig large = config_;
+  large.segment_bytes = 8 << 20;
+  large.max_message_bytes = 3 << 20;
+  const size_t big_size = 2 << 20;
+  ASSERT_GT(big_size, static_cast<size_t>(LogConfig{}.max_message_bytes));
+  {
+    Result<std::unique_ptr<Log>> log = Log::Open(dir.path(), large, {fs_, clock_.fn(), false});
+    ASSERT_TRUE(log.ok()) << log.status().ToString();
+    ASSERT_TRUE(AppendBatch(**log, 2, 1000).ok());
+    std::vector<uint8_t> big = MakeBatchOfSize(big_size, 1001);
+    ASSERT_TRUE((*log)->Append(big, 0).ok());
+    ASSERT_TRUE(AppendBatch(**log, 2, 1002).ok());
+    ASSERT_TRUE((*log)->Flush().ok());
+    // No Close: the next open recovers every batch.
+  }
+  config_ = LogConfig{};
+  auto log = OpenLog(dir.path());
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->log_end_offset(), 5);
+  Result<ReadResult> r = log->Read(2, 1);
+  ASSERT_TRUE(r.ok());
+  auto batches = Batches(SliceBytes(*r));
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].size_bytes(), big_size);
+  EXPECT_EQ(log->Read(3, 1)->first_offset, 3);
+}
+
+// A corrupt length that still fits in the file is caught by the CRC, read
+// in pieces (no buffer of the claimed size).
+TEST_F(RecoveryTest, CorruptLengthWithinTheFileIsCaughtByTheCrc) {
+  TempDir dir;
+  config_.segment_bytes = 8 << 20;
+  auto batches = Build(dir.path(), 3);
+  {
+    auto log = OpenLog(dir.path());
+    std::vector<uint8_t> big = MakeBatchOfSize(300'000, 2000);
+    ASSERT_TRUE(log->Append(big, 0).ok());
+  }
+  const fs::path seg = dir.path() / SegmentFileName(0, ".log");
+  std::vector<uint8_t> bytes = ReadFileBytes(seg);
+  // The second batch now claims to run almost to the end of the file.
+  const uint64_t at = batches[1].position + model::batch_layout::kBatchLength;
+  const uint32_t claimed = static_cast<uint32_t>(bytes.size() - batches[1].position - 12 - 10);
+  StoreBigEndian<uint32_t>(bytes.data() + at, claimed);
+  WriteFileBytes(seg, bytes);
+  auto log = OpenLog(dir.path());
+  ASSERT_TRUE(log);
+  EXPECT_EQ(log->log_end_offset(), batches[0].last_offset + 1);
 }
 
 }  // namespace
