@@ -44,6 +44,7 @@ PartitionManager::PartitionManager(const config::BrokerConfig& broker,
 
 PartitionManager::~PartitionManager() {
   if (cleaner_) cleaner_->Stop();
+  if (retention_) retention_->Stop();
   flusher_.Stop();
 }
 
@@ -79,6 +80,11 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
     pm->cleaner_ = std::make_unique<storage::LogCleaner>(pm->logs_.get(), co);
     pm->cleaner_->Start();
   }
+  RetentionSchedulerOptions ro;
+  ro.retention_check_interval_ms = broker.GetLong("log.retention.check.interval.ms");
+  ro.flush_check_interval_ms = broker.GetLong("log.flush.scheduler.interval.ms");
+  pm->retention_ = std::make_unique<RetentionScheduler>(pm->logs_.get(), ro, metrics);
+  pm->retention_->Start();
   return pm;
 }
 
@@ -275,6 +281,12 @@ Status PartitionManager::Close() {
     if (st.errors > 0) {
       spdlog::warn("log cleaner: {} failed passes, last: {}", st.errors, st.last_error);
     }
+  }
+  if (retention_) {
+    retention_->Stop();
+    const RetentionTotals rt = retention_->totals();
+    spdlog::info("retention: {} rounds deleted {} segments, {} bytes", rt.rounds,
+                 rt.segments_deleted, rt.bytes_deleted);
   }
   flusher_.Stop();
   std::unique_lock lock(mu_);

@@ -25,6 +25,7 @@
 #include "base/status.h"
 #include "cluster/flusher.h"
 #include "cluster/partition.h"
+#include "cluster/retention_scheduler.h"
 #include "cluster/topic_table.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
@@ -41,9 +42,11 @@ class PartitionManager {
  public:
   // Opens the topic table in `<first log dir>/sluice-metadata` and every
   // partition log under the log dirs; creates logs missing for known topics.
-  // Starts the log cleaner (log.cleaner.enable) for compacted topics.
+  // Starts the log cleaner (log.cleaner.enable) for compacted topics and the
+  // retention scheduler (log.retention.check.interval.ms, flush.ms checks).
   // With `metrics` (optional; it must outlive the manager), every partition
-  // exports its log end offset and size while it is attached.
+  // exports its log end offset and size while it is attached, and
+  // retention its totals.
   static Result<std::unique_ptr<PartitionManager>> Open(const config::BrokerConfig& broker,
                                                         metrics::BrokerMetrics* metrics = nullptr);
   ~PartitionManager();
@@ -78,8 +81,9 @@ class PartitionManager {
   Flusher& flusher() { return flusher_; }
   storage::LogManager& logs() { return *logs_; }
 
-  // Stops the log cleaner, flushes every partition and closes the logs
-  // (writes the clean-shutdown markers). Later calls fail.
+  // Stops the log cleaner and the retention scheduler, flushes every
+  // partition and closes the logs (writes the clean-shutdown markers).
+  // Later calls fail.
   Status Close();
 
  private:
@@ -98,6 +102,7 @@ class PartitionManager {
   std::unique_ptr<storage::LogManager> logs_;
   Flusher flusher_;
   std::unique_ptr<storage::LogCleaner> cleaner_;  // null when log.cleaner.enable=false
+  std::unique_ptr<RetentionScheduler> retention_;
 
   metrics::BrokerMetrics* const metrics_;  // May be null.
 

@@ -43,7 +43,16 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry)
                                     "Bytes of requests read from clients.").Get()),
       bytes_out_(registry.AddCounter("sluice_bytes_out_total",
                                      "Bytes of responses written to clients.").Get()),
-      connections_(registry.AddGauge("sluice_connections", "Open client connections.").Get()) {
+      connections_(registry.AddGauge("sluice_connections", "Open client connections.").Get()),
+      retention_segments_(
+          registry
+              .AddCounter("sluice_log_retention_deleted_segments_total",
+                          "Log segments deleted by retention.ms or retention.bytes.")
+              .Get()),
+      retention_bytes_(registry
+                           .AddCounter("sluice_log_retention_deleted_bytes_total",
+                                       "Bytes of log segments deleted by retention.")
+                           .Get()) {
   owned_.push_back(std::unique_ptr<Api>(new Api(this, "unknown")));
   unknown_api_ = owned_.back().get();
 }

@@ -9,6 +9,8 @@
 //   sluice_connections                               gauge (open client connections)
 //   sluice_partition_log_end_offset{topic,partition} gauge (callback)
 //   sluice_partition_size_bytes{topic,partition}     gauge (callback)
+//   sluice_log_retention_deleted_segments_total      counter
+//   sluice_log_retention_deleted_bytes_total         counter
 //
 // Wiring: at start-up call RegisterApi() for each API the broker serves; a
 // shard then does, per request,
@@ -97,6 +99,10 @@ class BrokerMetrics {
                                                    std::function<double()> log_end_offset,
                                                    std::function<double()> size_bytes);
 
+  // Segments and bytes deleted by retention.ms / retention.bytes.
+  Counter& retention_segments_deleted() { return retention_segments_; }
+  Counter& retention_bytes_deleted() { return retention_bytes_; }
+
   MetricsRegistry& registry() { return registry_; }
 
  private:
@@ -109,6 +115,8 @@ class BrokerMetrics {
   Counter& bytes_in_;
   Counter& bytes_out_;
   Gauge& connections_;
+  Counter& retention_segments_;
+  Counter& retention_bytes_;
 
   std::mutex mu_;  // Serialises RegisterApi.
   std::vector<std::unique_ptr<Api>> owned_;  // Guarded by mu_.

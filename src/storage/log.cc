@@ -487,11 +487,12 @@ Status Log::AdvanceLogStartOffset(int64_t offset) {
   return DeletePrefix(lock, n, offset);
 }
 
-Result<int> Log::EnforceRetention() {
+Result<RetentionResult> Log::EnforceRetention() {
   std::lock_guard mutation(mutation_mu_);
   std::unique_lock lock(mu_);
   if (closed_) return Status::Aborted("log is closed");
   const int64_t now = Now();
+  RetentionResult result;
   size_t n = 0;
   if (config_.retention_ms >= 0) {
     // Segments without any timestamp (-1) are never deleted by time.
@@ -500,6 +501,7 @@ Result<int> Log::EnforceRetention() {
       ++n;
     }
   }
+  result.by_time = static_cast<int>(n);
   if (config_.retention_bytes >= 0) {
     uint64_t total = 0;
     for (const SegmentEntry& e : segments_) total += e.segment->size();
@@ -511,10 +513,14 @@ Result<int> Log::EnforceRetention() {
       ++n;
     }
   }
-  if (n == 0) return 0;
-  SLUICE_RETURN_IF_ERROR(
-      DeletePrefix(lock, n, std::max(log_start_, segments_[n].segment->base_offset())));
-  return static_cast<int>(n);
+  result.segments = static_cast<int>(n);
+  for (size_t i = 0; i < n; ++i) result.bytes += segments_[i].segment->size();
+  if (n > 0) {
+    SLUICE_RETURN_IF_ERROR(
+        DeletePrefix(lock, n, std::max(log_start_, segments_[n].segment->base_offset())));
+  }
+  result.log_start_offset = log_start_;
+  return result;
 }
 
 Status Log::Close() {

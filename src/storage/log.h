@@ -138,6 +138,14 @@ class CleanerLease {
   std::unique_lock<std::mutex> lock_;
 };
 
+// What one EnforceRetention call deleted.
+struct RetentionResult {
+  int segments = 0;  // oldest first
+  int by_time = 0;   // of those, for retention.ms; the rest for retention.bytes
+  uint64_t bytes = 0;
+  int64_t log_start_offset = 0;  // after the call
+};
+
 struct LogStats {
   uint64_t flush_requests = 0;  // FlushTo calls that had to wait for a sync
   uint64_t flush_syncs = 0;     // sync rounds actually run
@@ -190,8 +198,10 @@ class Log {
   // LEO) and deletes segments that lie wholly below it.
   Status AdvanceLogStartOffset(int64_t offset);
   // Deletes old segments by retention.ms / retention.bytes, never the active
-  // one. Returns how many were deleted.
-  Result<int> EnforceRetention();
+  // one (Kafka's rules: by time while a segment's largest timestamp is older
+  // than retention.ms, then by size while what remains is at least
+  // retention.bytes). Aborted once the log is closed.
+  Result<RetentionResult> EnforceRetention();
 
   // Takes new settings (AlterConfigs): retention, flush and max.message.bytes
   // apply from the next call; segment settings apply to segments created

@@ -15,6 +15,8 @@ struct LogConfig {
   // segment.bytes: roll when the active segment would exceed this size.
   int64_t segment_bytes = int64_t{1} << 30;
   // segment.ms: roll when the active segment's first batch is this old.
+  // Checked on append only, as in Kafka: an idle partition keeps its active
+  // segment (which retention never deletes) until the next append.
   int64_t segment_ms = int64_t{7} * 24 * 3600 * 1000;
   // retention.ms: delete segments whose largest timestamp is older; -1 = keep.
   int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;

@@ -132,9 +132,9 @@ std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> LogManager::Logs() 
 Result<int> LogManager::EnforceRetention() {
   int total = 0;
   for (auto& [tp, log] : Logs()) {
-    Result<int> n = log->EnforceRetention();
-    if (!n.ok()) return n.status();
-    total += *n;
+    Result<RetentionResult> r = log->EnforceRetention();
+    if (!r.ok()) return r.status();
+    total += r->segments;
   }
   return total;
 }

@@ -270,15 +270,17 @@ TEST_F(LogTest, RetentionByTimeDeletesOldSegmentsButNeverTheActiveOne) {
   Fill(*log, 100, 40, old_ts);  // all old
   const size_t before = log->segment_count();
   ASSERT_GT(before, 3u);
-  Result<int> deleted = log->EnforceRetention();
+  Result<RetentionResult> deleted = log->EnforceRetention();
   ASSERT_TRUE(deleted.ok());
-  EXPECT_EQ(static_cast<size_t>(*deleted), before - 1);
+  EXPECT_EQ(static_cast<size_t>(deleted->segments), before - 1);
+  EXPECT_EQ(deleted->by_time, deleted->segments);
+  EXPECT_EQ(deleted->log_start_offset, log->log_start_offset());
   EXPECT_EQ(log->segment_count(), 1u);
   EXPECT_EQ(log->log_start_offset(), log->segment_bases().front());
   EXPECT_TRUE(log->Read(0, 100).status().IsOutOfRange());
   // New data is kept.
   Fill(*log, 100, 40, clock_.now());
-  EXPECT_EQ(*log->EnforceRetention(), 0);
+  EXPECT_EQ(log->EnforceRetention()->segments, 0);
 }
 
 TEST_F(LogTest, RetentionBySizeKeepsTheNewestSegmentsWithinTheLimit) {
