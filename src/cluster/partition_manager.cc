@@ -79,6 +79,20 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
         std::max<int64_t>(broker.GetLong("log.cleaner.dedupe.buffer.size"), 1 << 20));
     pm->cleaner_ = std::make_unique<storage::LogCleaner>(pm->logs_.get(), co);
     pm->cleaner_->Start();
+    if (metrics != nullptr) {
+      pm->cleaner_metrics_ = metrics->RegisterLogCleaner([cleaner = pm->cleaner_.get()] {
+        const storage::LogCleanerStats st = cleaner->stats();
+        return metrics::BrokerMetrics::CleanerTotals{.passes = st.passes,
+                                                     .segments_rewritten = st.segments_rewritten,
+                                                     .segments_deleted = st.segments_deleted,
+                                                     .bytes_read = st.bytes_read,
+                                                     .bytes_before = st.bytes_before,
+                                                     .bytes_after = st.bytes_after,
+                                                     .records_removed = st.records_removed,
+                                                     .tombstones_removed = st.tombstones_removed,
+                                                     .errors = st.errors};
+      });
+    }
   }
   RetentionSchedulerOptions ro;
   ro.retention_check_interval_ms = broker.GetLong("log.retention.check.interval.ms");
@@ -272,7 +286,8 @@ Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view nam
 }
 
 Status PartitionManager::Close() {
-  // First: a pass in progress is interrupted, not waited for.
+  // First: a pass in progress is interrupted, not waited for. Its totals
+  // stay exported until the manager is destroyed.
   if (cleaner_) {
     cleaner_->Stop();
     const storage::LogCleanerStats st = cleaner_->stats();

@@ -45,8 +45,8 @@ class PartitionManager {
   // Starts the log cleaner (log.cleaner.enable) for compacted topics and the
   // retention scheduler (log.retention.check.interval.ms, flush.ms checks).
   // With `metrics` (optional; it must outlive the manager), every partition
-  // exports its log end offset and size while it is attached, and
-  // retention its totals.
+  // exports its log end offset and size while it is attached, and the
+  // cleaner and retention their totals.
   static Result<std::unique_ptr<PartitionManager>> Open(const config::BrokerConfig& broker,
                                                         metrics::BrokerMetrics* metrics = nullptr);
   ~PartitionManager();
@@ -105,6 +105,8 @@ class PartitionManager {
   std::unique_ptr<RetentionScheduler> retention_;
 
   metrics::BrokerMetrics* const metrics_;  // May be null.
+  // Reads cleaner_; declared after it so that it is dropped first.
+  metrics::BrokerMetrics::CleanerMetrics cleaner_metrics_;
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<Partition>>, std::less<>> partitions_;

@@ -75,4 +75,38 @@ BrokerMetrics::PartitionMetrics BrokerMetrics::RegisterPartition(
   return m;
 }
 
+BrokerMetrics::CleanerMetrics BrokerMetrics::RegisterLogCleaner(
+    std::function<CleanerTotals()> read) {
+  struct Series {
+    const char* name;
+    const char* help;
+    uint64_t CleanerTotals::*field;
+  };
+  static constexpr Series kSeries[] = {
+      {"sluice_log_cleaner_passes_total", "Cleaning passes the log cleaner completed.",
+       &CleanerTotals::passes},
+      {"sluice_log_cleaner_segments_rewritten_total", "Segments replaced by a cleaned copy.",
+       &CleanerTotals::segments_rewritten},
+      {"sluice_log_cleaner_segments_deleted_total", "Segments the cleaner emptied and deleted.",
+       &CleanerTotals::segments_deleted},
+      {"sluice_log_cleaner_read_bytes_total", "Bytes the cleaner read.",
+       &CleanerTotals::bytes_read},
+      {"sluice_log_cleaner_cleaned_bytes_total", "Bytes of segments cleaned (before cleaning).",
+       &CleanerTotals::bytes_before},
+      {"sluice_log_cleaner_written_bytes_total", "Bytes of the cleaned segments written.",
+       &CleanerTotals::bytes_after},
+      {"sluice_log_cleaner_removed_records_total", "Records removed by compaction.",
+       &CleanerTotals::records_removed},
+      {"sluice_log_cleaner_removed_tombstones_total", "Tombstones removed once expired.",
+       &CleanerTotals::tombstones_removed},
+      {"sluice_log_cleaner_errors_total", "Cleaning passes that failed.", &CleanerTotals::errors},
+  };
+  CleanerMetrics m;
+  for (const Series& s : kSeries) {
+    m.series.push_back(registry_.AddCounter(s.name, s.help).AddCallback(
+        {}, [read, field = s.field] { return static_cast<double>(read().*field); }));
+  }
+  return m;
+}
+
 }  // namespace sluice::metrics

@@ -11,6 +11,7 @@
 //   sluice_partition_size_bytes{topic,partition}     gauge (callback)
 //   sluice_log_retention_deleted_segments_total      counter
 //   sluice_log_retention_deleted_bytes_total         counter
+//   sluice_log_cleaner_*_total                       counters (callback; RegisterLogCleaner)
 //
 // Wiring: at start-up call RegisterApi() for each API the broker serves; a
 // shard then does, per request,
@@ -73,6 +74,23 @@ class BrokerMetrics {
     CallbackHandle size_bytes;
   };
 
+  // The log cleaner's running totals, read at scrape time.
+  struct CleanerTotals {
+    uint64_t passes = 0;
+    uint64_t segments_rewritten = 0;
+    uint64_t segments_deleted = 0;
+    uint64_t bytes_read = 0;
+    uint64_t bytes_before = 0;
+    uint64_t bytes_after = 0;
+    uint64_t records_removed = 0;
+    uint64_t tombstones_removed = 0;
+    uint64_t errors = 0;
+  };
+  // Keeps the cleaner's counters registered; destroy it before the cleaner.
+  struct CleanerMetrics {
+    std::vector<CallbackHandle> series;
+  };
+
   explicit BrokerMetrics(MetricsRegistry& registry);
   BrokerMetrics(const BrokerMetrics&) = delete;
   BrokerMetrics& operator=(const BrokerMetrics&) = delete;
@@ -102,6 +120,10 @@ class BrokerMetrics {
   // Segments and bytes deleted by retention.ms / retention.bytes.
   Counter& retention_segments_deleted() { return retention_segments_; }
   Counter& retention_bytes_deleted() { return retention_bytes_; }
+
+  // Exports the cleaner's totals; `read` runs on the scrape thread, once per
+  // series, and must never report a total lower than before.
+  [[nodiscard]] CleanerMetrics RegisterLogCleaner(std::function<CleanerTotals()> read);
 
   MetricsRegistry& registry() { return registry_; }
 
