@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "config/broker_config.h"
 #include "config/listener.h"
 #include "http/http_server.h"
+#include "storage/dir_lock.h"
 
 namespace sluice::broker {
 namespace {
@@ -95,6 +98,18 @@ int BrokerMain(int argc, const char* const* argv) {
   SetUpLogging(config->GetString("sluice.log.level"));
   for (const std::string& key : config->IgnoredKeysSet()) {
     SubsystemLogger("config")->warn("'{}' is accepted for compatibility and has no effect", key);
+  }
+
+  // Before anything reads or writes the data: refuse log dirs another
+  // process uses. Held until exit.
+  std::vector<std::unique_ptr<storage::DirLock>> dir_locks;
+  for (const std::string& dir : config->log_dirs()) {
+    auto lock = storage::DirLock::Acquire(dir);
+    if (!lock.ok()) {
+      spdlog::error("cannot lock log dir {}: {}", dir, lock.status().message());
+      return kExitRuntimeError;
+    }
+    dir_locks.push_back(std::move(lock).value());
   }
 
   auto service = KafkaService::Open(*config);

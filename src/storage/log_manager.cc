@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "storage/dir_lock.h"
+
 namespace sluice::storage {
 
 namespace fs = std::filesystem;
@@ -59,6 +61,7 @@ Status LogManager::OpenDataDir(const fs::path& dir) {
   Result<std::vector<DirEntry>> entries = fs->List(dir);
   if (!entries.ok()) return entries.status();
   for (const DirEntry& e : *entries) {
+    if (e.name == kDirLockFile) continue;  // The broker's DirLock.
     std::optional<TopicPartition> tp;
     if (e.is_dir) tp = TopicPartition::ParseDirName(e.name);
     if (!tp) {

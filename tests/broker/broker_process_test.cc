@@ -145,5 +145,35 @@ TEST(BrokerProcessTest, PortInUseExitsWithOne) {
   EXPECT_EQ(first.Stop().value(), 0);
 }
 
+TEST(BrokerProcessTest, ASecondBrokerOnTheSameLogDirIsRefused) {
+  TempDir dir;
+  BrokerProcessOptions options;
+  options.log_dir = dir.path() / "data";
+  const std::string shared = options.log_dir.string();
+  BrokerProcess first;
+  ASSERT_TRUE(first.Start(options).ok()) << first.output();
+  // Alone, or listed after a free dir: refused, naming the dir in use.
+  for (const std::string& dirs : {shared, (dir.path() / "other").string() + "," + shared}) {
+    auto second = BrokerProcess::Run(
+        {"--override", "listeners=PLAINTEXT://127.0.0.1:0", "--override", "log.dirs=" + dirs});
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->first, 1) << second->second;
+    EXPECT_NE(second->second.find("log dir " + shared + " is in use by another process"),
+              std::string::npos)
+        << second->second;
+    EXPECT_EQ(second->second.find("ready"), std::string::npos) << second->second;
+  }
+  // The first goes on untouched and stops cleanly.
+  EXPECT_TRUE(CanConnect(first.host(), first.port()));
+  EXPECT_EQ(first.Stop().value(), 0) << first.output();
+  EXPECT_TRUE(std::filesystem::exists(options.log_dir / ".kafka_cleanshutdown"));
+  // A stopped or killed holder frees the dir.
+  ASSERT_TRUE(first.Start(options).ok()) << first.output();
+  first.Kill();
+  ASSERT_TRUE(first.Start(options).ok()) << first.output();
+  EXPECT_EQ(first.output().find("ignored unknown entry " + shared + "/.lock"), std::string::npos);
+  EXPECT_EQ(first.Stop().value(), 0) << first.output();
+}
+
 }  // namespace
 }  // namespace sluice::testing
