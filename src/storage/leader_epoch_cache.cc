@@ -33,6 +33,23 @@ Result<std::unique_ptr<LeaderEpochCache>> LeaderEpochCache::Load(FileSystem* fs,
   return cache;
 }
 
+std::unique_ptr<LeaderEpochCache> LeaderEpochCache::Empty(FileSystem* fs,
+                                                          const std::filesystem::path& dir) {
+  return std::unique_ptr<LeaderEpochCache>(new LeaderEpochCache(fs, dir));
+}
+
+Status LeaderEpochCache::Reset(std::vector<EpochEntry> entries) {
+  for (size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].epoch < 0 || entries[i].start_offset < 0 ||
+        (i > 0 && (entries[i].epoch <= entries[i - 1].epoch ||
+                   entries[i].start_offset < entries[i - 1].start_offset))) {
+      return Status::InvalidArgument("leader epochs must increase");
+    }
+  }
+  entries_ = std::move(entries);
+  return Persist();
+}
+
 Status LeaderEpochCache::Persist() const {
   std::vector<std::string> lines;
   lines.reserve(entries_.size());

@@ -33,6 +33,13 @@ class LeaderEpochCache {
   // malformed or not strictly increasing.
   static Result<std::unique_ptr<LeaderEpochCache>> Load(FileSystem* fs,
                                                         const std::filesystem::path& dir);
+  // An empty cache for `dir`, whatever the file holds (rebuilt with Reset).
+  static std::unique_ptr<LeaderEpochCache> Empty(FileSystem* fs, const std::filesystem::path& dir);
+
+  // Replaces the whole history (rebuilt from the log's batches) and persists
+  // it. InvalidArgument unless epochs increase strictly and offsets do not
+  // decrease.
+  Status Reset(std::vector<EpochEntry> entries);
 
   // Records that `epoch` starts at `start_offset`. No-op when `epoch` is the
   // latest; InvalidArgument when it is older (epochs never go back).

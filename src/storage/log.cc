@@ -66,8 +66,18 @@ Status Log::Load() {
   std::sort(bases.begin(), bases.end());
 
   Result<std::unique_ptr<LeaderEpochCache>> cache = LeaderEpochCache::Load(fs_, dir_);
-  if (!cache.ok()) return cache.status();
-  epochs_ = std::move(*cache);
+  bool rebuild_epochs = false;
+  if (cache.ok()) {
+    epochs_ = std::move(*cache);
+  } else if (cache.status().IsCorruption()) {
+    // As Kafka: a corrupt checkpoint counts as missing. Every batch carries
+    // its epoch, so the history is rebuilt from them once the log is loaded.
+    notes_.push_back(cache.status().ToString() + "; treated as missing");
+    epochs_ = LeaderEpochCache::Empty(fs_, dir_);
+    rebuild_epochs = true;
+  } else {
+    return cache.status();
+  }
   Result<std::optional<int64_t>> start_ckpt =
       ReadOffsetCheckpoint(fs_, dir_ / kLogStartOffsetCheckpoint);
   if (!start_ckpt.ok()) return start_ckpt.status();
@@ -155,6 +165,7 @@ Status Log::Load() {
   checkpointed_recovery_point_ = rp_ckpt->value_or(-1);
   hw_ = std::max(flushed_, log_start_);
   clean_end_ = std::clamp(clean_end_, log_start_, leo_);
+  if (rebuild_epochs) SLUICE_RETURN_IF_ERROR(RebuildEpochs());
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromEnd(leo_));
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
   if (checkpointed_recovery_point_.load() > leo_) {
@@ -163,6 +174,26 @@ Status Log::Load() {
     SLUICE_RETURN_IF_ERROR(WriteRecoveryPoint(flushed_, /*allow_lower=*/true));
   }
   return Status::Ok();
+}
+
+Status Log::RebuildEpochs() {
+  std::vector<EpochEntry> entries;
+  for (const SegmentEntry& e : segments_) {
+    const Segment& seg = *e.segment;
+    BatchScanner scanner(*seg.log_file(), 0, seg.size());
+    while (true) {
+      Result<std::optional<ScannedBatch>> b = scanner.Next();
+      if (!b.ok()) return b.status();
+      if (!b->has_value()) break;
+      const int32_t epoch = (*b)->header.partition_leader_epoch;
+      if (epoch >= 0 && (entries.empty() || epoch > entries.back().epoch)) {
+        entries.push_back({epoch, (*b)->header.base_offset});
+      }
+    }
+  }
+  notes_.push_back("rebuilt " + std::to_string(entries.size()) +
+                   " leader epoch(s) from the batch headers");
+  return epochs_->Reset(std::move(entries));
 }
 
 size_t Log::SegmentFor(int64_t offset) const {

@@ -268,6 +268,9 @@ class Log {
 
   Log(std::filesystem::path dir, const LogConfig& config, LogOptions options);
   Status Load();
+  // The leader-epoch history from the batch headers (its checkpoint was
+  // corrupt): where each higher epoch first appears.
+  Status RebuildEpochs();
   int64_t Now() const { return options_.clock(); }
   // Index into segments_ of the segment that would hold `offset`.
   size_t SegmentFor(int64_t offset) const;
