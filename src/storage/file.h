@@ -37,6 +37,10 @@ class File {
   virtual Result<uint64_t> Size() const = 0;
   // The descriptor FileSlice hands to sendfile; valid while this File lives.
   virtual int fd() const = 0;
+  // Last modification time in ms since the epoch (fstat of fd() unless
+  // overridden): the age retention.ms uses for a segment whose records carry
+  // no timestamp, as in Kafka.
+  virtual Result<int64_t> LastModifiedMs() const;
   virtual const std::filesystem::path& path() const = 0;
 };
 

@@ -526,9 +526,16 @@ Result<RetentionResult> Log::EnforceRetention() {
   RetentionResult result;
   size_t n = 0;
   if (config_.retention_ms >= 0) {
-    // Segments without any timestamp (-1) are never deleted by time.
-    while (n + 1 < segments_.size() && segments_[n].segment->max_timestamp() >= 0 &&
-           segments_[n].segment->max_timestamp() < now - config_.retention_ms) {
+    while (n + 1 < segments_.size()) {
+      const Segment& seg = *segments_[n].segment;
+      int64_t newest = seg.max_timestamp();
+      if (newest < 0) {
+        // No record has a timestamp: Kafka ages the segment by its file.
+        Result<int64_t> mtime = seg.log_file()->LastModifiedMs();
+        if (!mtime.ok()) return mtime.status();
+        newest = *mtime;
+      }
+      if (newest >= now - config_.retention_ms) break;
       ++n;
     }
   }

@@ -198,9 +198,10 @@ class Log {
   // LEO) and deletes segments that lie wholly below it.
   Status AdvanceLogStartOffset(int64_t offset);
   // Deletes old segments by retention.ms / retention.bytes, never the active
-  // one (Kafka's rules: by time while a segment's largest timestamp is older
-  // than retention.ms, then by size while what remains is at least
-  // retention.bytes). Aborted once the log is closed.
+  // one (Kafka's rules: by time while a segment's largest timestamp -- its
+  // file's mtime if no record has one -- is older than retention.ms, then by
+  // size while what remains is at least retention.bytes). Aborted once the
+  // log is closed.
   Result<RetentionResult> EnforceRetention();
 
   // Takes new settings (AlterConfigs): retention, flush and max.message.bytes

@@ -18,7 +18,8 @@ struct LogConfig {
   // Checked on append only, as in Kafka: an idle partition keeps its active
   // segment (which retention never deletes) until the next append.
   int64_t segment_ms = int64_t{7} * 24 * 3600 * 1000;
-  // retention.ms: delete segments whose largest timestamp is older; -1 = keep.
+  // retention.ms: delete segments whose largest timestamp is older (the
+  // .log file's mtime when no record has a timestamp); -1 = keep.
   int64_t retention_ms = int64_t{7} * 24 * 3600 * 1000;
   // retention.bytes: delete old segments while the log is larger; -1 = keep.
   int64_t retention_bytes = -1;

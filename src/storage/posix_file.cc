@@ -146,6 +146,12 @@ class PosixFileSystem final : public FileSystem {
 
 }  // namespace
 
+Result<int64_t> File::LastModifiedMs() const {
+  struct stat st {};
+  if (::fstat(fd(), &st) != 0) return Status::FromErrno(errno, path().string());
+  return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
+}
+
 FileSystem* FileSystem::Default() {
   static PosixFileSystem* fs = new PosixFileSystem();  // Never destroyed: used at exit.
   return fs;
