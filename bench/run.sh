@@ -2,7 +2,7 @@
 # The broker benchmark: sluice-broker next to baselines measured in the same
 # run, three rounds each, summarised as min / median / max.
 #
-#   bench/run.sh [--quick | --full] [--bin DIR] [--out DIR] [--rounds N]
+#   bench/run.sh [--quick | --core | --full] [--bin DIR] [--out DIR] [--rounds N]
 #
 # Builds nothing: expects `scripts/build.sh release` (sluice-broker, sluice,
 # machine_limits, mock_cluster in build/release/bin; --bin or
@@ -14,7 +14,8 @@
 # Each Sluice run gets the same settings as the mock run beside it. One fresh
 # broker (free port, temporary log dir under $SLUICE_BENCH_DIR or /tmp) for
 # the whole run; each mock run gets a fresh mock. Topics are deleted after use.
-# --quick (default) takes ~2-3 minutes, --full ~15.
+# --quick (default) takes ~2-3 minutes, --core (100 B / 1 KiB, acks 1 / all,
+# 1 / 8 partitions, uncompressed) ~5, --full ~15.
 # Results: JSON lines and summary.md in --out (default
 # build/bench-results/<UTC time>); the summary is also printed.
 set -euo pipefail
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --quick) mode=quick ;;
     --full) mode=full ;;
+    --core) mode=core ;;
     --bin) bin="$(cd "$2" && pwd)"; shift ;;
     --out) out="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
@@ -74,6 +76,12 @@ if [ "$mode" = quick ]; then
     "100 1 4 none" "100 all 4 none" "1024 1 4 none" "1024 all 4 none"
     "100 all 1 none" "100 all 64 none" "100 1 4 lz4"
   )
+elif [ "$mode" = core ]; then
+  n100=1000000; n1k=250000; e2e_s=5; limit_s=1
+  produce_matrix=()
+  for size in 100 1024; do for acks in 1 all; do for parts in 1 8; do
+    produce_matrix+=("$size $acks $parts none")
+  done; done; done
 else
   n100=2000000; n1k=500000; e2e_s=10; limit_s=3
   produce_matrix=()
@@ -167,13 +175,13 @@ for round in $(seq "$rounds"); do
     topic="bench-r$round-${size}-${acks}-p$parts-$codec"
     perf sluice "$label" "$round" "$sluice_bootstrap" produce "$topic" "${args[@]}"
     # Consume (assign) what was just written, from the log.
-    if [ "$acks" = 1 ] && [ "$codec" = none ] && [ "$parts" = 4 ]; then
+    if [ "$acks" = 1 ] && [ "$codec" = none ] && { [ "$parts" = 4 ] || [ "$mode" = core ]; }; then
       perf sluice "consume ${size}B p$parts assign" "$round" "$sluice_bootstrap" consume "$topic" --assign
     fi
     sluice_tool topic delete "$topic"
     start_mock "$topic" "$parts"
     perf mock "$label" "$round" "$mock_bootstrap" produce "$topic" "${args[@]}"
-    if [ "$acks" = 1 ] && [ "$codec" = none ] && [ "$parts" = 4 ]; then
+    if [ "$acks" = 1 ] && [ "$codec" = none ] && { [ "$parts" = 4 ] || [ "$mode" = core ]; }; then
       perf mock "consume ${size}B p$parts assign" "$round" "$mock_bootstrap" consume "$topic" --assign
     fi
     stop_pid "$mock_pid"; mock_pid=""

@@ -241,7 +241,7 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
     const int64_t now = Now();
     h.base_offset = leo_;
     h.partition_leader_epoch = leader_epoch;
-    if (segments_.back().segment->NeedsRoll(h, now)) {
+    if (segments_.back().segment->NeedsRoll(h, now, config_)) {
       SLUICE_RETURN_IF_ERROR(RollLocked(now));
     }
     // The epoch is persisted before the batch: the cache may name an epoch

@@ -85,12 +85,13 @@ Result<std::unique_ptr<Segment>> Segment::Open(FileSystem* fs, const fs::path& d
   return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, config, *log, *size, now_ms));
 }
 
-bool Segment::NeedsRoll(const RecordBatchHeader& batch, int64_t now_ms) const {
+bool Segment::NeedsRoll(const RecordBatchHeader& batch, int64_t now_ms,
+                        const LogConfig& config) const {
   if (size_ == 0) return false;  // An empty segment takes any batch.
-  if (size_ + batch.size_bytes() > static_cast<uint64_t>(config_.segment_bytes)) return true;
+  if (size_ + batch.size_bytes() > static_cast<uint64_t>(config.segment_bytes)) return true;
   const int64_t waited = first_batch_timestamp_ >= 0 ? batch.max_timestamp - first_batch_timestamp_
                                                      : now_ms - created_ms_;
-  if (waited > config_.segment_ms) return true;
+  if (waited > config.segment_ms) return true;
   if (batch.last_offset() - base_offset_ > std::numeric_limits<int32_t>::max()) return true;
   // Keep one time-index slot for the final entry written at roll.
   if (offset_index_.full() || time_index_.size() + 1 >= static_cast<size_t>(config_.segment_index_bytes) / TimeIndex::kEntrySize) {

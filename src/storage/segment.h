@@ -97,7 +97,11 @@ class Segment {
   // new segment first. segment.ms is measured as Kafka does: the incoming
   // batch's max timestamp minus the first batch's, or wall-clock time since
   // creation when the first batch carries no timestamp.
-  bool NeedsRoll(const model::RecordBatchHeader& batch, int64_t now_ms) const;
+  // `config` is the log's current one: segment.bytes and segment.ms may
+  // have changed since this segment was created (a topic config change, or
+  // a restart, which opens logs with the broker defaults first).
+  bool NeedsRoll(const model::RecordBatchHeader& batch, int64_t now_ms,
+                 const LogConfig& config) const;
 
   // Appends one batch whose header already carries its final base offset and
   // epoch. REQUIRES: header.base_offset == next_offset(), !NeedsRoll(...).

@@ -117,6 +117,20 @@ TEST_F(LogTest, RoundTripAcrossManySegmentsBeforeAndAfterReopen) {
   CheckEveryOffset(*log, batches);
 }
 
+TEST_F(LogTest, ANewSegmentSizeAppliesToTheActiveSegmentAtOnce) {
+  // As after a restart: opened with large segments, then given the topic's
+  // smaller segment.bytes. The active segment must roll by the new size.
+  config_.segment_bytes = 1 << 30;
+  auto log = OpenLog();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(AppendBatch(*log, 1, 1000 + i, 100).ok());
+  ASSERT_EQ(log->segment_count(), 1u);
+  LogConfig smaller = log->config();
+  smaller.segment_bytes = 1024;
+  log->UpdateConfig(smaller);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(AppendBatch(*log, 1, 2000 + i, 100).ok());
+  EXPECT_GE(log->segment_count(), 3u);
+}
+
 TEST_F(LogTest, SegmentBoundariesReadFromTheRightSegment) {
   auto log = OpenLog();
   auto batches = Fill(*log, 200);
