@@ -200,6 +200,16 @@ TEST_F(MetricsTest, ConnectionsGaugeFollowsClients) {
   EXPECT_GE(now, 0);
 }
 
+TEST_F(MetricsTest, AdminErrorsAreCountedPerApiAndCode) {
+  ASSERT_EQ(client_->CreateTopic("twice", 1), 0);
+  EXPECT_NE(client_->CreateTopic("twice", 1), 0);  // TOPIC_ALREADY_EXISTS
+  EXPECT_NE(client_->DeleteTopic("never-created"), 0);
+  auto m = Scrape();
+  EXPECT_EQ(m[R"(sluice_request_errors_total{api="CreateTopics",error="TOPIC_ALREADY_EXISTS"})"], 1);
+  EXPECT_EQ(
+      m[R"(sluice_request_errors_total{api="DeleteTopics",error="UNKNOWN_TOPIC_OR_PARTITION"})"], 1);
+}
+
 TEST_F(MetricsTest, ConsumerGroupLagFollowsCommits) {
   CreateAndProduce();
   // A consumer that assigns itself partitions commits for its group.

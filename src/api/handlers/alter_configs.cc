@@ -76,6 +76,7 @@ void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest reques
       fail(ErrorCode::UNKNOWN_SERVER_ERROR, s.message());
     }
   }
+  for (const auto& r : response.responses) ctx.RecordError(r.error_code);
   ctx.Respond(response);
 }
 

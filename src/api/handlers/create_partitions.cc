@@ -113,6 +113,7 @@ void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsReques
       fail(ErrorCode::UNKNOWN_SERVER_ERROR, s.message());
     }
   }
+  for (const auto& r : response.results) ctx.RecordError(r.error_code);
   ctx.Respond(response);
 }
 

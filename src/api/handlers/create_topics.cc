@@ -106,6 +106,7 @@ void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest reques
       r.configs = std::move(described);
     }
   }
+  for (const auto& t : response.topics) ctx.RecordError(t.error_code);
   ctx.Respond(response);
 }
 
@@ -139,6 +140,7 @@ void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest reques
       r.error_message = s.message();
     }
   }
+  for (const auto& t : response.responses) ctx.RecordError(t.error_code);
   ctx.Respond(response);
 }
 

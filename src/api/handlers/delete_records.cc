@@ -60,6 +60,9 @@ void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest requ
       r.low_watermark = log.log_start_offset();
     }
   }
+  for (const auto& t : response.topics) {
+    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+  }
   ctx.Respond(response);
 }
 

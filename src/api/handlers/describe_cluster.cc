@@ -12,6 +12,7 @@ void HandleDescribeCluster(RequestContext ctx, protocol::DescribeClusterRequest 
     // Only broker endpoints (type 1) exist here; controllers are not separate.
     response.error_code = protocol::ToWire(protocol::ErrorCode::UNSUPPORTED_ENDPOINT_TYPE);
     response.error_message = "only broker endpoints (endpoint_type 1) are served";
+    ctx.RecordError(response.error_code);
     ctx.Respond(response);
     return;
   }
@@ -21,6 +22,7 @@ void HandleDescribeCluster(RequestContext ctx, protocol::DescribeClusterRequest 
   self.broker_id = services.broker_id;
   self.host = services.advertised.host;
   self.port = services.advertised.port;
+  ctx.RecordError(response.error_code);
   ctx.Respond(response);
 }
 

@@ -103,6 +103,7 @@ void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest 
            fmt::format("Unsupported resource type: {}", static_cast<int>(res.resource_type)));
     }
   }
+  for (const auto& r : response.results) ctx.RecordError(r.error_code);
   ctx.Respond(response);
 }
 

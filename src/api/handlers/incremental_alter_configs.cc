@@ -166,6 +166,7 @@ void HandleIncrementalAlterConfigs(RequestContext ctx,
       fail(ErrorCode::UNKNOWN_SERVER_ERROR, s.message());
     }
   }
+  for (const auto& r : response.responses) ctx.RecordError(r.error_code);
   ctx.Respond(response);
 }
 

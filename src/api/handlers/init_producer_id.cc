@@ -13,6 +13,7 @@ void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest re
     // Fatal for the client (not retriable), which is the honest answer:
     // retrying cannot help until transactions are implemented.
     response.error_code = protocol::ToWire(ErrorCode::TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    ctx.RecordError(response.error_code);
     ctx.Respond(response);
     return;
   }
@@ -20,6 +21,7 @@ void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest re
       request.producer_epoch < INT16_MAX - 1) {
     response.producer_id = request.producer_id;
     response.producer_epoch = static_cast<int16_t>(request.producer_epoch + 1);
+    ctx.RecordError(response.error_code);
     ctx.Respond(response);
     return;
   }
@@ -30,6 +32,7 @@ void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest re
     response.producer_id = *id;
     response.producer_epoch = 0;
   }
+  ctx.RecordError(response.error_code);
   ctx.Respond(response);
 }
 

@@ -55,6 +55,9 @@ void HandleListOffsets(RequestContext ctx, protocol::ListOffsetsRequest request)
       }
     }
   }
+  for (const auto& t : response.topics) {
+    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+  }
   ctx.Respond(response);
 }
 

@@ -61,6 +61,10 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
     for (const cluster::TopicInfo& info : services.partitions.ListTopics()) {
       response.topics.push_back(DescribeTopic(services, info));
     }
+    for (const auto& t : response.topics) {
+      ctx.RecordError(t.error_code);
+      for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+    }
     ctx.Respond(response);
     return;
   }
@@ -102,6 +106,10 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
       spdlog::warn("auto-creating topic {} failed: {}", name, created.status().ToString());
       response.topics.push_back(TopicError(name, ErrorCode::INVALID_REPLICATION_FACTOR));
     }
+  }
+  for (const auto& t : response.topics) {
+    ctx.RecordError(t.error_code);
+    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
   }
   ctx.Respond(response);
 }

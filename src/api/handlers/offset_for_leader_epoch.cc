@@ -41,6 +41,9 @@ void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpo
       r.end_offset = end_offset;
     }
   }
+  for (const auto& t : response.topics) {
+    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+  }
   ctx.Respond(response);
 }
 
