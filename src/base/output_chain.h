@@ -7,9 +7,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "base/status.h"
 
 namespace sluice {
 
@@ -22,6 +25,10 @@ struct FileSlice {
   uint64_t offset = 0;
   uint64_t length = 0;
 };
+
+// Copies the slice's bytes into `out` (out.size() == slice.length), for
+// the few readers that need them in memory rather than sent.
+Status ReadFileSlice(const FileSlice& slice, std::span<uint8_t> out);
 
 class OutputChain {
  public:

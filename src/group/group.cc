@@ -72,13 +72,14 @@ bool Group::SupportsProtocols(std::string_view protocol_type,
   if (protocol_type.empty() || protocols.empty()) return false;
   if (members_.empty()) return true;
   if (!protocol_type_ || *protocol_type_ != protocol_type) return false;
-  for (const ProtocolMetadata& p : protocols) {
-    bool everyone = std::all_of(members_.begin(), members_.end(), [&](const auto& m) {
-      return m.second.MetadataFor(p.name) != nullptr;
-    });
-    if (everyone) return true;
-  }
-  return false;
+  return std::any_of(protocols.begin(), protocols.end(),
+                     [&](const ProtocolMetadata& p) { return EveryMemberSupports(p.name); });
+}
+
+bool Group::EveryMemberSupports(std::string_view protocol) const {
+  return std::all_of(members_.begin(), members_.end(), [&](const auto& m) {
+    return m.second.MetadataFor(protocol) != nullptr;
+  });
 }
 
 bool Group::AllMembersJoined() const {
@@ -103,10 +104,7 @@ std::string Group::SelectProtocol() const {
   const Member& first = members_.at(order_.front());
   std::vector<std::string> candidates;
   for (const ProtocolMetadata& p : first.protocols) {
-    bool everyone = std::all_of(members_.begin(), members_.end(), [&](const auto& m) {
-      return m.second.MetadataFor(p.name) != nullptr;
-    });
-    if (everyone) candidates.push_back(p.name);
+    if (EveryMemberSupports(p.name)) candidates.push_back(p.name);
   }
   if (candidates.empty()) return first.protocols.empty() ? "" : first.protocols.front().name;
   // Each member votes for the first candidate in its own preference list.
@@ -169,7 +167,6 @@ void Group::LoadFrom(const StoredGroup& stored, int64_t now_ms) {
     Add(std::move(m));
   }
   if (stored.leader && Find(*stored.leader) != nullptr) leader_ = stored.leader;
-  if (!stored.protocol_type.empty()) protocol_type_ = stored.protocol_type;
   TransitionTo(members_.empty() ? GroupState::kEmpty : GroupState::kStable,
                stored.state_timestamp_ms > 0 ? stored.state_timestamp_ms : now_ms);
 }

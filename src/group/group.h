@@ -160,6 +160,7 @@ class Group {
  private:
   // The protocol most members prefer among those all of them support.
   std::string SelectProtocol() const;
+  bool EveryMemberSupports(std::string_view protocol) const;
 
   const std::string id_;
   GroupState state_ = GroupState::kEmpty;

@@ -32,6 +32,22 @@ JoinGroupResult JoinError(ErrorCode error, std::string member_id) {
   return r;
 }
 
+// Queues `error` as the answer to the JoinGroup (SyncGroup) `m` waits on,
+// if any, and clears it.
+void FailWaitingJoin(Member& m, ErrorCode error, std::vector<std::function<void()>>& out) {
+  if (!m.awaiting_join) return;
+  out.push_back([cb = std::move(m.awaiting_join), r = JoinError(error, m.member_id)] { cb(r); });
+  m.awaiting_join = nullptr;
+}
+
+void FailWaitingSync(Member& m, ErrorCode error, std::vector<std::function<void()>>& out) {
+  if (!m.awaiting_sync) return;
+  SyncGroupResult r;
+  r.error = error;
+  out.push_back([cb = std::move(m.awaiting_sync), r] { cb(r); });
+  m.awaiting_sync = nullptr;
+}
+
 }  // namespace
 
 int64_t SteadyNowMs() {
@@ -90,18 +106,8 @@ void GroupCoordinator::Shutdown() {
     for (auto& [id, g] : groups_) {
       for (const std::string& member_id : g->member_order()) {
         Member* m = g->Find(member_id);
-        if (m->awaiting_join) {
-          out.push_back([cb = std::move(m->awaiting_join), member_id] {
-            cb(JoinError(ErrorCode::NOT_COORDINATOR, member_id));
-          });
-          m->awaiting_join = nullptr;
-        }
-        if (m->awaiting_sync) {
-          SyncGroupResult r;
-          r.error = ErrorCode::NOT_COORDINATOR;
-          out.push_back([cb = std::move(m->awaiting_sync), r] { cb(r); });
-          m->awaiting_sync = nullptr;
-        }
+        FailWaitingJoin(*m, ErrorCode::NOT_COORDINATOR, out);
+        FailWaitingSync(*m, ErrorCode::NOT_COORDINATOR, out);
       }
     }
   }
@@ -173,18 +179,8 @@ void GroupCoordinator::JoinUnknownMember(Group& g, JoinParams& params, JoinCallb
     // A static member came back (a restart): it takes over its old place
     // under a new id; whatever the old incarnation still waits for is fenced.
     Member* old = g.Find(*old_id);
-    if (old->awaiting_join) {
-      out.push_back([cb = std::move(old->awaiting_join), id = *old_id] {
-        cb(JoinError(ErrorCode::FENCED_INSTANCE_ID, id));
-      });
-      old->awaiting_join = nullptr;
-    }
-    if (old->awaiting_sync) {
-      SyncGroupResult r;
-      r.error = ErrorCode::FENCED_INSTANCE_ID;
-      out.push_back([cb = std::move(old->awaiting_sync), r] { cb(r); });
-      old->awaiting_sync = nullptr;
-    }
+    FailWaitingJoin(*old, ErrorCode::FENCED_INSTANCE_ID, out);
+    FailWaitingSync(*old, ErrorCode::FENCED_INSTANCE_ID, out);
     const bool protocols_changed = old->protocols != params.protocols;
     const std::string old_leader = g.leader().value_or("");
     g.ReplaceStaticMember(*old_id, new_id);
@@ -292,12 +288,8 @@ void GroupCoordinator::UpdateMemberAndRebalance(Group& g, Member& m, JoinParams&
   m.protocols = std::move(params.protocols);
   m.session_timeout_ms = params.session_timeout_ms;
   m.rebalance_timeout_ms = params.rebalance_timeout_ms;
-  if (m.awaiting_join) {
-    // A second JoinGroup from the same member replaces the first.
-    out.push_back([cb = std::move(m.awaiting_join), id = m.member_id] {
-      cb(JoinError(ErrorCode::REBALANCE_IN_PROGRESS, id));
-    });
-  }
+  // A second JoinGroup from the same member replaces the first.
+  FailWaitingJoin(m, ErrorCode::REBALANCE_IN_PROGRESS, out);
   m.awaiting_join = std::move(done);
   TouchSession(g, m);
   MaybePrepareRebalance(g, fmt::format("member {} rejoined", m.member_id), out);
@@ -433,11 +425,7 @@ void GroupCoordinator::SyncGroup(SyncParams params, SyncCallback done) {
           break;
         }
         case GroupState::kCompletingRebalance:
-          if (m->awaiting_sync) {
-            SyncGroupResult r;
-            r.error = ErrorCode::REBALANCE_IN_PROGRESS;
-            out.push_back([cb = std::move(m->awaiting_sync), r] { cb(r); });
-          }
+          FailWaitingSync(*m, ErrorCode::REBALANCE_IN_PROGRESS, out);
           m->awaiting_sync = std::move(done);
           TouchSession(*g, *m);
           if (g->IsLeader(params.member_id)) {
@@ -574,16 +562,8 @@ void GroupCoordinator::RemoveMemberAndUpdateGroup(Group& g, const std::string& m
                                                   const std::string& reason, Deferred& out) {
   Member* m = g.Find(member_id);
   if (m == nullptr) return;
-  if (m->awaiting_join) {
-    out.push_back([cb = std::move(m->awaiting_join), member_id] {
-      cb(JoinError(ErrorCode::UNKNOWN_MEMBER_ID, member_id));
-    });
-  }
-  if (m->awaiting_sync) {
-    SyncGroupResult r;
-    r.error = ErrorCode::UNKNOWN_MEMBER_ID;
-    out.push_back([cb = std::move(m->awaiting_sync), r] { cb(r); });
-  }
+  FailWaitingJoin(*m, ErrorCode::UNKNOWN_MEMBER_ID, out);
+  FailWaitingSync(*m, ErrorCode::UNKNOWN_MEMBER_ID, out);
   g.Remove(member_id);
   spdlog::info("group {}: member {} {}", g.id(), member_id, reason);
   switch (g.state()) {

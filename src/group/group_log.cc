@@ -1,7 +1,5 @@
 #include "group/group_log.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
 
 #include "group/offsets_record.h"
@@ -91,12 +89,9 @@ Status GroupLog::ReplayPartition(cluster::Partition& partition, const Visitor& v
     if (read->slices.empty()) break;
     for (const FileSlice& slice : read->slices) {
       buffer.resize(slice.length);
-      size_t done = 0;
-      while (done < slice.length) {
-        ssize_t n = ::pread(slice.fd, buffer.data() + done, slice.length - done,
-                            static_cast<off_t>(slice.offset + done));
-        if (n <= 0) return Status::IOError("reading " + log.dir().string());
-        done += static_cast<size_t>(n);
+      Status read_status = ReadFileSlice(slice, buffer);
+      if (!read_status.ok()) {
+        return Status::IOError(log.dir().string() + ": " + read_status.message());
       }
       std::span<const uint8_t> rest(buffer);
       while (!rest.empty()) {

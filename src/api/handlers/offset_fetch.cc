@@ -36,6 +36,16 @@ std::optional<std::vector<group::PartitionKey>> Wanted(const std::optional<Topic
   return keys;
 }
 
+// Copies one fetched offset into a response partition (v0-v7 and v8 have
+// different generated types with the same fields).
+template <typename ResponsePartition>
+void Fill(ResponsePartition& p, const group::FetchedOffset& f) {
+  p.partition_index = f.partition;
+  p.committed_offset = f.offset;
+  p.committed_leader_epoch = f.leader_epoch;
+  p.metadata = f.metadata;
+}
+
 }  // namespace
 
 void HandleOffsetFetch(RequestContext ctx, protocol::OffsetFetchRequest request) {
@@ -48,10 +58,7 @@ void HandleOffsetFetch(RequestContext ctx, protocol::OffsetFetchRequest request)
       out.name = t.name;
       for (auto& f : t.partitions) {
         auto& p = out.partitions.emplace_back();
-        p.partition_index = f.partition;
-        p.committed_offset = f.offset;
-        p.committed_leader_epoch = f.leader_epoch;
-        p.metadata = f.metadata;
+        Fill(p, f);
         // v0-v1 have no top-level error: it goes on every partition.
         if (ctx.version() < 2) p.error_code = protocol::ToWire(error);
       }
@@ -69,11 +76,7 @@ void HandleOffsetFetch(RequestContext ctx, protocol::OffsetFetchRequest request)
         auto& out = out_group.topics.emplace_back();
         out.name = t.name;
         for (auto& f : t.partitions) {
-          auto& p = out.partitions.emplace_back();
-          p.partition_index = f.partition;
-          p.committed_offset = f.offset;
-          p.committed_leader_epoch = f.leader_epoch;
-          p.metadata = f.metadata;
+          Fill(out.partitions.emplace_back(), f);
         }
       }
     }

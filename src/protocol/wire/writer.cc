@@ -1,9 +1,6 @@
 #include "protocol/wire/writer.h"
 
-#include <unistd.h>
-
 #include <bit>
-#include <cerrno>
 
 namespace sluice::protocol {
 
@@ -84,18 +81,8 @@ void Writer::WriteRecords(const Records& v, bool compact, bool nullable) {
     // Flat mode (tests, tools): read the slice into the buffer.
     const size_t start = buf_.size();
     buf_.resize(start + f->length);
-    size_t done = 0;
-    while (done < f->length) {
-      ssize_t n = ::pread(f->fd, buf_.data() + start + done, f->length - done,
-                          static_cast<off_t>(f->offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (status_.ok()) status_ = n < 0 ? Status::FromErrno(errno, "records file slice")
-                                          : Status::IOError("records file slice: short read");
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
+    Status s = ReadFileSlice(*f, std::span<uint8_t>(buf_).subspan(start));
+    if (!s.ok() && status_.ok()) status_ = std::move(s);
   }
 }
 
