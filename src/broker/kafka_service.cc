@@ -37,7 +37,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   auto partitions = cluster::PartitionManager::Open(config, service->metrics_.get());
   if (!partitions.ok()) return partitions.status();
   service->partitions_ = std::move(partitions).value();
-  auto producer_ids = cluster::ProducerIdAllocator::Open(first_dir / "sluice-metadata");
+  auto producer_ids = cluster::ProducerIdAllocator::Open(first_dir / cluster::kMetadataDir);
   if (!producer_ids.ok()) return producer_ids.status();
   service->producer_ids_ = std::move(producer_ids).value();
   service->group_log_ = std::make_unique<group::GroupLog>(*service->partitions_, config);

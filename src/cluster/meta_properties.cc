@@ -15,8 +15,6 @@
 namespace sluice::cluster {
 namespace {
 
-constexpr char kFileName[] = "meta.properties";
-
 std::string NewClusterId() {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -61,7 +59,7 @@ Status WriteFileDurably(const std::filesystem::path& path, const std::string& co
 
 Result<MetaProperties> LoadOrCreateMetaProperties(const std::filesystem::path& dir,
                                                   int32_t broker_id) {
-  const auto path = dir / kFileName;
+  const auto path = dir / kMetaPropertiesFile;
   std::ifstream in(path);
   if (!in) {
     MetaProperties meta{broker_id, NewClusterId()};

@@ -12,6 +12,10 @@
 
 namespace sluice::cluster {
 
+// Files the broker keeps in a data directory beside the partition logs.
+inline constexpr char kMetaPropertiesFile[] = "meta.properties";
+inline constexpr char kMetadataDir[] = "sluice-metadata";  // topic table, producer ids
+
 struct MetaProperties {
   int32_t broker_id = 0;
   std::string cluster_id;  // 22 characters of URL-safe base64, like Kafka's.

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "cluster/meta_properties.h"
 #include "cluster/topic_name.h"
 
 namespace sluice::cluster {
@@ -54,13 +55,14 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
   for (const auto& d : broker.log_dirs()) dirs.emplace_back(d);
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
 
-  auto topics = TopicTable::Open(dirs.front() / "sluice-metadata");
+  auto topics = TopicTable::Open(dirs.front() / kMetadataDir);
   if (!topics.ok()) return topics.status();
 
   auto defaults = config::ResolveTopicConfig(broker, {});
   if (!defaults.ok()) return defaults.status();
   storage::LogManagerOptions options;
   options.default_config = ToLogConfig(*defaults);
+  options.known_entries = {kMetaPropertiesFile, kMetadataDir};
   auto logs = storage::LogManager::Open(dirs, std::move(options));
   if (!logs.ok()) return logs.status();
   for (const auto& note : (*logs)->notes()) spdlog::info("storage: {}", note);
@@ -97,6 +99,7 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
   RetentionSchedulerOptions ro;
   ro.retention_check_interval_ms = broker.GetLong("log.retention.check.interval.ms");
   ro.flush_check_interval_ms = broker.GetLong("log.flush.scheduler.interval.ms");
+  ro.recovery_point_checkpoint_interval_ms = broker.GetInt("log.flush.offset.checkpoint.interval.ms");
   pm->retention_ = std::make_unique<RetentionScheduler>(pm->logs_.get(), ro, metrics);
   pm->retention_->Start();
   return pm;

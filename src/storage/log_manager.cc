@@ -1,5 +1,6 @@
 #include "storage/log_manager.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "storage/dir_lock.h"
@@ -62,6 +63,10 @@ Status LogManager::OpenDataDir(const fs::path& dir) {
   if (!entries.ok()) return entries.status();
   for (const DirEntry& e : *entries) {
     if (e.name == kDirLockFile) continue;  // The broker's DirLock.
+    if (std::find(options_.known_entries.begin(), options_.known_entries.end(), e.name) !=
+        options_.known_entries.end()) {
+      continue;
+    }
     std::optional<TopicPartition> tp;
     if (e.is_dir) tp = TopicPartition::ParseDirName(e.name);
     if (!tp) {

@@ -50,6 +50,8 @@ struct LogManagerOptions {
   FileSystem* fs = FileSystem::Default();
   std::function<int64_t()> clock;  // passed to every Log
   LogConfig default_config;        // for logs opened at start-up
+  // Entries other layers keep in a data directory: skipped without a note.
+  std::vector<std::string> known_entries;
 };
 
 class LogManager {

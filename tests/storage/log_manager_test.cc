@@ -89,6 +89,20 @@ TEST_F(LogManagerTest, UnknownEntriesInDataDirsAreLeftAloneAndReported) {
   EXPECT_TRUE(fs::exists(d1 / "t-0" / "README"));
 }
 
+TEST_F(LogManagerTest, EntriesOtherLayersKeepAreSkippedWithoutANote) {
+  const fs::path d1 = a_.path() / "d1";
+  fs::create_directories(d1 / "broker-metadata");
+  { std::ofstream(d1 / "identity") << "broker.id=1\n"; }
+  LogManagerOptions options;
+  options.known_entries = {"identity", "broker-metadata"};
+  auto m = LogManager::Open({d1}, std::move(options));
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE((*m)->notes().empty()) << (*m)->notes().front();
+  ASSERT_TRUE((*m)->Close().ok());
+  EXPECT_TRUE(fs::exists(d1 / "identity"));
+  EXPECT_TRUE(fs::exists(d1 / "broker-metadata"));
+}
+
 TEST_F(LogManagerTest, UncleanStopMeansRecoveryAtNextStart) {
   const fs::path d1 = a_.path() / "d1";
   int64_t leo = 0;
