@@ -2,7 +2,7 @@
 # The broker benchmark: sluice-broker next to baselines measured in the same
 # run, three rounds each, summarised as min / median / max.
 #
-#   bench/run.sh [--quick | --core | --full] [--bin DIR] [--out DIR] [--rounds N]
+#   bench/run.sh [--quick | --core | --peers | --full] [--bin DIR] [--out DIR] [--rounds N]
 #
 # Builds nothing: expects `scripts/build.sh release` (sluice-broker, sluice,
 # machine_limits, mock_cluster in build/release/bin; --bin or
@@ -14,6 +14,9 @@
 # Each Sluice run gets the same settings as the mock run beside it. One fresh
 # broker (free port, temporary log dir under $SLUICE_BENCH_DIR or /tmp) for
 # the whole run; each mock run gets a fresh mock. Topics are deleted after use.
+# --peers (also part of --full): Sluice next to NATS JetStream and Redis
+# Streams at 100 B (bench/peers/peers.sh; installs nats-server and
+# redis-server with scripts/install-bench-deps.sh if missing; ~6 minutes).
 # --quick (default) takes ~2-3 minutes, --core (100 B / 1 KiB, acks 1 / all,
 # 1 / 8 partitions, uncompressed) ~5, --full ~15.
 # Results: JSON lines and summary.md in --out (default
@@ -30,18 +33,27 @@ while [ $# -gt 0 ]; do
     --quick) mode=quick ;;
     --full) mode=full ;;
     --core) mode=core ;;
+    --peers) mode=peers ;;
     --bin) bin="$(cd "$2" && pwd)"; shift ;;
     --out) out="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
-for b in sluice-broker sluice machine_limits mock_cluster; do
+with_peers=false
+case "$mode" in peers|full) with_peers=true ;; esac
+needed=(sluice-broker sluice machine_limits mock_cluster)
+if "$with_peers"; then needed+=(nats_bench); fi
+for b in "${needed[@]}"; do
   [ -x "$bin/$b" ] || { echo "missing $bin/$b: run scripts/build.sh release first (or pass --bin)" >&2; exit 2; }
 done
 out="${out:-$repo/build/bench-results/$(date -u +%Y%m%dT%H%M%SZ)}"
+if "$with_peers"; then
+  "$repo/scripts/install-bench-deps.sh"
+  source "$repo/bench/peers/peers.sh"
+fi
 mkdir -p "$out"
 results="$out/results.jsonl"
 : > "$results"
@@ -64,12 +76,14 @@ stop_pid() {  # PID: SIGTERM, then SIGKILL after 20 s; only processes this scrip
 cleanup() {
   stop_pid "$sampler_pid"
   stop_pid "$mock_pid"
+  stop_pid "${nats_pid:-}"
+  stop_pid "${redis_pid:-}"
   stop_pid "$broker_pid"
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-if [ "$mode" = quick ]; then
+if [ "$mode" = quick ] || [ "$mode" = peers ]; then
   n100=500000; n1k=150000; e2e_s=5; limit_s=1
   # size acks partitions codec
   produce_matrix=(
@@ -162,7 +176,9 @@ echo "{\"target\":\"sluice\",\"label\":\"broker RSS idle at start\",\"round\":0,
   done > "$work/rss.samples" ) &
 sampler_pid=$!
 
-for round in $(seq "$rounds"); do
+main_rounds="$rounds"
+[ "$mode" = peers ] && main_rounds=0  # Its rounds are run_peers's.
+for round in $(seq "$main_rounds"); do
   log "round $round/$rounds: machine limits"
   "$bin/machine_limits" "$work" --seconds "$limit_s" | record machine "machine limits" "$round"
 
@@ -206,6 +222,8 @@ for round in $(seq "$rounds"); do
   done
 done
 
+if "$with_peers"; then run_peers; fi
+
 stop_pid "$sampler_pid"; sampler_pid=""
 peak_kib="$(sort -n "$work/rss.samples" | tail -1)"
 echo "{\"target\":\"sluice\",\"label\":\"broker RSS peak sampled under load\",\"round\":0,\"rss_mib\":$(awk -v k="${peak_kib:-0}" 'BEGIN { printf "%.1f", k / 1024 }')}" >> "$results"
@@ -219,4 +237,7 @@ if [ -s "$work/perf.err" ]; then
   log "some runs printed errors; see $out/perf.err"
 fi
 
-python3 "$repo/bench/broker/summarize.py" "$results" "$out/info.txt" | tee "$out/summary.md"
+{
+  python3 "$repo/bench/broker/summarize.py" "$results" "$out/info.txt"
+  if "$with_peers"; then python3 "$repo/bench/peers/summarize.py" "$results"; fi
+} | tee "$out/summary.md"

@@ -1,0 +1,151 @@
+# Sourced by bench/run.sh (--peers, --full): Sluice next to the peers a user
+# would pick instead and that Debian packages, in the same run, 100 B values:
+#   - NATS JetStream, file storage, one replica (nats-server 2.9), driven by
+#     bench/peers/nats_bench (async publish, a window of unacknowledged
+#     messages);
+#   - Redis Streams (redis-server 7.0) with AOF, appendfsync everysec and
+#     always, driven by redis-benchmark (pipelined XADD).
+# Each peer first gets a short probe of a few client shapes (window; clients x
+# pipeline), each tried twice, and the rounds use its fastest, so no peer is
+# held back by a shape chosen for it. A paced run (Sluice and NATS at the same
+# fixed rate; redis-benchmark cannot pace) compares latency at equal load,
+# which the flat-out runs do not: there each client's queue depth sets it.
+# Servers listen on free loopback ports with data in $work and are stopped by
+# PID. Uses run.sh's helpers (log, record, perf, sluice_tool, stop_pid).
+
+peers_messages=1000000
+peers_probe_messages=300000
+peers_paced_rate=20000
+peers_paced_seconds=5
+nats_windows=(250 1000 4000)
+redis_shapes=("1 16" "1 64" "8 16" "8 64")  # clients pipeline
+nats_pid=""
+redis_pid=""
+
+start_nats() {
+  mkdir -p "$work/nats"
+  nats-server -a 127.0.0.1 -p -1 -js -sd "$work/nats" > "$work/nats.log" 2>&1 &
+  nats_pid=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    grep -q 'Server is ready' "$work/nats.log" && break
+    kill -0 "$nats_pid" 2>/dev/null || { cat "$work/nats.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  nats_addr="$(sed -n 's/.*Listening for client connections on \([0-9.:]*\).*/\1/p' "$work/nats.log" | head -1)"
+  [ -n "$nats_addr" ] || { echo "nats-server not ready:" >&2; cat "$work/nats.log" >&2; exit 1; }
+}
+
+free_port() {  # Redis has no "any port" setting: take one the kernel hands out.
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_redis() {  # APPENDFSYNC: a fresh server with an empty AOF; sets redis_port.
+  stop_pid "$redis_pid"
+  rm -rf "$work/redis"
+  mkdir -p "$work/redis"
+  redis_port="$(free_port)"
+  # AOF on; no RDB snapshots and no AOF rewrite, which would fork mid-run.
+  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$work/redis" --daemonize no \
+    --appendonly yes --appendfsync "$1" --save '' --auto-aof-rewrite-percentage 0 \
+    --logfile "$work/redis.log" &
+  redis_pid=$!
+  local i
+  for ((i = 0; i < 100; i++)); do
+    redis-cli -h 127.0.0.1 -p "$redis_port" ping > /dev/null 2>&1 && return 0
+    kill -0 "$redis_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "redis-server did not start:" >&2; cat "$work/redis.log" >&2; exit 1
+}
+
+# Each runs one load generator and prints its JSON line (for record).
+nats_run() {  # STREAM MESSAGES WINDOW [nats_bench args...]
+  local stream="$1" n="$2" window="$3"; shift 3
+  timeout 600 "$bin/nats_bench" --server "$nats_addr" --stream "$stream" --messages "$n" \
+    --size 100 --window "$window" --json --quiet "$@" 2>> "$work/perf.err" ||
+    log "failed: nats_bench $stream"
+}
+redis_run() {  # MESSAGES CLIENTS PIPELINE
+  timeout 600 "$repo/bench/peers/redis_xadd.sh" "$redis_port" "$1" 100 "$2" "$3" \
+    2>> "$work/perf.err" || log "failed: redis XADD $*"
+}
+rate_of() { sed -n 's/.*"msgs_per_s":\([0-9.]*\).*/\1/p'; }
+faster() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }  # A > B
+
+# Probes every shape once (round 0) and sets nats_window, redis_shape_everysec
+# and redis_shape_always to the fastest.
+probe_peers() {
+  local w best=0 line rate shape fsync c p try
+  for try in 1 2; do
+    for w in "${nats_windows[@]}"; do
+      log "probe $try: NATS JetStream window $w"
+      line="$(nats_run "probe$w" "$peers_probe_messages" "$w")"
+      echo "$line" | record nats "probe 100B NATS JetStream file window=$w" 0
+      rate="$(rate_of <<< "$line")"
+      if faster "${rate:-0}" "$best"; then best="$rate"; nats_window="$w"; fi
+    done
+  done
+  for fsync in everysec always; do
+    start_redis "$fsync"
+    best=0
+    for shape in "${redis_shapes[@]}" "${redis_shapes[@]}"; do
+      read -r c p <<< "$shape"
+      log "probe: Redis XADD appendfsync $fsync, $c clients x pipeline $p"
+      redis-cli -h 127.0.0.1 -p "$redis_port" del bench > /dev/null
+      line="$(redis_run "$peers_probe_messages" "$c" "$p")"
+      echo "$line" | record redis "probe 100B Redis XADD $fsync c=$c P=$p" 0
+      rate="$(rate_of <<< "$line")"
+      if faster "${rate:-0}" "$best"; then best="$rate"; printf -v "redis_shape_$fsync" '%s' "$shape"; fi
+    done
+    stop_pid "$redis_pid"; redis_pid=""
+  done
+  : "${nats_window:=${nats_windows[0]}}" "${redis_shape_everysec:=${redis_shapes[0]}}"
+  : "${redis_shape_always:=${redis_shapes[0]}}"
+  log "chosen: NATS window $nats_window; Redis everysec ${redis_shape_everysec/ / x P}, always ${redis_shape_always/ / x P}"
+}
+
+run_peers() {
+  start_nats
+  log "nats-server pid $nats_pid at $nats_addr"
+  probe_peers
+  local round acks topic fsync shape c p
+  for round in $(seq "$rounds"); do
+    if [ "$mode" = peers ]; then
+      log "round $round/$rounds: machine limits"
+      "$bin/machine_limits" "$work" --seconds "$limit_s" | record machine "machine limits" "$round"
+    fi
+    # The matrix's produce settings, 4 partitions.
+    for acks in 1 all; do
+      log "round $round/$rounds: peers, Sluice acks=$acks"
+      topic="peers-r$round-acks$acks"
+      perf sluice "peers 100B Sluice acks=$acks p4" "$round" "$sluice_bootstrap" produce "$topic" \
+        --messages "$peers_messages" --size 100 --acks "$acks" --partitions 4 --compression none
+      sluice_tool topic delete "$topic"
+    done
+    log "round $round/$rounds: peers, NATS JetStream window $nats_window"
+    nats_run "peers$round" "$peers_messages" "$nats_window" |
+      record nats "peers 100B NATS JetStream file" "$round"
+    # Equal load: latency with linger.ms 0, as a latency-minded user sets it.
+    for acks in 1 all; do
+      log "round $round/$rounds: paced $peers_paced_rate/s, Sluice acks=$acks"
+      topic="paced-r$round-acks$acks"
+      perf sluice "paced 100B Sluice acks=$acks p4" "$round" "$sluice_bootstrap" produce "$topic" \
+        --messages $((peers_paced_rate * peers_paced_seconds)) --rate "$peers_paced_rate" \
+        --size 100 --acks "$acks" --partitions 4 --compression none --linger-ms 0
+      sluice_tool topic delete "$topic"
+    done
+    log "round $round/$rounds: paced $peers_paced_rate/s, NATS JetStream"
+    nats_run "paced$round" $((peers_paced_rate * peers_paced_seconds)) "$nats_window" \
+      --rate "$peers_paced_rate" | record nats "paced 100B NATS JetStream file" "$round"
+    for fsync in everysec always; do
+      shape="redis_shape_$fsync"
+      read -r c p <<< "${!shape}"
+      log "round $round/$rounds: peers, Redis XADD appendfsync $fsync, $c clients x pipeline $p"
+      start_redis "$fsync"
+      redis_run "$peers_messages" "$c" "$p" | record redis "peers 100B Redis XADD $fsync" "$round"
+      stop_pid "$redis_pid"; redis_pid=""
+    done
+  done
+  stop_pid "$nats_pid"; nats_pid=""
+}
