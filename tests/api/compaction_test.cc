@@ -41,39 +41,6 @@ class CompactionTest : public ::testing::Test {
     client_ = std::make_unique<KafkaClient>(broker_.host() + ":" + std::to_string(broker_.port()));
   }
 
-  // Every message of partition 0 from the start to the end the broker reports.
-  std::vector<ConsumedMessage> ReadToEnd(const std::string& topic) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    conf->set("bootstrap.servers", client_->bootstrap(), err);
-    conf->set("group.id", "compaction-test", err);
-    conf->set("enable.auto.commit", "false", err);
-    conf->set("enable.partition.eof", "true", err);
-    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
-    EXPECT_TRUE(c) << err;
-    std::vector<ConsumedMessage> out;
-    if (!c) return out;
-    std::vector<RdKafka::TopicPartition*> tps = {
-        RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
-    c->assign(tps);
-    RdKafka::TopicPartition::destroy(tps);
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::unique_ptr<RdKafka::Message> m(c->consume(200));
-      if (m->err() == RdKafka::ERR__PARTITION_EOF) break;
-      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      ConsumedMessage cm;
-      cm.offset = m->offset();
-      if (m->key()) cm.key = *m->key();
-      if (m->payload()) {
-        cm.value = std::string(static_cast<const char*>(m->payload()), m->len());
-      }
-      out.push_back(std::move(cm));
-    }
-    c->close();
-    return out;
-  }
-
   TempDir data_;
   BrokerProcess broker_;
   std::unique_ptr<KafkaClient> client_;
@@ -125,7 +92,7 @@ TEST_F(CompactionTest, CompactedTopicKeepsTheLatestValuePerKeyAtItsOffset) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   do {
     std::this_thread::sleep_for(200ms);
-    got = ReadToEnd("compacted");
+    got = client_->ConsumePartitionToEnd("compacted", 0);
   } while (got.size() > 1000 && std::chrono::steady_clock::now() < deadline);
   ASSERT_LT(got.size(), 1000u) << "not compacted";
   int64_t prev = -1;
@@ -144,7 +111,7 @@ TEST_F(CompactionTest, CompactedTopicKeepsTheLatestValuePerKeyAtItsOffset) {
   // The compacted state survives a restart.
   ASSERT_EQ(broker_.Stop().value(), 0);
   StartBroker();
-  std::vector<ConsumedMessage> again = ReadToEnd("compacted");
+  std::vector<ConsumedMessage> again = client_->ConsumePartitionToEnd("compacted", 0);
   ASSERT_LE(again.size(), got.size());
   std::map<std::string, int64_t> after_restart;
   for (const ConsumedMessage& m : again) after_restart[*m.key] = m.offset;
@@ -177,7 +144,7 @@ TEST_F(CompactionTest, TombstonesAreRemovedAfterDeleteRetention) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   do {
     std::this_thread::sleep_for(200ms);
-    got = ReadToEnd("tombstones");
+    got = client_->ConsumePartitionToEnd("tombstones", 0);
   } while (doomed_left() > 0 && std::chrono::steady_clock::now() < deadline);
   EXPECT_EQ(doomed_left(), 0) << "values or tombstones of deleted keys remain";
   std::map<std::string, std::string> live;
@@ -225,7 +192,7 @@ TEST_F(CompactionTest, KillNineWhileCleaningKeepsEveryAcknowledgedLatestValue) {
     StartBroker();
     std::map<std::string, ConsumedMessage> got;
     int64_t prev = -1;
-    for (const ConsumedMessage& m : ReadToEnd("crash")) {
+    for (const ConsumedMessage& m : client_->ConsumePartitionToEnd("crash", 0)) {
       ASSERT_GT(m.offset, prev) << "offsets out of order or duplicated";
       prev = m.offset;
       got[*m.key] = m;

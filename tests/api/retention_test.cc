@@ -106,38 +106,6 @@ class RetentionTest : public ::testing::Test {
     return low;
   }
 
-  // Everything from OFFSET_BEGINNING up to the end, with partition EOF.
-  std::vector<ConsumedMessage> ReadFromBeginning(const std::string& topic) {
-    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-    std::string err;
-    conf->set("bootstrap.servers", client_->bootstrap(), err);
-    conf->set("group.id", "retention-test", err);
-    conf->set("enable.auto.commit", "false", err);
-    conf->set("enable.partition.eof", "true", err);
-    std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
-    EXPECT_TRUE(c) << err;
-    std::vector<ConsumedMessage> out;
-    if (!c) return out;
-    std::vector<RdKafka::TopicPartition*> tps = {
-        RdKafka::TopicPartition::create(topic, 0, RdKafka::Topic::OFFSET_BEGINNING)};
-    c->assign(tps);
-    RdKafka::TopicPartition::destroy(tps);
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::unique_ptr<RdKafka::Message> m(c->consume(200));
-      if (m->err() == RdKafka::ERR__PARTITION_EOF) break;
-      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
-      ConsumedMessage cm;
-      cm.offset = m->offset();
-      if (m->payload() != nullptr) {
-        cm.value = std::string(static_cast<const char*>(m->payload()), m->len());
-      }
-      out.push_back(std::move(cm));
-    }
-    c->close();
-    return out;
-  }
-
   TempDir data_;
   BrokerProcess broker_;
   std::unique_ptr<KafkaClient> client_;
@@ -167,7 +135,7 @@ TEST_F(RetentionTest, RetentionMsDeletesClosedSegmentsAndMovesTheLogStart) {
   EXPECT_EQ(Watermarks("aged"), std::make_pair(int64_t{20}, int64_t{30}));
   EXPECT_TRUE(broker_.WaitForOutput("retention: aged-0 deleted", 5s)) << broker_.output();
 
-  std::vector<ConsumedMessage> read = ReadFromBeginning("aged");
+  std::vector<ConsumedMessage> read = client_->ConsumePartitionToEnd("aged", 0);
   ASSERT_EQ(read.size(), 10u);
   EXPECT_EQ(read.front().offset, 20);
   EXPECT_EQ(read.front().value.value_or("").substr(0, 7), "third-0");
@@ -207,7 +175,7 @@ TEST_F(RetentionTest, RetentionBytesKeepsTheNewestSegmentsWithinTheLimit) {
   EXPECT_EQ(start, bases.front());
   EXPECT_EQ(end, 80);
 
-  std::vector<ConsumedMessage> read = ReadFromBeginning("sized");
+  std::vector<ConsumedMessage> read = client_->ConsumePartitionToEnd("sized", 0);
   ASSERT_EQ(read.size(), static_cast<size_t>(end - start));
   EXPECT_EQ(read.front().offset, start);
   EXPECT_EQ(read.front().value.value_or("").substr(0, 2 + std::to_string(start).size()),

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 namespace sluice::testing {
 namespace {
@@ -126,23 +127,33 @@ std::vector<ConsumedMessage> KafkaClient::ConsumeAll(
     const std::map<std::string, std::string>& conf_overrides) {
   std::vector<int> all;
   for (int p = 0; p < partitions; ++p) all.push_back(p);
-  return Consume(topic, all, expected, timeout, conf_overrides);
+  return Consume(topic, all, /*start_offset=*/0, expected, /*stop_at_end=*/false, timeout,
+                 conf_overrides);
 }
 
 std::vector<ConsumedMessage> KafkaClient::ConsumePartition(const std::string& topic,
                                                            int partition, size_t expected,
                                                            std::chrono::milliseconds timeout) {
-  return Consume(topic, {partition}, expected, timeout, {});
+  return Consume(topic, {partition}, /*start_offset=*/0, expected, /*stop_at_end=*/false, timeout,
+                 {});
+}
+
+std::vector<ConsumedMessage> KafkaClient::ConsumePartitionToEnd(const std::string& topic,
+                                                                int partition,
+                                                                std::chrono::milliseconds timeout) {
+  return Consume(topic, {partition}, RdKafka::Topic::OFFSET_BEGINNING, SIZE_MAX,
+                 /*stop_at_end=*/true, timeout, {});
 }
 
 std::vector<ConsumedMessage> KafkaClient::Consume(
-    const std::string& topic, const std::vector<int>& partitions, size_t expected,
-    std::chrono::milliseconds timeout, const std::map<std::string, std::string>& conf_overrides) {
+    const std::string& topic, const std::vector<int>& partitions, int64_t start_offset,
+    size_t expected, bool stop_at_end, std::chrono::milliseconds timeout,
+    const std::map<std::string, std::string>& conf_overrides) {
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
   SetOrDie(conf.get(), "bootstrap.servers", bootstrap_);
   SetOrDie(conf.get(), "group.id", "sluice-test-assign");
   SetOrDie(conf.get(), "enable.auto.commit", "false");
-  SetOrDie(conf.get(), "enable.partition.eof", "false");
+  SetOrDie(conf.get(), "enable.partition.eof", stop_at_end ? "true" : "false");
   for (const auto& [k, v] : conf_overrides) SetOrDie(conf.get(), k, v);
   std::string err;
   std::unique_ptr<RdKafka::KafkaConsumer> c(RdKafka::KafkaConsumer::create(conf.get(), err));
@@ -151,14 +162,19 @@ std::vector<ConsumedMessage> KafkaClient::Consume(
     std::abort();
   }
   std::vector<RdKafka::TopicPartition*> tps;
-  for (int p : partitions) tps.push_back(RdKafka::TopicPartition::create(topic, p, 0));
+  for (int p : partitions) tps.push_back(RdKafka::TopicPartition::create(topic, p, start_offset));
   c->assign(tps);
   RdKafka::TopicPartition::destroy(tps);
 
   std::vector<ConsumedMessage> out;
+  std::set<int32_t> ended;  // partitions whose end was reached
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (out.size() < expected && std::chrono::steady_clock::now() < deadline) {
     std::unique_ptr<RdKafka::Message> m(c->consume(200));
+    if (m && m->err() == RdKafka::ERR__PARTITION_EOF) {
+      ended.insert(m->partition());
+      if (ended.size() == partitions.size()) break;
+    }
     if (!m || m->err() != RdKafka::ERR_NO_ERROR) continue;
     ConsumedMessage cm;
     cm.partition = m->partition();

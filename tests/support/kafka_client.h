@@ -49,11 +49,20 @@ class KafkaClient {
       const std::string& topic, int partition, size_t expected,
       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+  // One partition from its log start (which retention or DeleteRecords may
+  // have moved past 0) up to the end the broker reports (partition EOF).
+  std::vector<ConsumedMessage> ConsumePartitionToEnd(
+      const std::string& topic, int partition,
+      std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
   const std::string& bootstrap() const { return bootstrap_; }
 
  private:
+  // Reads `partitions` from `start_offset` until `expected` messages, the end
+  // of every partition (with `stop_at_end`), or `timeout`.
   std::vector<ConsumedMessage> Consume(const std::string& topic, const std::vector<int>& partitions,
-                                       size_t expected, std::chrono::milliseconds timeout,
+                                       int64_t start_offset, size_t expected, bool stop_at_end,
+                                       std::chrono::milliseconds timeout,
                                        const std::map<std::string, std::string>& conf);
 
   std::string bootstrap_;
