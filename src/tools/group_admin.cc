@@ -1,6 +1,7 @@
 #include "tools/group_admin.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -23,6 +24,19 @@ CommandStatus FromError(const rd_kafka_error_t* error, std::string_view context 
 }
 
 std::string OrEmpty(const char* s) { return s != nullptr ? s : ""; }
+
+// The first per-partition error of a group offsets result, as "<what> t-p: error".
+CommandStatus FirstPartitionError(const rd_kafka_topic_partition_list_t* parts,
+                                  std::string_view what) {
+  for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
+    const rd_kafka_topic_partition_t& p = parts->elems[i];
+    if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return CommandStatus::Kafka(p.err, fmt::format("{} {}-{}: {}", what, p.topic, p.partition,
+                                                     rd_kafka_err2str(p.err)));
+    }
+  }
+  return {};
+}
 
 // The single result of a one-group admin request, with its error checked.
 CommandStatus SingleGroupResult(const rd_kafka_group_result_t** results, size_t n,
@@ -153,13 +167,10 @@ CommandStatus FetchCommittedOffsets(KafkaClient& client, const std::string& grou
   s = SingleGroupResult(results, n, group, &result);
   if (!s.ok()) return s;
   const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(result);
+  s = FirstPartitionError(parts, "committed offset of");
+  if (!s.ok()) return s;
   for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
     const rd_kafka_topic_partition_t& p = parts->elems[i];
-    if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return CommandStatus::Kafka(
-          p.err, fmt::format("committed offset of {}-{}: {}", p.topic, p.partition,
-                             rd_kafka_err2str(p.err)));
-    }
     if (p.offset >= 0) (*out)[{p.topic, p.partition}] = p.offset;
   }
   return {};
@@ -187,15 +198,7 @@ CommandStatus AlterCommittedOffsets(KafkaClient& client, const std::string& grou
   const rd_kafka_group_result_t* result = nullptr;
   s = SingleGroupResult(results, n, group, &result);
   if (!s.ok()) return s;
-  const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(result);
-  for (int i = 0; parts != nullptr && i < parts->cnt; ++i) {
-    const rd_kafka_topic_partition_t& p = parts->elems[i];
-    if (p.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return CommandStatus::Kafka(p.err, fmt::format("committing {}-{}: {}", p.topic,
-                                                     p.partition, rd_kafka_err2str(p.err)));
-    }
-  }
-  return {};
+  return FirstPartitionError(rd_kafka_group_result_partitions(result), "committing");
 }
 
 CommandStatus DeleteGroups(KafkaClient& client, const std::vector<std::string>& groups,
