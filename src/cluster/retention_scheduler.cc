@@ -47,10 +47,14 @@ void RetentionScheduler::Stop() {
 void RetentionScheduler::Run() {
   std::optional<Clock::time_point> next_retention = Deadline(options_.retention_check_interval_ms);
   std::optional<Clock::time_point> next_flush = Deadline(options_.flush_check_interval_ms);
+  std::optional<Clock::time_point> next_checkpoint =
+      Deadline(options_.recovery_point_checkpoint_interval_ms);
   std::unique_lock lock(mu_);
   while (!stopping()) {
     std::optional<Clock::time_point> wake = next_retention;
-    if (next_flush && (!wake || *next_flush < *wake)) wake = next_flush;
+    for (const auto& t : {next_flush, next_checkpoint}) {
+      if (t && (!wake || *t < *wake)) wake = t;
+    }
     if (!wake) {
       cv_.wait(lock, [this] { return stopping(); });
       break;
@@ -65,6 +69,10 @@ void RetentionScheduler::Run() {
     if (next_flush && now >= *next_flush) {
       FlushOnce();
       next_flush = Deadline(options_.flush_check_interval_ms);
+    }
+    if (next_checkpoint && now >= *next_checkpoint) {
+      CheckpointRecoveryPointsOnce();
+      next_checkpoint = Deadline(options_.recovery_point_checkpoint_interval_ms);
     }
     lock.lock();
   }
@@ -112,6 +120,20 @@ void RetentionScheduler::FlushOnce() {
     if (!s.ok() && s.code() != StatusCode::kAborted) {
       ++errors;
       spdlog::warn("flush.ms: {}: {}", tp.DirName(), s.ToString());
+    }
+  }
+  std::lock_guard lock(mu_);
+  totals_.errors += errors;
+}
+
+void RetentionScheduler::CheckpointRecoveryPointsOnce() {
+  uint64_t errors = 0;
+  for (auto& [tp, log] : logs_->Logs()) {
+    if (stopping()) break;
+    Status s = log->CheckpointRecoveryPoint();  // A no-op when nothing was flushed since.
+    if (!s.ok() && s.code() != StatusCode::kAborted) {
+      ++errors;
+      spdlog::warn("recovery point checkpoint: {}: {}", tp.DirName(), s.ToString());
     }
   }
   std::lock_guard lock(mu_);

@@ -5,6 +5,11 @@
 //                                           log with a retention limit
 //   every log.flush.scheduler.interval.ms   Log::MaybeFlush (flush.ms); off
 //                                           by default (Kafka's default too)
+//   every log.flush.offset.checkpoint.interval.ms
+//                                           Log::CheckpointRecoveryPoint: a
+//                                           crash then re-validates only what
+//                                           was written since (else the log
+//                                           moves it only on segment roll)
 //
 // Retention applies to topics whose cleanup.policy contains "delete"
 // ("compact,delete" included): ToLogConfig clears both limits otherwise, and
@@ -37,13 +42,14 @@ struct RetentionSchedulerOptions {
   int64_t retention_check_interval_ms = 300000;  // log.retention.check.interval.ms
   // log.flush.scheduler.interval.ms; values of a century or more mean never.
   int64_t flush_check_interval_ms = INT64_MAX;
+  int64_t recovery_point_checkpoint_interval_ms = 60000;  // log.flush.offset.checkpoint.interval.ms
 };
 
 struct RetentionTotals {
   uint64_t rounds = 0;
   uint64_t segments_deleted = 0;
   uint64_t bytes_deleted = 0;
-  uint64_t errors = 0;  // failed EnforceRetention/MaybeFlush calls
+  uint64_t errors = 0;  // failed EnforceRetention/MaybeFlush/CheckpointRecoveryPoint calls
 };
 
 class RetentionScheduler {
@@ -64,6 +70,8 @@ class RetentionScheduler {
   uint64_t EnforceRetentionOnce();
   // One flush.ms round: Log::MaybeFlush on every log.
   void FlushOnce();
+  // One recovery-point round: Log::CheckpointRecoveryPoint on every log.
+  void CheckpointRecoveryPointsOnce();
 
   RetentionTotals totals() const;
 

@@ -34,8 +34,11 @@ class BatchScanner {
   // the header) or the batch runs past `end` (a torn write); with
   // `verify_crc`, also when the CRC does not match. The CRC is computed in
   // pieces of at most 64 KiB, so a batch of any size (or a corrupt length)
-  // never needs a buffer of its size.
-  Result<std::optional<ScannedBatch>> Next(bool verify_crc = false);
+  // never needs a buffer of its size. Batches whose last offset is below
+  // `crc_from_offset` skip the CRC even with `verify_crc` (recovery: bytes
+  // fsynced before the recovery point was written).
+  Result<std::optional<ScannedBatch>> Next(bool verify_crc = false,
+                                           int64_t crc_from_offset = INT64_MIN);
 
   // Where the next batch would start (after the last one returned).
   uint64_t position() const { return pos_; }

@@ -37,8 +37,9 @@ Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& con
 //  2. clean shutdown: load each segment's indexes (rebuilding bad ones) and
 //     scan the last segment's tail for the LEO;
 //  3. otherwise: segments wholly below the recovery point are trusted the
-//     same way; from the segment holding the recovery point on, every batch
-//     is validated and the indexes rebuilt; the first invalid batch and
+//     same way; from the segment holding the recovery point on, the indexes
+//     are rebuilt and every batch is validated (its CRC only from the
+//     recovery point on); the first invalid batch and
 //     everything after it (later segments included) is dropped;
 //  4. clamp log start / epochs to what survived.
 Status Log::Load() {
@@ -131,7 +132,10 @@ Status Log::Load() {
       }
       uint64_t dropped = 0;
       if (contiguous) {
-        Result<uint64_t> r = seg.Recover();
+        // Below the recovery point the bytes were fsynced: no CRC, so a
+        // crash costs what was written after the last checkpoint, not the
+        // whole active segment.
+        Result<uint64_t> r = seg.Recover(/*synced_end=*/rp);
         if (!r.ok()) return r.status();
         dropped = *r;
         if (dropped > 0) {

@@ -262,7 +262,7 @@ Result<int64_t> Segment::TruncateTo(int64_t offset) {
   return next_offset_;
 }
 
-Result<uint64_t> Segment::Recover() {
+Result<uint64_t> Segment::Recover(int64_t synced_end) {
   ResetTracking();
   const uint64_t file_size = size_;
   size_ = 0;
@@ -273,7 +273,7 @@ Result<uint64_t> Segment::Recover() {
     // written may have been larger (a topic override, since lowered); the
     // CRC and the length against the file already reject garbage (Kafka
     // checks no size here either).
-    Result<std::optional<ScannedBatch>> b = scanner.Next(/*verify_crc=*/true);
+    Result<std::optional<ScannedBatch>> b = scanner.Next(/*verify_crc=*/true, synced_end);
     if (!b.ok() || !b->has_value()) break;  // A bad batch ends the valid prefix.
     const RecordBatchHeader& h = (*b)->header;
     // base_offset and the epoch are outside the CRC: check them by context.

@@ -1,6 +1,6 @@
 // RetentionScheduler: which logs it trims (cleanup.policy), its thread, its
-// counters, flush.ms, topic deletion racing a round, and the wiring in
-// PartitionManager.
+// counters, flush.ms, the recovery-point checkpoint, topic deletion racing a
+// round, and the wiring in PartitionManager.
 #include "cluster/retention_scheduler.h"
 
 #include <gtest/gtest.h>
@@ -11,6 +11,7 @@
 
 #include "cluster/partition_manager.h"
 #include "metrics/registry.h"
+#include "storage/checkpoint.h"
 #include "storage/log_test_util.h"
 #include "support/temp_dir.h"
 
@@ -165,6 +166,23 @@ TEST_F(RetentionSchedulerTest, FlushRoundAppliesFlushMs) {
   clock_.Advance(1500);
   scheduler.FlushOnce();
   EXPECT_EQ(log->flushed_offset(), 3);
+}
+
+TEST_F(RetentionSchedulerTest, CheckpointRoundPersistsTheFlushedOffsetAsRecoveryPoint) {
+  auto log = Create("checkpointed", LogConfig{});  // 1 GiB segments: no roll moves it
+  ASSERT_TRUE(AppendBatch(*log, 3, clock_.now()).ok());
+  ASSERT_TRUE(log->Flush().ok());
+  ASSERT_TRUE(AppendBatch(*log, 2, clock_.now()).ok());  // not flushed: not a recovery point
+  const auto file = dir_.path() / "data" / "checkpointed-0" / storage::kRecoveryPointCheckpoint;
+  auto before = storage::ReadOffsetCheckpoint(storage::FileSystem::Default(), file);
+  ASSERT_TRUE(before.ok());
+  EXPECT_NE(before->value_or(-1), 3);
+  RetentionScheduler scheduler(logs_.get(), {});
+  scheduler.CheckpointRecoveryPointsOnce();
+  auto after = storage::ReadOffsetCheckpoint(storage::FileSystem::Default(), file);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->value_or(-1), 3);
+  EXPECT_EQ(scheduler.totals().errors, 0u);
 }
 
 TEST_F(RetentionSchedulerTest, TopicsDeletedDuringRoundsAreSkipped) {

@@ -188,19 +188,41 @@ TEST_F(RecoveryTest, CleanShutdownMarkerSkipsTheScanAndItsAbsenceDoesNot) {
     for (int i = 0; i < 10; ++i) batches.push_back(*AppendBatch(*log, 1, 1000 + i, 30));
     ASSERT_TRUE(log->Close().ok());
   }
-  // Corrupt a payload byte of the last batch (CRC no longer matches).
+  // Move the last batch's base offset (outside the CRC) past a gap.
   const fs::path seg = dir.path() / SegmentFileName(batches.back().segment_base, ".log");
   std::vector<uint8_t> bytes = ReadFileBytes(seg);
-  bytes[batches.back().position + 70] ^= 1;
+  StoreBigEndian(bytes.data() + batches.back().position, int64_t{100});
   WriteFileBytes(seg, bytes);
   {
     auto trusted = OpenLog(dir.path(), /*clean=*/true);
-    EXPECT_EQ(trusted->log_end_offset(), 10);  // not scanned
+    EXPECT_EQ(trusted->log_end_offset(), 101);  // not scanned
   }
   auto scanned = OpenLog(dir.path(), /*clean=*/false);
   // Close() set the recovery point to the LEO, so the scan starts in the
   // segment holding it, which is the damaged one.
   EXPECT_EQ(scanned->log_end_offset(), 9);
+}
+
+TEST_F(RecoveryTest, CrcsAreCheckedOnlyFromTheRecoveryPointWithinItsSegment) {
+  TempDir dir;
+  std::vector<AppendResult> batches;
+  {
+    auto log = OpenLog(dir.path());
+    for (int i = 0; i < 8; ++i) batches.push_back(*AppendBatch(*log, 1, 1000 + i, 30));
+    ASSERT_TRUE(log->Flush().ok());
+    ASSERT_TRUE(log->CheckpointRecoveryPoint().ok());  // recovery point 8, mid-segment
+    for (int i = 0; i < 4; ++i) batches.push_back(*AppendBatch(*log, 1, 2000 + i, 30));
+  }
+  ASSERT_EQ(batches.front().segment_base, batches.back().segment_base);
+  const fs::path seg = dir.path() / SegmentFileName(0, ".log");
+  std::vector<uint8_t> bytes = ReadFileBytes(seg);
+  bytes[batches[3].position + 70] ^= 1;   // fsynced before the checkpoint: trusted
+  bytes[batches[10].position + 70] ^= 1;  // after it: validated, dropped with what follows
+  WriteFileBytes(seg, bytes);
+  auto log = OpenLog(dir.path());
+  EXPECT_EQ(log->log_end_offset(), 10);
+  // The index was rebuilt over the trusted part too: every offset is found.
+  for (int64_t o = 0; o < 10; ++o) EXPECT_EQ(log->Read(o, 1)->first_offset, o) << o;
 }
 
 TEST_F(RecoveryTest, RecoveryScansOnlyFromTheRecoveryPointSegment) {
