@@ -62,6 +62,24 @@ TEST(Crc32cTest, HardwareAndPortableAgreeOnEveryLengthAndAlignment) {
   }
 }
 
+// Inputs past three 2 KiB lanes take the interleaved path: lengths around
+// each block boundary, a non-zero starting CRC, and unaligned starts.
+TEST(Crc32cTest, HardwareAndPortableAgreeAcrossInterleavedBlocks) {
+  if (!HardwareAvailable()) GTEST_SKIP() << "CPU has no SSE4.2";
+  std::mt19937 rng(11);
+  std::vector<uint8_t> data(64 * 1024 + 16);
+  for (auto& b : data) b = static_cast<uint8_t>(rng());
+  for (size_t len : {6143u, 6144u, 6145u, 6151u, 12288u, 12295u, 20000u, 65536u}) {
+    for (size_t start : {0u, 1u, 7u}) {
+      for (uint32_t seed : {0u, 0xDEADBEEFu}) {
+        ASSERT_EQ(ExtendPortable(seed, data.data() + start, len),
+                  ExtendHardware(seed, data.data() + start, len))
+            << "start " << start << " len " << len << " seed " << seed;
+      }
+    }
+  }
+}
+
 TEST(Crc32cTest, DetectsSingleBitFlip) {
   std::vector<uint8_t> data(4096, 0x5A);
   const uint32_t before = Value(data);
