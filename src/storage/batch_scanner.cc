@@ -66,7 +66,14 @@ Result<std::optional<ScannedBatch>> BatchScanner::Next(bool verify_crc, int64_t 
   ScannedBatch b{*h, pos_};
   if (b.size() > end_ - pos_) return Status::Corruption(where + ": torn batch");
   if (h->last_offset_delta < 0) return Status::Corruption(where + ": negative last offset delta");
-  if (verify_crc && h->last_offset() >= crc_from_offset) SLUICE_RETURN_IF_ERROR(VerifyCrc(b, where));
+  if (verify_crc && h->last_offset() >= crc_from_offset) {
+    SLUICE_RETURN_IF_ERROR(VerifyCrc(b, where));
+  } else if (b.size() > kMaxReadAhead) {
+    // Skipping a batch larger than any read-ahead: the next header is never
+    // in the buffer, so fetch it with a small read rather than 64 KiB of
+    // bytes nobody looks at (a header walk over 1 MiB batches: 16x less).
+    readahead_ = 0;
+  }
   pos_ += b.size();
   return std::optional<ScannedBatch>(b);
 }
