@@ -23,6 +23,25 @@ std::optional<int64_t> ParseSegmentLogName(std::string_view name) {
   return v;
 }
 
+namespace {
+
+// Opens `path` as an empty file, truncating only a leftover that has data:
+// on ext4 (auto_da_alloc) a truncate to 0, even of an empty file, marks the
+// inode so that its last close writes back every dirty page. A segment's
+// last close comes when retention deletes it, so a fresh segment truncated
+// here would be written to disk just to be discarded (and the deleting
+// thread would wait for that writeback; see docs/benchmarks.md, Storage).
+Result<std::shared_ptr<File>> OpenEmpty(FileSystem* fs, const fs::path& path) {
+  Result<std::shared_ptr<File>> f = fs->Open(path, true);
+  if (!f.ok()) return f;
+  Result<uint64_t> size = (*f)->Size();
+  if (!size.ok()) return size.status();
+  if (*size > 0) SLUICE_RETURN_IF_ERROR((*f)->Truncate(0));
+  return f;
+}
+
+}  // namespace
+
 Segment::Segment(FileSystem* fs, fs::path dir, int64_t base_offset, const LogConfig& config,
                  std::shared_ptr<File> log, uint64_t size, int64_t now_ms)
     : fs_(fs),
@@ -43,9 +62,9 @@ fs::path Segment::PathFor(std::string_view extension) const {
 Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path& dir,
                                                  int64_t base_offset, const LogConfig& config,
                                                  int64_t now_ms) {
-  Result<std::shared_ptr<File>> log = fs->Open(dir / SegmentFileName(base_offset, ".log"), true);
+  // A leftover of an earlier segment at this base (after a truncation) is emptied.
+  Result<std::shared_ptr<File>> log = OpenEmpty(fs, dir / SegmentFileName(base_offset, ".log"));
   if (!log.ok()) return log.status();
-  SLUICE_RETURN_IF_ERROR((*log)->Truncate(0));
   std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
   // Stale index files from an earlier segment at this base must not be loaded
   // later; empty them now.
@@ -57,10 +76,10 @@ Result<std::unique_ptr<Segment>> Segment::CreateCleaned(FileSystem* fs, const fs
                                                         int64_t base_offset,
                                                         const LogConfig& config, int64_t now_ms) {
   const std::string suffix = ".cleaned";
+  // A leftover of an abandoned cleaning is emptied.
   Result<std::shared_ptr<File>> log =
-      fs->Open(dir / (SegmentFileName(base_offset, ".log") + suffix), true);
+      OpenEmpty(fs, dir / (SegmentFileName(base_offset, ".log") + suffix));
   if (!log.ok()) return log.status();
-  SLUICE_RETURN_IF_ERROR((*log)->Truncate(0));  // Leftover of an abandoned cleaning.
   std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
   seg->suffix_ = suffix;
   seg->compacted_ = true;

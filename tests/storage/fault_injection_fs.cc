@@ -53,6 +53,7 @@ class FaultFile final : public File {
   }
 
   Status Truncate(uint64_t size) override {
+    fs_->truncates_++;
     auto& sh = *fs_->shared_;
     {
       std::lock_guard lock(sh.mu);

@@ -35,6 +35,7 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
 
   uint64_t sync_count() const { return syncs_.load(); }
   uint64_t write_count() const { return writes_.load(); }
+  uint64_t truncate_count() const { return truncates_.load(); }
 
   Status DropUnsyncedData();
   // Bytes of `path` known durable (its size at the last successful Sync).
@@ -47,6 +48,7 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> writes_{0};
+  std::atomic<uint64_t> truncates_{0};
   std::atomic<int64_t> sync_delay_us_{0};
   friend class FaultFile;
 };
