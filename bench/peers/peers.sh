@@ -7,7 +7,10 @@
 #     always, driven by redis-benchmark (pipelined XADD).
 # Each peer first gets a short probe of a few client shapes (window; clients x
 # pipeline), each tried twice, and the rounds use its fastest, so no peer is
-# held back by a shape chosen for it. A paced run (Sluice and NATS at the same
+# held back by a shape chosen for it. Sluice runs twice: with the matrix's
+# settings (librdkafka's defaults: linger.ms 5, a queue of 100 000 messages),
+# and in a latency-minded shape of the same kind as the peers' (linger.ms 1,
+# at most 2 000 messages queued or in flight). A paced run (Sluice and NATS at the same
 # fixed rate; redis-benchmark cannot pace) compares latency at equal load,
 # which the flat-out runs do not: there each client's queue depth sets it.
 # Servers listen on free loopback ports with data in $work and are stopped by
@@ -17,6 +20,8 @@ peers_messages=1000000
 peers_probe_messages=300000
 peers_paced_rate=20000
 peers_paced_seconds=5
+sluice_tuned=(-X queue.buffering.max.messages=2000)  # Global options, before "perf".
+sluice_tuned_produce=(--linger-ms 1)
 nats_windows=(250 1000 4000)
 redis_shapes=("1 16" "1 64" "8 16" "8 64")  # clients pipeline
 nats_pid=""
@@ -121,6 +126,13 @@ run_peers() {
       topic="peers-r$round-acks$acks"
       perf sluice "peers 100B Sluice acks=$acks p4" "$round" "$sluice_bootstrap" produce "$topic" \
         --messages "$peers_messages" --size 100 --acks "$acks" --partitions 4 --compression none
+      sluice_tool topic delete "$topic"
+      log "round $round/$rounds: peers, Sluice acks=$acks, linger.ms 1, queue 2000"
+      topic="peers-r$round-acks$acks-tuned"
+      timeout 600 "$bin/sluice" --bootstrap "$sluice_bootstrap" "${sluice_tuned[@]}" perf produce \
+        "$topic" --messages "$peers_messages" --size 100 --acks "$acks" --partitions 4 \
+        --compression none "${sluice_tuned_produce[@]}" --json --quiet 2>> "$work/perf.err" |
+        record sluice "peers 100B Sluice acks=$acks p4 tuned" "$round" || log "failed: $topic"
       sluice_tool topic delete "$topic"
     done
     log "round $round/$rounds: peers, NATS JetStream window $nats_window"

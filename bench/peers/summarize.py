@@ -15,6 +15,7 @@ import sys
 from collections import defaultdict
 
 SLUICE_1, SLUICE_ALL = "peers 100B Sluice acks=1 p4", "peers 100B Sluice acks=all p4"
+TUNED_1, TUNED_ALL = SLUICE_1 + " tuned", SLUICE_ALL + " tuned"
 NATS = "peers 100B NATS JetStream file"
 REDIS_EVERYSEC, REDIS_ALWAYS = "peers 100B Redis XADD everysec", "peers 100B Redis XADD always"
 
@@ -22,6 +23,8 @@ REDIS_EVERYSEC, REDIS_ALWAYS = "peers 100B Redis XADD everysec", "peers 100B Red
 ROWS = [
     (SLUICE_1, "Sluice, acks=1, 4 partitions", "appended (written to the OS)"),
     (SLUICE_ALL, "Sluice, acks=all, 4 partitions", "fdatasync'ed (group commit)"),
+    (TUNED_1, "Sluice, acks=1, latency-minded", "appended (written to the OS)"),
+    (TUNED_ALL, "Sluice, acks=all, latency-minded", "fdatasync'ed (group commit)"),
     (NATS, "NATS JetStream, file storage", "written to the OS; fsync on a background timer"),
     (REDIS_EVERYSEC, "Redis Streams, appendfsync everysec", "written to the AOF (OS); fsync once a second"),
     (REDIS_ALWAYS, "Redis Streams, appendfsync always", "AOF fsync'ed before the reply"),
@@ -40,6 +43,11 @@ RATIOS = [
     (SLUICE_1, REDIS_EVERYSEC, 2.0),
     (SLUICE_ALL, REDIS_EVERYSEC, 2.0),
     (SLUICE_ALL, REDIS_ALWAYS, None),
+    (TUNED_1, NATS, 5.0),
+    (TUNED_ALL, NATS, 5.0),
+    (TUNED_1, REDIS_EVERYSEC, 2.0),
+    (TUNED_ALL, REDIS_EVERYSEC, 2.0),
+    (TUNED_ALL, REDIS_ALWAYS, None),
 ]
 
 
@@ -61,7 +69,9 @@ def shape(r):
         return f"window {r['window']:,}"
     if "pipeline" in r:
         return f"{r['clients']} client{'s' if r['clients'] != 1 else ''} × pipeline {r['pipeline']}"
-    return "librdkafka defaults"
+    if r["label"].endswith(" tuned"):
+        return "linger.ms 1, queue ≤ 2,000 msgs"
+    return "librdkafka defaults (linger.ms 5)"
 
 
 def main():
