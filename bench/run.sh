@@ -16,7 +16,7 @@
 # the whole run; each mock run gets a fresh mock. Topics are deleted after use.
 # --peers (also part of --full): Sluice next to NATS JetStream and Redis
 # Streams at 100 B (bench/peers/peers.sh; installs nats-server and
-# redis-server with scripts/install-bench-deps.sh if missing; ~6 minutes).
+# redis-server with scripts/install-bench-deps.sh if missing; ~4-6 minutes).
 # --quick (default) takes ~2-3 minutes, --core (100 B / 1 KiB, acks 1 / all,
 # 1 / 8 partitions, uncompressed) ~5, --full ~15.
 # Results: JSON lines and summary.md in --out (default
