@@ -153,6 +153,17 @@ perf() {  # TARGET LABEL ROUND BOOTSTRAP perf-args...
     2>> "$work/perf.err" | record "$target" "$label" "$round" || log "failed: $target $label (see below)"
 }
 
+half_rate() {  # TARGET LABEL ROUND -> half of that run's msg/s (empty if it did not run)
+  python3 -c '
+import json, sys
+target, label, rnd = sys.argv[2], sys.argv[3], int(sys.argv[4])
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["target"] == target and r["label"] == label and r["round"] == rnd and r.get("msgs_per_s"):
+        print(int(r["msgs_per_s"] / 2)); break
+' "$results" "$@"
+}
+
 sluice_tool() { "$bin/sluice" --bootstrap "$sluice_bootstrap" "$@" > /dev/null 2>> "$work/perf.err" || true; }
 
 log "mode $mode, $rounds rounds, binaries in $bin, data in $work, results in $out"
@@ -190,18 +201,50 @@ for round in $(seq "$main_rounds"); do
     log "round $round/$rounds: $label"
     topic="bench-r$round-${size}-${acks}-p$parts-$codec"
     perf sluice "$label" "$round" "$sluice_bootstrap" produce "$topic" "${args[@]}"
-    # Consume (assign) what was just written, from the log.
+    # Consume what was just written, from the log: with assign, then as a
+    # fresh group (subscribe, join, sync: the group coordinator's path).
     if [ "$acks" = 1 ] && [ "$codec" = none ] && { [ "$parts" = 4 ] || [ "$mode" = core ]; }; then
       perf sluice "consume ${size}B p$parts assign" "$round" "$sluice_bootstrap" consume "$topic" --assign
+      perf sluice "consume ${size}B p$parts group" "$round" "$sluice_bootstrap" consume "$topic"
     fi
     sluice_tool topic delete "$topic"
     start_mock "$topic" "$parts"
     perf mock "$label" "$round" "$mock_bootstrap" produce "$topic" "${args[@]}"
     if [ "$acks" = 1 ] && [ "$codec" = none ] && { [ "$parts" = 4 ] || [ "$mode" = core ]; }; then
       perf mock "consume ${size}B p$parts assign" "$round" "$mock_bootstrap" consume "$topic" --assign
+      perf mock "consume ${size}B p$parts group" "$round" "$mock_bootstrap" consume "$topic"
     fi
     stop_pid "$mock_pid"; mock_pid=""
   done
+
+  # Produce and consume together, flat out (e2e with no rate limit; Sluice
+  # only: the mock's consumer falls millions of messages behind its producer
+  # and stops before it catches up), then e2e at half of this round's
+  # acks=all produce rate of each target.
+  label="e2e 100B acks=all p4 unlimited linger.ms=5"
+  log "round $round/$rounds: $label"
+  topic="bench-r$round-e2e-max"
+  perf sluice "$label" "$round" "$sluice_bootstrap" e2e "$topic" --duration "$e2e_s" --rate 0 \
+    --size 100 --acks all --partitions 4
+  sluice_tool topic delete "$topic"
+  for target in sluice mock; do
+    half="$(half_rate "$target" "produce 100B acks=all p4 none" "$round")"
+    [ -n "$half" ] || continue
+    label="e2e 100B acks=all p4 at 50% of max linger.ms=5"
+    log "round $round/$rounds: $label ($target, $half msg/s)"
+    topic="bench-r$round-e2e-half"
+    if [ "$target" = sluice ]; then
+      perf sluice "$label" "$round" "$sluice_bootstrap" e2e "$topic" --duration "$e2e_s" \
+        --rate "$half" --size 100 --acks all --partitions 4 --fetch-wait-max-ms 5 --linger-ms 5
+      sluice_tool topic delete "$topic"
+    else
+      start_mock "$topic" 4
+      perf mock "$label" "$round" "$mock_bootstrap" e2e "$topic" --duration "$e2e_s" \
+        --rate "$half" --size 100 --acks all --partitions 4 --fetch-wait-max-ms 5 --linger-ms 5
+      stop_pid "$mock_pid"; mock_pid=""
+    fi
+  done
+
 
   # Latency as a latency-minded user would set it: a short fetch wait, and
   # linger.ms 0 (Sluice only: unbatched messages pile up seconds behind in the
