@@ -1,6 +1,12 @@
 // Storage engine throughput, each figure next to a baseline measured in the
 // same run on the same disk:
-//   BM_RawWrite / BM_LogAppend                 pwrite vs Log::Append, no sync
+//   BM_RawWriteFiles / BM_LogAppend            a plain program writing fresh
+//                                              64 MiB files, deleting the
+//                                              oldest beyond 128 MiB, vs
+//                                              Log::Append, no sync
+//   BM_RawWrite                                the older baseline: pwrite into
+//                                              one file cut back to 0 every
+//                                              256 MiB (creates no files)
 //   BM_RawWriteFdatasync / BM_LogAppendFlush   one fdatasync per write vs
 //                                              Append + FlushTo (group commit
 //                                              with several threads)
@@ -16,6 +22,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -29,7 +36,11 @@ namespace sluice::storage {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t kWrapBytes = 256ull << 20;  // restart files at this size
+constexpr uint64_t kWrapBytes = 256ull << 20;  // BM_RawWrite restarts its file at this size
+// The log's segment.bytes and retention.bytes; BM_RawWriteFiles keeps the
+// same amount of data on disk.
+constexpr uint64_t kSegmentBytes = 64ull << 20;
+constexpr uint64_t kRetentionBytes = 128ull << 20;
 
 fs::path BenchDir(const std::string& name) {
   const char* env = std::getenv("SLUICE_BENCH_DIR");
@@ -101,12 +112,55 @@ void RawWrite(benchmark::State& state, bool sync) {
 void BM_RawWrite(benchmark::State& state) { RawWrite(state, false); }
 void BM_RawWriteFdatasync(benchmark::State& state) { RawWrite(state, true); }
 
+// What a plain program keeping the log's amount of data on disk does: write()
+// sequentially into a fresh file until it holds kSegmentBytes, close it,
+// create the next (O_CREAT | O_TRUNC), and unlink the oldest full file once
+// the full ones exceed kRetentionBytes -- so, like the log, it keeps 2 full
+// files plus the one being written, allocates new files and frees old ones.
+// The unlink runs inline: a single-threaded program has no other thread.
+void BM_RawWriteFiles(benchmark::State& state) {
+  const size_t size = static_cast<size_t>(state.range(0));
+  std::vector<uint8_t> buf = testing::MakeBatchOfSize(size, 1);
+  SyncAll();
+  const fs::path dir = BenchDir("rawfiles");
+  std::deque<fs::path> full;
+  int next = 0;
+  fs::path path = dir / std::to_string(next++);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  uint64_t in_file = 0;
+  for (auto _ : state) {
+    if (fd < 0) {
+      state.SkipWithError("open failed");
+      break;
+    }
+    if (in_file + size > kSegmentBytes) {
+      ::close(fd);
+      full.push_back(path);
+      if (full.size() * kSegmentBytes > kRetentionBytes) {
+        ::unlink(full.front().c_str());
+        full.pop_front();
+      }
+      path = dir / std::to_string(next++);
+      fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      in_file = 0;
+    }
+    if (::write(fd, buf.data(), size) != static_cast<ssize_t>(size)) {
+      state.SkipWithError("write failed");
+      break;
+    }
+    in_file += size;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) * static_cast<int64_t>(size));
+  if (fd >= 0) ::close(fd);
+  Cleanup();
+}
+
 // ---- the log ---------------------------------------------------------------
 
 LogConfig BenchConfig() {
   LogConfig c;
-  c.segment_bytes = 64 << 20;
-  c.retention_bytes = 128 << 20;  // the retention thread keeps the disk use bounded
+  c.segment_bytes = static_cast<int64_t>(kSegmentBytes);
+  c.retention_bytes = static_cast<int64_t>(kRetentionBytes);  // kept bounded by the retention thread
   c.retention_ms = -1;
   return c;
 }
@@ -234,6 +288,7 @@ void BM_IndexLookup(benchmark::State& state) {
   Cleanup();
 }
 
+BENCHMARK(BM_RawWriteFiles)->Arg(1024)->Arg(64 << 10)->UseRealTime();
 BENCHMARK(BM_RawWrite)->Arg(1024)->Arg(64 << 10)->Setup(RawSetup)->Teardown(RawTeardown)->UseRealTime();
 BENCHMARK(BM_LogAppend)->Arg(1024)->Arg(64 << 10)->Setup(LogSetup)->Teardown(LogTeardown)->UseRealTime();
 BENCHMARK(BM_RawWriteFdatasync)
