@@ -1,15 +1,27 @@
 #include "cluster/flusher.h"
 
+#include <algorithm>
+
 namespace sluice::cluster {
 
-Flusher::Flusher() : thread_([this] { Run(); }) {}
+Flusher::Flusher(int sync_threads) {
+  for (int i = 0; i < std::max(sync_threads, 1); ++i) threads_.emplace_back([this] { Run(); });
+}
 
 Flusher::~Flusher() { Stop(); }
 
+Flusher::Pending& Flusher::PendingFor(const std::shared_ptr<Partition>& partition) {
+  auto [it, inserted] = pending_.try_emplace(partition.get());
+  if (inserted) {
+    it->second.partition = partition;
+    order_.push_back(partition.get());
+  }
+  return it->second;
+}
+
 void Flusher::MarkDirty(const std::shared_ptr<Partition>& partition) {
   std::lock_guard lock(mu_);
-  auto& p = pending_[partition.get()];
-  if (!p.partition) p.partition = partition;
+  PendingFor(partition);
   cv_.notify_one();
 }
 
@@ -18,9 +30,7 @@ void Flusher::WhenDurable(const std::shared_ptr<Partition>& partition, int64_t e
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      auto& p = pending_[partition.get()];
-      if (!p.partition) p.partition = partition;
-      p.waiters.push_back(Waiter{end_offset, std::move(done)});
+      PendingFor(partition).waiters.push_back(Waiter{end_offset, std::move(done)});
       cv_.notify_one();
       return;
     }
@@ -33,34 +43,56 @@ void Flusher::Stop() {
     std::lock_guard lock(mu_);
     if (stopping_) return;
     stopping_ = true;
-    cv_.notify_one();
+    cv_.notify_all();
   }
-  if (thread_.joinable()) thread_.join();
+  for (std::thread& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+bool Flusher::TakeNext(Pending* out) {
+  // Only partitions being synced are skipped, so this looks at a handful.
+  for (auto it = order_.begin(); it != order_.end(); ++it) {
+    if (syncing_.count(*it)) continue;
+    auto entry = pending_.find(*it);
+    *out = std::move(entry->second);
+    pending_.erase(entry);
+    syncing_.insert(*it);
+    order_.erase(it);
+    return true;
+  }
+  return false;
 }
 
 void Flusher::Run() {
   for (;;) {
-    std::unordered_map<Partition*, Pending> batch;
+    Pending job;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty() && stopping_) return;
-      batch.swap(pending_);
+      cv_.wait(lock, [&] { return TakeNext(&job) || (stopping_ && pending_.empty()); });
+      if (!job.partition) return;  // Stopping with nothing left.
     }
-    for (auto& [raw, p] : batch) {
-      // Flush() covers everything appended before it starts, which includes
-      // the data of every waiter registered before this round began.
-      Status s = p.partition->log().Flush();
-      if (s.ok()) p.partition->OnFlushed();
-      for (Waiter& w : p.waiters) {
-        if (!s.ok()) {
-          w.done(s);
-        } else if (p.partition->log().flushed_offset() >= w.end_offset) {
-          w.done(Status::Ok());
-        } else {
-          w.done(Status::IOError("flush did not reach the requested offset"));
-        }
-      }
+    Sync(job);
+    std::lock_guard lock(mu_);
+    syncing_.erase(job.partition.get());
+    // The partition may have become dirty again while it was synced, and
+    // Stop() waits for every thread to see the queue empty.
+    cv_.notify_all();
+  }
+}
+
+void Flusher::Sync(Pending& job) {
+  // Flush() covers everything appended before it starts, which includes the
+  // data of every waiter registered before the job was taken.
+  Status s = job.partition->log().Flush();
+  if (s.ok()) job.partition->OnFlushed();
+  for (Waiter& w : job.waiters) {
+    if (!s.ok()) {
+      w.done(s);
+    } else if (job.partition->log().flushed_offset() >= w.end_offset) {
+      w.done(Status::Ok());
+    } else {
+      w.done(Status::IOError("flush did not reach the requested offset"));
     }
   }
 }

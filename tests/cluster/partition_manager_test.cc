@@ -90,6 +90,57 @@ TEST(PartitionManagerTest, HighWatermarkFollowsTheFlusherAndWakesWaiters) {
   EXPECT_EQ(std::future_status::ready, woken.get_future().wait_for(10s));
 }
 
+// Appenders on several threads, on eight partitions, each waiting for its
+// data to be durable: every wait completes OK with the data covered, and no
+// partition's high watermark ever moves back (one sync thread per partition
+// at a time, although several partitions sync at once).
+TEST(PartitionManagerTest, ConcurrentAppendersOnManyPartitionsAreAllMadeDurable) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok());
+  constexpr int kPartitions = 8, kThreads = 4, kAppendsPerThread = 60;
+  ASSERT_TRUE((*pm)->CreateTopic("many", kPartitions, 1, {}, false).ok());
+  std::atomic<int> completed{0}, failed{0}, went_back{0};
+  std::vector<std::atomic<int64_t>> last_seen_hw(kPartitions);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kAppendsPerThread; ++i) {
+        const int partition = (t + i) % kPartitions;
+        auto p = (*pm)->Get("many", partition);
+        auto batch = Batch(2);
+        auto out = p->Append(batch, -1);
+        if (!out.ok()) {
+          ++failed;
+          continue;
+        }
+        std::promise<void> done;
+        (*pm)->flusher().WhenDurable(p, out->last_offset + 1, [&, p, partition](Status s) {
+          if (!s.ok() || p->high_watermark() < 1) ++failed;
+          const int64_t hw = p->high_watermark();
+          int64_t seen = last_seen_hw[partition].load();
+          while (seen < hw && !last_seen_hw[partition].compare_exchange_weak(seen, hw)) {
+          }
+          if (hw < seen) ++went_back;
+          ++completed;
+          done.set_value();
+        });
+        EXPECT_EQ(std::future_status::ready, done.get_future().wait_for(20s));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(0, failed.load());
+  EXPECT_EQ(0, went_back.load());
+  EXPECT_EQ(kThreads * kAppendsPerThread, completed.load());
+  for (int p = 0; p < kPartitions; ++p) {
+    auto part = (*pm)->Get("many", p);
+    EXPECT_EQ(part->log().log_end_offset(), part->high_watermark()) << "partition " << p;
+  }
+  ASSERT_TRUE((*pm)->Close().ok());
+}
+
 TEST(PartitionManagerTest, IdempotentDuplicateIsNotWrittenTwiceEvenAfterRestart) {
   testing::TempDir dir;
   auto config = Config(dir);
