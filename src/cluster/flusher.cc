@@ -75,9 +75,9 @@ void Flusher::Run() {
     Sync(job);
     std::lock_guard lock(mu_);
     syncing_.erase(job.partition.get());
-    // The partition may have become dirty again while it was synced, and
-    // Stop() waits for every thread to see the queue empty.
-    cv_.notify_all();
+    // If the partition became dirty again meanwhile, this thread takes it on
+    // its next turn; only stopping threads waiting on it need a wake-up.
+    if (stopping_) cv_.notify_all();
   }
 }
 
