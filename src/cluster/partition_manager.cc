@@ -109,6 +109,7 @@ Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
   auto topic_config = config::ResolveTopicConfig(broker_, info.configs);
   if (!topic_config.ok()) return topic_config.status();
   const storage::LogConfig log_config = ToLogConfig(*topic_config);
+  topic_configs_.insert_or_assign(info.name, *topic_config);
   auto& parts = partitions_[info.name];
   for (int32_t p = static_cast<int32_t>(parts.size()); p < info.partition_count; ++p) {
     storage::TopicPartition tp{info.name, p};
@@ -192,6 +193,7 @@ Status PartitionManager::DeleteTopic(std::string_view name) {
   auto info = topics_->Find(name);
   if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
   SLUICE_RETURN_IF_ERROR(topics_->DeleteTopic(name));
+  if (auto c = topic_configs_.find(name); c != topic_configs_.end()) topic_configs_.erase(c);
   if (auto m = partition_metrics_.find(name); m != partition_metrics_.end()) {
     partition_metrics_.erase(m);  // Unregisters the gauges before the logs go.
   }
@@ -263,6 +265,7 @@ Status PartitionManager::SetTopicConfigsLocked(const TopicInfo& info,
       SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, value));
     }
   }
+  topic_configs_.insert_or_assign(name, *resolved);
   // The logs take the new storage settings (retention, flush, segment size,
   // max.message.bytes) at once; AttachTopicLocked does the same at start-up.
   if (auto it = partitions_.find(name); it != partitions_.end()) {
@@ -283,9 +286,12 @@ std::shared_ptr<Partition> PartitionManager::Get(std::string_view topic, int32_t
 }
 
 Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view name) const {
-  auto info = topics_->Find(name);
-  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
-  return config::ResolveTopicConfig(broker_, info->configs);
+  std::shared_lock lock(mu_);
+  auto it = topic_configs_.find(name);
+  if (it == topic_configs_.end()) {
+    return Status::NotFound(fmt::format("topic {} does not exist", name));
+  }
+  return it->second;
 }
 
 Status PartitionManager::Close() {

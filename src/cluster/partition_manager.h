@@ -74,7 +74,9 @@ class PartitionManager {
   std::shared_ptr<Partition> Get(std::string_view topic, int32_t partition) const;
   std::optional<TopicInfo> FindTopic(std::string_view name) const { return topics_->Find(name); }
   std::vector<TopicInfo> ListTopics() const { return topics_->List(); }
-  // The effective, typed configuration of a topic (broker defaults + overrides).
+  // The effective, typed configuration of a topic (broker defaults +
+  // overrides), resolved when the topic attaches or its configs change: the
+  // produce path asks for it per partition of every request.
   Result<config::TopicConfig> TopicConfigOf(std::string_view name) const;
 
   const config::BrokerConfig& broker_config() const { return broker_; }
@@ -110,6 +112,7 @@ class PartitionManager {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, std::vector<std::shared_ptr<Partition>>, std::less<>> partitions_;
+  std::map<std::string, config::TopicConfig, std::less<>> topic_configs_;  // see TopicConfigOf
   // The gauges of each topic's partitions (by index); dropped, which
   // unregisters them, before the partitions' logs are deleted or closed.
   std::map<std::string, std::vector<metrics::BrokerMetrics::PartitionMetrics>, std::less<>>

@@ -141,6 +141,26 @@ TEST(PartitionManagerTest, ConcurrentAppendersOnManyPartitionsAreAllMadeDurable)
   ASSERT_TRUE((*pm)->Close().ok());
 }
 
+TEST(PartitionManagerTest, TopicConfigFollowsCreateAlterAndDelete) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok());
+  EXPECT_TRUE((*pm)->TopicConfigOf("cfg").status().IsNotFound());
+  ASSERT_TRUE((*pm)->CreateTopic("cfg", 1, 1, {{"max.message.bytes", "2000"}}, false).ok());
+  EXPECT_EQ(2000, (*pm)->TopicConfigOf("cfg")->max_message_bytes);
+  ASSERT_TRUE((*pm)->SetTopicConfigs("cfg", {{"max.message.bytes", "3000"}}, false).ok());
+  EXPECT_EQ(3000, (*pm)->TopicConfigOf("cfg")->max_message_bytes);
+  ASSERT_TRUE((*pm)->SetTopicConfigs("cfg", {{"max.message.bytes", "4000"}}, true).ok());
+  EXPECT_EQ(3000, (*pm)->TopicConfigOf("cfg")->max_message_bytes) << "validate_only changes nothing";
+  ASSERT_TRUE((*pm)->SetTopicConfigs("cfg", {}, false).ok());
+  EXPECT_EQ(config.GetInt("message.max.bytes"), (*pm)->TopicConfigOf("cfg")->max_message_bytes)
+      << "without the override the broker default applies";
+  ASSERT_TRUE((*pm)->DeleteTopic("cfg").ok());
+  EXPECT_TRUE((*pm)->TopicConfigOf("cfg").status().IsNotFound());
+  ASSERT_TRUE((*pm)->Close().ok());
+}
+
 TEST(PartitionManagerTest, IdempotentDuplicateIsNotWrittenTwiceEvenAfterRestart) {
   testing::TempDir dir;
   auto config = Config(dir);
