@@ -71,7 +71,7 @@ need=("$bin/sluice-broker" "$bin/sluice")
 for b in "${need[@]}"; do
   [ -x "$b" ] || { echo "missing $b: run scripts/build.sh release first (or pass --bin)" >&2; exit 2; }
 done
-command -v gnuplot > /dev/null || { echo "gnuplot missing: apt-get install -y gnuplot-nox" >&2; exit 2; }
+command -v gnuplot > /dev/null || "$repo/scripts/install-bench-deps.sh"
 
 if [ "$quick" = 1 ]; then
   partition_counts=(1 16 256); connection_counts=(1 10 100); startup_partitions=1000

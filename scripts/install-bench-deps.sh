@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages of the peers the broker benchmark measures
-# (bench/run.sh --peers): nats-server (JetStream) and redis-server (Streams;
-# brings redis-benchmark and redis-cli). Skips those already present. Not
-# needed to build or test Sluice.
+# Installs the Debian 12 packages the benchmarks need beyond the build: the
+# peers bench/run.sh --peers measures, nats-server (JetStream) and
+# redis-server (Streams; brings redis-benchmark and redis-cli), and gnuplot
+# for bench/scaling.sh's plots. Skips those already present. Not needed to
+# build or test Sluice.
 set -euo pipefail
 
-PACKAGES=(nats-server redis-server redis-tools)
+PACKAGES=(nats-server redis-server redis-tools gnuplot-nox fonts-dejavu-core python3)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
