@@ -30,9 +30,14 @@ Status Status::FromErrno(int err, std::string_view what) {
   return IOError(std::move(msg));
 }
 
+const std::string& Status::message() const {
+  static const std::string kEmpty;
+  return rep_ == nullptr ? kEmpty : rep_->message;
+}
+
 std::string Status::ToString() const {
   if (ok()) return "OK";
-  return fmt::format("{}: {}", StatusCodeName(code_), message_);
+  return fmt::format("{}: {}", StatusCodeName(rep_->code), rep_->message);
 }
 
 }  // namespace sluice

@@ -28,9 +28,29 @@ enum class StatusCode {
 
 std::string_view StatusCodeName(StatusCode code);
 
+// One pointer: OK is null, so returning and testing an OK Status (once per
+// field on the protocol decode path) costs a store and a compare; an error
+// keeps its code and message on the heap, as LevelDB's Status does.
 class [[nodiscard]] Status {
  public:
-  Status() = default;  // OK.
+  Status() noexcept = default;  // OK.
+  ~Status() { delete rep_; }
+  Status(const Status& s) : rep_(s.rep_ == nullptr ? nullptr : new Rep(*s.rep_)) {}
+  Status& operator=(const Status& s) {
+    if (this != &s) {
+      Status copy(s);
+      std::swap(rep_, copy.rep_);
+    }
+    return *this;
+  }
+  Status(Status&& s) noexcept : rep_(std::exchange(s.rep_, nullptr)) {}
+  Status& operator=(Status&& s) noexcept {
+    if (this != &s) {
+      delete rep_;
+      rep_ = std::exchange(s.rep_, nullptr);
+    }
+    return *this;
+  }
 
   static Status Ok() { return Status(); }
   static Status NotFound(std::string msg) { return {StatusCode::kNotFound, std::move(msg)}; }
@@ -53,23 +73,27 @@ class [[nodiscard]] Status {
   // Status; ENOSPC and EDQUOT become kNoSpace.
   static Status FromErrno(int err, std::string_view what);
 
-  bool ok() const { return code_ == StatusCode::kOk; }
-  StatusCode code() const { return code_; }
-  const std::string& message() const { return message_; }
+  bool ok() const { return rep_ == nullptr; }
+  StatusCode code() const { return rep_ == nullptr ? StatusCode::kOk : rep_->code; }
+  const std::string& message() const;  // Empty when OK.
   std::string ToString() const;
 
-  bool IsNotFound() const { return code_ == StatusCode::kNotFound; }
-  bool IsCorruption() const { return code_ == StatusCode::kCorruption; }
-  bool IsIOError() const { return code_ == StatusCode::kIOError; }
-  bool IsNoSpace() const { return code_ == StatusCode::kNoSpace; }
-  bool IsOutOfRange() const { return code_ == StatusCode::kOutOfRange; }
-  bool IsAlreadyExists() const { return code_ == StatusCode::kAlreadyExists; }
+  bool IsNotFound() const { return code() == StatusCode::kNotFound; }
+  bool IsCorruption() const { return code() == StatusCode::kCorruption; }
+  bool IsIOError() const { return code() == StatusCode::kIOError; }
+  bool IsNoSpace() const { return code() == StatusCode::kNoSpace; }
+  bool IsOutOfRange() const { return code() == StatusCode::kOutOfRange; }
+  bool IsAlreadyExists() const { return code() == StatusCode::kAlreadyExists; }
 
  private:
-  Status(StatusCode code, std::string msg) : code_(code), message_(std::move(msg)) {}
+  struct Rep {
+    StatusCode code;
+    std::string message;
+  };
 
-  StatusCode code_ = StatusCode::kOk;
-  std::string message_;
+  Status(StatusCode code, std::string msg) : rep_(new Rep{code, std::move(msg)}) {}
+
+  Rep* rep_ = nullptr;
 };
 
 // A value or the Status that explains why there is none.

@@ -21,6 +21,25 @@ TEST(StatusTest, FullDiskErrnoBecomesNoSpace) {
   EXPECT_NE(std::string::npos, io.ToString().find("/data/x.log"));
 }
 
+TEST(StatusTest, OnePointerAndCopiesItsError) {
+  static_assert(sizeof(Status) == sizeof(void*));
+  Status a = Status::Corruption("bad crc");
+  Status copy = a;
+  EXPECT_TRUE(copy.IsCorruption());
+  EXPECT_EQ("bad crc", copy.message());
+  EXPECT_EQ("bad crc", a.message());  // Its own copy.
+  Status moved = std::move(a);
+  EXPECT_EQ("Corruption: bad crc", moved.ToString());
+  copy = Status::Ok();
+  EXPECT_TRUE(copy.ok());
+  EXPECT_EQ("", copy.message());
+  EXPECT_EQ(StatusCode::kOk, copy.code());
+  copy = moved;
+  EXPECT_EQ("bad crc", copy.message());
+  moved = Status::NotFound("x");
+  EXPECT_TRUE(moved.IsNotFound());
+}
+
 Result<int> Half(int v) {
   if (v % 2 != 0) return Status::InvalidArgument("odd");
   return v / 2;
