@@ -65,6 +65,57 @@ TEST(Varint, RejectsOverlongAndTruncated) {
   EXPECT_FALSE(c.ReadVarlong(&l).ok());
 }
 
+// Every varint length, with room to spare (the unrolled path) and at the very
+// end of the input (the checked loop).
+TEST(Varint, EveryLengthAtTheEndAndNot) {
+  const uint32_t values[] = {0, 127, 128, 16383, 16384, (1u << 21) - 1, 1u << 21,
+                             (1u << 28) - 1, 1u << 28, UINT32_MAX};
+  for (uint32_t v : values) {
+    for (size_t padding : {0, 8}) {
+      Writer w;
+      w.WriteUnsignedVarint(v);
+      for (size_t i = 0; i < padding; ++i) w.WriteInt8(0);
+      const std::vector<uint8_t> bytes = w.Take();
+      Reader r(bytes);
+      uint32_t got = 0;
+      ASSERT_TRUE(r.ReadUnsignedVarint(&got).ok()) << v;
+      EXPECT_EQ(got, v);
+      EXPECT_EQ(r.remaining(), padding) << v;
+    }
+  }
+}
+
+TEST(Varint, OverflowNamesTheFifthByte) {
+  const std::vector<uint8_t> bytes = {0xff, 0xff, 0xff, 0xff, 0x1f, 0, 0, 0};
+  Reader r(bytes);
+  uint32_t u = 0;
+  Status s = r.ReadUnsignedVarint(&u);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), ": varint overflows 32 bits at offset 5");
+}
+
+// Compact bytes lengths (read inline up to 3 bytes) of every size class.
+TEST(Bytes, CompactLengthsOfEverySize) {
+  for (size_t n : {0, 1, 126, 127, 128, 16382, 16383, 16384, 70000}) {
+    for (bool at_end : {true, false}) {
+      Writer w;
+      w.WriteBytes(Bytes(n, 0x5a), true);
+      if (!at_end) w.WriteInt32(7);
+      const std::vector<uint8_t> bytes = w.Take();
+      Reader r(bytes);
+      Bytes got;
+      ASSERT_TRUE(r.ReadBytes(&got, true).ok()) << n;
+      EXPECT_EQ(got, Bytes(n, 0x5a));
+      EXPECT_EQ(r.remaining(), at_end ? 0u : 4u);
+    }
+  }
+  // Too few bytes for any length: the checked path reports it.
+  const std::vector<uint8_t> truncated = {0x80, 0x80};
+  Reader r(truncated);
+  Bytes got;
+  EXPECT_FALSE(r.ReadBytes(&got, true).ok());
+}
+
 TEST(Strings, ClassicCompactAndNull) {
   Writer w;
   w.WriteString("ab", false);

@@ -5,7 +5,6 @@
 
 namespace sluice::protocol {
 
-
 std::string Reader::Path() const {
   std::string path = root_;
   for (int i = 0; i < depth_; ++i) {
@@ -26,19 +25,31 @@ Status Reader::ErrorAt(const std::string& what, size_t offset) const {
   return Status::Corruption(Path() + ": " + what + " at offset " + std::to_string(offset));
 }
 
-std::string Reader::TruncatedError(size_t need) const {
-  return "need " + std::to_string(need) + " bytes, " + std::to_string(remaining()) + " remaining";
+Status Reader::TruncatedError(size_t need) const {
+  return Error("need " + std::to_string(need) + " bytes, " + std::to_string(remaining()) +
+               " remaining");
 }
 
-std::string Reader::LengthError(uint64_t len) const {
-  return "length " + std::to_string(len) + " exceeds " + std::to_string(remaining()) +
-         " remaining bytes";
+Status Reader::LengthError(int64_t len, size_t start) const {
+  if (len < -1) return ErrorAt("negative length " + std::to_string(len), start);
+  return ErrorAt("length " + std::to_string(len) + " exceeds " + std::to_string(remaining()) +
+                     " remaining bytes",
+                 start);
 }
 
-std::string Reader::CountError(uint64_t count, size_t min_elem_size) const {
-  return "count " + std::to_string(count) + " of elements of at least " +
-         std::to_string(min_elem_size) + " bytes exceeds " + std::to_string(remaining()) +
-         " remaining bytes";
+Status Reader::CountError(int64_t count, size_t min_elem_size, size_t start) const {
+  if (count < -1) return ErrorAt("negative array count " + std::to_string(count), start);
+  if (count == -1) return ErrorAt("null for an array not nullable in this version", start);
+  return ErrorAt("count " + std::to_string(count) + " of elements of at least " +
+                     std::to_string(min_elem_size) + " bytes exceeds " +
+                     std::to_string(remaining()) + " remaining bytes",
+                 start);
+}
+
+Status Reader::NullError(const char* what) const { return Error(std::string("null for ") + what); }
+
+Status Reader::DepthError() const {
+  return Error("nesting deeper than " + std::to_string(kMaxDepth));
 }
 
 Status Reader::ReadBool(bool* v) {
@@ -56,13 +67,32 @@ Status Reader::ReadFloat64(double* v) {
 }
 
 Status Reader::ReadUuid(Uuid* v) {
-  if (remaining() < 16) return Error(TruncatedError(16));
+  if (remaining() < 16) return TruncatedError(16);
   std::memcpy(v->bytes.data(), pos_, 16);
   pos_ += 16;
   return Status::Ok();
 }
 
 Status Reader::ReadUnsignedVarintSlow(uint32_t* v) {
+  if (remaining() >= 5) {
+    // No bounds check per byte: a record batch's length (2-3 bytes) takes
+    // this path in every flexible Produce request.
+    const uint8_t* p = pos_;
+    uint32_t result = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      result |= (p[i] & 0x7fu) << (7 * i);
+      if (p[i] < 0x80) {
+        pos_ = p + i + 1;
+        *v = result;
+        return Status::Ok();
+      }
+    }
+    pos_ = p + 5;
+    if ((p[4] & 0xf0) != 0) return Error("varint overflows 32 bits");
+    *v = result | static_cast<uint32_t>(p[4]) << 28;
+    return Status::Ok();
+  }
   uint32_t result = 0;
   for (int shift = 0; shift < 35; shift += 7) {
     if (pos_ == end_) return Error("truncated varint");
@@ -99,13 +129,10 @@ Status Reader::ReadVarlong(int64_t* v) {
   return Error("varlong longer than 10 bytes");
 }
 
-
-
-
 Status Reader::ReadBytes(Bytes* v, bool compact) {
   int32_t n = 0;
   SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
-  if (n < 0) return Error("null for non-nullable bytes");
+  if (n < 0) return NullError("non-nullable bytes");
   v->assign(pos_, pos_ + n);
   pos_ += n;
   return Status::Ok();
@@ -115,7 +142,7 @@ Status Reader::ReadNullableBytes(std::optional<Bytes>* v, bool compact, bool nul
   int32_t n = 0;
   SLUICE_RETURN_IF_ERROR(ReadLength(compact, true, &n));
   if (n < 0) {
-    if (!nullable) return Error("null for bytes not nullable in this version");
+    if (!nullable) return NullError("bytes not nullable in this version");
     v->reset();
     return Status::Ok();
   }
@@ -128,13 +155,11 @@ Status Reader::ReadNullableBytes(std::optional<Bytes>* v, bool compact, bool nul
   return Status::Ok();
 }
 
-
 Status Reader::ReadRaw(size_t n, std::span<const uint8_t>* v) {
-  if (n > remaining()) return Error(TruncatedError(n));
+  if (n > remaining()) return TruncatedError(n);
   *v = {pos_, n};
   pos_ += n;
   return Status::Ok();
 }
-
 
 }  // namespace sluice::protocol
