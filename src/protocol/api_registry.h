@@ -25,8 +25,23 @@ struct ApiInfo {
 
 // Every API, ordered by key.
 std::span<const ApiInfo> AllApis();
-// nullptr for a key this build does not know.
-const ApiInfo* FindApi(int16_t key);
+
+namespace detail {
+// Generated with AllApis: kApiByKey[key] for 0 <= key <= kMaxApiKey is a copy
+// of the API's entry, or has key -1 where there is none. Copies rather than
+// pointers, so that a request's header version is one load away.
+extern const int16_t kMaxApiKey;
+extern const ApiInfo kApiByKey[];
+// Its v0 is the only request with a v0 header.
+inline constexpr int16_t kControlledShutdownKey = 7;
+}  // namespace detail
+
+// nullptr for a key this build does not know. Inline: runs for every request.
+inline const ApiInfo* FindApi(int16_t key) {
+  if (key < 0 || key > detail::kMaxApiKey) return nullptr;
+  const ApiInfo* api = &detail::kApiByKey[key];
+  return api->key == key ? api : nullptr;
+}
 
 // Header versions for a request/response of (key, version), which must be
 // supported. The request header is v0 only for ControlledShutdown v0, else
@@ -34,6 +49,11 @@ const ApiInfo* FindApi(int16_t key);
 // flexible versions, except ApiVersions: always v0 (KIP-511), because a
 // client parses it before knowing which versions the broker speaks.
 int16_t RequestHeaderVersion(int16_t api_key, int16_t api_version);
+// The same for an API already looked up (saves a second FindApi per request).
+inline int16_t RequestHeaderVersion(const ApiInfo& api, int16_t api_version) {
+  if (api.key == detail::kControlledShutdownKey && api_version == 0) return 0;
+  return api.IsFlexible(api_version) ? 2 : 1;
+}
 int16_t ResponseHeaderVersion(int16_t api_key, int16_t api_version);
 
 }  // namespace sluice::protocol

@@ -10,19 +10,14 @@ Result<RequestHeader> DecodeRequestHeader(Reader& in) {
   return header;
 }
 
-Status DecodeRequestHeader(Reader& in, RequestHeader* header) {
-  auto peek = in.rest();
-  if (peek.size() < 4) {
-    in.SetRoot("RequestHeader");
-    return in.Error("request of " + std::to_string(peek.size()) + " bytes has no header");
-  }
-  const int16_t key = LoadBigEndian<int16_t>(peek.data());
-  const int16_t version = LoadBigEndian<int16_t>(peek.data() + 2);
-  const ApiInfo* api = FindApi(key);
-  const int16_t header_version =
-      api != nullptr && api->Supports(version) ? RequestHeaderVersion(key, version) : 1;
-  return header->Decode(in, header_version);
+namespace detail {
+
+Status NoRequestHeader(Reader& in) {
+  in.SetRoot("RequestHeader");
+  return in.Error("request of " + std::to_string(in.remaining()) + " bytes has no header");
 }
+
+}  // namespace detail
 
 std::vector<uint8_t> FlattenInMemory(const OutputChain& chain) {
   std::vector<uint8_t> out;

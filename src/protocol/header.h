@@ -22,8 +22,9 @@ namespace sluice::protocol {
 // in every header version), which is enough to answer UNSUPPORTED_VERSION;
 // `in` is then not positioned at the body, which must not be decoded.
 Result<RequestHeader> DecodeRequestHeader(Reader& in);
-// The same into an existing header (the connection's, reused per request).
-Status DecodeRequestHeader(Reader& in, RequestHeader* header);
+// The same into an existing header (the request context's). Inline: it runs
+// for every request.
+inline Status DecodeRequestHeader(Reader& in, RequestHeader* header);
 
 // Header + body, without the 4-byte size prefix (clients, tests, tools).
 template <typename Body>
@@ -53,5 +54,20 @@ OutputChain EncodeResponseFrame(int32_t correlation_id, int16_t api_version, con
 
 // The bytes of a chain whose pieces are all in memory (tests, tools).
 std::vector<uint8_t> FlattenInMemory(const OutputChain& chain);
+
+namespace detail {
+[[gnu::cold, gnu::noinline]] Status NoRequestHeader(Reader& in);
+}  // namespace detail
+
+inline Status DecodeRequestHeader(Reader& in, RequestHeader* header) {
+  const std::span<const uint8_t> peek = in.rest();
+  if (peek.size() < 4) [[unlikely]] return detail::NoRequestHeader(in);
+  const int16_t key = LoadBigEndian<int16_t>(peek.data());
+  const int16_t version = LoadBigEndian<int16_t>(peek.data() + 2);
+  const ApiInfo* api = FindApi(key);
+  const int16_t header_version =
+      api != nullptr && api->Supports(version) ? RequestHeaderVersion(*api, version) : 1;
+  return header->Decode(in, header_version);
+}
 
 }  // namespace sluice::protocol

@@ -410,6 +410,10 @@ def cpp_init(f):
     return f' = {d}'
 
 
+# On a lambda that decodes one element: inlined into the element loop.
+INLINE = '__attribute__((always_inline))'
+
+
 def compact(f):
     return 'false' if f.classic else 'flexible_'
 
@@ -417,7 +421,7 @@ def compact(f):
 def read_elem(f, var):
     """Expression decoding one non-null value of f's element type into *var."""
     if f.is_struct:
-        return f'{var}->Decode(in_, version_)'
+        return f'{f.struct.decode_fn}(*{var}, in_, version_)'
     suffix = PRIMITIVES[f.elem][1]
     if f.elem in ('string', 'bytes'):
         return f'in_.Read{suffix}({var}, {compact(f)})'
@@ -437,27 +441,27 @@ def nullable_cond(f):
     return f.nullable.cond() if f.nullable else 'false'
 
 
-def decode_field(f, m):
-    """Statements decoding field f into this->name."""
-    n, c, nul = f.name, compact(f), nullable_cond(f)
+def decode_field(f, this):
+    """Statements decoding field f into this + name ('' in a member function)."""
+    n, c, nul = this + f.name, compact(f), nullable_cond(f)
     if f.type == 'records':
         return [f'SLUICE_RETURN_IF_ERROR(in_.ReadRecords(&{n}, {c}, {nul}));']
     if f.is_array:
-        et, minsz = cpp_elem(f), (1 if f.is_struct else PRIMITIVES[f.elem][2])
+        et, minsz = (f.struct.qual if f.is_struct else cpp_elem(f)), (1 if f.is_struct else PRIMITIVES[f.elem][2])
         if f.elem in ('string', 'bytes'):
             minsz = f'({c} ? 1 : {2 if f.elem == "string" else 4})'
-        lam = f'[&]({et}* e_) {{ return {read_elem(f, "e_")}; }}'
+        lam = f'[&]({et}* e_) {INLINE} {{ return {read_elem(f, "e_")}; }}'
         fn = 'ReadNullableArray' if f.nullable else 'ReadArray'
         extra = f', {nul}' if f.nullable else ''
         return [f'SLUICE_RETURN_IF_ERROR(in_.{fn}(&{n}, {c}{extra}, {minsz}, {lam}));']
     if f.nullable and f.is_struct:
         return [f'SLUICE_RETURN_IF_ERROR(in_.ReadNullableStruct(&{n}, {nul}, '
-                f'[&]({f.elem}* e_) {{ return e_->Decode(in_, version_); }}));']
+                f'[&]({f.struct.qual}* e_) {INLINE} {{ return {read_elem(f, "e_")}; }}));']
     if f.nullable:
         return [f'SLUICE_RETURN_IF_ERROR(in_.ReadNullable{PRIMITIVES[f.elem][1]}(&{n}, {c}, {nul}));']
     if f.is_struct:
         return [f'SLUICE_RETURN_IF_ERROR(in_.EnterStruct());',
-                f'SLUICE_RETURN_IF_ERROR({n}.Decode(in_, version_));', 'in_.Leave();']
+                f'SLUICE_RETURN_IF_ERROR({read_elem(f, "&" + n)});', 'in_.Leave();']
     return [f'SLUICE_RETURN_IF_ERROR({read_elem(f, "&" + n)});']
 
 
@@ -527,27 +531,42 @@ class Emitter:
         return out
 
     def define_struct(self, s, qual, top):
-        a, out = self.api, []
+        """(free-standing decoder of a nested struct, member definitions)."""
+        a, out, free = self.api, [], []
         plain = [f for f in s.fields if f.tag is None]
         tagged = sorted([f for f in s.fields if f.tag is not None], key=lambda f: f.tag)
-        out.append(f'Status {qual}::Decode(Reader& in_, [[maybe_unused]] int16_t version_) {{')
+        # `__restrict`: nothing else reaches the Reader while a message decodes,
+        # so its position stays in a register across the stores into the
+        # message (a string's bytes or a variant's index, which are char-typed
+        # and could otherwise alias it) instead of going through memory.
+        if top:
+            this = ''
+            out.append(f'Status {qual}::Decode(Reader& __restrict in_, '
+                       f'[[maybe_unused]] int16_t version_) {{')
+        else:
+            # A nested struct's decoder is a function its parent's decoder
+            # inlines (no call, no Status through memory per element);
+            # Decode calls it too.
+            this = 'm_.'
+            out.append(f'[[gnu::always_inline]] static inline Status {s.decode_fn.split("::")[1]}('
+                       f'{qual}& m_, Reader& __restrict in_, [[maybe_unused]] int16_t version_) {{')
         # Fields are overwritten or reset one by one rather than `*this = {}`,
         # so that decoding into a reused message keeps its vectors' capacity.
         if a.flexible is not None:
-            out.append('  unknown_tagged_fields.clear();')
+            out.append(f'  {this}unknown_tagged_fields.clear();')
         for f in tagged:
-            out.append(f'  {f.name} = {default_value(f)};')
+            out.append(f'  {this}{f.name} = {default_value(f)};')
         if top:
             out.append(f'  in_.SetRoot("{s.name}");')
         out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
-            body = [f'in_.SetField("{f.name}");'] + decode_field(f, s)
-            out += self.guard(f.versions, body, [f'{f.name} = {default_value(f)};'])
+            body = [f'in_.SetField("{f.name}");'] + decode_field(f, this)
+            out += self.guard(f.versions, body, [f'{this}{f.name} = {default_value(f)};'])
         if a.flexible is not None:
             out.append('  if (flexible_) {')
             out.append('    in_.SetField("_tagged_fields");')
             out.append('    // Not SLUICE_RETURN_IF_ERROR: the callback uses it (nested, it would shadow).')
-            out.append('    Status tagged_ = in_.ReadTaggedFields(&unknown_tagged_fields,')
+            out.append(f'    Status tagged_ = in_.ReadTaggedFields(&{this}unknown_tagged_fields,')
             out.append('        [&](uint32_t tag_, bool* known_) -> Status {')
             out.append('          switch (tag_) {')
             for f in tagged:
@@ -555,7 +574,7 @@ class Emitter:
                 out.append(f'              if (!({f.versions.cond()})) break;')
                 out.append(f'              *known_ = true;')
                 out.append(f'              in_.SetField("{f.name}");')
-                for line in decode_field(f, s):
+                for line in decode_field(f, this):
                     out.append(f'              {line}')
                 out.append('              return Status::Ok();')
             out.append('            default: break;')
@@ -566,6 +585,9 @@ class Emitter:
             out.append('    if (!tagged_.ok()) return tagged_;')
             out.append('  }')
         out += ['  return Status::Ok();', '}', '']
+        if not top:
+            free, out = out, [f'Status {qual}::Decode(Reader& in_, int16_t version_) {{',
+                              f'  return {s.decode_fn}(*this, in_, version_);', '}', '']
         out.append(f'void {qual}::Encode(Writer& out_, [[maybe_unused]] int16_t version_) const {{')
         out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
@@ -586,7 +608,7 @@ class Emitter:
             out.append('    out_.WriteUnknownTaggedFields(unknown_tagged_fields, next_unknown_, UINT32_MAX);')
             out.append('  }')
         out += ['}', '']
-        return out
+        return free, out
 
     @staticmethod
     def guard(v, body, otherwise=()):
@@ -653,10 +675,24 @@ class Emitter:
             self.h += self.decl_struct(Struct(m.name, m.fields, m.line), 0, top=m)
             self.h.append('')
             self.t.append(f'void FillRandom(MessageRng& rng, int16_t version, {m.name}* m);')
+            # The nested structs' decoders live in a namespace of their own,
+            # where the struct names the field types use resolve as they do
+            # inside the message.
+            ns = f'{m.name}Decoders'
             for s in m.structs:
-                self.cc += self.define_struct(s, f'{m.name}::{s.name}', False)
+                s.qual, s.decode_fn = f'{m.name}::{s.name}', f'{ns}::Decode{s.name}'
+            members = []
+            if m.structs:
+                self.cc += [f'namespace {ns} {{', '']
+                self.cc += [f'using {s.name} = {s.qual};' for s in m.structs] + ['']
+                for s in m.structs:
+                    free, defs = self.define_struct(s, s.qual, False)
+                    self.cc += free
+                    members += defs
+                self.cc += [f'}}  // namespace {ns}', '']
+            for s in m.structs:
                 self.t.append(f'void FillRandom(MessageRng& rng, int16_t version, {m.name}::{s.name}* m);')
-            self.cc += self.define_struct(Struct(m.name, m.fields, m.line), m.name, True)
+            self.cc += members + self.define_struct(Struct(m.name, m.fields, m.line), m.name, True)[1]
         self.t.append('')
         for m in a.messages:
             for s in m.structs:
@@ -674,8 +710,18 @@ def emit_index(apis):
            'namespace {', 'constexpr ApiInfo kApis[] = {']
     for a in table:
         reg.append(f'    {{{a.key}, "{a.name}", {a.lo}, {a.hi}, {-1 if a.flexible is None else a.flexible}}},')
-    reg += ['};', '}  // namespace', '', 'std::span<const ApiInfo> AllApis() { return kApis; }', '',
-            '}  // namespace sluice::protocol', '']
+    reg += ['};', '}  // namespace', '', 'std::span<const ApiInfo> AllApis() { return kApis; }', '']
+    # The table FindApi indexes by key: constant data, no lookup at run time.
+    max_key = max(a.key for a in table)
+    by_key = {a.key: a for a in table}
+    reg += ['namespace detail {', '',
+            f'extern const int16_t kMaxApiKey = {max_key};',
+            'const ApiInfo kApiByKey[] = {']
+    for k in range(max_key + 1):
+        a = by_key.get(k)
+        reg.append(f'    {{{a.key}, "{a.name}", {a.lo}, {a.hi}, {-1 if a.flexible is None else a.flexible}}},'
+                   if a else '    {-1, nullptr, 0, -1, -1},')
+    reg += ['};', '', '}  // namespace detail', '', '}  // namespace sluice::protocol', '']
     hdr = [note, '#pragma once', '', '#include <cstdint>', '']
     hdr += [f'#include "protocol/generated/{a.stem}.h"' for a in sorted(apis, key=lambda a: a.stem)]
     hdr += ['', 'namespace sluice::protocol {', '',

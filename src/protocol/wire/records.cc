@@ -9,12 +9,6 @@ uint64_t Records::size() const {
   return bytes().size();
 }
 
-std::span<const uint8_t> Records::bytes() const {
-  if (auto* s = std::get_if<std::span<const uint8_t>>(&v_)) return *s;
-  if (auto* o = std::get_if<std::vector<uint8_t>>(&v_)) return *o;
-  return {};
-}
-
 bool operator==(const Records& a, const Records& b) {
   if (a.is_null() || b.is_null()) return a.is_null() == b.is_null();
   if (a.is_file() || b.is_file()) {

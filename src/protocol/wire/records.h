@@ -50,7 +50,11 @@ class Records {
   // Size in bytes on the wire (0 for null).
   uint64_t size() const;
   // The bytes of a view or owned value; empty for null and file slices.
-  std::span<const uint8_t> bytes() const;
+  std::span<const uint8_t> bytes() const {
+    if (auto* s = std::get_if<std::span<const uint8_t>>(&v_)) return *s;
+    if (auto* o = std::get_if<std::vector<uint8_t>>(&v_)) return *o;
+    return {};
+  }
   const FileSlice* file() const { return std::get_if<FileSlice>(&v_); }
 
   // Views and owned bytes compare by content; file slices by (fd, offset, length).
