@@ -11,26 +11,63 @@
 namespace sluice::api {
 namespace {
 
-// Decodes the body as `Request` and calls `Handle`. A body that does not
-// decode closes the connection, as Kafka does for an invalid request.
+// A body that does not decode closes the connection, as Kafka does for an
+// invalid request.
+template <typename Request>
+bool DecodeBody(RequestContext& ctx, protocol::Reader& in, Request& request) {
+  Status s = request.Decode(in, ctx.version());
+  if (s.ok()) return true;
+  ctx.RecordError(protocol::ToWire(protocol::ErrorCode::INVALID_REQUEST));
+  ctx.respond.CloseConnection(
+      fmt::format("malformed {} v{}: {}", Request::kName, ctx.version(), s.message()));
+  return false;
+}
+
+// Decodes the body as `Request` and calls `Handle`, which owns the request.
 template <typename Request, void (*Handle)(RequestContext, Request)>
 void Dispatch(RequestContext ctx, protocol::Reader& in) {
   Request request;
-  Status s = request.Decode(in, ctx.version());
-  if (!s.ok()) {
-    ctx.RecordError(protocol::ToWire(protocol::ErrorCode::INVALID_REQUEST));
-    ctx.respond.CloseConnection(fmt::format("malformed {} v{}: {}", Request::kName, ctx.version(),
-                                            s.message()));
+  if (DecodeBody(ctx, in, request)) Handle(std::move(ctx), std::move(request));
+}
+
+// For a handler that takes its request by const reference and keeps nothing
+// of it once it returns (Produce): the body is decoded into a request this
+// thread reuses, whose vectors and strings keep their capacity, so decoding
+// allocates nothing. Between requests it holds stale views into freed frames,
+// which are only ever overwritten. A nested call (none today: answers are
+// posted) would decode into a fresh request instead.
+template <typename Request, void (*Handle)(RequestContext, const Request&)>
+void DispatchReused(RequestContext ctx, protocol::Reader& in) {
+  thread_local Request reused;
+  thread_local bool in_use = false;
+  if (in_use) {
+    Request request;
+    if (DecodeBody(ctx, in, request)) Handle(std::move(ctx), request);
     return;
   }
-  Handle(std::move(ctx), std::move(request));
+  in_use = true;
+  struct Release {
+    ~Release() { in_use = false; }
+  } release;
+  if (DecodeBody(ctx, in, reused)) Handle(std::move(ctx), reused);
+}
+
+template <typename Request>
+constexpr HandlerEntry MakeEntry(int16_t min_version, int16_t max_version,
+                                 void (*dispatch)(RequestContext, protocol::Reader&)) {
+  static_assert(Request::kMinVersion >= 0);
+  return HandlerEntry{Request::kApiKey, std::max(min_version, Request::kMinVersion),
+                      std::min(max_version, Request::kMaxVersion), dispatch};
 }
 
 template <typename Request, void (*Handle)(RequestContext, Request)>
 constexpr HandlerEntry Entry(int16_t min_version, int16_t max_version) {
-  static_assert(Request::kMinVersion >= 0);
-  return HandlerEntry{Request::kApiKey, std::max(min_version, Request::kMinVersion),
-                      std::min(max_version, Request::kMaxVersion), &Dispatch<Request, Handle>};
+  return MakeEntry<Request>(min_version, max_version, &Dispatch<Request, Handle>);
+}
+
+template <typename Request, void (*Handle)(RequestContext, const Request&)>
+constexpr HandlerEntry Entry(int16_t min_version, int16_t max_version) {
+  return MakeEntry<Request>(min_version, max_version, &DispatchReused<Request, Handle>);
 }
 
 using namespace protocol;

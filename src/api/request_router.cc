@@ -16,19 +16,22 @@ void RequestRouter::Handle(network::ConnectionContext& connection, network::Fram
                            network::Responder network_respond) {
   const auto start = TimedResponder::Clock::now();
   protocol::Reader in(request.bytes());
-  auto header = protocol::DecodeRequestHeader(in);
+  // Decoded straight into the context the handler gets (no copy or move).
+  RequestContext ctx;
+  const Status header_status = protocol::DecodeRequestHeader(in, &ctx.header);
+  const protocol::RequestHeader* header = &ctx.header;
   metrics::BrokerMetrics::Api* api = nullptr;
   if (metrics_ != nullptr) {
     metrics_->bytes_in().Increment(request.size() + 4);  // With the length prefix.
     // An undecodable header has no trustworthy key: api="unknown".
-    api = &metrics_->ForApi(header.ok() ? header->request_api_key : int16_t{-1});
+    api = &metrics_->ForApi(header_status.ok() ? header->request_api_key : int16_t{-1});
     api->requests.Increment();
   }
   TimedResponder respond(std::move(network_respond), metrics_, api, start);
   const int16_t invalid_request = protocol::ToWire(protocol::ErrorCode::INVALID_REQUEST);
-  if (!header.ok()) {
+  if (!header_status.ok()) {
     respond.RecordError(invalid_request);
-    respond.CloseConnection(fmt::format("bad request header: {}", header.status().message()));
+    respond.CloseConnection(fmt::format("bad request header: {}", header_status.message()));
     return;
   }
   const HandlerEntry* entry = FindHandler(header->request_api_key);
@@ -58,9 +61,7 @@ void RequestRouter::Handle(network::ConnectionContext& connection, network::Fram
                                         entry->max_version));
     return;
   }
-  RequestContext ctx;
   ctx.services = &services_;
-  ctx.header = std::move(header).value();
   ctx.respond = std::move(respond);
   ctx.connection_id = connection.id();
   ctx.client_host = "/" + connection.peer_address();

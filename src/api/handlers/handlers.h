@@ -35,7 +35,9 @@ namespace sluice::api {
 
 void HandleApiVersions(RequestContext ctx, protocol::ApiVersionsRequest request);
 void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request);
-void HandleProduce(RequestContext ctx, protocol::ProduceRequest request);
+// By const reference: decoded into a per-thread request that is reused
+// (handler_table.cc), so it must keep nothing of `request` after returning.
+void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request);
 void HandleFetch(RequestContext ctx, protocol::FetchRequest request);
 void HandleListOffsets(RequestContext ctx, protocol::ListOffsetsRequest request);
 void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request);

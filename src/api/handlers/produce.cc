@@ -164,7 +164,7 @@ void RecordErrors(const RequestContext& ctx, const ProduceResponse& response) {
 
 }  // namespace
 
-void HandleProduce(RequestContext ctx, protocol::ProduceRequest request) {
+void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) {
   BrokerServices& services = *ctx.services;
   const int16_t acks = request.acks;
   auto response = std::make_shared<ProduceResponse>();
