@@ -319,7 +319,7 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
     return;
   }
   for (auto& [index, write] : writes) {
-    log_.WhenDurable(write, [shared, index](Status s) {
+    log_.WhenDurable(write, [shared, index = index](Status s) {
       std::unique_lock lock(shared->mu);
       if (!s.ok()) shared->errors[index] = ErrorCode::COORDINATOR_NOT_AVAILABLE;
       if (--shared->waiting > 0) return;
