@@ -167,17 +167,29 @@ TEST_F(CompactionTest, KillNineWhileCleaningKeepsEveryAcknowledgedLatestValue) {
                                            {"retries", "0"}});
     std::vector<std::unique_ptr<Sent>> sent;
     std::atomic<bool> stop{false};
+    std::atomic<bool> first_ack{false};
+    const auto kill_after = std::chrono::milliseconds(300 + rng() % 1000);
+    // The kill lands a random time after the first acknowledgement, so that
+    // a slow start (sanitizers, a loaded machine) cannot leave nothing to check.
     std::thread killer([&] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(500 + rng() % 1000));
+      const auto give_up = std::chrono::steady_clock::now() + 30s;
+      while (!first_ack && std::chrono::steady_clock::now() < give_up) {
+        std::this_thread::sleep_for(5ms);
+      }
+      std::this_thread::sleep_for(kill_after);
       broker_.Kill();
       stop = true;
     });
+    size_t reported = 0;  // sent[0, reported) have their delivery reports
     for (int i = 0; !stop && i < 1'000'000; ++i) {
       auto s = std::make_unique<Sent>();
       s->key = "key-" + std::to_string(i % 30);
       s->value = "r" + std::to_string(round) + "-" + std::to_string(i) + std::string(i % 50, 'z');
       Produce(*producer, "crash", s.get());
       sent.push_back(std::move(s));
+      for (; reported < sent.size() && sent[reported]->result.done; ++reported) {
+        if (sent[reported]->result.err == RdKafka::ERR_NO_ERROR) first_ack = true;
+      }
       if (i % 50 == 0) std::this_thread::sleep_for(1ms);
     }
     killer.join();
