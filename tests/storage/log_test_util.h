@@ -2,16 +2,16 @@
 // batches, and reading back what a ReadResult's FileSlices point at.
 #pragma once
 
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "base/output_chain.h"
 #include "model/record_batch_header.h"
 #include "storage/batch_builder.h"
 #include "storage/log.h"
@@ -37,14 +37,14 @@ inline Result<AppendResult> AppendBatch(Log& log, int records, int64_t ts, size_
   return log.Append(b, epoch);
 }
 
-// The bytes the slices describe, read with pread the way sendfile would.
+// The bytes the slices describe, read from the files the way sendfile would.
 inline std::vector<uint8_t> SliceBytes(const ReadResult& r) {
   std::vector<uint8_t> out;
   for (const FileSlice& s : r.slices) {
     size_t at = out.size();
     out.resize(at + s.length);
-    ssize_t n = ::pread(s.fd, out.data() + at, s.length, static_cast<off_t>(s.offset));
-    EXPECT_EQ(n, static_cast<ssize_t>(s.length));
+    Status read = ReadFileSlice(s, std::span<uint8_t>(out.data() + at, s.length));
+    EXPECT_TRUE(read.ok()) << read.ToString();
   }
   return out;
 }
