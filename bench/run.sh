@@ -121,17 +121,21 @@ rss_of() {  # PID FIELD (VmRSS|VmHWM) -> MiB
   awk -v f="$2:" '$1 == f { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
+wait_for_line() {  # PID LOG PATTERN TENTHS: until LOG has PATTERN; exits if PID dies first.
+  local pid="$1" log="$2" pattern="$3" tenths="$4" i
+  for ((i = 0; i < tenths; i++)); do
+    grep -q "$pattern" "$log" && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; exit 1; }
+    sleep 0.1
+  done
+}
+
 start_broker() {
   "$bin/sluice-broker" --override listeners=PLAINTEXT://127.0.0.1:0 \
     --override "log.dirs=$work/data" --override sluice.metrics.listener=127.0.0.1:0 \
     > "$work/broker.log" 2>&1 &
   broker_pid=$!
-  local i
-  for ((i = 0; i < 300; i++)); do
-    grep -q ' ready: ' "$work/broker.log" && break
-    kill -0 "$broker_pid" 2>/dev/null || { cat "$work/broker.log" >&2; exit 1; }
-    sleep 0.1
-  done
+  wait_for_line "$broker_pid" "$work/broker.log" ' ready: ' 300
   sluice_bootstrap="$(sed -n 's/.* ready: listening on PLAINTEXT:\/\/\([^ ,]*\).*/\1/p' "$work/broker.log" | head -1)"
   [ -n "$sluice_bootstrap" ] || { echo "broker not ready:" >&2; cat "$work/broker.log" >&2; exit 1; }
 }

@@ -14,7 +14,7 @@
 # fixed rate; redis-benchmark cannot pace) compares latency at equal load,
 # which the flat-out runs do not: there each client's queue depth sets it.
 # Servers listen on free loopback ports with data in $work and are stopped by
-# PID. Uses run.sh's helpers (log, record, perf, sluice_tool, stop_pid).
+# PID. Uses run.sh's helpers (log, record, perf, sluice_tool, stop_pid, wait_for_line).
 
 peers_messages=1000000
 peers_probe_messages=300000
@@ -31,12 +31,7 @@ start_nats() {
   mkdir -p "$work/nats"
   nats-server -a 127.0.0.1 -p -1 -js -sd "$work/nats" > "$work/nats.log" 2>&1 &
   nats_pid=$!
-  local i
-  for ((i = 0; i < 100; i++)); do
-    grep -q 'Server is ready' "$work/nats.log" && break
-    kill -0 "$nats_pid" 2>/dev/null || { cat "$work/nats.log" >&2; exit 1; }
-    sleep 0.1
-  done
+  wait_for_line "$nats_pid" "$work/nats.log" 'Server is ready' 100
   nats_addr="$(sed -n 's/.*Listening for client connections on \([0-9.:]*\).*/\1/p' "$work/nats.log" | head -1)"
   [ -n "$nats_addr" ] || { echo "nats-server not ready:" >&2; cat "$work/nats.log" >&2; exit 1; }
 }
