@@ -5,20 +5,9 @@
 # for bench/scaling.sh's plots. Skips those already present. Not needed to
 # build or test Sluice.
 set -euo pipefail
+. "$(dirname "$0")/apt_packages.sh"
 
 PACKAGES=(nats-server redis-server redis-tools gnuplot-nox fonts-dejavu-core python3)
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
-
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  echo "installing: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
+apt_install "${missing[@]}"

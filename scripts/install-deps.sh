@@ -2,6 +2,7 @@
 # Installs the Debian 12 packages Sluice needs to build, test and benchmark,
 # skipping those already present (so a second run costs a second, not a minute).
 set -euo pipefail
+. "$(dirname "$0")/apt_packages.sh"
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
@@ -14,25 +15,14 @@ PACKAGES=(
   python3-kafka
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
-  fi
-done
+mapfile -t missing < <(missing_packages "${PACKAGES[@]}")
 # Node.js and npm for the kafkajs interop tests (tests/interop/node). Checked by
 # command, not package: a NodeSource nodejs already bundles npm (and conflicts
 # with Debian's npm package).
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 
-if [ ${#missing[@]} -gt 0 ]; then
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  echo "installing: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+apt_install "${missing[@]}"
 
 # kafkajs (pinned by tests/interop/node/package-lock.json) for the interop tests.
 interop_node="$(dirname "$0")/../tests/interop/node"
