@@ -7,12 +7,19 @@
 #     always, driven by redis-benchmark (pipelined XADD).
 # Each peer first gets a short probe of a few client shapes (window; clients x
 # pipeline), each tried twice, and the rounds use its fastest, so no peer is
-# held back by a shape chosen for it. Sluice runs twice: with the matrix's
-# settings (librdkafka's defaults: linger.ms 5, a queue of 100 000 messages),
-# and in a latency-minded shape of the same kind as the peers' (linger.ms 1,
-# at most 2 000 messages queued or in flight). A paced run (Sluice and NATS at the same
-# fixed rate; redis-benchmark cannot pace) compares latency at equal load,
-# which the flat-out runs do not: there each client's queue depth sets it.
+# held back by a shape chosen for it. Sluice is driven two ways:
+#   - by bench/peers/kafka_bench, the lean client of the same kind as
+#     nats_bench (one pipelined connection, a window of unacknowledged
+#     messages, one batch per partition in each request), probed like the
+#     peers over (window, batch) shapes, for acks=1 and acks=all: rows at the
+#     fastest shape, and at the fastest whose probe p99 is no worse than the
+#     lower of NATS JetStream's and Redis everysec's probe p99 (when one is);
+#   - by `sluice perf produce` (librdkafka): with the matrix's settings
+#     (linger.ms 5, a queue of 100 000 messages), and in a latency-minded shape
+#     (linger.ms 1, at most 2 000 messages queued or in flight).
+# A paced run (Sluice and NATS at the same fixed rate; redis-benchmark cannot
+# pace) compares latency at equal load, which the flat-out runs do not: there
+# each client's queue depth sets it.
 # Servers listen on free loopback ports with data in $work and are stopped by
 # PID. Uses run.sh's helpers (log, record, perf, sluice_tool, stop_pid, wait_for_line).
 
@@ -23,9 +30,19 @@ peers_paced_seconds=5
 sluice_tuned=(-X queue.buffering.max.messages=2000)  # Global options, before "perf".
 sluice_tuned_produce=(--linger-ms 1)
 nats_windows=(250 1000 4000)
+lean_messages=5000000  # kafka_bench runs several times faster than librdkafka.
+lean_probe_messages=2000000
+# window batch: records per partition batch so a request (4 partitions)
+# carries about a quarter of the window, i.e. ~4 requests in flight.
+lean_shapes=("250 16" "1000 64" "4000 250" "16000 1000")
 redis_shapes=("1 16" "1 64" "8 16" "8 64")  # clients pipeline
 nats_pid=""
 redis_pid=""
+nats_p99=""      # p99 ms of the chosen shape's fastest probe try
+redis_p99_everysec=""
+
+[ -x "$bin/kafka_bench" ] || {
+  echo "missing $bin/kafka_bench: run scripts/build.sh release first (or pass --bin)" >&2; exit 2; }
 
 start_nats() {
   mkdir -p "$work/nats"
@@ -70,7 +87,14 @@ redis_run() {  # MESSAGES CLIENTS PIPELINE
   timeout 600 "$repo/bench/peers/redis_xadd.sh" "$redis_port" "$1" 100 "$2" "$3" \
     2>> "$work/perf.err" || log "failed: redis XADD $*"
 }
+lean_run() {  # TOPIC MESSAGES ACKS WINDOW BATCH [kafka_bench args...]; deletes TOPIC
+  local topic="$1" n="$2" acks="$3" window="$4" batch="$5"; shift 5
+  timeout 600 "$bin/kafka_bench" --bootstrap "$sluice_bootstrap" --topic "$topic" --partitions 4 \
+    --messages "$n" --size 100 --acks "$acks" --window "$window" --batch "$batch" --json --quiet \
+    "$@" 2>> "$work/perf.err" || log "failed: kafka_bench $topic"
+}
 rate_of() { sed -n 's/.*"msgs_per_s":\([0-9.]*\).*/\1/p'; }
+p99_of() { sed -n 's/.*"p99":\([0-9.]*\).*/\1/p'; }
 faster() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }  # A > B
 
 # Probes every shape once (round 0) and sets nats_window, redis_shape_everysec
@@ -83,7 +107,9 @@ probe_peers() {
       line="$(nats_run "probe$w" "$peers_probe_messages" "$w")"
       echo "$line" | record nats "probe 100B NATS JetStream file window=$w" 0
       rate="$(rate_of <<< "$line")"
-      if faster "${rate:-0}" "$best"; then best="$rate"; nats_window="$w"; fi
+      if faster "${rate:-0}" "$best"; then
+        best="$rate"; nats_window="$w"; nats_p99="$(p99_of <<< "$line")"
+      fi
     done
   done
   for fsync in everysec always; do
@@ -96,20 +122,54 @@ probe_peers() {
       line="$(redis_run "$peers_probe_messages" "$c" "$p")"
       echo "$line" | record redis "probe 100B Redis XADD $fsync c=$c P=$p" 0
       rate="$(rate_of <<< "$line")"
-      if faster "${rate:-0}" "$best"; then best="$rate"; printf -v "redis_shape_$fsync" '%s' "$shape"; fi
+      if faster "${rate:-0}" "$best"; then
+        best="$rate"; printf -v "redis_shape_$fsync" '%s' "$shape"
+        printf -v "redis_p99_$fsync" '%s' "$(p99_of <<< "$line")"
+      fi
     done
     stop_pid "$redis_pid"; redis_pid=""
   done
   : "${nats_window:=${nats_windows[0]}}" "${redis_shape_everysec:=${redis_shapes[0]}}"
   : "${redis_shape_always:=${redis_shapes[0]}}"
-  log "chosen: NATS window $nats_window; Redis everysec ${redis_shape_everysec/ / x P}, always ${redis_shape_always/ / x P}"
+  log "chosen: NATS window $nats_window (p99 ${nats_p99:-?} ms); Redis everysec ${redis_shape_everysec/ / x P} (p99 ${redis_p99_everysec:-?} ms), always ${redis_shape_always/ / x P}"
+}
+
+# Probes the lean client's shapes twice for each acks and sets lean_shape_1
+# and lean_shape_all to the fastest, lean_bounded_1 and lean_bounded_all to
+# the fastest whose p99 is no worse than the lower of NATS's and Redis
+# everysec's p99 at their chosen shapes in the probe (unset if none), so that
+# row can meet "equal or better p99" against both.
+probe_lean() {
+  local acks try shape w b line rate p99 best bounded bound
+  bound="$(printf '%s\n' $nats_p99 $redis_p99_everysec | sort -g | head -1)"
+  for acks in 1 all; do
+    best=0; bounded=0
+    for try in 1 2; do
+      for shape in "${lean_shapes[@]}"; do
+        read -r w b <<< "$shape"
+        log "probe $try: Sluice lean client acks=$acks, window $w, batch $b"
+        line="$(lean_run "probe-lean-$acks-$w" "$lean_probe_messages" "$acks" "$w" "$b")"
+        echo "$line" | record sluice "probe 100B Sluice lean acks=$acks window=$w batch=$b" 0
+        rate="$(rate_of <<< "$line")"
+        p99="$(p99_of <<< "$line")"
+        if faster "${rate:-0}" "$best"; then best="$rate"; printf -v "lean_shape_$acks" '%s' "$shape"; fi
+        if [ -n "$bound" ] && [ -n "$p99" ] && ! faster "$p99" "$bound" &&
+            faster "${rate:-0}" "$bounded"; then
+          bounded="$rate"; printf -v "lean_bounded_$acks" '%s' "$shape"
+        fi
+      done
+    done
+  done
+  : "${lean_shape_1:=${lean_shapes[0]}}" "${lean_shape_all:=${lean_shapes[0]}}"
+  log "chosen: lean client acks=1 ${lean_shape_1/ / batch } (p99 <= ${bound:-?} ms: ${lean_bounded_1:-none}), acks=all ${lean_shape_all/ / batch } (${lean_bounded_all:-none})"
 }
 
 run_peers() {
   start_nats
   log "nats-server pid $nats_pid at $nats_addr"
   probe_peers
-  local round acks topic fsync shape c p
+  probe_lean
+  local round acks topic fsync shape c p w b
   for round in $(seq "$rounds"); do
     if [ "$mode" = peers ]; then
       log "round $round/$rounds: machine limits"
@@ -130,6 +190,20 @@ run_peers() {
         record sluice "peers 100B Sluice acks=$acks p4 tuned" "$round" || log "failed: $topic"
       sluice_tool topic delete "$topic"
     done
+    # The lean client at its fastest shape, and at its fastest within the peers' p99.
+    for acks in 1 all; do
+      shape="lean_shape_$acks"
+      read -r w b <<< "${!shape}"
+      log "round $round/$rounds: peers, Sluice lean client acks=$acks, window $w, batch $b"
+      lean_run "peers-r$round-lean-acks$acks" "$lean_messages" "$acks" "$w" "$b" |
+        record sluice "peers 100B Sluice lean acks=$acks p4" "$round"
+      shape="lean_bounded_$acks"
+      [ -n "${!shape:-}" ] || continue
+      read -r w b <<< "${!shape}"
+      log "round $round/$rounds: peers, Sluice lean client acks=$acks, p99-bounded, window $w, batch $b"
+      lean_run "peers-r$round-lean-acks$acks-bounded" "$lean_messages" "$acks" "$w" "$b" |
+        record sluice "peers 100B Sluice lean acks=$acks p4 p99-bounded" "$round"
+    done
     log "round $round/$rounds: peers, NATS JetStream window $nats_window"
     nats_run "peers$round" "$peers_messages" "$nats_window" |
       record nats "peers 100B NATS JetStream file" "$round"
@@ -141,6 +215,14 @@ run_peers() {
         --messages $((peers_paced_rate * peers_paced_seconds)) --rate "$peers_paced_rate" \
         --size 100 --acks "$acks" --partitions 4 --compression none --linger-ms 0
       sluice_tool topic delete "$topic"
+    done
+    for acks in 1 all; do
+      shape="lean_shape_$acks"
+      read -r w b <<< "${!shape}"
+      log "round $round/$rounds: paced $peers_paced_rate/s, Sluice lean client acks=$acks"
+      lean_run "paced-r$round-lean-acks$acks" $((peers_paced_rate * peers_paced_seconds)) "$acks" \
+        "$w" "$b" --rate "$peers_paced_rate" |
+        record sluice "paced 100B Sluice lean acks=$acks p4" "$round"
     done
     log "round $round/$rounds: paced $peers_paced_rate/s, NATS JetStream"
     nats_run "paced$round" $((peers_paced_rate * peers_paced_seconds)) "$nats_window" \

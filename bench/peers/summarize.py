@@ -6,7 +6,8 @@ Targets: Sluice at least 5x NATS JetStream's publish rate and at least 2x
 Redis Streams' pipelined XADD rate (appendfsync everysec), at equal or
 better p99 latency. The flat-out runs' latency is each client's queue depth;
 the paced runs (Sluice and NATS at one fixed rate) compare latency at equal
-load.
+load. Sluice has two clients: the lean kafka_bench (the same kind as the
+peers' clients) and librdkafka (`sluice perf produce`).
 usage: summarize.py results.jsonl
 """
 import json
@@ -16,11 +17,17 @@ from collections import defaultdict
 
 SLUICE_1, SLUICE_ALL = "peers 100B Sluice acks=1 p4", "peers 100B Sluice acks=all p4"
 TUNED_1, TUNED_ALL = SLUICE_1 + " tuned", SLUICE_ALL + " tuned"
+LEAN_1, LEAN_ALL = "peers 100B Sluice lean acks=1 p4", "peers 100B Sluice lean acks=all p4"
+BOUNDED_1, BOUNDED_ALL = LEAN_1 + " p99-bounded", LEAN_ALL + " p99-bounded"
 NATS = "peers 100B NATS JetStream file"
 REDIS_EVERYSEC, REDIS_ALWAYS = "peers 100B Redis XADD everysec", "peers 100B Redis XADD always"
 
 # label -> (name, acknowledged when)
 ROWS = [
+    (LEAN_1, "Sluice, lean client, acks=1", "appended (written to the OS)"),
+    (LEAN_ALL, "Sluice, lean client, acks=all", "fdatasync'ed (group commit)"),
+    (BOUNDED_1, "Sluice, lean client, acks=1, p99 ≤ peers' in probe", "appended (written to the OS)"),
+    (BOUNDED_ALL, "Sluice, lean client, acks=all, p99 ≤ peers' in probe", "fdatasync'ed (group commit)"),
     (SLUICE_1, "Sluice, acks=1, 4 partitions", "appended (written to the OS)"),
     (SLUICE_ALL, "Sluice, acks=all, 4 partitions", "fdatasync'ed (group commit)"),
     (TUNED_1, "Sluice, acks=1, latency-minded", "appended (written to the OS)"),
@@ -31,6 +38,8 @@ ROWS = [
 ]
 
 PACED = [
+    ("paced 100B Sluice lean acks=1 p4", "Sluice, lean client, acks=1"),
+    ("paced 100B Sluice lean acks=all p4", "Sluice, lean client, acks=all"),
     ("paced 100B Sluice acks=1 p4", "Sluice, acks=1, linger.ms=0"),
     ("paced 100B Sluice acks=all p4", "Sluice, acks=all, linger.ms=0"),
     ("paced 100B NATS JetStream file", "NATS JetStream, file storage"),
@@ -38,6 +47,16 @@ PACED = [
 
 # (Sluice label, peer label, rate target or None)
 RATIOS = [
+    (LEAN_1, NATS, 5.0),
+    (LEAN_ALL, NATS, 5.0),
+    (LEAN_1, REDIS_EVERYSEC, 2.0),
+    (LEAN_ALL, REDIS_EVERYSEC, 2.0),
+    (LEAN_ALL, REDIS_ALWAYS, None),
+    (BOUNDED_1, NATS, 5.0),
+    (BOUNDED_ALL, NATS, 5.0),
+    (BOUNDED_1, REDIS_EVERYSEC, 2.0),
+    (BOUNDED_ALL, REDIS_EVERYSEC, 2.0),
+    (BOUNDED_ALL, REDIS_ALWAYS, None),
     (SLUICE_1, NATS, 5.0),
     (SLUICE_ALL, NATS, 5.0),
     (SLUICE_1, REDIS_EVERYSEC, 2.0),
@@ -65,6 +84,8 @@ def median(values):
 
 
 def shape(r):
+    if r.get("tool") == "kafka_bench":
+        return f"window {r['window']:,}, batch {r['batch']:,} × {r['partitions']} partitions"
     if "window" in r:
         return f"window {r['window']:,}"
     if "pipeline" in r:
