@@ -47,16 +47,30 @@ Status LeaderEpochCache::Reset(std::vector<EpochEntry> entries) {
     }
   }
   entries_ = std::move(entries);
-  return Persist();
+  return PersistNow();
 }
 
-Status LeaderEpochCache::Persist() const {
+std::optional<EpochSnapshot> LeaderEpochCache::Unpersisted() const {
+  if (version_ <= persisted_version_.load()) return std::nullopt;
+  return EpochSnapshot{version_, entries_};
+}
+
+Status LeaderEpochCache::Persist(const EpochSnapshot& snapshot) {
+  std::lock_guard lock(persist_mu_);
+  if (snapshot.version <= persisted_version_.load()) return Status::Ok();
   std::vector<std::string> lines;
-  lines.reserve(entries_.size());
-  for (const EpochEntry& e : entries_) {
+  lines.reserve(snapshot.entries.size());
+  for (const EpochEntry& e : snapshot.entries) {
     lines.push_back(std::to_string(e.epoch) + " " + std::to_string(e.start_offset));
   }
-  return WriteCheckpoint(fs_, dir_, kLeaderEpochCheckpoint, lines);
+  SLUICE_RETURN_IF_ERROR(WriteCheckpoint(fs_, dir_, kLeaderEpochCheckpoint, lines));
+  persisted_version_ = snapshot.version;
+  return Status::Ok();
+}
+
+Status LeaderEpochCache::PersistNow() {
+  ++version_;
+  return Persist(EpochSnapshot{version_, entries_});
 }
 
 Status LeaderEpochCache::Assign(int32_t epoch, int64_t start_offset) {
@@ -70,9 +84,8 @@ Status LeaderEpochCache::Assign(int32_t epoch, int64_t start_offset) {
     }
   }
   entries_.push_back({epoch, start_offset});
-  Status s = Persist();
-  if (!s.ok()) entries_.pop_back();
-  return s;
+  ++version_;
+  return Status::Ok();
 }
 
 Status LeaderEpochCache::TruncateFromEnd(int64_t end_offset) {
@@ -80,7 +93,7 @@ Status LeaderEpochCache::TruncateFromEnd(int64_t end_offset) {
   while (keep > 0 && entries_[keep - 1].start_offset >= end_offset) --keep;
   if (keep == entries_.size()) return Status::Ok();
   entries_.resize(keep);
-  return Persist();
+  return PersistNow();
 }
 
 Status LeaderEpochCache::TruncateFromStart(int64_t start_offset) {
@@ -96,7 +109,7 @@ Status LeaderEpochCache::TruncateFromStart(int64_t start_offset) {
   // advance would cost two fsyncs); Log::Open re-applies it from the log
   // start checkpoint.
   if (first == 0) return Status::Ok();
-  return Persist();
+  return PersistNow();
 }
 
 std::optional<int32_t> LeaderEpochCache::latest_epoch() const {

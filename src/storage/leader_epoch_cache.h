@@ -1,14 +1,22 @@
 // Leader epoch -> first offset written in that epoch, for one partition,
-// persisted in `leader-epoch-checkpoint` (Kafka's format, see checkpoint.h)
-// every time it changes. Answers OffsetForLeaderEpoch and lets a follower
-// find where its log diverges from the leader's.
+// persisted in `leader-epoch-checkpoint` (Kafka's format, see checkpoint.h).
+// Answers OffsetForLeaderEpoch and lets a follower find where its log
+// diverges from the leader's.
 //
-// Not thread-safe: the Log calls it under its mutex.
+// A new epoch (Assign) is written to the file by the Log's next flush, not
+// at once: writing it costs two syncs, and the first append of every
+// partition assigns one, so doing it on the append path stalled a network
+// thread per new partition. Truncations and Reset still write at once.
+//
+// Not thread-safe, but for Persist(): the Log calls the rest under its
+// mutex, and Persist() without it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -22,6 +30,12 @@ struct EpochEntry {
   int32_t epoch = 0;
   int64_t start_offset = 0;
   bool operator==(const EpochEntry&) const = default;
+};
+
+// The history at one change, to be written without the Log's mutex.
+struct EpochSnapshot {
+  uint64_t version = 0;
+  std::vector<EpochEntry> entries;
 };
 
 class LeaderEpochCache {
@@ -41,9 +55,15 @@ class LeaderEpochCache {
   // decrease.
   Status Reset(std::vector<EpochEntry> entries);
 
-  // Records that `epoch` starts at `start_offset`. No-op when `epoch` is the
-  // latest; InvalidArgument when it is older (epochs never go back).
+  // Records that `epoch` starts at `start_offset`, in memory: the file gets
+  // it from Persist(). No-op when `epoch` is the latest; InvalidArgument
+  // when it is older (epochs never go back).
   Status Assign(int32_t epoch, int64_t start_offset);
+  // The history, if it changed since the file was last written.
+  std::optional<EpochSnapshot> Unpersisted() const;
+  // Writes `snapshot` unless a newer one is in the file already, so
+  // concurrent flushes may each call it with what they saw.
+  Status Persist(const EpochSnapshot& snapshot);
   // Drops epochs that start at or after `end_offset` (log truncation).
   Status TruncateFromEnd(int64_t end_offset);
   // Moves the history's start to `start_offset` (log start advanced): epochs
@@ -61,11 +81,14 @@ class LeaderEpochCache {
 
  private:
   LeaderEpochCache(FileSystem* fs, std::filesystem::path dir) : fs_(fs), dir_(std::move(dir)) {}
-  Status Persist() const;
+  Status PersistNow();  // After a change that must be in the file at once.
 
   FileSystem* fs_;
   std::filesystem::path dir_;
   std::vector<EpochEntry> entries_;  // epoch and start_offset strictly increasing
+  uint64_t version_ = 0;             // counts changes to entries_ that the file must get
+  std::mutex persist_mu_;            // serialises writes of the file
+  std::atomic<uint64_t> persisted_version_{0};
 };
 
 }  // namespace sluice::storage

@@ -43,6 +43,13 @@ Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& con
 //     everything after it (later segments included) is dropped;
 //  4. clamp log start / epochs to what survived.
 Status Log::Load() {
+  if (options_.new_dir) {
+    epochs_ = LeaderEpochCache::Empty(fs_, dir_);
+    Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, 0, config_, Now());
+    if (!seg.ok()) return seg.status();
+    segments_.push_back({std::move(*seg), false});
+    return Status::Ok();  // Every offset is 0.
+  }
   SLUICE_RETURN_IF_ERROR(RecoverCleanerFiles(fs_, dir_, &notes_));
   Result<CleanerCheckpoint> cleaner = ReadCleanerCheckpoint(fs_, dir_);
   if (cleaner.ok()) {
@@ -135,7 +142,12 @@ Status Log::Load() {
         // Below the recovery point the bytes were fsynced: no CRC, so a
         // crash costs what was written after the last checkpoint, not the
         // whole active segment.
-        Result<uint64_t> r = seg.Recover(/*synced_end=*/rp);
+        // Epochs of batches past the recovery point may not have reached
+        // the checkpoint file (it is written at flush): take them from the
+        // batches, as RebuildEpochs does for the whole log.
+        Result<uint64_t> r = seg.Recover(/*synced_end=*/rp, [this](const model::RecordBatchHeader& h) {
+          NoteBatchEpoch(h, epochs_.get());
+        });
         if (!r.ok()) return r.status();
         dropped = *r;
         if (dropped > 0) {
@@ -172,6 +184,9 @@ Status Log::Load() {
   if (rebuild_epochs) SLUICE_RETURN_IF_ERROR(RebuildEpochs());
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromEnd(leo_));
   SLUICE_RETURN_IF_ERROR(epochs_->TruncateFromStart(log_start_));
+  if (std::optional<EpochSnapshot> epochs = epochs_->Unpersisted()) {
+    SLUICE_RETURN_IF_ERROR(epochs_->Persist(*epochs));
+  }
   if (checkpointed_recovery_point_.load() > leo_) {
     // Recovery cut below the old recovery point: never let a later crash
     // trust bytes that will be appended there.
@@ -180,8 +195,14 @@ Status Log::Load() {
   return Status::Ok();
 }
 
+void Log::NoteBatchEpoch(const model::RecordBatchHeader& batch, LeaderEpochCache* epochs) {
+  const int32_t epoch = batch.partition_leader_epoch;
+  const std::optional<int32_t> latest = epochs->latest_epoch();
+  if (epoch >= 0 && (!latest || epoch > *latest)) (void)epochs->Assign(epoch, batch.base_offset);
+}
+
 Status Log::RebuildEpochs() {
-  std::vector<EpochEntry> entries;
+  std::unique_ptr<LeaderEpochCache> rebuilt = LeaderEpochCache::Empty(fs_, dir_);
   for (const SegmentEntry& e : segments_) {
     const Segment& seg = *e.segment;
     BatchScanner scanner(*seg.log_file(), 0, seg.size());
@@ -189,15 +210,12 @@ Status Log::RebuildEpochs() {
       Result<std::optional<ScannedBatch>> b = scanner.Next();
       if (!b.ok()) return b.status();
       if (!b->has_value()) break;
-      const int32_t epoch = (*b)->header.partition_leader_epoch;
-      if (epoch >= 0 && (entries.empty() || epoch > entries.back().epoch)) {
-        entries.push_back({epoch, (*b)->header.base_offset});
-      }
+      NoteBatchEpoch((*b)->header, rebuilt.get());
     }
   }
-  notes_.push_back("rebuilt " + std::to_string(entries.size()) +
+  notes_.push_back("rebuilt " + std::to_string(rebuilt->entries().size()) +
                    " leader epoch(s) from the batch headers");
-  return epochs_->Reset(std::move(entries));
+  return epochs_->Reset(rebuilt->entries());
 }
 
 size_t Log::SegmentFor(int64_t offset) const {
@@ -248,8 +266,10 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
     if (segments_.back().segment->NeedsRoll(h, now, config_)) {
       SLUICE_RETURN_IF_ERROR(RollLocked(now));
     }
-    // The epoch is persisted before the batch: the cache may name an epoch
-    // with no batch (harmless) but never miss one that has batches.
+    // The epoch is recorded before the batch and written to its file by the
+    // flush that makes the batch durable (recovery re-learns epochs from
+    // batches past the recovery point), so the file may name an epoch with
+    // no batch (harmless) but never misses one whose batches are durable.
     if (leader_epoch >= 0 && (!latest || leader_epoch > *latest)) {
       SLUICE_RETURN_IF_ERROR(epochs_->Assign(leader_epoch, leo_));
     }
@@ -357,6 +377,7 @@ Status Log::FlushTo(int64_t offset) {
     ++stats_.flush_syncs;
     const int64_t goal = leo_;
     in_flight_goals_.push_back(goal);
+    const std::optional<EpochSnapshot> epochs = epochs_->Unpersisted();
     std::vector<std::pair<std::shared_ptr<Segment>, bool>> work;  // (segment, indexes too)
     for (size_t i = SegmentFor(flushed_); i < segments_.size(); ++i) {
       const bool active = i + 1 == segments_.size();
@@ -364,6 +385,7 @@ Status Log::FlushTo(int64_t offset) {
     }
     lock.unlock();
     Status s;
+    if (epochs) s = epochs_->Persist(*epochs);  // Before the batches that use them.
     for (auto& [seg, indexes] : work) {
       if (s.ok()) s = seg->SyncLog();
       if (s.ok() && indexes) s = seg->SyncIndexes();
@@ -580,13 +602,23 @@ Status Log::Close() {
   AcquireFlushToken(lock);
   Status s = failed_;
   if (s.ok()) {
+    if (std::optional<EpochSnapshot> epochs = epochs_->Unpersisted()) s = epochs_->Persist(*epochs);
+    // Only what is not durable yet: with thousands of partitions, syncing
+    // every file of every log made a shutdown take minutes.
     for (SegmentEntry& e : segments_) {
-      if (s.ok()) s = e.segment->WriteIndexes();
-      if (s.ok()) s = e.segment->SyncLog();
-      if (s.ok()) s = e.segment->SyncIndexes();
+      Segment& seg = *e.segment;
+      if (s.ok() && seg.next_offset() > flushed_) s = seg.SyncLog();
+      if (s.ok() && seg.indexes_dirty()) {
+        s = seg.WriteIndexes();
+        e.indexes_unsynced = true;
+      }
+      if (s.ok() && e.indexes_unsynced) s = seg.SyncIndexes();
+      if (s.ok()) e.indexes_unsynced = false;
     }
   }
-  if (s.ok()) s = WriteRecoveryPoint(leo_, /*allow_lower=*/true);
+  // An empty log's recovery point (0) is what a missing file means.
+  const bool recovery_point_known = leo_ == 0 && checkpointed_recovery_point_.load() <= 0;
+  if (s.ok() && !recovery_point_known) s = WriteRecoveryPoint(leo_, /*allow_lower=*/true);
   if (s.ok()) flushed_ = leo_;
   closed_ = true;
   ReleaseFlushToken();

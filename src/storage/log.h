@@ -77,6 +77,9 @@ struct LogOptions {
   // The data directory's clean-shutdown marker was present: trust the files
   // and skip the recovery scan.
   bool clean_shutdown = false;
+  // The directory was just created and is empty: nothing to load or
+  // recover, so opening skips every probe for existing files.
+  bool new_dir = false;
 };
 
 struct AppendResult {
@@ -272,6 +275,8 @@ class Log {
   // The leader-epoch history from the batch headers (its checkpoint was
   // corrupt): where each higher epoch first appears.
   Status RebuildEpochs();
+  // Records `batch`'s epoch in `epochs` if it is newer than all there.
+  static void NoteBatchEpoch(const model::RecordBatchHeader& batch, LeaderEpochCache* epochs);
   int64_t Now() const { return options_.clock(); }
   // Index into segments_ of the segment that would hold `offset`.
   size_t SegmentFor(int64_t offset) const;

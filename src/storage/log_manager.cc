@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
+#include "base/parallel_for.h"
 #include "storage/dir_lock.h"
 
 namespace sluice::storage {
@@ -86,31 +88,65 @@ Status LogManager::OpenDataDir(const fs::path& dir) {
 }
 
 Result<std::shared_ptr<Log>> LogManager::Create(const TopicPartition& tp, const LogConfig& config) {
+  Result<std::vector<std::shared_ptr<Log>>> logs = CreateMany({tp}, config);
+  if (!logs.ok()) return logs.status();
+  return std::move(logs->front());
+}
+
+Result<std::vector<std::shared_ptr<Log>>> LogManager::CreateMany(
+    const std::vector<TopicPartition>& tps, const LogConfig& config) {
   std::lock_guard lock(mu_);
   if (closed_) return Status::Aborted("log manager is closed");
-  if (!TopicPartition::ParseDirName(tp.DirName())) {
-    return Status::InvalidArgument("illegal topic partition " + tp.DirName());
-  }
-  if (logs_.count(tp)) return Status::AlreadyExists(tp.DirName());
-  // The data directory with the fewest partitions.
+  // Each goes to the data directory with the fewest partitions.
   std::map<fs::path, size_t> counts;
   for (const fs::path& d : data_dirs_) counts[d] = 0;
   for (const auto& [k, e] : logs_) ++counts[e.data_dir];
-  fs::path best = data_dirs_.front();
-  for (const fs::path& d : data_dirs_) {
-    if (counts[d] < counts[best]) best = d;
+  std::vector<fs::path> homes;
+  for (const TopicPartition& tp : tps) {
+    if (!TopicPartition::ParseDirName(tp.DirName())) {
+      return Status::InvalidArgument("illegal topic partition " + tp.DirName());
+    }
+    if (logs_.count(tp)) return Status::AlreadyExists(tp.DirName());
+    fs::path best = data_dirs_.front();
+    for (const fs::path& d : data_dirs_) {
+      if (counts[d] < counts[best]) best = d;
+    }
+    ++counts[best];
+    homes.push_back(best);
   }
-  const fs::path dir = best / tp.DirName();
-  SLUICE_RETURN_IF_ERROR(options_.fs->CreateDir(dir));  // AlreadyExists if a stray dir is there
-  SLUICE_RETURN_IF_ERROR(options_.fs->SyncDir(best));
-  Result<std::unique_ptr<Log>> log = Log::Open(dir, config, LogOptions{options_.fs, options_.clock, false});
-  if (!log.ok()) {
-    (void)options_.fs->RemoveTree(dir);  // Ours, just created: do not leave it half-made.
-    return log.status();
+  std::vector<std::unique_ptr<Log>> opened(tps.size());
+  std::vector<Status> errors(tps.size());
+  ParallelFor(tps.size(), kIoThreads, [&](size_t i) {
+    const fs::path dir = homes[i] / tps[i].DirName();
+    errors[i] = options_.fs->CreateDir(dir);  // AlreadyExists if a stray dir is there
+    if (!errors[i].ok()) return;
+    Result<std::unique_ptr<Log>> log =
+        Log::Open(dir, config, LogOptions{options_.fs, options_.clock, false, /*new_dir=*/true});
+    if (log.ok()) {
+      opened[i] = std::move(*log);
+    } else {
+      errors[i] = log.status();
+      (void)options_.fs->RemoveTree(dir);  // Ours: not left half-made.
+    }
+  });
+  Status first;
+  std::vector<std::shared_ptr<Log>> out;
+  for (size_t i = 0; i < tps.size(); ++i) {
+    if (!errors[i].ok()) {
+      if (first.ok()) first = errors[i];
+      continue;
+    }
+    std::shared_ptr<Log> shared(std::move(opened[i]));
+    logs_[tps[i]] = {shared, homes[i]};
+    out.push_back(std::move(shared));
   }
-  std::shared_ptr<Log> shared(std::move(*log));
-  logs_[tp] = {shared, best};
-  return shared;
+  // The new directories' entries are durable before any data in them is.
+  for (const fs::path& d : std::set<fs::path>(homes.begin(), homes.end())) {
+    Status s = options_.fs->SyncDir(d);
+    if (!s.ok() && first.ok()) first = s;
+  }
+  if (!first.ok()) return first;
+  return out;
 }
 
 std::shared_ptr<Log> LogManager::Get(const TopicPartition& tp) {
@@ -154,13 +190,16 @@ Status LogManager::Close() {
   Status first;
   std::map<fs::path, bool> dir_clean;
   for (const fs::path& d : data_dirs_) dir_clean[d] = true;
-  for (auto& [tp, e] : logs_) {
-    Status s = e.log->Close();
-    if (!s.ok()) {
-      dir_clean[e.data_dir] = false;
-      if (first.ok()) first = s;
-    }
-  }
+  std::vector<const Entry*> entries;
+  for (const auto& [tp, e] : logs_) entries.push_back(&e);
+  std::mutex failures_mu;
+  ParallelFor(entries.size(), kIoThreads, [&](size_t i) {
+    Status s = entries[i]->log->Close();
+    if (s.ok()) return;
+    std::lock_guard failures(failures_mu);
+    dir_clean[entries[i]->data_dir] = false;
+    if (first.ok()) first = s;
+  });
   for (const auto& [d, clean] : dir_clean) {
     if (!clean) continue;
     Result<std::shared_ptr<File>> marker = options_.fs->Open(d / kCleanShutdownMarker, true);

@@ -67,8 +67,14 @@ Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path&
   if (!log.ok()) return log.status();
   std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
   // Stale index files from an earlier segment at this base must not be loaded
-  // later; empty them now.
-  SLUICE_RETURN_IF_ERROR(seg->WriteIndexes());
+  // later; empty them now. A new segment has none (an empty segment's
+  // missing index files load as empty), which saves two file creations per
+  // partition when thousands are created at once.
+  Result<bool> stale = fs->Exists(seg->PathFor(".index"));
+  if (!stale.ok()) return stale.status();
+  if (!*stale) stale = fs->Exists(seg->PathFor(".timeindex"));
+  if (!stale.ok()) return stale.status();
+  if (*stale) SLUICE_RETURN_IF_ERROR(seg->WriteIndexes());
   return seg;
 }
 
@@ -120,6 +126,7 @@ bool Segment::NeedsRoll(const RecordBatchHeader& batch, int64_t now_ms,
 }
 
 void Segment::TrackBatch(const RecordBatchHeader& h, uint64_t position) {
+  indexes_dirty_ = true;
   if (position == 0) first_batch_timestamp_ = h.max_timestamp;
   if (h.max_timestamp > max_timestamp_) {
     max_timestamp_ = h.max_timestamp;
@@ -136,6 +143,7 @@ void Segment::TrackBatch(const RecordBatchHeader& h, uint64_t position) {
 }
 
 void Segment::ResetTracking() {
+  indexes_dirty_ = true;
   offset_index_.Clear();
   time_index_.Clear();
   max_timestamp_ = -1;
@@ -245,6 +253,7 @@ Result<int64_t> Segment::TruncateTo(int64_t offset) {
   }
   const uint64_t position = (*b)->position;
   SLUICE_RETURN_IF_ERROR(log_->Truncate(position));
+  indexes_dirty_ = true;
   // In a compacted segment `offset` may fall in a gap before the batch.
   const int64_t new_next = std::min((*b)->header.base_offset, offset);
   offset_index_.TruncateToPosition(position);
@@ -281,7 +290,8 @@ Result<int64_t> Segment::TruncateTo(int64_t offset) {
   return next_offset_;
 }
 
-Result<uint64_t> Segment::Recover(int64_t synced_end) {
+Result<uint64_t> Segment::Recover(
+    int64_t synced_end, const std::function<void(const RecordBatchHeader&)>& on_batch) {
   ResetTracking();
   const uint64_t file_size = size_;
   size_ = 0;
@@ -302,6 +312,7 @@ Result<uint64_t> Segment::Recover(int64_t synced_end) {
     last_epoch = h.partition_leader_epoch;
     TrackBatch(h, (*b)->position);
     size_ += h.size_bytes();
+    if (on_batch) on_batch(h);
   }
   const uint64_t dropped = file_size - size_;
   if (dropped > 0) SLUICE_RETURN_IF_ERROR(log_->Truncate(size_));
@@ -312,6 +323,9 @@ Status Segment::LoadIndexes(bool* rebuilt) {
   *rebuilt = false;
   Status s;
   Result<std::shared_ptr<File>> oi = fs_->Open(PathFor(".index"), false);
+  if (!oi.ok() && oi.status().IsNotFound() && size_ == 0) {
+    return Status::Ok();  // Never written (Create): empty, like the segment.
+  }
   s = oi.ok() ? offset_index_.Load(**oi, size_) : oi.status();
   if (s.ok()) {
     Result<std::shared_ptr<File>> ti = fs_->Open(PathFor(".timeindex"), false);
@@ -357,6 +371,7 @@ Status Segment::ScanTail() {
     if (h.max_timestamp > max_timestamp_) {
       max_timestamp_ = h.max_timestamp;
       offset_of_max_timestamp_ = h.last_offset();
+      indexes_dirty_ = true;  // The time index lacks its final entry.
     }
     next_offset_ = h.last_offset() + 1;
   }
@@ -371,7 +386,9 @@ Status Segment::WriteIndexes() {
   Result<std::shared_ptr<File>> ti = fs_->Open(PathFor(".timeindex"), true);
   if (!ti.ok()) return ti.status();
   SLUICE_RETURN_IF_ERROR(offset_index_.WriteTo(**oi));
-  return time_index_.WriteTo(**ti);
+  SLUICE_RETURN_IF_ERROR(time_index_.WriteTo(**ti));
+  indexes_dirty_ = false;
+  return Status::Ok();
 }
 
 Status Segment::SyncIndexes() {

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -132,8 +133,11 @@ class Segment {
   // both indexes, and truncates the file at the first bad batch. Returns the
   // number of bytes dropped. Batches wholly below `synced_end` (the log's
   // recovery point: fsynced before it was written) skip the CRC, so the
-  // cost is reading their headers, not their bytes.
-  Result<uint64_t> Recover(int64_t synced_end = -1);
+  // cost is reading their headers, not their bytes. `on_batch` sees each
+  // batch kept.
+  Result<uint64_t> Recover(
+      int64_t synced_end = -1,
+      const std::function<void(const model::RecordBatchHeader&)>& on_batch = {});
 
   // Loads both indexes, validating them; a missing or corrupt one is rebuilt
   // with Recover(). *rebuilt tells which happened.
@@ -146,6 +150,8 @@ class Segment {
   // Writes index entries not yet in the files (adding the final time-index
   // entry, as Kafka does when a segment becomes inactive). No sync.
   Status WriteIndexes();
+  // The indexes changed since they were last written (or loaded).
+  bool indexes_dirty() const { return indexes_dirty_; }
   // fdatasync of the .log only.
   Status SyncLog() { return log_->Sync(); }
   // fdatasync of both index files (after WriteIndexes).
@@ -185,6 +191,7 @@ class Segment {
   int64_t first_batch_timestamp_ = -1;
   uint64_t bytes_since_index_entry_ = 0;
   bool compacted_ = false;
+  bool indexes_dirty_ = false;
 };
 
 }  // namespace sluice::storage

@@ -123,5 +123,39 @@ TEST_F(LogManagerTest, UncleanStopMeansRecoveryAtNextStart) {
   EXPECT_TRUE(noted);
 }
 
+TEST_F(LogManagerTest, ManyPartitionsCreatedAtOnceAreSpreadAndFoundAgainAfterRestart) {
+  std::vector<TopicPartition> tps;
+  for (int p = 0; p < 40; ++p) tps.push_back({"wide", p});
+  {
+    auto m = OpenManager();
+    Result<std::vector<std::shared_ptr<Log>>> logs = m->CreateMany(tps, LogConfig{});
+    ASSERT_TRUE(logs.ok()) << logs.status().ToString();
+    ASSERT_EQ(logs->size(), tps.size());
+    for (int p = 0; p < 40; p += 3) ASSERT_TRUE(AppendBatch(*(*logs)[static_cast<size_t>(p)], p + 1, 1000).ok());
+    ASSERT_TRUE(m->Close().ok());
+  }
+  size_t in_d1 = 0;
+  for (const TopicPartition& tp : tps) in_d1 += fs::exists(a_.path() / "d1" / tp.DirName());
+  EXPECT_EQ(in_d1, 20u);
+  auto m = OpenManager();
+  EXPECT_TRUE(m->notes().empty()) << m->notes().front();
+  ASSERT_EQ(m->Logs().size(), 40u);
+  for (auto& [tp, log] : m->Logs()) {
+    EXPECT_EQ(log->log_end_offset(), tp.partition % 3 == 0 ? tp.partition + 1 : 0) << tp.DirName();
+  }
+}
+
+TEST_F(LogManagerTest, CreateManyRefusesAnExistingPartitionBeforeCreatingAny) {
+  auto m = OpenManager();
+  ASSERT_TRUE(m->Create({"t", 1}, LogConfig{}).ok());
+  Result<std::vector<std::shared_ptr<Log>>> logs =
+      m->CreateMany({{"t", 0}, {"t", 1}, {"t", 2}}, LogConfig{});
+  EXPECT_EQ(logs.status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(m->Logs().size(), 1u);
+  EXPECT_EQ(m->Get({"t", 0}), nullptr);
+  EXPECT_FALSE(fs::exists(a_.path() / "d1" / "t-0"));
+  EXPECT_FALSE(fs::exists(b_.path() / "d2" / "t-0"));
+}
+
 }  // namespace
 }  // namespace sluice::storage
