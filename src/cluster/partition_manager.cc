@@ -1,6 +1,7 @@
 #include "cluster/partition_manager.h"
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 
 #include <fmt/format.h>
@@ -111,16 +112,27 @@ Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
   const storage::LogConfig log_config = ToLogConfig(*topic_config);
   topic_configs_.insert_or_assign(info.name, *topic_config);
   auto& parts = partitions_[info.name];
+  // Logs that exist (opened at start-up) get the topic's config; the missing
+  // ones are created together, with one directory sync for all.
+  std::map<int32_t, std::shared_ptr<storage::Log>> logs;
+  std::vector<storage::TopicPartition> missing;
   for (int32_t p = static_cast<int32_t>(parts.size()); p < info.partition_count; ++p) {
     storage::TopicPartition tp{info.name, p};
-    std::shared_ptr<storage::Log> log = logs_->Get(tp);
-    if (!log) {
-      auto created = logs_->Create(tp, log_config);
-      if (!created.ok()) return created.status();
-      log = std::move(created).value();
-    } else {
+    if (std::shared_ptr<storage::Log> log = logs_->Get(tp)) {
       log->UpdateConfig(log_config);  // Opened at start-up with the broker defaults.
+      logs[p] = std::move(log);
+    } else {
+      missing.push_back(std::move(tp));
     }
+  }
+  if (!missing.empty()) {
+    Result<std::vector<std::shared_ptr<storage::Log>>> created = logs_->CreateMany(missing, log_config);
+    if (!created.ok()) return created.status();
+    for (size_t i = 0; i < missing.size(); ++i) logs[missing[i].partition] = std::move((*created)[i]);
+  }
+  for (int32_t p = static_cast<int32_t>(parts.size()); p < info.partition_count; ++p) {
+    storage::TopicPartition tp{info.name, p};
+    std::shared_ptr<storage::Log> log = std::move(logs[p]);
     if (log->flushed_offset() < log->log_end_offset()) {
       // Recovery kept a tail written after the last recovery point; sync it
       // so the high watermark (the flushed offset) covers what is on disk.
