@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "storage/checkpoint.h"
 #include "storage/cleaner_files.h"
@@ -369,58 +370,108 @@ Status Log::FlushTo(int64_t offset) {
       flush_cv_.wait(lock);
       continue;
     }
-    // Become a flusher for everything appended so far. Each flusher syncs
-    // every segment that may hold data above the flushed offset (usually
-    // just the active one) plus pending index files, so it proves `goal`
-    // durable on its own, whatever other flushers are doing.
-    ++active_flushers_;
-    ++stats_.flush_syncs;
-    const int64_t goal = leo_;
-    in_flight_goals_.push_back(goal);
-    const std::optional<EpochSnapshot> epochs = epochs_->Unpersisted();
-    std::vector<std::pair<std::shared_ptr<Segment>, bool>> work;  // (segment, indexes too)
-    for (size_t i = SegmentFor(flushed_); i < segments_.size(); ++i) {
-      const bool active = i + 1 == segments_.size();
-      work.emplace_back(segments_[i].segment, segments_[i].indexes_unsynced && !active);
-    }
+    FlushRound round = StartFlushRoundLocked();
     lock.unlock();
     Status s;
-    if (epochs) s = epochs_->Persist(*epochs);  // Before the batches that use them.
-    for (auto& [seg, indexes] : work) {
+    if (round.epochs) s = epochs_->Persist(*round.epochs);  // Before the batches that use them.
+    for (auto& [seg, indexes] : round.work) {
       if (s.ok()) s = seg->SyncLog();
       if (s.ok() && indexes) s = seg->SyncIndexes();
     }
     lock.lock();
-    in_flight_goals_.erase(std::find(in_flight_goals_.begin(), in_flight_goals_.end(), goal));
-    if (s.ok()) {
-      flushed_ = std::max(flushed_, goal);
-      for (auto& [seg, indexes] : work) {
-        if (!indexes) continue;
-        for (SegmentEntry& e : segments_) {
-          if (e.segment == seg) e.indexes_unsynced = false;
-        }
-      }
-    } else {
-      failed_ = s;  // After a failed fdatasync nothing about the file is known.
-    }
-    if (flushed_ >= leo_) unflushed_messages_ = 0;
-    // The recovery point file moves when the flushed offset leaves the
-    // segment it names, so a crash rescans at most about one segment.
-    const int64_t cp = checkpointed_recovery_point_.load();
-    const bool checkpoint = s.ok() && flushed_ > cp &&
-                            segments_[SegmentFor(std::max<int64_t>(cp, 0))].segment !=
-                                segments_.back().segment;
-    const int64_t cp_value = flushed_;
-    flush_cv_.notify_all();
-    if (checkpoint) {
-      lock.unlock();
-      Status cs = WriteRecoveryPoint(cp_value, /*allow_lower=*/false);
-      lock.lock();
-      if (!cs.ok() && failed_.ok()) failed_ = cs;
-    }
-    --active_flushers_;
-    flush_cv_.notify_all();
+    FinishFlushRoundLocked(lock, round, s);
   }
+}
+
+Log::FlushRound Log::StartFlushRoundLocked() {
+  // Become a flusher for everything appended so far. Each round syncs every
+  // segment that may hold data above the flushed offset (usually just the
+  // active one) plus pending index files, so it proves `goal` durable on its
+  // own, whatever other flushers are doing.
+  ++active_flushers_;
+  ++stats_.flush_syncs;
+  FlushRound round;
+  round.goal = leo_;
+  in_flight_goals_.push_back(round.goal);
+  round.epochs = epochs_->Unpersisted();
+  for (size_t i = SegmentFor(flushed_); i < segments_.size(); ++i) {
+    const bool active = i + 1 == segments_.size();
+    round.work.emplace_back(segments_[i].segment, segments_[i].indexes_unsynced && !active);
+  }
+  return round;
+}
+
+void Log::FinishFlushRoundLocked(std::unique_lock<std::mutex>& lock, const FlushRound& round,
+                                 const Status& s) {
+  in_flight_goals_.erase(std::find(in_flight_goals_.begin(), in_flight_goals_.end(), round.goal));
+  if (s.ok()) {
+    flushed_ = std::max(flushed_, round.goal);
+    for (const auto& [seg, indexes] : round.work) {
+      if (!indexes) continue;
+      for (SegmentEntry& e : segments_) {
+        if (e.segment == seg) e.indexes_unsynced = false;
+      }
+    }
+  } else {
+    failed_ = s;  // After a failed fdatasync nothing about the file is known.
+  }
+  if (flushed_ >= leo_) unflushed_messages_ = 0;
+  // The recovery point file moves when the flushed offset leaves the
+  // segment it names, so a crash rescans at most about one segment.
+  const int64_t cp = checkpointed_recovery_point_.load();
+  const bool checkpoint = s.ok() && flushed_ > cp &&
+                          segments_[SegmentFor(std::max<int64_t>(cp, 0))].segment !=
+                              segments_.back().segment;
+  const int64_t cp_value = flushed_;
+  flush_cv_.notify_all();
+  if (checkpoint) {
+    lock.unlock();
+    Status cs = WriteRecoveryPoint(cp_value, /*allow_lower=*/false);
+    lock.lock();
+    if (!cs.ok() && failed_.ok()) failed_ = cs;
+  }
+  --active_flushers_;
+  flush_cv_.notify_all();
+}
+
+std::vector<Status> Log::FlushTogether(const std::vector<Log*>& logs) {
+  std::vector<Status> out(logs.size());
+  std::vector<std::optional<FlushRound>> rounds(logs.size());
+  std::vector<size_t> on_their_own;
+  // Data directory -> a log in it (for its FileSystem).
+  std::map<std::filesystem::path, Log*> dirs;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    Log& log = *logs[i];
+    std::lock_guard lock(log.mu_);
+    if (!log.failed_.ok()) {
+      out[i] = log.failed_;
+    } else if (log.flushed_ >= log.leo_) {
+      out[i] = Status::Ok();
+    } else if (log.closed_) {
+      out[i] = Status::Aborted("log is closed");
+    } else if (log.exclusive_ || log.active_flushers_ >= kMaxConcurrentFlushes) {
+      on_their_own.push_back(i);  // Truncating, closing or busy: Flush() waits its turn.
+    } else {
+      ++log.stats_.flush_requests;
+      rounds[i] = log.StartFlushRoundLocked();
+      dirs.emplace(log.dir_.parent_path(), &log);
+    }
+  }
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (rounds[i] && rounds[i]->epochs) out[i] = logs[i]->epochs_->Persist(*rounds[i]->epochs);
+  }
+  // Everything written before the syncfs starts is durable when it returns.
+  std::map<std::filesystem::path, Status> synced;
+  for (const auto& [dir, log] : dirs) synced[dir] = log->fs_->SyncFileSystem(dir);
+  for (size_t i = 0; i < logs.size(); ++i) {
+    if (!rounds[i]) continue;
+    Log& log = *logs[i];
+    if (out[i].ok()) out[i] = synced[log.dir_.parent_path()];
+    std::unique_lock lock(log.mu_);
+    log.FinishFlushRoundLocked(lock, *rounds[i], out[i]);
+  }
+  for (size_t i : on_their_own) out[i] = logs[i]->Flush();
+  return out;
 }
 
 Status Log::WriteRecoveryPoint(int64_t offset, bool allow_lower) {

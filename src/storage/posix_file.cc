@@ -142,6 +142,18 @@ class PosixFileSystem final : public FileSystem {
     if (rc != 0) return Status::FromErrno(err, dir.string());
     return Status::Ok();
   }
+
+  Status SyncFileSystem(const fs::path& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, dir.string());
+    // Since Linux 5.8 syncfs also reports writeback errors of any file on
+    // the file system, so a failed write-back is not lost.
+    int rc = ::syncfs(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return Status::FromErrno(err, "syncfs " + dir.string());
+    return Status::Ok();
+  }
 };
 
 }  // namespace

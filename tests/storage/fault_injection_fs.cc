@@ -109,6 +109,32 @@ Status FaultInjectionFileSystem::Rename(const std::filesystem::path& from,
   return s;
 }
 
+Status FaultInjectionFileSystem::SyncFileSystem(const std::filesystem::path& dir) {
+  std::vector<std::string> paths;
+  {
+    std::lock_guard lock(shared_->mu);
+    if (shared_->sync_error) return *shared_->sync_error;
+    for (const auto& [path, size] : shared_->synced_size) paths.push_back(path);
+  }
+  if (int64_t d = sync_delay_us_.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
+  // Sizes before the sync: later writes are not covered.
+  std::map<std::string, uint64_t> sizes;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    const uintmax_t size = std::filesystem::file_size(path, ec);
+    if (!ec) sizes[path] = size;
+  }
+  Status s = target()->SyncFileSystem(dir);
+  if (!s.ok()) return s;
+  filesystem_syncs_++;
+  std::lock_guard lock(shared_->mu);
+  for (const auto& [path, size] : sizes) {
+    auto it = shared_->synced_size.find(path);
+    if (it != shared_->synced_size.end()) it->second = std::max(it->second, size);
+  }
+  return s;
+}
+
 void FaultInjectionFileSystem::FailWrites(Status s, size_t partial_bytes) {
   std::lock_guard lock(shared_->mu);
   shared_->write_error = std::move(s);

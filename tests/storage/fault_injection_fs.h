@@ -1,6 +1,7 @@
 // A FileSystem for tests that wraps the real one and can
-//   * count fdatasync calls (to show group commit saves syncs),
-//   * fail writes, syncs or truncates with a chosen Status (ENOSPC, EIO),
+//   * count fdatasync and syncfs calls (to show group commit saves syncs),
+//   * fail writes, syncs (of files and whole file systems) or truncates
+//     with a chosen Status (ENOSPC, EIO),
 //     optionally letting a prefix of a failing write reach the file,
 //   * slow down syncs (to make concurrent flushers overlap),
 //   * simulate power loss: DropUnsyncedData() cuts every file written
@@ -25,6 +26,8 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
 
   Result<std::shared_ptr<File>> Open(const std::filesystem::path& path, bool create) override;
   Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) override;
+  // Every file written through us counts as synced up to its current size.
+  Status SyncFileSystem(const std::filesystem::path& dir) override;
 
   // Every Write fails with `s` after writing `partial_bytes` of it.
   void FailWrites(Status s, size_t partial_bytes = 0);
@@ -33,7 +36,8 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
   void ClearFaults();
   void SetSyncDelay(std::chrono::microseconds d) { sync_delay_us_ = d.count(); }
 
-  uint64_t sync_count() const { return syncs_.load(); }
+  uint64_t sync_count() const { return syncs_.load(); }  // fdatasyncs of files
+  uint64_t filesystem_sync_count() const { return filesystem_syncs_.load(); }
   uint64_t write_count() const { return writes_.load(); }
   uint64_t truncate_count() const { return truncates_.load(); }
 
@@ -47,6 +51,7 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
  private:
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> filesystem_syncs_{0};
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> truncates_{0};
   std::atomic<int64_t> sync_delay_us_{0};

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "storage/fault_injection_fs.h"
@@ -90,6 +91,65 @@ TEST(GroupCommitTest, OneAppenderKeepsGoingWhileOthersWaitOnFlushes) {
   EXPECT_GT(log->segment_count(), 1u);  // rolls happened under concurrent flushes
   ASSERT_TRUE(log->Flush().ok());
   EXPECT_EQ(log->flushed_offset(), appended);
+}
+
+// FlushTogether: many logs made durable by one syncfs, with no fdatasync.
+class FlushTogetherTest : public ::testing::Test {
+ protected:
+  static constexpr int kLogs = 12;
+
+  void SetUp() override {
+    for (int i = 0; i < kLogs; ++i) {
+      const std::filesystem::path d = dir_.path() / ("t-" + std::to_string(i));
+      std::filesystem::create_directory(d);
+      logs_.push_back(Log::Open(d, LogConfig{}, {&fs_, nullptr, false}).value());
+      // The first append writes the epoch checkpoint at its flush: done here.
+      ASSERT_TRUE(AppendBatch(*logs_.back(), 1, 1000).ok());
+      ASSERT_TRUE(logs_.back()->Flush().ok());
+    }
+  }
+  std::vector<Log*> All() {
+    std::vector<Log*> out;
+    for (auto& l : logs_) out.push_back(l.get());
+    return out;
+  }
+
+  TempDir dir_;
+  FaultInjectionFileSystem fs_;
+  std::vector<std::unique_ptr<Log>> logs_;
+};
+
+TEST_F(FlushTogetherTest, ManyLogsAreMadeDurableByOneFileSystemSync) {
+  for (int i = 0; i < kLogs; ++i) ASSERT_TRUE(AppendBatch(*logs_[static_cast<size_t>(i)], i + 1, 2000).ok());
+  const uint64_t fdatasyncs = fs_.sync_count();
+  std::vector<Status> flushed = Log::FlushTogether(All());
+  ASSERT_EQ(flushed.size(), static_cast<size_t>(kLogs));
+  for (const Status& s : flushed) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(fs_.sync_count(), fdatasyncs);
+  EXPECT_EQ(fs_.filesystem_sync_count(), 1u);
+  for (auto& l : logs_) EXPECT_EQ(l->flushed_offset(), l->log_end_offset());
+  // A power cut keeps everything they acknowledged.
+  logs_.clear();
+  ASSERT_TRUE(fs_.DropUnsyncedData().ok());
+  for (int i = 0; i < kLogs; ++i) {
+    auto log = Log::Open(dir_.path() / ("t-" + std::to_string(i)), LogConfig{}, {}).value();
+    EXPECT_EQ(log->log_end_offset(), 1 + i + 1) << i;
+  }
+}
+
+TEST_F(FlushTogetherTest, LogsWithNothingNewAreOkAndAFailedSyncFailsTheOthers) {
+  ASSERT_TRUE(AppendBatch(*logs_[0], 2, 2000).ok());
+  ASSERT_TRUE(AppendBatch(*logs_[1], 2, 2000).ok());
+  fs_.FailSyncs(Status::FromErrno(EIO, "injected"));
+  std::vector<Status> flushed = Log::FlushTogether(All());
+  EXPECT_TRUE(flushed[0].IsIOError()) << flushed[0].ToString();
+  EXPECT_TRUE(flushed[1].IsIOError()) << flushed[1].ToString();
+  for (size_t i = 2; i < flushed.size(); ++i) EXPECT_TRUE(flushed[i].ok()) << i;
+  fs_.ClearFaults();
+  // As after a failed fdatasync: nothing about the files is known any more.
+  EXPECT_TRUE(logs_[0]->health().IsIOError());
+  EXPECT_TRUE(AppendBatch(*logs_[1], 1, 3000).status().IsIOError());
+  EXPECT_TRUE(logs_[2]->health().ok());
 }
 
 }  // namespace
