@@ -1,10 +1,13 @@
 #include "cluster/flusher.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace sluice::cluster {
 
-Flusher::Flusher(int sync_threads) {
+Flusher::Flusher(int sync_threads, int group_min_partitions)
+    : group_min_partitions_(group_min_partitions > 0 ? static_cast<size_t>(group_min_partitions)
+                                                      : std::numeric_limits<size_t>::max()) {
   for (int i = 0; i < std::max(sync_threads, 1); ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -50,41 +53,57 @@ void Flusher::Stop() {
   }
 }
 
-bool Flusher::TakeNext(Pending* out) {
-  // Only partitions being synced are skipped, so this looks at a handful.
-  for (auto it = order_.begin(); it != order_.end(); ++it) {
-    if (syncing_.count(*it)) continue;
+bool Flusher::TakeNext(std::vector<Pending>* out) {
+  size_t available = 0;
+  for (Partition* p : order_) available += syncing_.count(p) == 0;
+  const bool together = available >= group_min_partitions_;
+  for (auto it = order_.begin(); it != order_.end();) {
+    if (syncing_.count(*it)) {
+      ++it;
+      continue;
+    }
     auto entry = pending_.find(*it);
-    *out = std::move(entry->second);
+    out->push_back(std::move(entry->second));
     pending_.erase(entry);
     syncing_.insert(*it);
-    order_.erase(it);
-    return true;
+    it = order_.erase(it);
+    if (!together) break;
   }
-  return false;
+  return !out->empty();
 }
 
 void Flusher::Run() {
   for (;;) {
-    Pending job;
+    std::vector<Pending> jobs;
     {
       std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return TakeNext(&job) || (stopping_ && pending_.empty()); });
-      if (!job.partition) return;  // Stopping with nothing left.
+      cv_.wait(lock, [&] { return TakeNext(&jobs) || (stopping_ && pending_.empty()); });
+      if (jobs.empty()) return;  // Stopping with nothing left.
     }
-    Sync(job);
+    Sync(jobs);
     std::lock_guard lock(mu_);
-    syncing_.erase(job.partition.get());
-    // If the partition became dirty again meanwhile, this thread takes it on
-    // its next turn; only stopping threads waiting on it need a wake-up.
+    for (const Pending& job : jobs) syncing_.erase(job.partition.get());
+    // If a partition became dirty again meanwhile, a thread takes it on its
+    // next turn; only stopping threads waiting on it need a wake-up.
     if (stopping_) cv_.notify_all();
   }
 }
 
-void Flusher::Sync(Pending& job) {
-  // Flush() covers everything appended before it starts, which includes the
+void Flusher::Sync(std::vector<Pending>& jobs) {
+  // A flush covers everything appended before it starts, which includes the
   // data of every waiter registered before the job was taken.
-  Status s = job.partition->log().Flush();
+  if (jobs.size() == 1) {
+    Finish(jobs.front(), jobs.front().partition->log().Flush());
+    return;
+  }
+  ++rounds_together_;
+  std::vector<storage::Log*> logs;
+  for (Pending& job : jobs) logs.push_back(&job.partition->log());
+  std::vector<Status> flushed = storage::Log::FlushTogether(logs);
+  for (size_t i = 0; i < jobs.size(); ++i) Finish(jobs[i], flushed[i]);
+}
+
+void Flusher::Finish(Pending& job, const Status& s) {
   if (s.ok()) job.partition->OnFlushed();
   for (Waiter& w : job.waiters) {
     if (!s.ok()) {

@@ -15,9 +15,17 @@
 // watermark only moves forward; dirty partitions are served in the order
 // they became dirty, so none starves behind busier ones.
 //
+// When many partitions are dirty at once (writes spread over hundreds of
+// partitions), one thread takes all of them and makes them durable with one
+// syncfs of their file system (storage::Log::FlushTogether): one journal
+// commit instead of one per partition, ~15x faster for 1 000 partitions on
+// the disk we measured. It also flushes other writers' data on that file
+// system, so the threshold is a setting (0 turns it off).
+//
 // Thread-safe.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -36,8 +44,12 @@ namespace sluice::cluster {
 class Flusher {
  public:
   static constexpr int kDefaultSyncThreads = 4;
+  static constexpr int kDefaultGroupMinPartitions = 8;
 
-  explicit Flusher(int sync_threads = kDefaultSyncThreads);
+  // `group_min_partitions`: dirty partitions waiting at once from which they
+  // are synced together; 0: never.
+  explicit Flusher(int sync_threads = kDefaultSyncThreads,
+                   int group_min_partitions = kDefaultGroupMinPartitions);
   ~Flusher();  // Stops and joins; pending callbacks get Aborted.
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
@@ -53,6 +65,9 @@ class Flusher {
   // Flushes what is pending, then stops the threads. Idempotent.
   void Stop();
 
+  // Sync rounds that made several partitions durable together.
+  uint64_t rounds_together() const { return rounds_together_.load(); }
+
  private:
   struct Waiter {
     int64_t end_offset;
@@ -66,10 +81,13 @@ class Flusher {
   // REQUIRES: mu_ held. The pending entry for `partition`, queued if new.
   Pending& PendingFor(const std::shared_ptr<Partition>& partition);
   // REQUIRES: mu_ held. Takes the oldest dirty partition no thread is
-  // syncing; false if there is none.
-  bool TakeNext(Pending* out);
+  // syncing, or every such partition when there are group_min_partitions_
+  // or more; false if there is none.
+  bool TakeNext(std::vector<Pending>* out);
   void Run();
-  static void Sync(Pending& job);
+  void Sync(std::vector<Pending>& jobs);
+  // Runs a job's waiters once its partition's flush returned `s`.
+  static void Finish(Pending& job, const Status& s);
 
   std::mutex mu_;
   std::condition_variable cv_;
@@ -77,6 +95,8 @@ class Flusher {
   std::deque<Partition*> order_;             // pending_'s keys, oldest first
   std::unordered_set<Partition*> syncing_;  // taken by a thread right now
   bool stopping_ = false;
+  const size_t group_min_partitions_;
+  std::atomic<uint64_t> rounds_together_{0};
   std::vector<std::thread> threads_;
 };
 

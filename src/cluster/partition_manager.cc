@@ -42,7 +42,11 @@ PartitionManager::PartitionManager(const config::BrokerConfig& broker,
                                    std::unique_ptr<TopicTable> topics,
                                    std::unique_ptr<storage::LogManager> logs,
                                    metrics::BrokerMetrics* metrics)
-    : broker_(broker), topics_(std::move(topics)), logs_(std::move(logs)), metrics_(metrics) {}
+    : broker_(broker),
+      topics_(std::move(topics)),
+      logs_(std::move(logs)),
+      flusher_(Flusher::kDefaultSyncThreads, broker.GetInt("sluice.log.flush.group.min.partitions")),
+      metrics_(metrics) {}
 
 PartitionManager::~PartitionManager() {
   if (cleaner_) cleaner_->Stop();

@@ -226,6 +226,10 @@ std::vector<ConfigDef> MakeBrokerDefs() {
           "Per connection: stop reading while this many response bytes await writing."),
       Def("sluice.shutdown.grace.ms", T::kLong, "10000", non_negative,
           "On SIGTERM, how long in-flight requests may take before connections are closed."),
+      Def("sluice.log.flush.group.min.partitions", T::kInt, "8", non_negative,
+          "When this many partitions await a sync at once, make them durable together with one "
+          "syncfs of their file system instead of one fdatasync each (this also flushes other "
+          "writers' data there); 0: always one fdatasync per partition."),
       Def("sluice.metrics.listener", T::kString, "127.0.0.1:9644", ValidHostPortOrEmpty(),
           "host:port of the HTTP metrics endpoint; empty disables it."),
       Def("sluice.log.level", T::kString, "info",

@@ -17,8 +17,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-config::BrokerConfig Config(const testing::TempDir& dir) {
-  auto c = config::BrokerConfig::Build({}, "", {"log.dirs=" + dir.path().string()});
+config::BrokerConfig Config(const testing::TempDir& dir, std::vector<std::string> overrides = {}) {
+  overrides.push_back("log.dirs=" + dir.path().string());
+  auto c = config::BrokerConfig::Build({}, "", overrides);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return *c;
 }
@@ -93,10 +94,12 @@ TEST(PartitionManagerTest, HighWatermarkFollowsTheFlusherAndWakesWaiters) {
 // Appenders on several threads, on eight partitions, each waiting for its
 // data to be durable: every wait completes OK with the data covered, and no
 // partition's high watermark ever moves back (one sync thread per partition
-// at a time, although several partitions sync at once).
-TEST(PartitionManagerTest, ConcurrentAppendersOnManyPartitionsAreAllMadeDurable) {
+// at a time, although several partitions sync at once). With
+// `group_min_partitions` 1, every sync round takes all dirty partitions
+// together (one syncfs); with 0, never.
+void RunConcurrentAppendersOnManyPartitions(const std::string& group_min_partitions) {
   testing::TempDir dir;
-  auto config = Config(dir);
+  auto config = Config(dir, {"sluice.log.flush.group.min.partitions=" + group_min_partitions});
   auto pm = PartitionManager::Open(config);
   ASSERT_TRUE(pm.ok());
   constexpr int kPartitions = 8, kThreads = 4, kAppendsPerThread = 60;
@@ -138,6 +141,53 @@ TEST(PartitionManagerTest, ConcurrentAppendersOnManyPartitionsAreAllMadeDurable)
     auto part = (*pm)->Get("many", p);
     EXPECT_EQ(part->log().log_end_offset(), part->high_watermark()) << "partition " << p;
   }
+  if (group_min_partitions == "0") {
+    EXPECT_EQ((*pm)->flusher().rounds_together(), 0u);
+  }
+  ASSERT_TRUE((*pm)->Close().ok());
+}
+
+TEST(PartitionManagerTest, ConcurrentAppendersOnManyPartitionsAreAllMadeDurable) {
+  RunConcurrentAppendersOnManyPartitions("0");
+}
+
+TEST(PartitionManagerTest, ConcurrentAppendersAreAllMadeDurableWhenPartitionsSyncTogether) {
+  RunConcurrentAppendersOnManyPartitions("1");
+}
+
+// Writes spread over many partitions at once (keyed messages): the dirty
+// partitions pile up behind the four sync threads and are then made durable
+// together, each waiter still answered for its own partition.
+TEST(PartitionManagerTest, PartitionsDirtiedAtOnceAreSyncedTogether) {
+  testing::TempDir dir;
+  auto config = Config(dir, {"sluice.log.flush.group.min.partitions=2"});
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok());
+  constexpr int kPartitions = 64;
+  ASSERT_TRUE((*pm)->CreateTopic("wide", kPartitions, 1, {}, false).ok());
+  std::vector<std::future<Status>> durable;
+  std::vector<std::shared_ptr<std::promise<Status>>> promises;
+  for (int round = 0; round < 3; ++round) {
+    for (int p = 0; p < kPartitions; ++p) {
+      auto partition = (*pm)->Get("wide", p);
+      auto batch = Batch(1 + p % 3);
+      auto out = partition->Append(batch, -1);
+      ASSERT_TRUE(out.ok()) << out.status().ToString();
+      promises.push_back(std::make_shared<std::promise<Status>>());
+      durable.push_back(promises.back()->get_future());
+      (*pm)->flusher().WhenDurable(partition, out->last_offset + 1,
+                                   [done = promises.back()](Status s) { done->set_value(s); });
+    }
+  }
+  for (auto& f : durable) {
+    ASSERT_EQ(std::future_status::ready, f.wait_for(20s));
+    EXPECT_TRUE(f.get().ok());
+  }
+  for (int p = 0; p < kPartitions; ++p) {
+    auto partition = (*pm)->Get("wide", p);
+    EXPECT_EQ(partition->high_watermark(), 3 * (1 + p % 3)) << p;
+  }
+  EXPECT_GT((*pm)->flusher().rounds_together(), 0u);
   ASSERT_TRUE((*pm)->Close().ok());
 }
 
