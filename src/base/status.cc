@@ -30,6 +30,8 @@ Status Status::FromErrno(int err, std::string_view what) {
   return IOError(std::move(msg));
 }
 
+void Status::Free(Rep* rep) { delete rep; }
+
 const std::string& Status::message() const {
   static const std::string kEmpty;
   return rep_ == nullptr ? kEmpty : rep_->message;

@@ -34,7 +34,11 @@ std::string_view StatusCodeName(StatusCode code);
 class [[nodiscard]] Status {
  public:
   Status() noexcept = default;  // OK.
-  ~Status() { delete rep_; }
+  // Inline only the test: an OK Status (the common case, once per decoded
+  // field) costs a compare even where the inliner has run out of budget.
+  [[gnu::always_inline]] ~Status() {
+    if (rep_ != nullptr) [[unlikely]] Free(rep_);
+  }
   Status(const Status& s) : rep_(s.rep_ == nullptr ? nullptr : new Rep(*s.rep_)) {}
   Status& operator=(const Status& s) {
     if (this != &s) {
@@ -46,7 +50,7 @@ class [[nodiscard]] Status {
   Status(Status&& s) noexcept : rep_(std::exchange(s.rep_, nullptr)) {}
   Status& operator=(Status&& s) noexcept {
     if (this != &s) {
-      delete rep_;
+      if (rep_ != nullptr) Free(rep_);
       rep_ = std::exchange(s.rep_, nullptr);
     }
     return *this;
@@ -92,6 +96,7 @@ class [[nodiscard]] Status {
   };
 
   Status(StatusCode code, std::string msg) : rep_(new Rep{code, std::move(msg)}) {}
+  [[gnu::cold, gnu::noinline]] static void Free(Rep* rep);
 
   Rep* rep_ = nullptr;
 };
