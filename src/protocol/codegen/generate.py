@@ -418,14 +418,14 @@ def compact(f):
     return 'false' if f.classic else 'flexible_'
 
 
-def read_elem(f, var):
-    """Expression decoding one non-null value of f's element type into *var."""
+def read_elem(f, var, cur):
+    """Expression decoding one non-null element of f's type into *var from cursor `cur`."""
     if f.is_struct:
-        return f'{f.struct.decode_fn}(*{var}, in_, version_)'
+        return f'{f.struct.decode_fn}<flexible_>(*{var}, {cur}, version_)'
     suffix = PRIMITIVES[f.elem][1]
     if f.elem in ('string', 'bytes'):
-        return f'in_.Read{suffix}({var}, {compact(f)})'
-    return f'in_.Read{suffix}({var})'
+        return f'{cur}.Read{suffix}({var}, {compact(f)}, nullptr)'
+    return f'{cur}.Read{suffix}({var}, nullptr)'
 
 
 def write_elem(f, val):
@@ -441,28 +441,32 @@ def nullable_cond(f):
     return f.nullable.cond() if f.nullable else 'false'
 
 
-def decode_field(f, this):
-    """Statements decoding field f into this + name ('' in a member function)."""
-    n, c, nul = this + f.name, compact(f), nullable_cond(f)
+def decode_field(f, this, cur='c_'):
+    """Statements decoding field f into this + name from cursor `cur`. The
+    field's name is only an argument: its reads pass it to their error paths."""
+    n, c, nul, name = this + f.name, compact(f), nullable_cond(f), f'"{f.name}"'
     if f.type == 'records':
-        return [f'SLUICE_RETURN_IF_ERROR(in_.ReadRecords(&{n}, {c}, {nul}));']
+        return [f'SLUICE_RETURN_IF_ERROR({cur}.ReadRecords(&{n}, {c}, {nul}, {name}));']
     if f.is_array:
         et, minsz = (f.struct.qual if f.is_struct else cpp_elem(f)), (1 if f.is_struct else PRIMITIVES[f.elem][2])
         if f.elem in ('string', 'bytes'):
             minsz = f'({c} ? 1 : {2 if f.elem == "string" else 4})'
-        lam = f'[&]({et}* e_) {INLINE} {{ return {read_elem(f, "e_")}; }}'
+        lam = f'[&]({et}* e_) {INLINE} {{ return {read_elem(f, "e_", cur)}; }}'
         fn = 'ReadNullableArray' if f.nullable else 'ReadArray'
         extra = f', {nul}' if f.nullable else ''
-        return [f'SLUICE_RETURN_IF_ERROR(in_.{fn}(&{n}, {c}{extra}, {minsz}, {lam}));']
+        return [f'SLUICE_RETURN_IF_ERROR({cur}.{fn}(&{n}, {c}{extra}, {minsz}, {name}, {lam}));']
     if f.nullable and f.is_struct:
-        return [f'SLUICE_RETURN_IF_ERROR(in_.ReadNullableStruct(&{n}, {nul}, '
-                f'[&]({f.struct.qual}* e_) {INLINE} {{ return {read_elem(f, "e_")}; }}));']
+        return [f'SLUICE_RETURN_IF_ERROR({cur}.ReadNullableStruct(&{n}, {nul}, {name}, '
+                f'[&]({f.struct.qual}* e_) {INLINE} {{ return {read_elem(f, "e_", cur)}; }}));']
     if f.nullable:
-        return [f'SLUICE_RETURN_IF_ERROR(in_.ReadNullable{PRIMITIVES[f.elem][1]}(&{n}, {c}, {nul}));']
+        return [f'SLUICE_RETURN_IF_ERROR({cur}.ReadNullable{PRIMITIVES[f.elem][1]}(&{n}, {c}, {nul}, {name}));']
     if f.is_struct:
-        return [f'SLUICE_RETURN_IF_ERROR(in_.EnterStruct());',
-                f'SLUICE_RETURN_IF_ERROR({read_elem(f, "&" + n)});', 'in_.Leave();']
-    return [f'SLUICE_RETURN_IF_ERROR({read_elem(f, "&" + n)});']
+        return [f'SLUICE_RETURN_IF_ERROR(Cursor::ReadStruct({name}, [&]() {INLINE} {{ '
+                f'return {f.struct.decode_fn}<flexible_>({n}, {cur}, version_); }}));']
+    suffix = PRIMITIVES[f.elem][1]
+    if f.elem in ('string', 'bytes'):
+        return [f'SLUICE_RETURN_IF_ERROR({cur}.Read{suffix}(&{n}, {c}, {name}));']
+    return [f'SLUICE_RETURN_IF_ERROR({cur}.Read{suffix}(&{n}, {name}));']
 
 
 def encode_field(f, val=None):
@@ -498,6 +502,15 @@ class Emitter:
     def __init__(self, api):
         self.api, self.h, self.cc, self.t = api, [], [], []
 
+    def decode_call(self, s):
+        """The call of s's decoder instantiated for `version_`."""
+        a, fn, args = self.api, s.decode_fn + 'From', '(*this, in_, version_)'
+        if a.flexible is None or a.flexible > a.hi:
+            return f'{fn}<false>{args}'
+        if a.flexible <= a.lo:
+            return f'{fn}<true>{args}'
+        return f'version_ >= {a.flexible} ? {fn}<true>{args}\n         : {fn}<false>{args}' 
+
     def flexible_cond(self):
         return 'false' if self.api.flexible is None else f'version_ >= {self.api.flexible}'
 
@@ -531,63 +544,68 @@ class Emitter:
         return out
 
     def define_struct(self, s, qual, top):
-        """(free-standing decoder of a nested struct, member definitions)."""
-        a, out, free = self.api, [], []
+        """(free-standing decoder of the struct, member definitions)."""
+        a, out = self.api, []
         plain = [f for f in s.fields if f.tag is None]
         tagged = sorted([f for f in s.fields if f.tag is not None], key=lambda f: f.tag)
-        # `__restrict`: nothing else reaches the Reader while a message decodes,
-        # so its position stays in a register across the stores into the
-        # message (a string's bytes or a variant's index, which are char-typed
-        # and could otherwise alias it) instead of going through memory.
-        if top:
-            this = ''
-            out.append(f'Status {qual}::Decode(Reader& __restrict in_, '
-                       f'[[maybe_unused]] int16_t version_) {{')
-        else:
-            # A nested struct's decoder is a function its parent's decoder
-            # inlines (no call, no Status through memory per element);
-            # Decode calls it too.
-            this = 'm_.'
-            out.append(f'[[gnu::always_inline]] static inline Status {s.decode_fn.split("::")[1]}('
-                       f'{qual}& m_, Reader& __restrict in_, [[maybe_unused]] int16_t version_) {{')
+        # The decoder is a function that its parent's decoder inlines (no
+        # call, no Status through memory per element), down to the message's
+        # Decode. The cursor it takes is that Decode's local, whose address
+        # nothing out of line ever sees: its position stays in a register.
+        # It is instantiated once for classic and once for flexible versions,
+        # which differ in every string, array and struct: Decode decides
+        # once per message instead of each field deciding again.
+        this = 'm_.'
+        out.append('template <bool flexible_>')
+        out.append(f'[[gnu::always_inline]] static inline Status {s.decode_fn.split("::")[1]}('
+                   f'{qual}& m_, Cursor& c_, [[maybe_unused]] int16_t version_) {{')
         # Fields are overwritten or reset one by one rather than `*this = {}`,
         # so that decoding into a reused message keeps its vectors' capacity.
         if a.flexible is not None:
             out.append(f'  {this}unknown_tagged_fields.clear();')
         for f in tagged:
             out.append(f'  {this}{f.name} = {default_value(f)};')
-        if top:
-            out.append(f'  in_.SetRoot("{s.name}");')
-        out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
-            body = [f'in_.SetField("{f.name}");'] + decode_field(f, this)
-            out += self.guard(f.versions, body, [f'{this}{f.name} = {default_value(f)};'])
+            out += self.guard(f.versions, decode_field(f, this),
+                              [f'{this}{f.name} = {default_value(f)};'])
         if a.flexible is not None:
             out.append('  if (flexible_) {')
-            out.append('    in_.SetField("_tagged_fields");')
             out.append('    // Not SLUICE_RETURN_IF_ERROR: the callback uses it (nested, it would shadow).')
-            out.append(f'    Status tagged_ = in_.ReadTaggedFields(&{this}unknown_tagged_fields,')
-            out.append('        [&](uint32_t tag_, bool* known_) -> Status {')
-            out.append('          switch (tag_) {')
-            for f in tagged:
-                out.append(f'            case {f.tag}:')
-                out.append(f'              if (!({f.versions.cond()})) break;')
-                out.append(f'              *known_ = true;')
-                out.append(f'              in_.SetField("{f.name}");')
-                for line in decode_field(f, this):
-                    out.append(f'              {line}')
-                out.append('              return Status::Ok();')
-            out.append('            default: break;')
-            out.append('          }')
-            out.append('          *known_ = false;')
-            out.append('          return Status::Ok();')
-            out.append('        });')
+            out.append(f'    Status tagged_ = c_.ReadTaggedFields(&{this}unknown_tagged_fields,')
+            if tagged:
+                out.append('        [&](uint32_t tag_, Cursor& field_cursor_, const char** known_) -> Status {')
+                out.append('          switch (tag_) {')
+                for f in tagged:
+                    out.append(f'            case {f.tag}:')
+                    out.append(f'              if (!({f.versions.cond()})) break;')
+                    out.append(f'              *known_ = "{f.name}";')
+                    for line in decode_field(f, this, 'field_cursor_'):
+                        out.append(f'              {line}')
+                    out.append('              return Status::Ok();')
+                out.append('            default: break;')
+                out.append('          }')
+                out.append('          return Status::Ok();')
+                out.append('        });')
+            else:
+                out.append('        [](uint32_t, Cursor&, const char**) { return Status::Ok(); });')
             out.append('    if (!tagged_.ok()) return tagged_;')
             out.append('  }')
         out += ['  return Status::Ok();', '}', '']
-        if not top:
-            free, out = out, [f'Status {qual}::Decode(Reader& in_, int16_t version_) {{',
-                              f'  return {s.decode_fn}(*this, in_, version_);', '}', '']
+        # Decode runs it on a cursor of its own (a local: registers), one
+        # function per wire format so that each is inlined into a body of its
+        # own size.
+        fn = s.decode_fn.split("::")[1]
+        out += ['template <bool flexible_>',
+                f'[[gnu::noinline]] static Status {fn}From({qual}& m_, Reader& in_, int16_t version_) {{',
+                '  Cursor c_ = in_.cursor();',
+                f'  Status s_ = {fn}<flexible_>(m_, c_, version_);',
+                '  in_.set_cursor(c_);']
+        if top:
+            out += ['  // The path in an error starts with the message.',
+                    f'  if (!s_.ok()) [[unlikely]] return Cursor::Nested(std::move(s_), {qual}::kName, -1);']
+        out += ['  return s_;', '}', '']
+        free, out = out, [f'Status {qual}::Decode(Reader& in_, int16_t version_) {{',
+                          f'  return {self.decode_call(s)};', '}', '']
         out.append(f'void {qual}::Encode(Writer& out_, [[maybe_unused]] int16_t version_) const {{')
         out.append(f'  [[maybe_unused]] const bool flexible_ = {self.flexible_cond()};')
         for f in plain:
@@ -675,24 +693,25 @@ class Emitter:
             self.h += self.decl_struct(Struct(m.name, m.fields, m.line), 0, top=m)
             self.h.append('')
             self.t.append(f'void FillRandom(MessageRng& rng, int16_t version, {m.name}* m);')
-            # The nested structs' decoders live in a namespace of their own,
-            # where the struct names the field types use resolve as they do
-            # inside the message.
+            # The decoders (the message's and its nested structs') live in a
+            # namespace of their own, where the struct names the field types
+            # use resolve as they do inside the message.
             ns = f'{m.name}Decoders'
+            top = Struct(m.name, m.fields, m.line)
+            top.qual, top.decode_fn = m.name, f'{ns}::Decode{m.name}'
             for s in m.structs:
                 s.qual, s.decode_fn = f'{m.name}::{s.name}', f'{ns}::Decode{s.name}'
             members = []
-            if m.structs:
-                self.cc += [f'namespace {ns} {{', '']
-                self.cc += [f'using {s.name} = {s.qual};' for s in m.structs] + ['']
-                for s in m.structs:
-                    free, defs = self.define_struct(s, s.qual, False)
-                    self.cc += free
-                    members += defs
-                self.cc += [f'}}  // namespace {ns}', '']
+            self.cc += [f'namespace {ns} {{', '']
+            self.cc += [f'using {s.name} = {s.qual};' for s in m.structs] + ['']
+            for s in m.structs + [top]:
+                free, defs = self.define_struct(s, s.qual, s is top)
+                self.cc += free
+                members += defs
+            self.cc += [f'}}  // namespace {ns}', '']
             for s in m.structs:
                 self.t.append(f'void FillRandom(MessageRng& rng, int16_t version, {m.name}::{s.name}* m);')
-            self.cc += members + self.define_struct(Struct(m.name, m.fields, m.line), m.name, True)[1]
+            self.cc += members
         self.t.append('')
         for m in a.messages:
             for s in m.structs:
