@@ -469,6 +469,37 @@ def decode_field(f, this, cur='c_'):
     return [f'SLUICE_RETURN_IF_ERROR({cur}.Read{suffix}(&{n}, {name}));']
 
 
+FIXED_SIZES = {'int8': 1, 'int16': 2, 'int32': 4, 'int64': 8, 'uint16': 2, 'uint32': 4}
+
+
+def fixed_runs(fields):
+    """fields split into runs: consecutive fixed-size integers present in the
+    same versions form one run; every other field is a run of its own."""
+    runs = []
+    for f in fields:
+        fixed = f.type in FIXED_SIZES and not f.nullable
+        last = runs[-1] if runs else None
+        if fixed and last and last[0].type in FIXED_SIZES and not last[0].nullable \
+                and last[0].versions.cond() == f.versions.cond():
+            last.append(f)
+        else:
+            runs.append([f])
+    return runs
+
+
+def decode_run(run, this):
+    """A run of fixed-size fields: one bounds check for all, then plain loads;
+    when too few bytes remain, the fields are read one by one, so that the
+    error names the one that is cut off."""
+    size = sum(FIXED_SIZES[f.type] for f in run)
+    out = [f'if (c_.remaining() >= {size}) [[likely]] {{']
+    out += [f'  {this}{f.name} = c_.TakeUnchecked<{PRIMITIVES[f.type][0]}>();' for f in run]
+    out.append('} else {')
+    out += ['  ' + line for f in run for line in decode_field(f, this)]
+    out.append('}')
+    return out
+
+
 def encode_field(f, val=None):
     n, c, nul = val or f.name, compact(f), nullable_cond(f)
     if f.type == 'records':
@@ -565,9 +596,10 @@ class Emitter:
             out.append(f'  {this}unknown_tagged_fields.clear();')
         for f in tagged:
             out.append(f'  {this}{f.name} = {default_value(f)};')
-        for f in plain:
-            out += self.guard(f.versions, decode_field(f, this),
-                              [f'{this}{f.name} = {default_value(f)};'])
+        for run in fixed_runs(plain):
+            body = decode_run(run, this) if len(run) > 1 else decode_field(run[0], this)
+            out += self.guard(run[0].versions, body,
+                              [f'{this}{f.name} = {default_value(f)};' for f in run])
         if a.flexible is not None:
             out.append('  if (flexible_) {')
             out.append('    // Not SLUICE_RETURN_IF_ERROR: the callback uses it (nested, it would shadow).')

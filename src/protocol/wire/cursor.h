@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -94,6 +95,14 @@ class Cursor {
       return Status::Ok();
     }
     return ReadUnsignedVarintSlow(v, field);
+  }
+  // The next fixed-size integer, where the caller has checked that enough
+  // bytes remain (one check for a run of such fields).
+  template <typename T>
+  [[gnu::always_inline]] T TakeUnchecked() {
+    const T v = LoadBigEndian<T>(pos_);
+    pos_ += sizeof(T);
+    return v;
   }
   // Out of line: no message has varint fields (record batches do, and have
   // their own reader in model/).
@@ -301,7 +310,10 @@ class Cursor {
   template <typename T, typename F>
   [[gnu::always_inline]] static Status ReadElements(std::vector<T>* v, int32_t n,
                                                     const char* field, F& read_elem) {
-    if (v->size() != static_cast<size_t>(n)) v->resize(static_cast<size_t>(n));
+    // Compared in bytes: size() divides by the element size.
+    const uintptr_t bytes = reinterpret_cast<uintptr_t>(std::to_address(v->end())) -
+                            reinterpret_cast<uintptr_t>(v->data());
+    if (bytes != static_cast<size_t>(n) * sizeof(T)) v->resize(static_cast<size_t>(n));
     for (int32_t i = 0; i < n; ++i) {
       Status s = read_elem(&(*v)[static_cast<size_t>(i)]);
       if (!s.ok()) [[unlikely]] return Nested(std::move(s), field, i);
