@@ -78,6 +78,16 @@ class GenerateTest(unittest.TestCase):
         self.expect_error(GOOD.replace('label       string?       default null',
                                        'label       string        default null'), 8, 'never nullable')
         self.expect_error(GOOD + '  error_code  int16\n', 15, 'duplicate field')
+
+    def test_nesting_is_capped(self):
+        # Decoders recurse once per level of the definitions; no input can
+        # make them go deeper, so the cap is on the definitions.
+        def nested(levels):
+            body = ''.join(f'{"  " * (i + 1)}l{i}  []L{i}\n' for i in range(levels))
+            return f'api Deep key 901 versions 0-0 flexible none\n\nrequest\n{body}{"  " * (levels + 1)}leaf  int8\n\nresponse\n  error_code  int16\n'
+        rc, err, _ = run([self.write(nested(7))])
+        self.assertEqual(rc, 0, err)
+        self.expect_error(nested(8), 12, 'nest deeper than 8 levels')
         self.expect_error(GOOD.replace('holder        Holder', 'holder        Holdr').replace(
             '    count       int32\n', ''), 13, 'no fields')
         self.expect_error(GOOD.replace('\nresponse\n', '\nresp\n'), 11, 'expected "request"')

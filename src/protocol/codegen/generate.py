@@ -24,6 +24,11 @@ PRIMITIVES = {
     'bytes': ('Bytes', 'Bytes', 1), 'records': ('Records', 'Records', 1),
 }
 INT_RANGES = {'int8': 8, 'int16': 16, 'int32': 32, 'int64': 64}
+# Nesting is fixed by the definitions, never by the bytes decoded (no type
+# contains itself), so decoding recurses at most this deep whatever the input:
+# the cap on nesting is enforced here, at build time. Kafka's deepest message
+# uses 4 levels.
+MAX_NESTING = 8
 UINT_RANGES = {'uint16': 16, 'uint32': 32}
 NULLABLE_KINDS = ('string', 'bytes', 'records')
 RESERVED = {'alignas', 'and', 'auto', 'bool', 'break', 'case', 'catch', 'char', 'class', 'const',
@@ -221,6 +226,8 @@ class Parser:
             a.flexible = int(flex[:-1])
 
     def parse_fields(self, lines, i, depth):
+        if depth > MAX_NESTING:
+            self.fail(lines[i][0], f'structs nest deeper than {MAX_NESTING} levels')
         fields, names = [], set()
         while i < len(lines) and lines[i][1] >= depth:
             no, d, toks = lines[i]
