@@ -14,9 +14,10 @@
 # Each Sluice run gets the same settings as the mock run beside it. One fresh
 # broker (free port, temporary log dir under $SLUICE_BENCH_DIR or /tmp) for
 # the whole run; each mock run gets a fresh mock. Topics are deleted after use.
-# --peers (also part of --full): Sluice next to NATS JetStream and Redis
-# Streams at 100 B (bench/peers/peers.sh; installs nats-server and
-# redis-server with scripts/install-bench-deps.sh if missing; ~4-6 minutes).
+# --peers (also part of --full): Sluice (driven by `sluice perf` and by the
+# lean bench/peers/kafka_bench) next to NATS JetStream and Redis Streams at
+# 100 B (bench/peers/peers.sh; installs nats-server and redis-server with
+# scripts/install-bench-deps.sh if missing; ~5 minutes).
 # --quick (default) takes ~2-3 minutes, --core (100 B / 1 KiB, acks 1 / all,
 # 1 / 8 partitions, uncompressed) ~5, --full ~15.
 # Results: JSON lines and summary.md in --out (default
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
     --bin) bin="$(cd "$2" && pwd)"; shift ;;
     --out) out="$2"; shift ;;
     --rounds) rounds="$2"; shift ;;
-    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
