@@ -54,9 +54,13 @@ void Flusher::Stop() {
 }
 
 bool Flusher::TakeNext(std::vector<Pending>* out) {
+  // Together once group_min_partitions_ wait that no thread is syncing.
+  bool together = false;
   size_t available = 0;
-  for (Partition* p : order_) available += syncing_.count(p) == 0;
-  const bool together = available >= group_min_partitions_;
+  const bool may_group = group_min_partitions_ <= order_.size();
+  for (auto it = order_.begin(); may_group && it != order_.end() && !together; ++it) {
+    together = syncing_.count(*it) == 0 && ++available >= group_min_partitions_;
+  }
   for (auto it = order_.begin(); it != order_.end();) {
     if (syncing_.count(*it)) {
       ++it;
