@@ -19,6 +19,7 @@
 #include "protocol/generated/request_header.h"
 #include "protocol/wire/reader.h"
 #include "protocol/wire/writer.h"
+#include "tcp_stream.h"
 
 namespace sluice::bench {
 
@@ -29,7 +30,6 @@ class KafkaConnection {
   using ResponseHandler = std::function<void(int32_t correlation_id, protocol::Reader& body)>;
 
   KafkaConnection() = default;
-  ~KafkaConnection();
   KafkaConnection(const KafkaConnection&) = delete;
   KafkaConnection& operator=(const KafkaConnection&) = delete;
 
@@ -78,7 +78,7 @@ class KafkaConnection {
   }
 
   // Writes what the socket takes now. False on a broken connection.
-  bool Flush();
+  bool Flush() { return stream_.Flush(); }
   // Waits up to `timeout_ms` for input (and for room to write, if anything is
   // queued), then reads what arrived, hands each complete response to
   // `on_response` and writes what it can. False on a broken connection or a
@@ -87,10 +87,10 @@ class KafkaConnection {
 
   // Bytes of requests queued so far, and how many of them the socket has
   // taken: a request is on the wire once written() reaches its end.
-  uint64_t queued() const { return written_ + (out_.size() - out_pos_); }
-  uint64_t written() const { return written_; }
+  uint64_t queued() const { return stream_.written() + stream_.queued_bytes(); }
+  uint64_t written() const { return stream_.written(); }
   size_t in_flight() const { return in_flight_.size(); }
-  const std::string& error() const { return error_; }
+  const std::string& error() const { return stream_.error(); }
 
  private:
   struct InFlight {
@@ -102,22 +102,14 @@ class KafkaConnection {
   void Queue(std::vector<uint8_t> frame, InFlight request);
   // Polls until *answered (set by `on_response`) or `timeout_ms` passed.
   std::string Await(int timeout_ms, const ResponseHandler& on_response, const bool* answered);
-  bool ReadAvailable();
   // Hands every complete frame in the input to `on_response`.
   bool Parse(const ResponseHandler& on_response);
-  bool Fail(std::string why);
 
-  int fd_ = -1;
+  TcpStream stream_{"broker"};
   std::string client_id_;
   int32_t next_correlation_id_ = 1;
   std::map<int16_t, std::pair<int16_t, int16_t>> broker_versions_;  // key -> [min, max]
   std::deque<InFlight> in_flight_;
-  std::vector<uint8_t> out_;
-  size_t out_pos_ = 0;
-  uint64_t written_ = 0;
-  std::vector<uint8_t> in_;
-  size_t in_pos_ = 0;
-  std::string error_;
 };
 
 }  // namespace sluice::bench

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include "tcp_stream.h"
+
 namespace sluice::bench {
 
 class NatsConnection {
@@ -18,7 +20,6 @@ class NatsConnection {
   using MessageHandler = std::function<void(std::string_view subject, std::string_view payload)>;
 
   NatsConnection() = default;
-  ~NatsConnection();
   NatsConnection(const NatsConnection&) = delete;
   NatsConnection& operator=(const NatsConnection&) = delete;
 
@@ -30,29 +31,22 @@ class NatsConnection {
   // Queues a PUB; nothing is written until Flush() or Poll().
   void Publish(std::string_view subject, std::string_view reply, std::string_view payload);
   // Writes what the socket takes now. False on a broken connection.
-  bool Flush();
+  bool Flush() { return stream_.Flush(); }
   // Waits up to `timeout_ms` for input (and for room to write, if anything is
   // queued), then writes and reads what it can and hands each complete MSG to
   // the handler. False on a broken connection or a server -ERR (see error()).
   bool Poll(int timeout_ms);
 
-  size_t queued_bytes() const { return out_.size() - out_pos_; }
-  const std::string& error() const { return error_; }
+  size_t queued_bytes() const { return stream_.queued_bytes(); }
+  const std::string& error() const { return stream_.error(); }
 
  private:
-  bool ReadAvailable();
   // Consumes complete protocol lines (and MSG payloads) from the input.
   bool Parse();
-  bool Fail(std::string why);
 
-  int fd_ = -1;
+  TcpStream stream_{"server"};
   MessageHandler on_message_;
-  std::string out_;
-  size_t out_pos_ = 0;
-  std::string in_;
-  size_t in_pos_ = 0;
   bool got_pong_ = false;
-  std::string error_;
 };
 
 }  // namespace sluice::bench
