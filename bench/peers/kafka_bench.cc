@@ -34,6 +34,7 @@
 #include <CLI/CLI.hpp>
 
 #include "kafka_connection.h"
+#include "windowed_sender.h"
 #include "model/record_batch_builder.h"
 #include "protocol/error_code.h"
 #include "protocol/generated/create_topics.h"
@@ -338,53 +339,25 @@ bool Bench::Produce() {
   request_.timeout_ms = kTimeoutMs;
   request_.topic_data.emplace_back().name = opts_.topic;
   const int64_t per_request = int64_t{opts_.batch} * partitions_;
-  tools::Pacer pacer(opts_.rate);
-  tools::ProgressLine progress(!opts_.quiet, "acked");
   auto on_response = [this](int32_t, protocol::Reader& body) { OnProduceResponse(body); };
-  int64_t sent = 0;
-  auto last_progress = PerfClock::now();
-  int64_t last_done = 0;
-  for (;;) {
-    int64_t done = acked_ + failed_;
-    if (done >= opts_.messages) break;
-    PerfClock::time_point now = PerfClock::now();
-    int64_t room = std::min(opts_.messages - sent, opts_.window - (sent - done));
-    if (room > 0 && opts_.rate > 0) room = std::min(room, pacer.Due(sent, now));
-    while (room > 0) {
-      int64_t n = std::min(room, per_request);
-      SendProduce(sent, n);
-      sent += n;
-      room -= n;
+  auto send = [&](int64_t first, int64_t n) {
+    for (int64_t k = 0; k < n; k += per_request) {
+      SendProduce(first + k, std::min(per_request, n - k));
     }
-    if (!conn_.Flush()) return false;
+    return true;  // Written by the wait.
+  };
+  auto wait = [&](int timeout_ms) {
+    // Stamped right after each write, so a request's latency starts when
+    // the socket took it, not after the wait.
+    bool ok = conn_.Flush();
     StampWritten();
-    // Wait for acks when the window is full or all is sent; for the next
-    // due message when paced; not at all while there is room to send.
-    int timeout_ms = 0;
-    if (sent == opts_.messages || sent - done >= opts_.window) {
-      timeout_ms = 100;
-    } else if (opts_.rate > 0) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(pacer.NextDue(sent) - now);
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 100));
-    }
-    if (!conn_.Poll(timeout_ms, on_response)) return false;
+    ok = ok && conn_.Poll(timeout_ms, on_response);
     StampWritten();
-    now = PerfClock::now();
-    progress.Tick(now, static_cast<uint64_t>(acked_),
-                  static_cast<uint64_t>(acked_) * static_cast<uint64_t>(opts_.size), &interval_);
-    // A broker that stops answering must not hang the benchmark.
-    if (acked_ + failed_ != last_done) {
-      last_done = acked_ + failed_;
-      last_progress = now;
-    } else if (now - last_progress > std::chrono::seconds(30)) {
-      progress.Finish();
-      std::fprintf(stderr, "kafka_bench: no acknowledgement for 30 s (%lld of %lld done)\n",
-                   static_cast<long long>(last_done), static_cast<long long>(opts_.messages));
-      return false;
-    }
-  }
-  progress.Finish();
-  return true;
+    return ok;
+  };
+  const WindowedSender sender{"kafka_bench", opts_.messages, opts_.window, opts_.rate, opts_.size,
+                              opts_.quiet};
+  return sender.Run(send, wait, acked_, failed_, &interval_);
 }
 
 void Bench::Report(double elapsed, int64_t grown) const {

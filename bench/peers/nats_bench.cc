@@ -23,6 +23,7 @@
 #include <CLI/CLI.hpp>
 
 #include "nats_connection.h"
+#include "windowed_sender.h"
 #include "tools/perf_report.h"
 #include "tools/perf_stats.h"
 
@@ -119,50 +120,18 @@ bool Bench::Publish() {
   const std::string subject = opts_.stream + ".data";
   const std::string reply_prefix = inbox_ + ".";
   tools::PayloadPool pool(static_cast<size_t>(opts_.size));
-  tools::Pacer pacer(opts_.rate);
-  tools::ProgressLine progress(!opts_.quiet, "acked");
   run_.send_ns.assign(static_cast<size_t>(opts_.messages), 0);
-  int64_t sent = 0;
-  auto last_progress = PerfClock::now();
-  int64_t last_done = 0;
-  for (;;) {
-    int64_t done = run_.acked + run_.failed;
-    if (done >= opts_.messages) break;
-    PerfClock::time_point now = PerfClock::now();
-    int64_t room = std::min(opts_.messages - sent, opts_.window - (sent - done));
-    if (room > 0 && opts_.rate > 0) room = std::min(room, pacer.Due(sent, now));
-    for (int64_t k = 0; k < room; ++k, ++sent) {
-      run_.send_ns[static_cast<size_t>(sent)] = tools::PerfNowNs();
-      conn_.Publish(subject, reply_prefix + std::to_string(sent),
-                    pool.Get(static_cast<uint64_t>(sent)));
+  auto send = [&](int64_t first, int64_t n) {
+    for (int64_t k = first; k < first + n; ++k) {
+      run_.send_ns[static_cast<size_t>(k)] = tools::PerfNowNs();
+      conn_.Publish(subject, reply_prefix + std::to_string(k), pool.Get(static_cast<uint64_t>(k)));
     }
-    // Wait for acks when the window is full or all is sent; for the next
-    // due message when paced; not at all while there is room to publish.
-    int timeout_ms = 0;
-    if (sent == opts_.messages || sent - done >= opts_.window) {
-      timeout_ms = 100;
-    } else if (opts_.rate > 0) {
-      auto wait = std::chrono::ceil<std::chrono::milliseconds>(pacer.NextDue(sent) - now);
-      timeout_ms = static_cast<int>(std::clamp<int64_t>(wait.count(), 0, 100));
-    }
-    if (!conn_.Poll(timeout_ms)) return false;
-    now = PerfClock::now();
-    progress.Tick(now, static_cast<uint64_t>(run_.acked),
-                  static_cast<uint64_t>(run_.acked) * static_cast<uint64_t>(opts_.size),
-                  &run_.interval);
-    // A server that stops answering must not hang the benchmark.
-    if (run_.acked + run_.failed != last_done) {
-      last_done = run_.acked + run_.failed;
-      last_progress = now;
-    } else if (now - last_progress > std::chrono::seconds(30)) {
-      progress.Finish();
-      std::fprintf(stderr, "nats_bench: no acknowledgement for 30 s (%lld of %lld done)\n",
-                   static_cast<long long>(last_done), static_cast<long long>(opts_.messages));
-      return false;
-    }
-  }
-  progress.Finish();
-  return true;
+    return true;  // Written by the wait's Poll.
+  };
+  auto wait = [&](int timeout_ms) { return conn_.Poll(timeout_ms); };
+  const WindowedSender sender{"nats_bench", opts_.messages, opts_.window, opts_.rate, opts_.size,
+                              opts_.quiet};
+  return sender.Run(send, wait, run_.acked, run_.failed, &run_.interval);
 }
 
 void Bench::Report(double elapsed) const {
