@@ -1,10 +1,8 @@
 #include "cluster/partition.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <functional>
-#include <vector>
+#include <map>
 
 #include "base/endian.h"
 #include "model/record_batch_header.h"
@@ -52,44 +50,7 @@ Result<AppendOutcome> Partition::Append(std::span<uint8_t> batch, int64_t log_ap
   return out;
 }
 
-namespace {
-
-// Walks the batch headers of one file slice through a buffer: one pread per
-// 64 KiB of small batches instead of one per header (a start-up over a log
-// of one-message batches made ~1 M preads per 160 MB), and a 4 KiB read for
-// the header after a batch larger than the buffer.
-Status ForEachHeader(const FileSlice& slice,
-                     const std::function<void(const model::RecordBatchHeader&)>& fn) {
-  constexpr size_t kBuffer = 64 * 1024;
-  constexpr size_t kSmallRead = 4 * 1024;
-  constexpr size_t kHeader = model::batch_layout::kHeaderSize;
-  std::vector<uint8_t> buf(kBuffer);
-  uint64_t buf_start = 0;  // slice-relative position of buf[0]
-  size_t buf_len = 0;
-  size_t next_read = kBuffer;
-  uint64_t pos = 0;
-  while (pos + kHeader <= slice.length) {
-    if (pos < buf_start || pos + kHeader > buf_start + buf_len) {
-      const size_t want = static_cast<size_t>(std::min<uint64_t>(next_read, slice.length - pos));
-      ssize_t n = ::pread(slice.fd, buf.data(), want, static_cast<off_t>(slice.offset + pos));
-      if (n < static_cast<ssize_t>(kHeader)) return Status::IOError("reading batch headers");
-      buf_start = pos;
-      buf_len = static_cast<size_t>(n);
-    }
-    auto h = model::ParseRecordBatchHeader(
-        std::span<const uint8_t>(buf.data() + (pos - buf_start), kHeader));
-    if (!h.ok()) return h.status();
-    fn(*h);
-    next_read = h->size_bytes() > kBuffer ? kSmallRead : kBuffer;
-    pos += h->size_bytes();
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Status Partition::RebuildProducerState(uint64_t max_bytes) {
-  const int64_t end = log_->log_end_offset();
   int64_t offset = log_->log_start_offset();
   // Start at the segment that holds the last `max_bytes`, approximately:
   // idempotence only needs each producer's last few batches.
@@ -98,19 +59,9 @@ Status Partition::RebuildProducerState(uint64_t max_bytes) {
     offset = std::max(offset, bases[bases.size() - 2]);
   }
   std::lock_guard lock(append_mu_);
-  while (offset < end) {
-    auto read = log_->Read(offset, 1 << 20);
-    if (!read.ok()) return read.status();
-    if (read->slices.empty()) break;
-    for (const FileSlice& slice : read->slices) {
-      SLUICE_RETURN_IF_ERROR(ForEachHeader(slice, [this](const model::RecordBatchHeader& h) {
-        if (h.producer_id >= 0 && !h.is_control()) producers_.Record(h, h.base_offset, h.max_timestamp);
-      }));
-    }
-    if (read->next_offset <= offset) break;
-    offset = read->next_offset;
-  }
-  return Status::Ok();
+  return log_->ForEachBatchHeader(offset, [this](const model::RecordBatchHeader& h) {
+    if (h.producer_id >= 0 && !h.is_control()) producers_.Record(h, h.base_offset, h.max_timestamp);
+  });
 }
 
 void Partition::OnFlushed() {

@@ -327,6 +327,36 @@ Result<ReadResult> Log::Read(int64_t offset, uint64_t max_bytes, int64_t max_off
   return out;
 }
 
+Status Log::ForEachBatchHeader(int64_t offset,
+                               const std::function<void(const model::RecordBatchHeader&)>& fn) {
+  struct Range {
+    std::shared_ptr<Segment> segment;
+    uint64_t start, end;
+  };
+  std::vector<Range> ranges;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return Status::Aborted("log is closed");
+    for (size_t i = SegmentFor(offset); i < segments_.size(); ++i) {
+      const std::shared_ptr<Segment>& seg = segments_[i].segment;
+      std::optional<OffsetIndexEntry> floor = seg->offset_index().Floor(offset);
+      ranges.push_back({seg, floor ? floor->position : 0, seg->size()});
+    }
+  }
+  // The files are read without the mutex: the segments' Files stay open
+  // while `ranges` holds them, even if retention deletes a segment.
+  for (const Range& r : ranges) {
+    BatchScanner scanner(*r.segment->log_file(), r.start, r.end);
+    while (true) {
+      Result<std::optional<ScannedBatch>> b = scanner.Next();
+      if (!b.ok()) return b.status();
+      if (!b->has_value()) break;
+      if ((*b)->header.last_offset() >= offset) fn((*b)->header);
+    }
+  }
+  return Status::Ok();
+}
+
 Result<std::optional<TimestampLookup>> Log::FindOffsetByTimestamp(int64_t timestamp) {
   std::lock_guard lock(mu_);
   if (closed_) return Status::Aborted("log is closed");

@@ -182,6 +182,13 @@ class Log {
   // offset > LEO; an empty result at the end.
   Result<ReadResult> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset = kNoLimit);
 
+  // Calls `fn` with the header of every batch from the one holding `offset`
+  // to the end of the log, read through a BatchScanner (one pread per 4-64
+  // KiB, not one per batch). For state kept beside the log and rebuilt from
+  // it at start-up (idempotent producers).
+  Status ForEachBatchHeader(int64_t offset,
+                            const std::function<void(const model::RecordBatchHeader&)>& fn);
+
   // ListOffsets: the first batch whose max timestamp >= `timestamp`
   // (its base offset, raised to the log start offset); nullopt if none.
   Result<std::optional<TimestampLookup>> FindOffsetByTimestamp(int64_t timestamp);

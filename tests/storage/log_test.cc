@@ -375,6 +375,25 @@ TEST_F(LogTest, TruncateRecomputesMaxTimestampForLookups) {
   EXPECT_EQ((*log->FindOffsetByTimestamp(5000))->offset, 1);
 }
 
+TEST_F(LogTest, ForEachBatchHeaderWalksFromTheBatchHoldingTheOffsetAcrossSegments) {
+  auto log = OpenLog();
+  const std::vector<Expected> batches = Fill(*log, 200);
+  ASSERT_GT(log->segment_count(), 2u);
+  for (const Expected& from : {batches[0], batches[77], batches[199]}) {
+    for (int64_t offset : {from.base, from.last}) {
+      std::vector<int64_t> seen;
+      ASSERT_TRUE(log->ForEachBatchHeader(offset, [&](const model::RecordBatchHeader& h) {
+                       seen.push_back(h.base_offset);
+                     }).ok());
+      std::vector<int64_t> want;
+      for (const Expected& b : batches) {
+        if (b.last >= offset) want.push_back(b.base);
+      }
+      EXPECT_EQ(seen, want) << "from offset " << offset;
+    }
+  }
+}
+
 TEST_F(LogTest, LeaderEpochCacheTracksEpochsTruncatesAndSurvivesRestart) {
   {
     auto log = OpenLog();
