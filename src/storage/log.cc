@@ -179,7 +179,7 @@ Status Log::Load() {
                           segments_.front().segment->base_offset(), leo_);
   flushed_ = options_.clean_shutdown ? leo_ : std::min(rp_ckpt->value_or(0), leo_);
   flushed_ = std::max(flushed_, std::min(segments_.front().segment->base_offset(), leo_));
-  checkpointed_recovery_point_ = rp_ckpt->value_or(-1);
+  checkpointed_recovery_point_ = rp_ckpt->value_or(0);  // A missing file means 0.
   hw_ = std::max(flushed_, log_start_);
   clean_end_ = std::clamp(clean_end_, log_start_, leo_);
   if (rebuild_epochs) SLUICE_RETURN_IF_ERROR(RebuildEpochs());
@@ -697,9 +697,7 @@ Status Log::Close() {
       if (s.ok()) e.indexes_unsynced = false;
     }
   }
-  // An empty log's recovery point (0) is what a missing file means.
-  const bool recovery_point_known = leo_ == 0 && checkpointed_recovery_point_.load() <= 0;
-  if (s.ok() && !recovery_point_known) s = WriteRecoveryPoint(leo_, /*allow_lower=*/true);
+  if (s.ok()) s = WriteRecoveryPoint(leo_, /*allow_lower=*/true);
   if (s.ok()) flushed_ = leo_;
   closed_ = true;
   ReleaseFlushToken();

@@ -337,7 +337,9 @@ class Log {
   int64_t flushed_ = 0;
   std::mutex checkpoint_mu_;  // taken alone or after mu_, never before it
   // Last recovery point written; only written under checkpoint_mu_.
-  std::atomic<int64_t> checkpointed_recovery_point_{-1};
+  // A missing file reads as 0 (recovery starts at the log's beginning), so
+  // an empty log never writes one.
+  std::atomic<int64_t> checkpointed_recovery_point_{0};
   int64_t unflushed_messages_ = 0;
   int64_t first_unflushed_ms_ = -1;
   std::vector<int64_t> in_flight_goals_;  // LEO at the start of each running flush
