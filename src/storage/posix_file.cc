@@ -133,25 +133,24 @@ class PosixFileSystem final : public FileSystem {
     return Status::Ok();
   }
 
-  Status SyncDir(const fs::path& dir) override {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(errno, dir.string());
-    int rc = ::fsync(fd);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) return Status::FromErrno(err, dir.string());
-    return Status::Ok();
-  }
+  Status SyncDir(const fs::path& dir) override { return WithDirFd(dir, ::fsync, ""); }
 
   Status SyncFileSystem(const fs::path& dir) override {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Status::FromErrno(errno, dir.string());
     // Since Linux 5.8 syncfs also reports writeback errors of any file on
     // the file system, so a failed write-back is not lost.
-    int rc = ::syncfs(fd);
+    return WithDirFd(dir, ::syncfs, "syncfs ");
+  }
+
+ private:
+  // Opens `dir`, runs `sync` on its descriptor and closes it; a failure of
+  // `sync` is reported as "<what><dir>".
+  static Status WithDirFd(const fs::path& dir, int (*sync)(int), const char* what) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return Status::FromErrno(errno, dir.string());
+    int rc = sync(fd);
     int err = errno;
     ::close(fd);
-    if (rc != 0) return Status::FromErrno(err, "syncfs " + dir.string());
+    if (rc != 0) return Status::FromErrno(err, what + dir.string());
     return Status::Ok();
   }
 };

@@ -70,11 +70,14 @@ Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path&
   // later; empty them now. A new segment has none (an empty segment's
   // missing index files load as empty), which saves two file creations per
   // partition when thousands are created at once.
-  Result<bool> stale = fs->Exists(seg->PathFor(".index"));
-  if (!stale.ok()) return stale.status();
-  if (!*stale) stale = fs->Exists(seg->PathFor(".timeindex"));
-  if (!stale.ok()) return stale.status();
-  if (*stale) SLUICE_RETURN_IF_ERROR(seg->WriteIndexes());
+  for (const char* ext : {".index", ".timeindex"}) {
+    Result<bool> stale = fs->Exists(seg->PathFor(ext));
+    if (!stale.ok()) return stale.status();
+    if (*stale) {
+      SLUICE_RETURN_IF_ERROR(seg->WriteIndexes());
+      break;
+    }
+  }
   return seg;
 }
 
