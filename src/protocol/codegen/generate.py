@@ -425,14 +425,16 @@ def compact(f):
     return 'false' if f.classic else 'flexible_'
 
 
-def read_elem(f, var, cur):
-    """Expression decoding one non-null element of f's type into *var from cursor `cur`."""
+def read_elem(f, var, cur, name='nullptr'):
+    """Expression decoding one non-null value of f's element type into *var
+    from cursor `cur`; `name` is what its errors call it (nullptr for an
+    array element, which its index names)."""
     if f.is_struct:
         return f'{f.struct.decode_fn}<flexible_>(*{var}, {cur}, version_)'
     suffix = PRIMITIVES[f.elem][1]
     if f.elem in ('string', 'bytes'):
-        return f'{cur}.Read{suffix}({var}, {compact(f)}, nullptr)'
-    return f'{cur}.Read{suffix}({var}, nullptr)'
+        return f'{cur}.Read{suffix}({var}, {compact(f)}, {name})'
+    return f'{cur}.Read{suffix}({var}, {name})'
 
 
 def write_elem(f, val):
@@ -470,10 +472,7 @@ def decode_field(f, this, cur='c_'):
     if f.is_struct:
         return [f'SLUICE_RETURN_IF_ERROR(Cursor::ReadStruct({name}, [&]() {INLINE} {{ '
                 f'return {f.struct.decode_fn}<flexible_>({n}, {cur}, version_); }}));']
-    suffix = PRIMITIVES[f.elem][1]
-    if f.elem in ('string', 'bytes'):
-        return [f'SLUICE_RETURN_IF_ERROR({cur}.Read{suffix}(&{n}, {c}, {name}));']
-    return [f'SLUICE_RETURN_IF_ERROR({cur}.Read{suffix}(&{n}, {name}));']
+    return [f'SLUICE_RETURN_IF_ERROR({read_elem(f, "&" + n, cur, name)});']
 
 
 FIXED_SIZES = {'int8': 1, 'int16': 2, 'int32': 4, 'int64': 8, 'uint16': 2, 'uint32': 4}
@@ -766,8 +765,10 @@ def emit_index(apis):
     table = sorted((a for a in apis if a.kind == 'api'), key=lambda a: a.key)
     reg = [note, '#include "protocol/api_registry.h"', '', 'namespace sluice::protocol {', '',
            'namespace {', 'constexpr ApiInfo kApis[] = {']
+    def info(a):  # One ApiInfo initializer.
+        return f'    {{{a.key}, "{a.name}", {a.lo}, {a.hi}, {-1 if a.flexible is None else a.flexible}}},'
     for a in table:
-        reg.append(f'    {{{a.key}, "{a.name}", {a.lo}, {a.hi}, {-1 if a.flexible is None else a.flexible}}},')
+        reg.append(info(a))
     reg += ['};', '}  // namespace', '', 'std::span<const ApiInfo> AllApis() { return kApis; }', '']
     # The table FindApi indexes by key: constant data, no lookup at run time.
     max_key = max(a.key for a in table)
@@ -777,8 +778,7 @@ def emit_index(apis):
             'const ApiInfo kApiByKey[] = {']
     for k in range(max_key + 1):
         a = by_key.get(k)
-        reg.append(f'    {{{a.key}, "{a.name}", {a.lo}, {a.hi}, {-1 if a.flexible is None else a.flexible}}},'
-                   if a else '    {-1, nullptr, 0, -1, -1},')
+        reg.append(info(a) if a else '    {-1, nullptr, 0, -1, -1},')
     reg += ['};', '', '}  // namespace detail', '', '}  // namespace sluice::protocol', '']
     hdr = [note, '#pragma once', '', '#include <cstdint>', '']
     hdr += [f'#include "protocol/generated/{a.stem}.h"' for a in sorted(apis, key=lambda a: a.stem)]
