@@ -361,8 +361,7 @@ bool Bench::Produce() {
 }
 
 void Bench::Report(double elapsed, int64_t grown) const {
-  double msgs_per_s = elapsed > 0 ? static_cast<double>(acked_) / elapsed : 0;
-  double bytes = static_cast<double>(acked_) * opts_.size;
+  const double bytes = static_cast<double>(acked_) * opts_.size;
   tools::PerfReport r;
   r.Text("tool", "", "kafka_bench");
   r.Text("topic", "topic", opts_.topic);
@@ -379,11 +378,7 @@ void Bench::Report(double elapsed, int64_t grown) const {
   r.Int("end_offsets_grown", "end offsets grew by", grown);
   r.Int("bytes", "", static_cast<int64_t>(bytes));
   r.Real("elapsed_s", "elapsed", elapsed, 3, "s");
-  r.Real("msgs_per_s", "", msgs_per_s, 1);
-  r.Real("mb_per_s", "", elapsed > 0 ? bytes / elapsed / 1e6 : 0, 2);
-  r.Note("throughput",
-         fmt::format("{} msg/s  {:.2f} MB/s", tools::Thousands(static_cast<uint64_t>(msgs_per_s)),
-                     elapsed > 0 ? bytes / elapsed / 1e6 : 0));
+  r.Rate(static_cast<double>(acked_), bytes, elapsed);
   r.Latency("latency_ms", "latency (send to ack)", tools::Summarize(latency_));
   std::printf("%s\n", opts_.json ? r.Json().c_str() : r.Table().c_str());
 }

@@ -135,8 +135,7 @@ bool Bench::Publish() {
 }
 
 void Bench::Report(double elapsed) const {
-  double msgs_per_s = elapsed > 0 ? static_cast<double>(run_.acked) / elapsed : 0;
-  double bytes = static_cast<double>(run_.acked) * opts_.size;
+  const double bytes = static_cast<double>(run_.acked) * opts_.size;
   tools::PerfReport r;
   r.Text("tool", "", "nats_bench");
   r.Text("stream", "stream", opts_.stream);
@@ -148,11 +147,7 @@ void Bench::Report(double elapsed) const {
   r.Int("failed", "failed", run_.failed);
   r.Int("bytes", "", static_cast<int64_t>(bytes));
   r.Real("elapsed_s", "elapsed", elapsed, 3, "s");
-  r.Real("msgs_per_s", "", msgs_per_s, 1);
-  r.Real("mb_per_s", "", elapsed > 0 ? bytes / elapsed / 1e6 : 0, 2);
-  r.Note("throughput",
-         fmt::format("{} msg/s  {:.2f} MB/s", tools::Thousands(static_cast<uint64_t>(msgs_per_s)),
-                     elapsed > 0 ? bytes / elapsed / 1e6 : 0));
+  r.Rate(static_cast<double>(run_.acked), bytes, elapsed);
   r.Latency("latency_ms", "latency (send to PubAck)", tools::Summarize(run_.latency));
   std::printf("%s\n", opts_.json ? r.Json().c_str() : r.Table().c_str());
 }

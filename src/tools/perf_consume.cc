@@ -128,8 +128,6 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
   // is not counted.
   double elapsed =
       ready && count > 0 ? std::chrono::duration<double>(last - *ready).count() : 0;
-  double msgs_per_s = elapsed > 0 ? static_cast<double>(count) / elapsed : 0;
-  double mb_per_s = elapsed > 0 ? static_cast<double>(bytes) / elapsed / 1e6 : 0;
   PerfReport r;
   r.Text("tool", "", "sluice perf consume");
   r.Text("topic", "topic", opts.topic);
@@ -141,10 +139,7 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
   r.Real("startup_ms", "start-up (group join)",
          ready ? std::chrono::duration<double, std::milli>(*ready - start).count() : 0, 1, "ms");
   r.Real("elapsed_s", "elapsed (to last message)", elapsed, 3, "s");
-  r.Real("msgs_per_s", "", msgs_per_s, 1);
-  r.Real("mb_per_s", "", mb_per_s, 2);
-  r.Note("throughput", fmt::format("{} msg/s  {:.2f} MB/s",
-                                   Thousands(static_cast<uint64_t>(msgs_per_s)), mb_per_s));
+  r.Rate(static_cast<double>(count), static_cast<double>(bytes), elapsed);
   PrintPerfReport(r, opts.json);
 
   if (!s.ok()) return Finish(s);

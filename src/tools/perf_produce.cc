@@ -54,18 +54,13 @@ int RunPerfProduce(const GlobalOptions& global, const PerfOptions& opts) {
   double elapsed = std::chrono::duration<double>(
                        (run.delivered > 0 ? run.last_delivery : run.last_send) - run.start)
                        .count();
-  double msgs_per_s = elapsed > 0 ? static_cast<double>(run.delivered) / elapsed : 0;
-  double mb_per_s = elapsed > 0 ? static_cast<double>(run.bytes) / elapsed / 1e6 : 0;
   PerfReport r;
   ReportSettings(opts, partitions, &r);
   r.Int("messages", "messages", run.delivered);
   r.Int("failed", "failed", run.failed);
   r.Int("bytes", "", static_cast<int64_t>(run.bytes));
   r.Real("elapsed_s", "elapsed", elapsed, 3, "s");
-  r.Real("msgs_per_s", "", msgs_per_s, 1);
-  r.Real("mb_per_s", "", mb_per_s, 2);
-  r.Note("throughput", fmt::format("{} msg/s  {:.2f} MB/s", Thousands(static_cast<uint64_t>(msgs_per_s)),
-                                   mb_per_s));
+  r.Rate(static_cast<double>(run.delivered), static_cast<double>(run.bytes), elapsed);
   r.Latency("latency_ms", "latency (send to ack)", Summarize(run.delivery));
   PrintPerfReport(r, opts.json);
 

@@ -81,6 +81,15 @@ void PerfReport::Note(std::string label, std::string value) {
   fields_.push_back({"", std::move(label), "", std::move(value)});
 }
 
+void PerfReport::Rate(double messages, double bytes, double elapsed) {
+  const double msgs_per_s = elapsed > 0 ? messages / elapsed : 0;
+  const double mb_per_s = elapsed > 0 ? bytes / elapsed / 1e6 : 0;
+  Real("msgs_per_s", "", msgs_per_s, 1);
+  Real("mb_per_s", "", mb_per_s, 2);
+  Note("throughput",
+       fmt::format("{} msg/s  {:.2f} MB/s", Thousands(static_cast<uint64_t>(msgs_per_s)), mb_per_s));
+}
+
 std::string PerfReport::Json() const {
   std::string out = "{";
   bool first = true;

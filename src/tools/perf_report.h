@@ -24,6 +24,9 @@ class PerfReport {
   void Latency(std::string key, std::string label, const LatencySummary& s);
   // Table-only line (no JSON field), e.g. a rate with its two units.
   void Note(std::string label, std::string value);
+  // The rate of `messages` of `bytes` in `elapsed` seconds: JSON msgs_per_s
+  // and mb_per_s, and a "throughput" line with both.
+  void Rate(double messages, double bytes, double elapsed);
 
   std::string Json() const;   // One line, no trailing newline.
   std::string Table() const;  // Lines "label   value".
