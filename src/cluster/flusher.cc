@@ -13,32 +13,45 @@ Flusher::Flusher(int sync_threads, int group_min_partitions)
 
 Flusher::~Flusher() { Stop(); }
 
-Flusher::Pending& Flusher::PendingFor(const std::shared_ptr<Partition>& partition) {
+Flusher::Pending& Flusher::PendingFor(const std::shared_ptr<Partition>& partition, bool* wake) {
   auto [it, inserted] = pending_.try_emplace(partition.get());
   if (inserted) {
     it->second.partition = partition;
     order_.push_back(partition.get());
+    // A partition being synced is taken again by a thread when that sync ends.
+    *wake = idle_threads_ > 0 && syncing_.count(partition.get()) == 0;
   }
   return it->second;
 }
 
+bool Flusher::AnyAvailable() const {
+  // syncing_ is at most one entry per thread, so this stops early.
+  return order_.size() > syncing_.size() ||
+         std::any_of(order_.begin(), order_.end(), [&](Partition* p) { return !syncing_.count(p); });
+}
+
 void Flusher::MarkDirty(const std::shared_ptr<Partition>& partition) {
-  std::lock_guard lock(mu_);
-  PendingFor(partition);
-  cv_.notify_one();
+  bool wake = false;
+  {
+    std::lock_guard lock(mu_);
+    PendingFor(partition, &wake);
+  }
+  // Outside the lock, so the woken thread does not block on it at once.
+  if (wake) cv_.notify_one();
 }
 
 void Flusher::WhenDurable(const std::shared_ptr<Partition>& partition, int64_t end_offset,
                           std::function<void(Status)> done) {
+  bool wake = false;
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      PendingFor(partition).waiters.push_back(Waiter{end_offset, std::move(done)});
-      cv_.notify_one();
-      return;
+      PendingFor(partition, &wake).waiters.push_back(Waiter{end_offset, std::move(done)});
+      done = nullptr;
     }
   }
-  done(Status::Aborted("broker is shutting down"));
+  if (wake) cv_.notify_one();
+  if (done) done(Status::Aborted("broker is shutting down"));
 }
 
 void Flusher::Stop() {
@@ -77,18 +90,23 @@ bool Flusher::TakeNext(std::vector<Pending>* out) {
 }
 
 void Flusher::Run() {
+  std::unique_lock lock(mu_);
   for (;;) {
     std::vector<Pending> jobs;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return TakeNext(&jobs) || (stopping_ && pending_.empty()); });
-      if (jobs.empty()) return;  // Stopping with nothing left.
+    while (!TakeNext(&jobs)) {
+      if (stopping_ && pending_.empty()) return;
+      ++idle_threads_;
+      cv_.wait(lock);
+      --idle_threads_;
     }
+    // Hand work this thread cannot take to an idle one.
+    const bool wake = idle_threads_ > 0 && AnyAvailable();
+    lock.unlock();
+    if (wake) cv_.notify_one();
     Sync(jobs);
-    std::lock_guard lock(mu_);
+    lock.lock();
     for (const Pending& job : jobs) syncing_.erase(job.partition.get());
-    // If a partition became dirty again meanwhile, a thread takes it on its
-    // next turn; only stopping threads waiting on it need a wake-up.
+    // Threads waiting to stop may have been waiting on these partitions.
     if (stopping_) cv_.notify_all();
   }
 }

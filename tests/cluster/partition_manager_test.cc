@@ -97,12 +97,14 @@ TEST(PartitionManagerTest, HighWatermarkFollowsTheFlusherAndWakesWaiters) {
 // at a time, although several partitions sync at once). With
 // `group_min_partitions` 1, every sync round takes all dirty partitions
 // together (one syncfs); with 0, never.
-void RunConcurrentAppendersOnManyPartitions(const std::string& group_min_partitions) {
+void RunConcurrentAppendersOnManyPartitions(const std::string& group_min_partitions,
+                                            int threads_count = 4) {
   testing::TempDir dir;
   auto config = Config(dir, {"sluice.log.flush.group.min.partitions=" + group_min_partitions});
   auto pm = PartitionManager::Open(config);
   ASSERT_TRUE(pm.ok());
-  constexpr int kPartitions = 8, kThreads = 4, kAppendsPerThread = 60;
+  constexpr int kPartitions = 8, kAppendsPerThread = 60;
+  const int kThreads = threads_count;
   ASSERT_TRUE((*pm)->CreateTopic("many", kPartitions, 1, {}, false).ok());
   std::atomic<int> completed{0}, failed{0}, went_back{0};
   std::vector<std::atomic<int64_t>> last_seen_hw(kPartitions);
@@ -153,6 +155,13 @@ TEST(PartitionManagerTest, ConcurrentAppendersOnManyPartitionsAreAllMadeDurable)
 
 TEST(PartitionManagerTest, ConcurrentAppendersAreAllMadeDurableWhenPartitionsSyncTogether) {
   RunConcurrentAppendersOnManyPartitions("1");
+}
+
+// More appenders than partitions and sync threads: partitions are dirtied
+// again while being synced and jobs outnumber idle threads, so every one must
+// still be picked up without a further append to wake a thread.
+TEST(PartitionManagerTest, MoreAppendersThanPartitionsAreAllMadeDurable) {
+  RunConcurrentAppendersOnManyPartitions("0", 16);
 }
 
 // Writes spread over many partitions at once (keyed messages): the dirty

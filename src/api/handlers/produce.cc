@@ -151,7 +151,8 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   r.base_offset = outcome->base_offset;
   r.log_append_time_ms = outcome->log_append_time_ms;
   r.log_start_offset = partition->log().log_start_offset();
-  services.partitions.flusher().MarkDirty(partition);
+  // acks=all waits for the flusher, which marks the partition dirty then.
+  if (acks != -1) services.partitions.flusher().MarkDirty(partition);
   return partition;
 }
 
