@@ -5,9 +5,10 @@
 
 namespace sluice::cluster {
 
-Flusher::Flusher(int sync_threads, int group_min_partitions)
+Flusher::Flusher(int sync_threads, int group_min_partitions, uint64_t preallocate_bytes)
     : group_min_partitions_(group_min_partitions > 0 ? static_cast<size_t>(group_min_partitions)
-                                                      : std::numeric_limits<size_t>::max()) {
+                                                      : std::numeric_limits<size_t>::max()),
+      preallocate_bytes_(preallocate_bytes) {
   for (int i = 0; i < std::max(sync_threads, 1); ++i) threads_.emplace_back([this] { Run(); });
 }
 
@@ -115,7 +116,11 @@ void Flusher::Sync(std::vector<Pending>& jobs) {
   // A flush covers everything appended before it starts, which includes the
   // data of every waiter registered before the job was taken.
   if (jobs.size() == 1) {
-    Finish(jobs.front(), jobs.front().partition->log().Flush());
+    storage::Log& log = jobs.front().partition->log();
+    Finish(jobs.front(), log.Flush());
+    // After the waiters are answered. A failure is the log's own (a failed
+    // sync marks it failed; a failed zero-fill leaves it as it was).
+    (void)log.PreallocateIfLatencyBound(preallocate_bytes_);
     return;
   }
   ++rounds_together_;

@@ -45,7 +45,8 @@ PartitionManager::PartitionManager(const config::BrokerConfig& broker,
     : broker_(broker),
       topics_(std::move(topics)),
       logs_(std::move(logs)),
-      flusher_(Flusher::kDefaultSyncThreads, broker.GetInt("sluice.log.flush.group.min.partitions")),
+      flusher_(Flusher::kDefaultSyncThreads, broker.GetInt("sluice.log.flush.group.min.partitions"),
+               static_cast<uint64_t>(broker.GetLong("sluice.log.preallocate.bytes"))),
       metrics_(metrics) {}
 
 PartitionManager::~PartitionManager() {

@@ -143,7 +143,8 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Def("log.segment.delete.delay.ms", T::kLong, "60000", non_negative,
           "Delay before deleting a removed segment's files (topic: file.delete.delay.ms)."),
       Def("log.preallocate", T::kBoolean, "false", {},
-          "Preallocate new segment files (topic: preallocate)."),
+          "Accepted for Kafka compatibility (topic: preallocate); has no effect: Sluice "
+          "preallocates by sluice.log.preallocate.bytes instead."),
       Def("log.message.timestamp.type", T::kString, "CreateTime",
           OneOf({"CreateTime", "LogAppendTime"}),
           "CreateTime or LogAppendTime (topic: message.timestamp.type)."),
@@ -230,6 +231,10 @@ std::vector<ConfigDef> MakeBrokerDefs() {
           "When this many partitions await a sync at once, make them durable together with one "
           "syncfs of their file system instead of one fdatasync each (this also flushes other "
           "writers' data there); 0: always one fdatasync per partition."),
+      Def("sluice.log.preallocate.bytes", T::kLong, "262144", non_negative,
+          "Partitions whose syncs are small (acks=all at a modest rate) get their active segment "
+          "zero-filled this far ahead of the data, so each fdatasync writes no metadata; cut off "
+          "when the segment rolls or the broker stops. 0: never."),
       Def("sluice.metrics.listener", T::kString, "127.0.0.1:9644", ValidHostPortOrEmpty(),
           "host:port of the HTTP metrics endpoint; empty disables it."),
       Def("sluice.log.level", T::kString, "info",

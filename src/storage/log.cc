@@ -229,6 +229,13 @@ size_t Log::SegmentFor(int64_t offset) const {
 
 Status Log::RollLocked(int64_t now_ms) {
   SegmentEntry& old = segments_.back();
+  if (old.segment->preallocated() > 0) {
+    // Only the active segment may end in zeros: start-up trusts the size of
+    // the others once the recovery point is past them, so the cut is made
+    // durable now. Rare: preallocation is for logs appended slowly.
+    SLUICE_RETURN_IF_ERROR(old.segment->TrimPreallocated());
+    SLUICE_RETURN_IF_ERROR(old.segment->SyncLog());
+  }
   SLUICE_RETURN_IF_ERROR(old.segment->WriteIndexes());
   old.indexes_unsynced = true;
   Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, leo_, config_, now_ms);
@@ -284,6 +291,7 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
       return pos.status();
     }
     leo_ = h.last_offset() + 1;
+    appended_bytes_ += batch.size();
     result = {h.base_offset, h.last_offset(), *pos, active.segment->base_offset()};
     if (unflushed_messages_ == 0) first_unflushed_ms_ = now;
     unflushed_messages_ += std::max<int64_t>(h.record_count, 1);
@@ -382,6 +390,29 @@ Status Log::Flush() {
   return FlushTo(target);
 }
 
+Status Log::PreallocateIfLatencyBound(uint64_t chunk) {
+  std::shared_ptr<Segment> active;
+  {
+    std::lock_guard lock(mu_);
+    if (chunk == 0 || closed_ || !failed_.ok()) return failed_;
+    Segment& seg = *segments_.back().segment;
+    if (seg.preallocated() >= chunk / 4 || last_round_bytes_ >= chunk / 16) return Status::Ok();
+    // Not past segment.bytes: the segment rolls there anyway.
+    const uint64_t end = std::min<uint64_t>(seg.size() + chunk, static_cast<uint64_t>(config_.segment_bytes));
+    if (end <= seg.size() + seg.preallocated()) return Status::Ok();
+    // Under the mutex: appends must not write where the zeros go.
+    SLUICE_RETURN_IF_ERROR(seg.Preallocate(end));
+    active = segments_.back().segment;
+  }
+  Status s = active->SyncLog();
+  if (!s.ok()) {
+    // The sync may have consumed a write-back error of appended data too.
+    std::lock_guard lock(mu_);
+    if (failed_.ok()) failed_ = s;
+  }
+  return s;
+}
+
 Status Log::FlushTo(int64_t offset) {
   std::unique_lock lock(mu_);
   bool counted = false;
@@ -420,6 +451,8 @@ Log::FlushRound Log::StartFlushRoundLocked() {
   // own, whatever other flushers are doing.
   ++active_flushers_;
   ++stats_.flush_syncs;
+  last_round_bytes_ = appended_bytes_ - appended_at_last_round_;
+  appended_at_last_round_ = appended_bytes_;
   FlushRound round;
   round.goal = leo_;
   in_flight_goals_.push_back(round.goal);
@@ -688,7 +721,10 @@ Status Log::Close() {
     // every file of every log made a shutdown take minutes.
     for (SegmentEntry& e : segments_) {
       Segment& seg = *e.segment;
-      if (s.ok() && seg.next_offset() > flushed_) s = seg.SyncLog();
+      // A clean start trusts file sizes: no zero tail may stay.
+      const bool trimmed = seg.preallocated() > 0;
+      if (s.ok() && trimmed) s = seg.TrimPreallocated();
+      if (s.ok() && (seg.next_offset() > flushed_ || trimmed)) s = seg.SyncLog();
       if (s.ok() && seg.indexes_dirty()) {
         s = seg.WriteIndexes();
         e.indexes_unsynced = true;

@@ -202,6 +202,14 @@ class Log {
   // logs have unflushed data at once (one journal commit for all). Returns
   // each log's status, as its Flush() would.
   static std::vector<Status> FlushTogether(const std::vector<Log*>& logs);
+  // Latency-bound logs get their active segment zero-filled `chunk` bytes
+  // ahead of the data (Segment::Preallocate), so that their many small
+  // fdatasyncs write no inode: done when less than a quarter chunk is left
+  // and the last flush round carried under chunk/16 bytes. A busier log's
+  // rounds carry enough data that the inode write is noise, and zeroing
+  // would double its writes. The zeros are synced here; a failed sync
+  // marks the log failed, as a failed flush does. No-op when chunk is 0.
+  Status PreallocateIfLatencyBound(uint64_t chunk);
   // flush.ms: flushes when the oldest unflushed append is older than that.
   Status MaybeFlush();
   // Persists the flushed offset as the recovery point (also done on segment
@@ -340,6 +348,9 @@ class Log {
   // A missing file reads as 0 (recovery starts at the log's beginning), so
   // an empty log never writes one.
   std::atomic<int64_t> checkpointed_recovery_point_{0};
+  uint64_t appended_bytes_ = 0;           // ever, by Append
+  uint64_t appended_at_last_round_ = 0;   // appended_bytes_ when the last round started
+  uint64_t last_round_bytes_ = 0;         // bytes that round covered
   int64_t unflushed_messages_ = 0;
   int64_t first_unflushed_ms_ = -1;
   std::vector<int64_t> in_flight_goals_;  // LEO at the start of each running flush

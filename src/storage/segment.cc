@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <vector>
 
 namespace sluice::storage {
 
@@ -40,6 +41,18 @@ Result<std::shared_ptr<File>> OpenEmpty(FileSystem* fs, const fs::path& path) {
   return f;
 }
 
+// Whether bytes [from, to) of `file` are all zero.
+Result<bool> AllZero(const File& file, uint64_t from, uint64_t to) {
+  std::vector<uint8_t> buf(64 * 1024);
+  while (from < to) {
+    std::span<uint8_t> part(buf.data(), static_cast<size_t>(std::min<uint64_t>(buf.size(), to - from)));
+    SLUICE_RETURN_IF_ERROR(ReadFully(file, from, part));
+    if (std::any_of(part.begin(), part.end(), [](uint8_t b) { return b != 0; })) return false;
+    from += part.size();
+  }
+  return true;
+}
+
 }  // namespace
 
 Segment::Segment(FileSystem* fs, fs::path dir, int64_t base_offset, const LogConfig& config,
@@ -52,6 +65,7 @@ Segment::Segment(FileSystem* fs, fs::path dir, int64_t base_offset, const LogCon
       offset_index_(base_offset, static_cast<size_t>(config.segment_index_bytes) / OffsetIndex::kEntrySize),
       time_index_(base_offset, static_cast<size_t>(config.segment_index_bytes) / TimeIndex::kEntrySize),
       size_(size),
+      file_size_(size),
       next_offset_(base_offset),
       created_ms_(now_ms) {}
 
@@ -168,7 +182,31 @@ Result<uint64_t> Segment::Append(std::span<const uint8_t> batch, const RecordBat
   }
   TrackBatch(header, position);
   size_ += batch.size();
+  file_size_ = std::max(file_size_, size_);
   return position;
+}
+
+Status Segment::Preallocate(uint64_t end) {
+  static constexpr size_t kZeroChunk = 64 * 1024;
+  static const std::vector<uint8_t> zeros(kZeroChunk, 0);
+  while (file_size_ < end) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kZeroChunk, end - file_size_));
+    Status s = log_->Write(file_size_, std::span<const uint8_t>(zeros.data(), n));
+    if (!s.ok()) {
+      // Leave no partial zeros behind a known end.
+      (void)log_->Truncate(file_size_);
+      return s;
+    }
+    file_size_ += n;
+  }
+  return Status::Ok();
+}
+
+Status Segment::TrimPreallocated() {
+  if (file_size_ == size_) return Status::Ok();
+  SLUICE_RETURN_IF_ERROR(log_->Truncate(size_));
+  file_size_ = size_;
+  return Status::Ok();
 }
 
 Result<std::optional<ScannedBatch>> Segment::FindBatch(int64_t offset) const {
@@ -256,6 +294,7 @@ Result<int64_t> Segment::TruncateTo(int64_t offset) {
   }
   const uint64_t position = (*b)->position;
   SLUICE_RETURN_IF_ERROR(log_->Truncate(position));
+  file_size_ = position;
   indexes_dirty_ = true;
   // In a compacted segment `offset` may fall in a gap before the batch.
   const int64_t new_next = std::min((*b)->header.base_offset, offset);
@@ -317,8 +356,14 @@ Result<uint64_t> Segment::Recover(
     size_ += h.size_bytes();
     if (on_batch) on_batch(h);
   }
-  const uint64_t dropped = file_size - size_;
-  if (dropped > 0) SLUICE_RETURN_IF_ERROR(log_->Truncate(size_));
+  uint64_t dropped = file_size - size_;
+  if (dropped > 0) {
+    Result<bool> zeros = AllZero(*log_, size_, file_size);
+    if (!zeros.ok()) return zeros.status();
+    if (*zeros) dropped = 0;  // Preallocated space, not lost data.
+    SLUICE_RETURN_IF_ERROR(log_->Truncate(size_));
+  }
+  file_size_ = size_;
   return dropped;
 }
 

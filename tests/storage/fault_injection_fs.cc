@@ -24,6 +24,7 @@ class FaultFile final : public File {
       Track(sh);
       err = sh.write_error;
       partial = sh.partial_bytes;
+      RememberOverwrite(sh, offset, data.size());
     }
     if (err) {
       if (partial > 0) (void)target_->Write(offset, data.first(std::min(partial, data.size())));
@@ -39,8 +40,14 @@ class FaultFile final : public File {
       if (sh.sync_error) return *sh.sync_error;
     }
     if (int64_t d = fs_->sync_delay_us_.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
-    Result<uint64_t> size = target_->Size();  // Before the sync: later writes are not covered.
+    // Before the sync: later writes are not covered.
+    Result<uint64_t> size = target_->Size();
     if (!size.ok()) return size.status();
+    uint64_t sequence;
+    {
+      std::lock_guard lock(sh.mu);
+      sequence = sh.next_sequence;
+    }
     Status s = target_->Sync();
     if (s.ok()) {
       fs_->syncs_++;
@@ -48,6 +55,7 @@ class FaultFile final : public File {
       // Concurrent syncs may finish out of order; durability only grows.
       uint64_t& synced = sh.synced_size[target_->path().string()];
       synced = std::max(synced, *size);
+      sh.KeepOverwritesBefore(target_->path().string(), sequence);
     }
     return s;
   }
@@ -70,6 +78,17 @@ class FaultFile final : public File {
   const std::filesystem::path& path() const override { return target_->path(); }
 
  private:
+  // REQUIRES: sh.mu held. Saves what a write at [offset, offset + n) replaces
+  // below the synced size, for DropUnsyncedData to put back.
+  void RememberOverwrite(FaultInjectionFileSystem::Shared& sh, uint64_t offset, size_t n) {
+    const std::string p = target_->path().string();
+    const uint64_t synced = sh.synced_size[p];
+    if (offset >= synced) return;
+    std::vector<uint8_t> old(static_cast<size_t>(std::min<uint64_t>(offset + n, synced) - offset));
+    if (!ReadFully(*target_, offset, old).ok()) return;
+    sh.overwrites[p].push_back({sh.next_sequence++, offset, std::move(old)});
+  }
+
   // First write to a file: what it held before is considered durable.
   void Track(FaultInjectionFileSystem::Shared& sh) {
     const std::string p = target_->path().string();
@@ -105,6 +124,11 @@ Status FaultInjectionFileSystem::Rename(const std::filesystem::path& from,
       shared_->synced_size[to.string()] = it->second;
       shared_->synced_size.erase(it);
     }
+    auto ow = shared_->overwrites.find(from.string());
+    if (ow != shared_->overwrites.end()) {
+      shared_->overwrites[to.string()] = std::move(ow->second);
+      shared_->overwrites.erase(ow);
+    }
   }
   return s;
 }
@@ -117,6 +141,11 @@ Status FaultInjectionFileSystem::SyncFileSystem(const std::filesystem::path& dir
     for (const auto& [path, size] : shared_->synced_size) paths.push_back(path);
   }
   if (int64_t d = sync_delay_us_.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
+  uint64_t sequence;
+  {
+    std::lock_guard lock(shared_->mu);
+    sequence = shared_->next_sequence;
+  }
   // Sizes before the sync: later writes are not covered.
   std::map<std::string, uint64_t> sizes;
   for (const std::string& path : paths) {
@@ -131,8 +160,16 @@ Status FaultInjectionFileSystem::SyncFileSystem(const std::filesystem::path& dir
   for (const auto& [path, size] : sizes) {
     auto it = shared_->synced_size.find(path);
     if (it != shared_->synced_size.end()) it->second = std::max(it->second, size);
+    shared_->KeepOverwritesBefore(path, sequence);
   }
   return s;
+}
+
+void FaultInjectionFileSystem::Shared::KeepOverwritesBefore(const std::string& path,
+                                                             uint64_t sequence) {
+  auto it = overwrites.find(path);
+  if (it == overwrites.end()) return;
+  std::erase_if(it->second, [&](const Overwrite& o) { return o.sequence < sequence; });
 }
 
 void FaultInjectionFileSystem::FailWrites(Status s, size_t partial_bytes) {
@@ -166,15 +203,24 @@ uint64_t FaultInjectionFileSystem::synced_size(const std::filesystem::path& path
 
 Status FaultInjectionFileSystem::DropUnsyncedData() {
   std::map<std::string, uint64_t> sizes;
+  std::map<std::string, std::vector<Shared::Overwrite>> overwrites;
   {
     std::lock_guard lock(shared_->mu);
     sizes = shared_->synced_size;
+    overwrites.swap(shared_->overwrites);
   }
   for (const auto& [path, size] : sizes) {
     Result<bool> exists = target()->Exists(path);
     if (!exists.ok() || !*exists) continue;
     Result<std::shared_ptr<File>> f = target()->Open(path, false);
     if (!f.ok()) return f.status();
+    // Newest first, so each range ends up as it was at the last sync.
+    auto ow = overwrites.find(path);
+    if (ow != overwrites.end()) {
+      for (auto o = ow->second.rbegin(); o != ow->second.rend(); ++o) {
+        SLUICE_RETURN_IF_ERROR((*f)->Write(o->offset, o->old_bytes));
+      }
+    }
     Result<uint64_t> cur = (*f)->Size();
     if (!cur.ok()) return cur.status();
     if (*cur > size) SLUICE_RETURN_IF_ERROR((*f)->Truncate(size));

@@ -5,7 +5,9 @@
 //     optionally letting a prefix of a failing write reach the file,
 //   * slow down syncs (to make concurrent flushers overlap),
 //   * simulate power loss: DropUnsyncedData() cuts every file written
-//     through it back to the size it had at its last successful Sync().
+//     through it back to the size it had at its last successful Sync(),
+//     and restores what unsynced writes overwrote below that size (the
+//     zeros of a preallocated segment).
 // In the spirit of LevelDB's FaultInjectionTestEnv. Thread-safe.
 #pragma once
 
@@ -15,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "storage/file.h"
 
@@ -65,6 +68,16 @@ struct FaultInjectionFileSystem::Shared {
   std::optional<Status> sync_error;
   std::optional<Status> truncate_error;
   std::map<std::string, uint64_t> synced_size;  // per path written through us
+  // Bytes that unsynced writes replaced below synced_size, oldest first.
+  struct Overwrite {
+    uint64_t sequence;
+    uint64_t offset;
+    std::vector<uint8_t> old_bytes;
+  };
+  std::map<std::string, std::vector<Overwrite>> overwrites;
+  uint64_t next_sequence = 0;
+  // Forgets the overwrites of `path` made before `sequence`: now durable.
+  void KeepOverwritesBefore(const std::string& path, uint64_t sequence);
 };
 
 }  // namespace sluice::storage::testing
