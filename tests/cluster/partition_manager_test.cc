@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -89,6 +90,45 @@ TEST(PartitionManagerTest, HighWatermarkFollowsTheFlusherAndWakesWaiters) {
   EXPECT_TRUE(durable_future.get().ok());
   EXPECT_EQ(3, p->high_watermark());
   EXPECT_EQ(std::future_status::ready, woken.get_future().wait_for(10s));
+}
+
+// acks=all at a modest rate: each sync covers one small batch, so the flusher
+// zero-fills the active segment ahead (sluice.log.preallocate.bytes), and
+// the setting 0 turns that off. The data reads the same either way.
+uint64_t SegmentFileBytesAfterSmallDurableAppends(const std::string& preallocate_bytes,
+                                                  uint64_t* data_bytes) {
+  testing::TempDir dir;
+  auto config = Config(dir, {"sluice.log.preallocate.bytes=" + preallocate_bytes});
+  auto pm = PartitionManager::Open(config);
+  EXPECT_TRUE(pm.ok());
+  EXPECT_TRUE((*pm)->CreateTopic("t", 1, 1, {}, false).ok());
+  auto p = (*pm)->Get("t", 0);
+  for (int i = 0; i < 5; ++i) {
+    auto batch = Batch(1);
+    auto out = p->Append(batch, -1);
+    EXPECT_TRUE(out.ok());
+    std::promise<Status> durable;
+    (*pm)->flusher().WhenDurable(p, out->last_offset + 1, [&](Status s) { durable.set_value(s); });
+    auto f = durable.get_future();
+    EXPECT_EQ(std::future_status::ready, f.wait_for(10s));
+    EXPECT_TRUE(f.get().ok());
+  }
+  (*pm)->flusher().Stop();  // Joins: any zero-fill is done.
+  *data_bytes = p->log().size_bytes();
+  const uint64_t file_bytes =
+      std::filesystem::file_size(dir.path() / "t-0" / "00000000000000000000.log");
+  auto read = p->log().Read(0, 1 << 20);
+  EXPECT_TRUE(read.ok());
+  EXPECT_EQ(read->size_bytes, *data_bytes);
+  EXPECT_EQ(read->next_offset, 5);
+  EXPECT_TRUE((*pm)->Close().ok());
+  return file_bytes;
+}
+
+TEST(PartitionManagerTest, SmallSyncsGetTheActiveSegmentPreallocatedUnlessTurnedOff) {
+  uint64_t data = 0;
+  EXPECT_GE(SegmentFileBytesAfterSmallDurableAppends("65536", &data), data + 65536 / 4);
+  EXPECT_EQ(SegmentFileBytesAfterSmallDurableAppends("0", &data), data);
 }
 
 // Appenders on several threads, on eight partitions, each waiting for its
