@@ -53,15 +53,12 @@ namespace sluice::cluster {
 class Flusher {
  public:
   static constexpr int kDefaultSyncThreads = 4;
-  static constexpr int kDefaultGroupMinPartitions = 8;
-  static constexpr uint64_t kDefaultPreallocateBytes = 256 * 1024;
 
   // `group_min_partitions`: dirty partitions waiting at once from which they
   // are synced together; 0: never. `preallocate_bytes`: the zero-filled
-  // chunk for latency-bound partitions; 0: none.
-  explicit Flusher(int sync_threads = kDefaultSyncThreads,
-                   int group_min_partitions = kDefaultGroupMinPartitions,
-                   uint64_t preallocate_bytes = kDefaultPreallocateBytes);
+  // chunk for latency-bound partitions; 0: none. (Their defaults are the
+  // broker settings', in config/.)
+  Flusher(int sync_threads, int group_min_partitions, uint64_t preallocate_bytes);
   ~Flusher();  // Stops and joins; pending callbacks get Aborted.
   Flusher(const Flusher&) = delete;
   Flusher& operator=(const Flusher&) = delete;
