@@ -8,7 +8,8 @@
 # machine_limits, mock_cluster in build/release/bin; --bin or
 # $SLUICE_BENCH_BIN picks another folder). Baselines:
 #   - machine_limits: write+fdatasync bandwidth (64 KiB, 1 MiB), 4 KiB
-#     fdatasync latency, loopback TCP, in the broker's log dir's filesystem;
+#     fdatasync latency, writes of new data into the page cache, loopback
+#     TCP, in the broker's log dir's filesystem;
 #   - mock_cluster: librdkafka's in-memory mock broker driven by the same
 #     `sluice perf` commands (the ceiling the client allows here).
 # Each Sluice run gets the same settings as the mock run beside it. One fresh

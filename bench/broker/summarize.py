@@ -66,6 +66,7 @@ def main():
             ("write_fdatasync", 1048576, "mb_per_s", "MB/s", "{:,.0f}", "write 1 MiB + fdatasync"),
             ("fdatasync", 4096, "p50_ms", "ms", "{:.3f}", "4 KiB append + fdatasync, p50"),
             ("fdatasync", 4096, "p99_ms", "ms", "{:.3f}", "4 KiB append + fdatasync, p99"),
+            ("write_new", 1048576, "mb_per_s", "MB/s", "{:,.0f}", "write 1 MiB to a new file, no sync"),
             ("tcp_loopback", 1048576, "mb_per_s", "MB/s", "{:,.0f}", "loopback TCP, 1 connection"),
         ]:
             vals = [r[key] for r in limits if r["test"] == test and r["block"] == block]
