@@ -50,10 +50,12 @@ void WriteAll(int fd, const char* data, size_t n) {
   }
 }
 
-// Appends `block`-byte writes, each followed by fdatasync, for `seconds`
-// (at most 1 GiB); returns MB/s (10^6 bytes).
-void WriteFdatasync(const std::string& dir, size_t block, double seconds) {
-  std::string path = dir + "/write_fdatasync.tmp";
+// Appends `block`-byte writes to a new file for `seconds` (at most 1 GiB),
+// each followed by fdatasync when `sync`; prints MB/s (10^6 bytes) as
+// `test`. The file is unlinked, so unsynced pages are dropped, not written.
+void WriteSequential(const std::string& dir, size_t block, double seconds, bool sync,
+                     const char* test) {
+  std::string path = dir + "/" + test + ".tmp";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) Die("open");
   std::vector<char> buf(block, 'x');
@@ -62,18 +64,17 @@ void WriteFdatasync(const std::string& dir, size_t block, double seconds) {
   Clock::time_point start = Clock::now();
   while (Seconds(Clock::now() - start) < seconds && written < limit) {
     WriteAll(fd, buf.data(), block);
-    if (::fdatasync(fd) != 0) Die("fdatasync");
+    if (sync && ::fdatasync(fd) != 0) Die("fdatasync");
     written += block;
   }
   double elapsed = Seconds(Clock::now() - start);
   ::close(fd);
   ::unlink(path.c_str());
-  std::printf("{\"test\":\"write_fdatasync\",\"block\":%zu,\"bytes\":%zu,\"seconds\":%.3f,"
+  std::printf("{\"test\":\"%s\",\"block\":%zu,\"bytes\":%zu,\"seconds\":%.3f,"
               "\"mb_per_s\":%.1f}\n",
-              block, written, elapsed, static_cast<double>(written) / elapsed / 1e6);
+              test, block, written, elapsed, static_cast<double>(written) / elapsed / 1e6);
 }
 
-// 4 KiB appends, each followed by fdatasync; percentiles of the pair.
 void FdatasyncLatency(const std::string& dir, double seconds) {
   std::string path = dir + "/fdatasync_latency.tmp";
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -138,28 +139,6 @@ void TcpLoopback(double seconds) {
               chunk, received, elapsed, static_cast<double>(received) / elapsed / 1e6);
 }
 
-// Writes `block`-byte chunks to a new file for `seconds` (at most 1 GiB),
-// no sync; the file is unlinked, so its pages are dropped, not written.
-void WriteNew(const std::string& dir, size_t block, double seconds) {
-  std::string path = dir + "/write_new.tmp";
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) Die("open");
-  std::vector<char> buf(block, 'x');
-  const size_t limit = size_t{1} << 30;
-  size_t written = 0;
-  Clock::time_point start = Clock::now();
-  while (Seconds(Clock::now() - start) < seconds && written < limit) {
-    WriteAll(fd, buf.data(), block);
-    written += block;
-  }
-  double elapsed = Seconds(Clock::now() - start);
-  ::close(fd);
-  ::unlink(path.c_str());
-  std::printf("{\"test\":\"write_new\",\"block\":%zu,\"bytes\":%zu,\"seconds\":%.3f,"
-              "\"mb_per_s\":%.1f}\n",
-              block, written, elapsed, static_cast<double>(written) / elapsed / 1e6);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -172,13 +151,13 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
   }
-  WriteFdatasync(dir, 64 * 1024, seconds);
+  WriteSequential(dir, 64 * 1024, seconds, /*sync=*/true, "write_fdatasync");
   std::fflush(stdout);
-  WriteFdatasync(dir, 1024 * 1024, seconds);
+  WriteSequential(dir, 1024 * 1024, seconds, /*sync=*/true, "write_fdatasync");
   std::fflush(stdout);
   FdatasyncLatency(dir, seconds);
   std::fflush(stdout);
-  WriteNew(dir, 1024 * 1024, seconds);
+  WriteSequential(dir, 1024 * 1024, seconds, /*sync=*/false, "write_new");
   std::fflush(stdout);
   TcpLoopback(seconds);
   return 0;
