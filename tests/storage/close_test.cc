@@ -19,10 +19,7 @@ using namespace sluice::storage::testing;
 class CloseTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> Open(bool clean, bool new_dir = false) {
-    LogOptions options{&fs_, clock_.fn(), clean, new_dir};
-    Result<std::unique_ptr<Log>> log = Log::Open(dir_.path(), config_, options);
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir_.path(), config_, {&fs_, clock_.fn(), clean, new_dir});
   }
 
   TempDir dir_;

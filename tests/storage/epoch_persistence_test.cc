@@ -21,9 +21,7 @@ using namespace sluice::storage::testing;
 class EpochPersistenceTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> Open(const std::filesystem::path& dir, FileSystem* fs, bool clean) {
-    Result<std::unique_ptr<Log>> log = Log::Open(dir, LogConfig{}, {fs, clock_.fn(), clean});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir, LogConfig{}, {fs, clock_.fn(), clean});
   }
   // What the checkpoint file holds (empty when there is none).
   static std::vector<EpochEntry> InFile(const std::filesystem::path& dir) {

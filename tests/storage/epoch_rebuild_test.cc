@@ -22,10 +22,7 @@ class EpochRebuildTest : public ::testing::Test {
   EpochRebuildTest() { config_.segment_bytes = 600; }
 
   std::unique_ptr<Log> Open(bool clean) {
-    Result<std::unique_ptr<Log>> log =
-        Log::Open(dir_.path(), config_, {FileSystem::Default(), clock_.fn(), clean});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir_.path(), config_, {FileSystem::Default(), clock_.fn(), clean});
   }
 
   // Epochs 0, 2 and 7, five batches each, over several segments.

@@ -15,9 +15,7 @@ using namespace sluice::storage::testing;
 class FaultTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> OpenLog(FileSystem* fs) {
-    Result<std::unique_ptr<Log>> log = Log::Open(dir_.path(), config_, {fs, clock_.fn(), false});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir_.path(), config_, {fs, clock_.fn(), false});
   }
   uint64_t ActiveSize(Log& log) {
     return std::filesystem::file_size(dir_.path() /

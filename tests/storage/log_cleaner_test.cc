@@ -182,9 +182,7 @@ class LogCleanerTest : public ::testing::Test {
   }
 
   std::unique_ptr<Log> OpenLog(const fs::path& dir, FileSystem* fs = FileSystem::Default()) {
-    Result<std::unique_ptr<Log>> log = Log::Open(dir, config_, {fs, clock_.fn(), false});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir, config_, {fs, clock_.fn(), false});
   }
 
   AppendResult Put(Log& log, const std::vector<KV>& kvs, Compression codec = Compression::kNone,

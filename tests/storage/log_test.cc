@@ -27,9 +27,7 @@ struct Expected {
 class LogTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> OpenLog(bool clean = false) {
-    Result<std::unique_ptr<Log>> log = Log::Open(dir_.path(), config_, {fs_, clock_.fn(), clean});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir_.path(), config_, {fs_, clock_.fn(), clean});
   }
 
   // Appends `n` batches of 1..4 records with increasing timestamps.

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -30,6 +31,14 @@ class FakeClock {
  private:
   std::atomic<int64_t> now_{1'700'000'000'000};
 };
+
+// Log::Open, failing the test (and returning null) if it does not open.
+inline std::unique_ptr<Log> OpenLogOrFail(const std::filesystem::path& dir, const LogConfig& config,
+                                          LogOptions options) {
+  Result<std::unique_ptr<Log>> log = Log::Open(dir, config, std::move(options));
+  EXPECT_TRUE(log.ok()) << log.status().ToString();
+  return log.ok() ? std::move(*log) : nullptr;
+}
 
 inline Result<AppendResult> AppendBatch(Log& log, int records, int64_t ts, size_t value_bytes = 16,
                                         int32_t epoch = 0) {

@@ -25,10 +25,7 @@ constexpr uint64_t kChunk = 64 * 1024;
 class PreallocateTest : public ::testing::Test {
  protected:
   std::unique_ptr<Log> Open(bool clean) {
-    LogOptions options{&fs_, clock_.fn(), clean, false};
-    Result<std::unique_ptr<Log>> log = Log::Open(dir_.path(), config_, options);
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir_.path(), config_, {&fs_, clock_.fn(), clean, false});
   }
   uint64_t FileSize(int64_t base) {
     return fs::file_size(dir_.path() / SegmentFileName(base, ".log"));

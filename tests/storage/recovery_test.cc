@@ -37,9 +37,7 @@ class RecoveryTest : public ::testing::Test {
   }
 
   std::unique_ptr<Log> OpenLog(const fs::path& dir, bool clean = false) {
-    Result<std::unique_ptr<Log>> log = Log::Open(dir, config_, {fs_, clock_.fn(), clean});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir, config_, {fs_, clock_.fn(), clean});
   }
 
   // A log of several segments written without Close (an unclean stop).

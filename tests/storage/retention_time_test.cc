@@ -34,10 +34,7 @@ class RetentionTimeTest : public ::testing::Test {
     config_.retention_ms = 60'000;
   }
   std::unique_ptr<Log> Open() {
-    Result<std::unique_ptr<Log>> log =
-        Log::Open(dir_.path(), config_, {FileSystem::Default(), clock_.fn(), false});
-    EXPECT_TRUE(log.ok()) << log.status().ToString();
-    return log.ok() ? std::move(*log) : nullptr;
+    return OpenLogOrFail(dir_.path(), config_, {FileSystem::Default(), clock_.fn(), false});
   }
   std::filesystem::path LogFile(int64_t base) const {
     return dir_.path() / SegmentFileName(base, ".log");
