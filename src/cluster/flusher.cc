@@ -25,12 +25,6 @@ Flusher::Pending& Flusher::PendingFor(const std::shared_ptr<Partition>& partitio
   return it->second;
 }
 
-bool Flusher::AnyAvailable() const {
-  // syncing_ is at most one entry per thread, so this stops early.
-  return order_.size() > syncing_.size() ||
-         std::any_of(order_.begin(), order_.end(), [&](Partition* p) { return !syncing_.count(p); });
-}
-
 void Flusher::MarkDirty(const std::shared_ptr<Partition>& partition) {
   bool wake = false;
   {
@@ -67,7 +61,7 @@ void Flusher::Stop() {
   }
 }
 
-bool Flusher::TakeNext(std::vector<Pending>* out) {
+bool Flusher::TakeNext(std::vector<Pending>* out, bool* left_over) {
   // Together once group_min_partitions_ wait that no thread is syncing.
   bool together = false;
   size_t available = 0;
@@ -75,17 +69,21 @@ bool Flusher::TakeNext(std::vector<Pending>* out) {
   for (auto it = order_.begin(); may_group && it != order_.end() && !together; ++it) {
     together = syncing_.count(*it) == 0 && ++available >= group_min_partitions_;
   }
+  *left_over = false;
   for (auto it = order_.begin(); it != order_.end();) {
     if (syncing_.count(*it)) {
       ++it;
       continue;
+    }
+    if (!out->empty() && !together) {
+      *left_over = true;
+      break;
     }
     auto entry = pending_.find(*it);
     out->push_back(std::move(entry->second));
     pending_.erase(entry);
     syncing_.insert(*it);
     it = order_.erase(it);
-    if (!together) break;
   }
   return !out->empty();
 }
@@ -94,14 +92,15 @@ void Flusher::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
     std::vector<Pending> jobs;
-    while (!TakeNext(&jobs)) {
+    bool left_over = false;
+    while (!TakeNext(&jobs, &left_over)) {
       if (stopping_ && pending_.empty()) return;
       ++idle_threads_;
       cv_.wait(lock);
       --idle_threads_;
     }
     // Hand work this thread cannot take to an idle one.
-    const bool wake = idle_threads_ > 0 && AnyAvailable();
+    const bool wake = idle_threads_ > 0 && left_over;
     lock.unlock();
     if (wake) cv_.notify_one();
     Sync(jobs);

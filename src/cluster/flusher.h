@@ -90,12 +90,11 @@ class Flusher {
   // REQUIRES: mu_ held. The pending entry for `partition`, queued if new;
   // sets *wake when an idle thread should be woken to take it.
   Pending& PendingFor(const std::shared_ptr<Partition>& partition, bool* wake);
-  // REQUIRES: mu_ held. Whether some pending partition is not being synced.
-  bool AnyAvailable() const;
   // REQUIRES: mu_ held. Takes the oldest dirty partition no thread is
   // syncing, or every such partition when there are group_min_partitions_
-  // or more; false if there is none.
-  bool TakeNext(std::vector<Pending>* out);
+  // or more; false if there is none. *left_over: another thread could take
+  // a partition still pending.
+  bool TakeNext(std::vector<Pending>* out, bool* left_over);
   void Run();
   void Sync(std::vector<Pending>& jobs);
   // Runs a job's waiters once its partition's flush returned `s`.
