@@ -13,7 +13,7 @@ pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka++ rdkafka)
 if(SLUICE_BUILD_TESTS)
   find_package(GTest REQUIRED)
 endif()
-if(SLUICE_BUILD_BENCH AND NOT SLUICE_SANITIZE AND NOT SLUICE_FUZZ)
+if(SLUICE_BUILD_BENCH AND NOT SLUICE_SANITIZE AND NOT SLUICE_TSAN AND NOT SLUICE_FUZZ)
   find_package(benchmark REQUIRED)
 endif()
 # Asio is header-only (standalone, no Boost).

@@ -5,3 +5,8 @@ target_compile_options(sluice_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Werror
   -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
   -Wimplicit-fallthrough -Wno-missing-field-initializers)
+# Clang checks lock discipline (base/thread_annotations.h): every GUARDED_BY
+# member touched without its mutex, every REQUIRES not met, is an error.
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  target_compile_options(sluice_warnings INTERFACE -Wthread-safety)
+endif()

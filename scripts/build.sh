@@ -2,6 +2,7 @@
 # Builds one flavour of the tree into build/<flavour>:
 #   release  optimised with debug info (the binaries users run and benchmarks)
 #   asan     AddressSanitizer + UndefinedBehaviorSanitizer, for the test suite
+#   tsan     clang + ThreadSanitizer, with the thread-safety analysis as errors
 #   fuzz     clang + libFuzzer targets only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +11,11 @@ shift || true
 case "$flavour" in
   release) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) args=(-DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON -DSLUICE_BUILD_BENCH=OFF) ;;
+  tsan) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_TSAN=ON -DSLUICE_BUILD_BENCH=OFF
+              -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
   fuzz) args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON -DSLUICE_BUILD_TESTS=OFF
               -DSLUICE_BUILD_BENCH=OFF -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
-  *) echo "unknown flavour: $flavour (release|asan|fuzz)" >&2; exit 2 ;;
+  *) echo "unknown flavour: $flavour (release|asan|tsan|fuzz)" >&2; exit 2 ;;
 esac
 cmake -S . -B "build/$flavour" -G Ninja "${args[@]}" >/dev/null
 cmake --build "build/$flavour" "$@"

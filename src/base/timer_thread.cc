@@ -6,26 +6,26 @@ TimerThread::TimerThread() : thread_([this] { Run(); }) {}
 
 TimerThread::~TimerThread() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
   }
-  cv_.notify_one();
+  cv_.Signal();
   thread_.join();
 }
 
 uint64_t TimerThread::Schedule(std::chrono::milliseconds delay, std::function<void()> fn) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   const uint64_t id = next_id_++;
   const auto deadline = Clock::now() + delay;
   const bool earliest = timers_.empty() || deadline < timers_.begin()->first.first;
   timers_.emplace(std::make_pair(deadline, id), std::move(fn));
   deadlines_.emplace(id, deadline);
-  if (earliest) cv_.notify_one();
+  if (earliest) cv_.Signal();
   return id;
 }
 
 bool TimerThread::Cancel(uint64_t id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = deadlines_.find(id);
   if (it == deadlines_.end()) return false;
   timers_.erase(std::make_pair(it->second, id));
@@ -34,25 +34,25 @@ bool TimerThread::Cancel(uint64_t id) {
 }
 
 void TimerThread::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stopping_) {
     if (timers_.empty()) {
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       continue;
     }
     auto first = timers_.begin();
     // A copy: Cancel() may erase this entry while we wait on it.
     const Clock::time_point deadline = first->first.first;
     if (deadline > Clock::now()) {
-      cv_.wait_until(lock, deadline);
+      cv_.WaitUntil(&mu_, deadline);
       continue;
     }
     std::function<void()> fn = std::move(first->second);
     deadlines_.erase(first->first.second);
     timers_.erase(first);
-    lock.unlock();
+    lock.Unlock();
     fn();
-    lock.lock();
+    lock.Lock();
   }
 }
 

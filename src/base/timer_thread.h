@@ -6,13 +6,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <utility>
+
+#include "base/mutex.h"
 
 namespace sluice {
 
@@ -31,15 +31,15 @@ class TimerThread {
   bool Cancel(uint64_t id);
 
  private:
-  void Run();
+  void Run() EXCLUDES(mu_);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  Mutex mu_;
+  CondVar cv_;
   // Keyed by (deadline, id) so equal deadlines keep their order.
-  std::map<std::pair<Clock::time_point, uint64_t>, std::function<void()>> timers_;
-  std::map<uint64_t, Clock::time_point> deadlines_;
-  uint64_t next_id_ = 1;
-  bool stopping_ = false;
+  std::map<std::pair<Clock::time_point, uint64_t>, std::function<void()>> timers_ GUARDED_BY(mu_);
+  std::map<uint64_t, Clock::time_point> deadlines_ GUARDED_BY(mu_);
+  uint64_t next_id_ GUARDED_BY(mu_) = 1;
+  bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 

@@ -28,7 +28,7 @@ Result<AppendOutcome> Partition::Append(std::span<uint8_t> batch, int64_t log_ap
     StoreBigEndian<uint32_t>(batch.data() + kCrc, model::ComputeBatchCrc(batch));
   }
 
-  std::lock_guard lock(append_mu_);
+  MutexLock lock(&append_mu_);
   AppendOutcome out;
   out.log_append_time_ms = log_append_time_ms;
   const bool idempotent = header->producer_id >= 0;
@@ -58,8 +58,9 @@ Status Partition::RebuildProducerState(uint64_t max_bytes) {
   if (log_->size_bytes() > max_bytes && bases.size() > 1) {
     offset = std::max(offset, bases[bases.size() - 2]);
   }
-  std::lock_guard lock(append_mu_);
+  MutexLock lock(&append_mu_);
   return log_->ForEachBatchHeader(offset, [this](const model::RecordBatchHeader& h) {
+    append_mu_.AssertHeld();  // The walk runs synchronously, inside this lock.
     if (h.producer_id >= 0 && !h.is_control()) producers_.Record(h, h.base_offset, h.max_timestamp);
   });
 }
@@ -70,21 +71,21 @@ void Partition::OnFlushed() {
   if (log_->high_watermark() == before) return;
   std::map<uint64_t, std::function<void()>> ready;
   {
-    std::lock_guard lock(waiters_mu_);
+    MutexLock lock(&waiters_mu_);
     ready.swap(waiters_);
   }
   for (auto& [id, fn] : ready) fn();
 }
 
 uint64_t Partition::AddWaiter(std::function<void()> fn) {
-  std::lock_guard lock(waiters_mu_);
+  MutexLock lock(&waiters_mu_);
   const uint64_t id = next_waiter_id_++;
   waiters_.emplace(id, std::move(fn));
   return id;
 }
 
 void Partition::RemoveWaiter(uint64_t id) {
-  std::lock_guard lock(waiters_mu_);
+  MutexLock lock(&waiters_mu_);
   waiters_.erase(id);
 }
 

@@ -13,7 +13,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 
 #include "base/status.h"
@@ -21,6 +20,7 @@
 #include "cluster/topic_table.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
+#include "base/mutex.h"
 
 namespace sluice::cluster {
 
@@ -66,12 +66,11 @@ class Partition {
   const std::shared_ptr<storage::Log> log_;
   const int32_t leader_epoch_;
 
-  std::mutex append_mu_;
-  ProducerStateTable producers_;  // Guarded by append_mu_.
-
-  std::mutex waiters_mu_;
-  uint64_t next_waiter_id_ = 1;
-  std::map<uint64_t, std::function<void()>> waiters_;
+  Mutex append_mu_;
+  ProducerStateTable producers_ GUARDED_BY(append_mu_);
+  Mutex waiters_mu_;
+  uint64_t next_waiter_id_ GUARDED_BY(waiters_mu_) = 1;
+  std::map<uint64_t, std::function<void()>> waiters_ GUARDED_BY(waiters_mu_);
 };
 
 }  // namespace sluice::cluster

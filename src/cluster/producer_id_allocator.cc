@@ -51,7 +51,7 @@ Result<std::unique_ptr<ProducerIdAllocator>> ProducerIdAllocator::Open(
 }
 
 Result<int64_t> ProducerIdAllocator::Next() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (next_id_ >= block_end_) {
     const int64_t start = next_block_;
     SLUICE_RETURN_IF_ERROR(Persist(path_, start + kBlockSize));

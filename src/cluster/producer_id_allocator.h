@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 
 #include "base/status.h"
+#include "base/mutex.h"
 
 namespace sluice::cluster {
 
@@ -25,11 +25,11 @@ class ProducerIdAllocator {
   explicit ProducerIdAllocator(std::filesystem::path path, int64_t next_block)
       : path_(std::move(path)), next_block_(next_block) {}
 
-  std::mutex mu_;
+  Mutex mu_;
   const std::filesystem::path path_;
-  int64_t next_block_;   // First id of the next unreserved block (persisted).
-  int64_t next_id_ = 0;  // Next id of the current block.
-  int64_t block_end_ = 0;
+  int64_t next_block_ GUARDED_BY(mu_);   // First id of the next unreserved block (persisted).
+  int64_t next_id_ GUARDED_BY(mu_) = 0;  // Next id of the current block.
+  int64_t block_end_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice::cluster

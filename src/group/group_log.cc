@@ -23,7 +23,7 @@ int32_t GroupLog::partition_count() const {
 
 Status GroupLog::EnsureTopic() {
   if (exists_.load(std::memory_order_acquire)) return Status::Ok();
-  std::lock_guard lock(create_mu_);
+  MutexLock lock(&create_mu_);
   if (!partitions_.FindTopic(kOffsetsTopic)) {
     const std::map<std::string, std::string> configs = {
         {"cleanup.policy", "compact"},

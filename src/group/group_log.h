@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -21,6 +20,7 @@
 #include "base/status.h"
 #include "cluster/partition_manager.h"
 #include "config/broker_config.h"
+#include "base/mutex.h"
 
 namespace sluice::group {
 
@@ -66,7 +66,7 @@ class GroupLog {
 
   cluster::PartitionManager& partitions_;
   const config::BrokerConfig& config_;
-  std::mutex create_mu_;
+  Mutex create_mu_;
   std::atomic<bool> exists_{false};
 };
 

@@ -17,7 +17,7 @@ GroupLagMetrics::GroupLagMetrics(metrics::MetricsRegistry& registry, HighWaterma
 
 void GroupLagMetrics::OnOffsetCommitted(const std::string& group, const std::string& topic,
                                         int32_t partition, int64_t offset) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Key key{group, topic, partition};
   auto it = series_.find(key);
   if (it != series_.end()) {
@@ -41,7 +41,7 @@ void GroupLagMetrics::OnOffsetCommitted(const std::string& group, const std::str
 
 void GroupLagMetrics::OnOffsetRemoved(const std::string& group, const std::string& topic,
                                       int32_t partition) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   series_.erase(Key{group, topic, partition});
 }
 

@@ -10,7 +10,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -18,6 +17,7 @@
 #include "group/offset_observer.h"
 #include "metrics/gauge.h"
 #include "metrics/registry.h"
+#include "base/mutex.h"
 
 namespace sluice::group {
 
@@ -45,8 +45,8 @@ class GroupLagMetrics final : public OffsetObserver {
   metrics::GaugeFamily& committed_;
   metrics::GaugeFamily& lag_;
   const HighWatermark high_watermark_;
-  std::mutex mu_;
-  std::map<Key, Series> series_;  // Guarded by mu_.
+  Mutex mu_;
+  std::map<Key, Series> series_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::group

@@ -59,7 +59,7 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry)
 
 void BrokerMetrics::RegisterApi(int16_t api_key, std::string_view name) {
   if (api_key < 0 || api_key >= kMaxApiKeys) return;  // Counted as "unknown".
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (apis_[api_key].load(std::memory_order_relaxed) != nullptr) return;
   owned_.push_back(std::unique_ptr<Api>(new Api(this, std::string(name))));
   apis_[api_key].store(owned_.back().get(), std::memory_order_release);

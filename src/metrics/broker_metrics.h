@@ -31,12 +31,12 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "metrics/registry.h"
+#include "base/mutex.h"
 
 namespace sluice::metrics {
 
@@ -140,8 +140,8 @@ class BrokerMetrics {
   Counter& retention_segments_;
   Counter& retention_bytes_;
 
-  std::mutex mu_;  // Serialises RegisterApi.
-  std::vector<std::unique_ptr<Api>> owned_;  // Guarded by mu_.
+  Mutex mu_;  // Serialises RegisterApi.
+  std::vector<std::unique_ptr<Api>> owned_ GUARDED_BY(mu_);
   std::array<std::atomic<Api*>, kMaxApiKeys> apis_{};
   Api* unknown_api_;
 };

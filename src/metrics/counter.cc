@@ -3,6 +3,7 @@
 #include <bit>
 
 #include "metrics/exposition.h"
+#include "base/mutex.h"
 
 namespace sluice::metrics {
 
@@ -24,7 +25,7 @@ CounterFamily::CounterFamily(std::string name, std::string help,
 
 Counter& CounterFamily::WithLabels(const LabelValues& values) {
   CheckLabelCount(values);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = series_[values];
   if (!slot) slot = std::make_unique<Counter>(slots_);
   return *slot;
@@ -32,7 +33,7 @@ Counter& CounterFamily::WithLabels(const LabelValues& values) {
 
 void CounterFamily::Remove(const LabelValues& values) {
   std::unique_ptr<Counter> doomed;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = series_.find(values);
   if (it == series_.end()) return;
   doomed = std::move(it->second);

@@ -61,12 +61,13 @@ class CounterFamily final : public MetricFamily {
   }
 
  private:
-  void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const override;
+  void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const override
+      REQUIRES(mu_);
   void RenderSeriesLocked(const LabelValues& values, const void* series,
-                          std::string* out) const override;
+                          std::string* out) const override REQUIRES(mu_);
 
   const uint32_t slots_;
-  std::map<LabelValues, std::unique_ptr<Counter>> series_;  // Guarded by mu_.
+  std::map<LabelValues, std::unique_ptr<Counter>> series_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::metrics

@@ -59,7 +59,7 @@ void MetricFamily::CheckLabelCount(const LabelValues& values) const {
 
 CallbackHandle MetricFamily::AddCallbackSeries(LabelValues values, std::function<double()> fn) {
   CheckLabelCount(values);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t id = next_callback_id_++;
   callbacks_.emplace(id, Callback{std::move(values), std::move(fn)});
   return CallbackHandle(this, id);
@@ -67,7 +67,7 @@ CallbackHandle MetricFamily::AddCallbackSeries(LabelValues values, std::function
 
 void MetricFamily::RemoveCallback(uint64_t id) {
   std::function<double()> doomed;  // Destroyed after unlocking: it may own anything.
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = callbacks_.find(id);
   if (it == callbacks_.end()) return;
   doomed = std::move(it->second.fn);
@@ -87,7 +87,7 @@ void MetricFamily::Render(std::string* out) const {
     const Callback* callback;
     uint64_t priority;            // Newest callback first among equal labels.
   };
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::pair<const LabelValues*, const void*>> stored;
   ListSeriesLocked(&stored);
   std::vector<Entry> entries;

@@ -8,10 +8,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "base/mutex.h"
 
 namespace sluice::metrics {
 
@@ -75,12 +76,13 @@ class MetricFamily {
   void CheckLabelCount(const LabelValues& values) const;
 
   // Derived families list their stored series (under mu_) ...
-  virtual void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const = 0;
+  virtual void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const
+      REQUIRES(mu_) = 0;
   // ... and render one of them (under mu_).
   virtual void RenderSeriesLocked(const LabelValues& values, const void* series,
-                                  std::string* out) const = 0;
+                                  std::string* out) const REQUIRES(mu_) = 0;
 
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
 
  private:
   friend class CallbackHandle;
@@ -94,8 +96,8 @@ class MetricFamily {
   const std::string help_;
   const MetricType type_;
   const std::vector<std::string> label_names_;
-  uint64_t next_callback_id_ = 1;                // Guarded by mu_.
-  std::map<uint64_t, Callback> callbacks_;       // Guarded by mu_.
+  uint64_t next_callback_id_ GUARDED_BY(mu_) = 1;
+  std::map<uint64_t, Callback> callbacks_ GUARDED_BY(mu_);
 };
 
 namespace internal {

@@ -1,6 +1,7 @@
 #include "metrics/gauge.h"
 
 #include "metrics/exposition.h"
+#include "base/mutex.h"
 
 namespace sluice::metrics {
 
@@ -11,7 +12,7 @@ GaugeFamily::GaugeFamily(std::string name, std::string help, std::vector<std::st
 
 Gauge& GaugeFamily::WithLabels(const LabelValues& values) {
   CheckLabelCount(values);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = series_[values];
   if (!slot) slot = std::make_unique<Gauge>();
   return *slot;
@@ -19,7 +20,7 @@ Gauge& GaugeFamily::WithLabels(const LabelValues& values) {
 
 void GaugeFamily::Remove(const LabelValues& values) {
   std::unique_ptr<Gauge> doomed;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = series_.find(values);
   if (it == series_.end()) return;
   doomed = std::move(it->second);

@@ -52,11 +52,12 @@ class GaugeFamily final : public MetricFamily {
   }
 
  private:
-  void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const override;
+  void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const override
+      REQUIRES(mu_);
   void RenderSeriesLocked(const LabelValues& values, const void* series,
-                          std::string* out) const override;
+                          std::string* out) const override REQUIRES(mu_);
 
-  std::map<LabelValues, std::unique_ptr<Gauge>> series_;  // Guarded by mu_.
+  std::map<LabelValues, std::unique_ptr<Gauge>> series_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::metrics

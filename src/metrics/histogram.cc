@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "metrics/exposition.h"
+#include "base/mutex.h"
 
 namespace sluice::metrics {
 
@@ -88,7 +89,7 @@ HistogramFamily::HistogramFamily(std::string name, std::string help,
 
 Histogram& HistogramFamily::WithLabels(const LabelValues& values) {
   CheckLabelCount(values);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto& slot = series_[values];
   if (!slot) slot = std::make_unique<Histogram>(bounds_, slots_);
   return *slot;
@@ -96,7 +97,7 @@ Histogram& HistogramFamily::WithLabels(const LabelValues& values) {
 
 void HistogramFamily::Remove(const LabelValues& values) {
   std::unique_ptr<Histogram> doomed;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = series_.find(values);
   if (it == series_.end()) return;
   doomed = std::move(it->second);

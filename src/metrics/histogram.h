@@ -84,14 +84,15 @@ class HistogramFamily final : public MetricFamily {
   const std::vector<double>& bounds() const { return bounds_; }
 
  private:
-  void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const override;
+  void ListSeriesLocked(std::vector<std::pair<const LabelValues*, const void*>>* out) const override
+      REQUIRES(mu_);
   void RenderSeriesLocked(const LabelValues& values, const void* series,
-                          std::string* out) const override;
+                          std::string* out) const override REQUIRES(mu_);
 
   const std::vector<double> bounds_;
   const std::vector<std::string> le_;  // Bounds formatted once for rendering.
   const uint32_t slots_;
-  std::map<LabelValues, std::unique_ptr<Histogram>> series_;  // Guarded by mu_.
+  std::map<LabelValues, std::unique_ptr<Histogram>> series_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::metrics

@@ -47,7 +47,7 @@ F& MetricsRegistry::Insert(std::unique_ptr<F> family) {
 CounterFamily& MetricsRegistry::AddCounter(std::string name, std::string help,
                                            std::vector<std::string> label_names) {
   CheckNames(name, label_names, MetricType::kCounter);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (MetricFamily* f = FindLocked(name, MetricType::kCounter, label_names)) {
     return static_cast<CounterFamily&>(*f);
   }
@@ -58,7 +58,7 @@ CounterFamily& MetricsRegistry::AddCounter(std::string name, std::string help,
 GaugeFamily& MetricsRegistry::AddGauge(std::string name, std::string help,
                                        std::vector<std::string> label_names) {
   CheckNames(name, label_names, MetricType::kGauge);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (MetricFamily* f = FindLocked(name, MetricType::kGauge, label_names)) {
     return static_cast<GaugeFamily&>(*f);
   }
@@ -76,7 +76,7 @@ HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string hel
       internal::Die(name + ": bucket bounds must be finite and strictly increasing");
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (MetricFamily* f = FindLocked(name, MetricType::kHistogram, label_names)) {
     auto& existing = static_cast<HistogramFamily&>(*f);
     if (existing.bounds() != bounds) internal::Die(name + ": registered twice with other buckets");
@@ -90,7 +90,7 @@ HistogramFamily& MetricsRegistry::AddHistogram(std::string name, std::string hel
 void MetricsRegistry::RenderTo(std::string* out) const {
   std::vector<const MetricFamily*> families;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& f : families_) families.push_back(f.get());
   }
   // Families are never removed, so rendering needs no registry lock and a

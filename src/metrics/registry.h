@@ -14,13 +14,13 @@
 
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "metrics/counter.h"
 #include "metrics/gauge.h"
 #include "metrics/histogram.h"
+#include "base/mutex.h"
 
 namespace sluice::metrics {
 
@@ -50,16 +50,17 @@ class MetricsRegistry {
  private:
   // Returns the family named `name` if it matches, null if there is none.
   MetricFamily* FindLocked(const std::string& name, MetricType type,
-                           const std::vector<std::string>& label_names) const;
+                           const std::vector<std::string>& label_names) const
+      REQUIRES(mu_);
   void CheckNames(const std::string& name, const std::vector<std::string>& label_names,
                   MetricType type) const;
   template <typename F>
   F& Insert(std::unique_ptr<F> family);
 
   const uint32_t slots_;
-  mutable std::mutex mu_;
-  std::vector<std::unique_ptr<MetricFamily>> families_;  // Guarded by mu_.
-  std::map<std::string, MetricFamily*> by_name_;          // Guarded by mu_.
+  mutable Mutex mu_;
+  std::vector<std::unique_ptr<MetricFamily>> families_ GUARDED_BY(mu_);
+  std::map<std::string, MetricFamily*> by_name_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::metrics

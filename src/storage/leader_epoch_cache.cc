@@ -56,7 +56,7 @@ std::optional<EpochSnapshot> LeaderEpochCache::Unpersisted() const {
 }
 
 Status LeaderEpochCache::Persist(const EpochSnapshot& snapshot) {
-  std::lock_guard lock(persist_mu_);
+  MutexLock lock(&persist_mu_);
   if (snapshot.version <= persisted_version_.load()) return Status::Ok();
   std::vector<std::string> lines;
   lines.reserve(snapshot.entries.size());

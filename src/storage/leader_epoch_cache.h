@@ -16,13 +16,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
 
 #include "base/status.h"
 #include "storage/file.h"
+#include "base/mutex.h"
 
 namespace sluice::storage {
 
@@ -87,7 +87,7 @@ class LeaderEpochCache {
   std::filesystem::path dir_;
   std::vector<EpochEntry> entries_;  // epoch and start_offset strictly increasing
   uint64_t version_ = 0;             // counts changes to entries_ that the file must get
-  std::mutex persist_mu_;            // serialises writes of the file
+  Mutex persist_mu_;            // serialises writes of the file
   std::atomic<uint64_t> persisted_version_{0};
 };
 

@@ -41,6 +41,8 @@ Result<std::unique_ptr<LogManager>> LogManager::Open(std::vector<fs::path> data_
   if (data_dirs.empty()) return Status::InvalidArgument("no data directories");
   SLUICE_RETURN_IF_ERROR(options.default_config.Validate());
   std::unique_ptr<LogManager> m(new LogManager(std::move(options)));
+  // Nobody else can see the manager yet; the lock is uncontended.
+  MutexLock lock(&m->mu_);
   for (const fs::path& dir : data_dirs) {
     SLUICE_RETURN_IF_ERROR(m->OpenDataDir(dir));
     m->data_dirs_.push_back(dir);
@@ -95,7 +97,7 @@ Result<std::shared_ptr<Log>> LogManager::Create(const TopicPartition& tp, const 
 
 Result<std::vector<std::shared_ptr<Log>>> LogManager::CreateMany(
     const std::vector<TopicPartition>& tps, const LogConfig& config) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log manager is closed");
   // Each goes to the data directory with the fewest partitions.
   std::map<fs::path, size_t> counts;
@@ -150,13 +152,13 @@ Result<std::vector<std::shared_ptr<Log>>> LogManager::CreateMany(
 }
 
 std::shared_ptr<Log> LogManager::Get(const TopicPartition& tp) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = logs_.find(tp);
   return it == logs_.end() ? nullptr : it->second.log;
 }
 
 Status LogManager::Delete(const TopicPartition& tp) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   auto it = logs_.find(tp);
   if (it == logs_.end()) return Status::NotFound(tp.DirName());
   Entry e = it->second;
@@ -167,7 +169,7 @@ Status LogManager::Delete(const TopicPartition& tp) {
 }
 
 std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> LogManager::Logs() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<std::pair<TopicPartition, std::shared_ptr<Log>>> out;
   for (const auto& [tp, e] : logs_) out.emplace_back(tp, e.log);
   return out;
@@ -184,7 +186,7 @@ Result<int> LogManager::EnforceRetention() {
 }
 
 Status LogManager::Close() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Ok();
   closed_ = true;
   Status first;
@@ -192,11 +194,11 @@ Status LogManager::Close() {
   for (const fs::path& d : data_dirs_) dir_clean[d] = true;
   std::vector<const Entry*> entries;
   for (const auto& [tp, e] : logs_) entries.push_back(&e);
-  std::mutex failures_mu;
+  Mutex failures_mu;
   ParallelFor(entries.size(), kIoThreads, [&](size_t i) {
     Status s = entries[i]->log->Close();
     if (s.ok()) return;
-    std::lock_guard failures(failures_mu);
+    MutexLock failures(&failures_mu);
     dir_clean[entries[i]->data_dir] = false;
     if (first.ok()) first = s;
   });
@@ -210,7 +212,7 @@ Status LogManager::Close() {
 }
 
 std::vector<std::string> LogManager::notes() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return notes_;
 }
 

@@ -20,7 +20,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,6 +29,7 @@
 #include "storage/file.h"
 #include "storage/log.h"
 #include "storage/log_config.h"
+#include "base/mutex.h"
 
 namespace sluice::storage {
 
@@ -91,14 +91,14 @@ class LogManager {
   static constexpr int kIoThreads = 8;
 
   explicit LogManager(LogManagerOptions options) : options_(std::move(options)) {}
-  Status OpenDataDir(const std::filesystem::path& dir);
+  Status OpenDataDir(const std::filesystem::path& dir) REQUIRES(mu_);
 
   LogManagerOptions options_;
   std::vector<std::filesystem::path> data_dirs_;
-  std::mutex mu_;
-  std::map<TopicPartition, Entry> logs_;
-  std::vector<std::string> notes_;
-  bool closed_ = false;
+  Mutex mu_;
+  std::map<TopicPartition, Entry> logs_ GUARDED_BY(mu_);
+  std::vector<std::string> notes_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
 };
 
 }  // namespace sluice::storage

@@ -88,7 +88,7 @@ KafkaClient::~KafkaClient() {
 
 void KafkaClient::OnError(rd_kafka_t* /*rk*/, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KafkaClient*>(opaque);
-  std::lock_guard<std::mutex> lock(self->mu_);
+  MutexLock lock(&self->mu_);
   // "1/1 brokers are down" says less than the connection error before it.
   if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN && !self->last_error_.empty()) return;
   self->last_error_ =
@@ -104,7 +104,7 @@ void KafkaClient::OnLog(const rd_kafka_t* /*rk*/, int /*level*/, const char* /*f
                         const char* /*buf*/) {}
 
 std::string KafkaClient::last_error() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   return last_error_;
 }
 

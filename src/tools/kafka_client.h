@@ -6,12 +6,12 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tools/options.h"
+#include "base/mutex.h"
 
 namespace sluice::tools {
 
@@ -136,8 +136,8 @@ class KafkaClient {
   int timeout_ms_;
   bool verbose_ = false;
   std::function<void(const rd_kafka_message_t&)> on_delivery_;
-  std::mutex mu_;
-  std::string last_error_;  // Guarded by mu_.
+  Mutex mu_;
+  std::string last_error_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::tools

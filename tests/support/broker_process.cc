@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 namespace sluice::testing {
 
@@ -172,9 +173,22 @@ void BrokerProcess::Kill() {
 }
 
 void BrokerProcess::JoinReader() {
-  if (reader_.joinable()) reader_.join();
+  const bool had_reader = reader_.joinable();
+  if (had_reader) reader_.join();
   if (output_fd_ >= 0) ::close(output_fd_);
   output_fd_ = -1;
+  if (!had_reader) return;
+  // A sanitizer report in a broker fails the test that ran it, even when the
+  // test killed the broker (and so never saw its exit code).
+  const std::string out = output();
+  for (std::string_view marker : {"WARNING: ThreadSanitizer:", "ERROR: AddressSanitizer:",
+                                  "ERROR: LeakSanitizer:", "runtime error:"}) {
+    const size_t at = out.find(marker);
+    if (at == std::string::npos) continue;
+    ADD_FAILURE() << "sluice-broker reported \"" << marker << "\":\n"
+                  << out.substr(at > 2000 ? at - 2000 : 0, 8000);
+    break;
+  }
 }
 
 std::string BrokerProcess::output() const {

@@ -7,10 +7,10 @@
 // Fetch sessions (KIP-227): this broker declines to create them (answers
 // session id 0), which the protocol allows; every fetch is a full fetch.
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "api/handlers/handlers.h"
+#include "base/mutex.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -114,13 +114,12 @@ void SendBuilt(RequestContext& ctx, const Built& built) {
 struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
   RequestContext ctx;
   FetchRequest request;
-  std::mutex mu;
-  bool done = false;
-  uint64_t timer_id = 0;
-  std::vector<std::pair<std::shared_ptr<cluster::Partition>, uint64_t>> waiters;
+  Mutex mu;
+  bool done GUARDED_BY(mu) = false;
+  uint64_t timer_id GUARDED_BY(mu) = 0;
+  std::vector<std::pair<std::shared_ptr<cluster::Partition>, uint64_t>> waiters GUARDED_BY(mu);
 
-  // REQUIRES: mu held.
-  void ArmWaiters() {
+  void ArmWaiters() REQUIRES(mu) {
     DisarmWaiters();
     for (const auto& topic : request.topics) {
       for (const auto& want : topic.partitions) {
@@ -135,36 +134,40 @@ struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
     }
   }
 
-  // REQUIRES: mu held.
-  void DisarmWaiters() {
+  void DisarmWaiters() REQUIRES(mu) {
     for (auto& [p, id] : waiters) p->RemoveWaiter(id);
     waiters.clear();
   }
 
-  void OnDataMaybe() {
-    std::unique_lock lock(mu);
+  void OnDataMaybe() EXCLUDES(mu) {
+    MutexLock lock(&mu);
     if (done) return;
     Built built = BuildResponse(*ctx.services, request, ctx.version());
     if (built.bytes < static_cast<uint64_t>(std::max(request.min_bytes, 1)) && !built.has_error) {
       ArmWaiters();  // Not enough yet: wait for the next advance.
       return;
     }
-    Complete(lock, std::move(built));
+    Finish();
+    lock.Unlock();
+    SendBuilt(ctx, built);
   }
 
-  void OnTimeout() {
-    std::unique_lock lock(mu);
+  void OnTimeout() EXCLUDES(mu) {
+    MutexLock lock(&mu);
     if (done) return;
     timer_id = 0;
-    Complete(lock, BuildResponse(*ctx.services, request, ctx.version()));
+    Built built = BuildResponse(*ctx.services, request, ctx.version());
+    Finish();
+    lock.Unlock();
+    SendBuilt(ctx, built);
   }
 
-  void Complete(std::unique_lock<std::mutex>& lock, Built built) {
+  // Marks the fetch answered; the caller sends the response after releasing
+  // mu (sending may run a connection's completion inline).
+  void Finish() REQUIRES(mu) {
     done = true;
     DisarmWaiters();
     if (timer_id != 0) ctx.services->timers.Cancel(timer_id);
-    lock.unlock();
-    SendBuilt(ctx, built);
   }
 };
 
@@ -182,10 +185,11 @@ void HandleFetch(RequestContext ctx, FetchRequest request) {
   TimerThread& timers = ctx.services->timers;
   waiting->ctx = std::move(ctx);
   waiting->request = std::move(request);
-  std::unique_lock lock(waiting->mu);
-  waiting->ArmWaiters();
-  waiting->timer_id = timers.Schedule(max_wait, [waiting] { waiting->OnTimeout(); });
-  lock.unlock();
+  {
+    MutexLock lock(&waiting->mu);
+    waiting->ArmWaiters();
+    waiting->timer_id = timers.Schedule(max_wait, [waiting] { waiting->OnTimeout(); });
+  }
   // Data may have arrived between the first read and arming the waiters.
   waiting->OnDataMaybe();
 }

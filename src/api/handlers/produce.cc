@@ -4,11 +4,11 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 
 #include <fmt/format.h>
 
 #include "api/handlers/handlers.h"
+#include "base/mutex.h"
 #include "cluster/topic_name.h"
 #include "model/record_batch_header.h"
 #include "model/record_batch_validator.h"
@@ -210,25 +210,24 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
 
   // acks=all: answer when every appended partition is durable.
   struct Waiting {
+    Waiting(RequestContext c, std::shared_ptr<ProduceResponse> r, size_t n)
+        : ctx(std::move(c)), response(std::move(r)), remaining(n) {}
     RequestContext ctx;
     std::shared_ptr<ProduceResponse> response;
-    std::mutex mu;
-    size_t remaining;
+    Mutex mu;
+    size_t remaining GUARDED_BY(mu);  // partitions not yet durable
   };
-  auto waiting = std::make_shared<Waiting>();
-  waiting->ctx = std::move(ctx);
-  waiting->response = response;
-  waiting->remaining = pending.size();
+  auto waiting = std::make_shared<Waiting>(std::move(ctx), response, pending.size());
   for (Pending& p : pending) {
     PartitionResponse* r = p.response;
     services.partitions.flusher().WhenDurable(p.partition, p.end_offset, [waiting, r](Status s) {
-      std::unique_lock lock(waiting->mu);
+      MutexLock lock(&waiting->mu);
       if (!s.ok()) {
         SetError(*r, ErrorCode::KAFKA_STORAGE_ERROR, s.message());
         waiting->ctx.RecordError(r->error_code);  // Earlier errors are counted already.
       }
       if (--waiting->remaining > 0) return;
-      lock.unlock();
+      lock.Unlock();
       waiting->ctx.Respond(*waiting->response);
     });
   }
