@@ -10,7 +10,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libasio-dev libspdlog-dev libfmt-dev libcli11-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev
-  librdkafka-dev libzookeeper-mt-dev libcpp-httplib-dev zookeeper
+  librdkafka-dev libzookeeper-mt-dev libcpp-httplib-dev zookeeper nlohmann-json3-dev
   kcat prometheus
   python3-kafka
 )

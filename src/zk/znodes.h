@@ -1,0 +1,108 @@
+// The znodes of a Kafka cluster in ZooKeeper mode, and the JSON each holds.
+//
+// Sluice keeps Kafka's ZooKeeper-era layout and formats (Kafka 2.x/3.x), so
+// the data is what an operator of such a cluster knows:
+//
+//   /cluster/id                                  {"version":"1","id":"<cluster id>"}
+//   /controller                   (ephemeral)    {"version":1,"brokerid":1,"timestamp":"..."}
+//   /controller_epoch                            "7"
+//   /brokers/ids/<id>             (ephemeral)    {"version":5,"host":..,"port":..,"endpoints":[..],
+//                                                 "listener_security_protocol_map":{..},
+//                                                 "jmx_port":-1,"timestamp":"..","rack":..,"features":{}}
+//   /brokers/topics/<topic>                      {"version":3,"partitions":{"0":[1,2,3]},
+//                                                 "adding_replicas":{},"removing_replicas":{},
+//                                                 "topic_id":".."}
+//   /brokers/topics/<topic>/partitions/<p>/state {"version":1,"leader":1,"leader_epoch":0,
+//                                                 "controller_epoch":7,"isr":[1,2,3]}
+//   /config/topics/<topic>                       {"version":1,"config":{"retention.ms":"1000"}}
+//   /admin/delete_topics/<topic>                 (empty: deletion pending)
+//
+// Decoders take bytes from the network (another broker, an operator's tool):
+// anything malformed is an InvalidArgument, never a crash.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sluice::zk {
+
+// Paths.
+inline constexpr char kClusterIdPath[] = "/cluster/id";
+inline constexpr char kControllerPath[] = "/controller";
+inline constexpr char kControllerEpochPath[] = "/controller_epoch";
+inline constexpr char kBrokerIdsPath[] = "/brokers/ids";
+inline constexpr char kTopicsPath[] = "/brokers/topics";
+inline constexpr char kTopicConfigsPath[] = "/config/topics";
+inline constexpr char kDeleteTopicsPath[] = "/admin/delete_topics";
+
+std::string BrokerPath(int32_t broker_id);
+std::string TopicPath(const std::string& topic);
+std::string PartitionsPath(const std::string& topic);
+std::string PartitionStatePath(const std::string& topic, int32_t partition);
+std::string TopicConfigPath(const std::string& topic);
+std::string DeleteTopicPath(const std::string& topic);
+
+// /brokers/ids/<id>
+struct BrokerRegistration {
+  int32_t id = -1;
+  // "NAME://host:port", as advertised.listeners says.
+  std::vector<std::string> endpoints;
+  // Listener name -> security protocol ("PLAINTEXT").
+  std::map<std::string, std::string> security_protocols;
+  std::optional<std::string> rack;
+  int64_t timestamp_ms = 0;
+
+  // The host and port of the first PLAINTEXT endpoint (what the top-level
+  // "host"/"port" fields carry for old readers); "" and -1 if none.
+  std::pair<std::string, int32_t> PlaintextHostPort() const;
+};
+std::string EncodeBroker(const BrokerRegistration& b);
+Result<BrokerRegistration> DecodeBroker(int32_t id, const std::string& json);
+
+// /controller
+struct ControllerRegistration {
+  int32_t broker_id = -1;
+  int64_t timestamp_ms = 0;
+};
+std::string EncodeController(const ControllerRegistration& c);
+Result<ControllerRegistration> DecodeController(const std::string& json);
+
+// /controller_epoch
+std::string EncodeControllerEpoch(int32_t epoch);
+Result<int32_t> DecodeControllerEpoch(const std::string& data);
+
+// /brokers/topics/<topic>
+struct TopicAssignment {
+  std::string topic_id;  // Kafka's base64 UUID; may be empty in old data
+  std::map<int32_t, std::vector<int32_t>> partitions;  // partition -> replicas (preferred first)
+  std::map<int32_t, std::vector<int32_t>> adding_replicas;
+  std::map<int32_t, std::vector<int32_t>> removing_replicas;
+};
+std::string EncodeTopicAssignment(const TopicAssignment& a);
+Result<TopicAssignment> DecodeTopicAssignment(const std::string& json);
+
+// /brokers/topics/<topic>/partitions/<p>/state
+struct PartitionState {
+  int32_t leader = -1;  // -1: no leader (offline)
+  int32_t leader_epoch = 0;
+  int32_t controller_epoch = 0;
+  std::vector<int32_t> isr;
+  bool operator==(const PartitionState&) const = default;
+};
+std::string EncodePartitionState(const PartitionState& s);
+Result<PartitionState> DecodePartitionState(const std::string& json);
+
+// /config/topics/<topic>
+std::string EncodeTopicConfig(const std::map<std::string, std::string>& config);
+Result<std::map<std::string, std::string>> DecodeTopicConfig(const std::string& json);
+
+// /cluster/id
+std::string EncodeClusterId(const std::string& id);
+Result<std::string> DecodeClusterId(const std::string& json);
+
+}  // namespace sluice::zk
