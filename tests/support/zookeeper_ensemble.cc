@@ -10,6 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <zookeeper/zookeeper.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <fstream>
 #include <sstream>
@@ -216,6 +219,29 @@ Status ZooKeeperEnsemble::Restart(int server, std::chrono::milliseconds timeout)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return Status::Ok();
+}
+
+Status ZooKeeperEnsemble::ExpireSession(int64_t session_id, const std::string& password,
+                                        const std::function<bool()>& expired) {
+  clientid_t id{};
+  id.client_id = session_id;
+  std::copy_n(password.begin(), std::min(password.size(), sizeof(id.passwd)), id.passwd);
+  for (int attempt = 0; attempt < 10; ++attempt) {
+    zhandle_t* other = zookeeper_init(connect_string().c_str(), nullptr, 4000, &id, nullptr, 0);
+    if (other == nullptr) return Status::IOError("zookeeper_init failed");
+    const auto connected_by = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (zoo_state(other) != ZOO_CONNECTED_STATE &&
+           std::chrono::steady_clock::now() < connected_by) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    zookeeper_close(other);  // Ends the session if this handle still held it.
+    const auto heard_by = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (std::chrono::steady_clock::now() < heard_by) {
+      if (expired()) return Status::Ok();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  return Status::Aborted("the session did not expire");
 }
 
 std::string ZooKeeperEnsemble::output(int server) const {

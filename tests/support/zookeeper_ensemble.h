@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,14 @@ class ZooKeeperEnsemble {
   std::string Ask(int server, const std::string& command) const;
   // The server's output so far (its log goes to a file in its directory).
   std::string output(int server) const;
+
+  // Makes the servers expire a client's session (`session_id`, `password`),
+  // as when the client is cut off for its whole session timeout: a second
+  // handle on the session closes it. The owner may win the session back
+  // before that close lands, so this repeats until `expired` reports that
+  // the owner heard of the expiry (each try waits for it a few seconds).
+  Status ExpireSession(int64_t session_id, const std::string& password,
+                       const std::function<bool()>& expired);
 
  private:
   struct Server {

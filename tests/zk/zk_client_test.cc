@@ -1,8 +1,6 @@
 // ZkClient against real ZooKeeper servers started by the test.
 #include "zk/zk_client.h"
 
-#include <zookeeper/zookeeper.h>
-
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -221,21 +219,9 @@ TEST_F(ZkClientTest, AnExpiredSessionIsReportedAndItsWatchesEnd) {
   Events events;
   ASSERT_TRUE(client.Exists("/never", events.Recorder()).ok());
 
-  // A second handle on the same session, closed, ends the session at the
-  // server: the way ZooKeeper's own tests expire one.
-  clientid_t id{};
-  id.client_id = client.session_id();
-  const std::string passwd = client.session_password();
-  std::copy(passwd.begin(), passwd.end(), id.passwd);
-  zhandle_t* thief = zookeeper_init(zk_.connect_string().c_str(), nullptr, 4000, &id, nullptr, 0);
-  ASSERT_NE(thief, nullptr);
-  // Wait until the second handle holds the session, then close it.
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (zoo_state(thief) != ZOO_CONNECTED_STATE && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(10ms);
-  }
-  ASSERT_EQ(zoo_state(thief), ZOO_CONNECTED_STATE);
-  zookeeper_close(thief);
+  ASSERT_TRUE(zk_.ExpireSession(client.session_id(), client.session_password(), [&] {
+                   return client.state() == SessionState::kExpired;
+                 }).ok());
 
   {
     std::unique_lock lock(mu);
