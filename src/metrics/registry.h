@@ -55,7 +55,7 @@ class MetricsRegistry {
   void CheckNames(const std::string& name, const std::vector<std::string>& label_names,
                   MetricType type) const;
   template <typename F>
-  F& Insert(std::unique_ptr<F> family);
+  F& Insert(std::unique_ptr<F> family) REQUIRES(mu_);
 
   const uint32_t slots_;
   mutable Mutex mu_;
