@@ -6,6 +6,7 @@
 
 #include "storage/checkpoint.h"
 #include "storage/cleaner_files.h"
+#include "base/mutex.h"
 
 namespace sluice::storage {
 
@@ -28,7 +29,10 @@ Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& con
                                        LogOptions options) {
   SLUICE_RETURN_IF_ERROR(config.Validate());
   std::unique_ptr<Log> log(new Log(dir, config, std::move(options)));
-  SLUICE_RETURN_IF_ERROR(log->Load());
+  {
+    MutexLock lock(&log->mu_);
+    SLUICE_RETURN_IF_ERROR(log->Load());
+  }
   return log;
 }
 
@@ -256,7 +260,7 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
   AppendResult result;
   bool flush_now = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (batch.size() > static_cast<size_t>(config_.max_message_bytes)) {
       return Status::InvalidArgument("batch of " + std::to_string(batch.size()) +
                                      " bytes exceeds max.message.bytes");
@@ -304,7 +308,7 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
 }
 
 Result<ReadResult> Log::Read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
   if (offset < log_start_ || offset > leo_) {
     return Status::OutOfRange("offset " + std::to_string(offset) + " is outside [" +
@@ -343,7 +347,7 @@ Status Log::ForEachBatchHeader(int64_t offset,
   };
   std::vector<Range> ranges;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return Status::Aborted("log is closed");
     for (size_t i = SegmentFor(offset); i < segments_.size(); ++i) {
       const std::shared_ptr<Segment>& seg = segments_[i].segment;
@@ -366,7 +370,7 @@ Status Log::ForEachBatchHeader(int64_t offset,
 }
 
 Result<std::optional<TimestampLookup>> Log::FindOffsetByTimestamp(int64_t timestamp) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
   for (const SegmentEntry& e : segments_) {
     if (e.segment->next_offset() <= log_start_ || e.segment->max_timestamp() < timestamp) continue;
@@ -384,7 +388,7 @@ Result<std::optional<TimestampLookup>> Log::FindOffsetByTimestamp(int64_t timest
 Status Log::Flush() {
   int64_t target;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     target = leo_;
   }
   return FlushTo(target);
@@ -393,7 +397,7 @@ Status Log::Flush() {
 Status Log::PreallocateIfLatencyBound(uint64_t chunk) {
   std::shared_ptr<Segment> active;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (chunk == 0 || closed_ || !failed_.ok()) return failed_;
     Segment& seg = *segments_.back().segment;
     if (seg.preallocated() >= chunk / 4 || last_round_bytes_ >= chunk / 16) return Status::Ok();
@@ -407,14 +411,14 @@ Status Log::PreallocateIfLatencyBound(uint64_t chunk) {
   Status s = active->SyncLog();
   if (!s.ok()) {
     // The sync may have consumed a write-back error of appended data too.
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (failed_.ok()) failed_ = s;
   }
   return s;
 }
 
 Status Log::FlushTo(int64_t offset) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   bool counted = false;
   while (true) {
     if (!failed_.ok()) return failed_;
@@ -428,19 +432,19 @@ Status Log::FlushTo(int64_t offset) {
     const bool covered = std::any_of(in_flight_goals_.begin(), in_flight_goals_.end(),
                                      [want](int64_t g) { return g >= want; });
     if (exclusive_ || covered || active_flushers_ >= kMaxConcurrentFlushes) {
-      flush_cv_.wait(lock);
+      flush_cv_.Wait(&mu_);
       continue;
     }
     FlushRound round = StartFlushRoundLocked();
-    lock.unlock();
+    lock.Unlock();
     Status s;
     if (round.epochs) s = epochs_->Persist(*round.epochs);  // Before the batches that use them.
     for (auto& [seg, indexes] : round.work) {
       if (s.ok()) s = seg->SyncLog();
       if (s.ok() && indexes) s = seg->SyncIndexes();
     }
-    lock.lock();
-    FinishFlushRoundLocked(lock, round, s);
+    lock.Lock();
+    FinishFlushRoundLocked(round, s);
   }
 }
 
@@ -464,8 +468,7 @@ Log::FlushRound Log::StartFlushRoundLocked() {
   return round;
 }
 
-void Log::FinishFlushRoundLocked(std::unique_lock<std::mutex>& lock, const FlushRound& round,
-                                 const Status& s) {
+void Log::FinishFlushRoundLocked(const FlushRound& round, const Status& s) {
   in_flight_goals_.erase(std::find(in_flight_goals_.begin(), in_flight_goals_.end(), round.goal));
   if (s.ok()) {
     flushed_ = std::max(flushed_, round.goal);
@@ -486,15 +489,15 @@ void Log::FinishFlushRoundLocked(std::unique_lock<std::mutex>& lock, const Flush
                           segments_[SegmentFor(std::max<int64_t>(cp, 0))].segment !=
                               segments_.back().segment;
   const int64_t cp_value = flushed_;
-  flush_cv_.notify_all();
+  flush_cv_.SignalAll();
   if (checkpoint) {
-    lock.unlock();
+    mu_.Unlock();
     Status cs = WriteRecoveryPoint(cp_value, /*allow_lower=*/false);
-    lock.lock();
+    mu_.Lock();
     if (!cs.ok() && failed_.ok()) failed_ = cs;
   }
   --active_flushers_;
-  flush_cv_.notify_all();
+  flush_cv_.SignalAll();
 }
 
 std::vector<Status> Log::FlushTogether(const std::vector<Log*>& logs) {
@@ -505,7 +508,7 @@ std::vector<Status> Log::FlushTogether(const std::vector<Log*>& logs) {
   std::map<std::filesystem::path, Log*> dirs;
   for (size_t i = 0; i < logs.size(); ++i) {
     Log& log = *logs[i];
-    std::lock_guard lock(log.mu_);
+    MutexLock lock(&log.mu_);
     if (!log.failed_.ok()) {
       out[i] = log.failed_;
     } else if (log.flushed_ >= log.leo_) {
@@ -530,15 +533,15 @@ std::vector<Status> Log::FlushTogether(const std::vector<Log*>& logs) {
     if (!rounds[i]) continue;
     Log& log = *logs[i];
     if (out[i].ok()) out[i] = synced[log.dir_.parent_path()];
-    std::unique_lock lock(log.mu_);
-    log.FinishFlushRoundLocked(lock, *rounds[i], out[i]);
+    MutexLock lock(&log.mu_);
+    log.FinishFlushRoundLocked(*rounds[i], out[i]);
   }
   for (size_t i : on_their_own) out[i] = logs[i]->Flush();
   return out;
 }
 
 Status Log::WriteRecoveryPoint(int64_t offset, bool allow_lower) {
-  std::lock_guard lock(checkpoint_mu_);
+  MutexLock lock(&checkpoint_mu_);
   if (offset == checkpointed_recovery_point_.load() ||
       (!allow_lower && offset < checkpointed_recovery_point_.load())) {
     return Status::Ok();
@@ -550,7 +553,7 @@ Status Log::WriteRecoveryPoint(int64_t offset, bool allow_lower) {
 
 Status Log::MaybeFlush() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (config_.flush_ms == LogConfig::kUnbounded || unflushed_messages_ == 0 ||
         Now() - first_unflushed_ms_ < config_.flush_ms) {
       return Status::Ok();
@@ -559,28 +562,28 @@ Status Log::MaybeFlush() {
   return Flush();
 }
 
-void Log::AcquireFlushToken(std::unique_lock<std::mutex>& lock) {
-  flush_cv_.wait(lock, [this] { return !exclusive_ && active_flushers_ == 0; });
+void Log::AcquireFlushToken() {
+  while (exclusive_ || active_flushers_ != 0) flush_cv_.Wait(&mu_);
   exclusive_ = true;
 }
 
 void Log::ReleaseFlushToken() {
   exclusive_ = false;
-  flush_cv_.notify_all();
+  flush_cv_.SignalAll();
 }
 
 Status Log::CheckpointRecoveryPoint() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
-  AcquireFlushToken(lock);
+  AcquireFlushToken();
   Status s = WriteRecoveryPoint(flushed_, /*allow_lower=*/true);
   ReleaseFlushToken();
   return s;
 }
 
 Status Log::TruncateTo(int64_t offset) {
-  std::lock_guard mutation(mutation_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock mutation(&mutation_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
   if (!failed_.ok()) return failed_;
   if (offset < log_start_) {
@@ -588,35 +591,37 @@ Status Log::TruncateTo(int64_t offset) {
   }
   if (offset >= leo_) return Status::Ok();
   ++generation_;  // A cleaning in progress must not swap in the old history.
-  AcquireFlushToken(lock);
-  Status s = [&]() -> Status {
-    while (segments_.size() > 1 && segments_.back().segment->base_offset() >= offset) {
-      SLUICE_RETURN_IF_ERROR(segments_.back().segment->Delete());
-      segments_.pop_back();
-    }
-    Segment& last = *segments_.back().segment;
-    Result<int64_t> next = last.TruncateTo(offset);
-    if (!next.ok()) return next.status();
-    // Make the cut durable now: old bytes resurfacing after a crash would
-    // resurrect a diverged history. The index files lose their stale tail too.
-    SLUICE_RETURN_IF_ERROR(last.SyncLog());
-    SLUICE_RETURN_IF_ERROR(last.WriteIndexes());
-    SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
-    leo_ = *next;
-    hw_ = std::min(hw_, leo_);
-    clean_end_ = std::min(clean_end_, leo_);
-    flushed_ = std::min(flushed_, leo_);
-    if (checkpointed_recovery_point_.load() > flushed_) {
-      SLUICE_RETURN_IF_ERROR(WriteRecoveryPoint(flushed_, /*allow_lower=*/true));
-    }
-    return epochs_->TruncateFromEnd(leo_);
-  }();
+  AcquireFlushToken();
+  Status s = TruncateLocked(offset);
   if (!s.ok()) failed_ = s;  // Segment files and memory may disagree now.
   ReleaseFlushToken();
   return s;
 }
 
-Status Log::DeletePrefix(std::unique_lock<std::mutex>& lock, size_t n, int64_t new_log_start) {
+Status Log::TruncateLocked(int64_t offset) {
+  while (segments_.size() > 1 && segments_.back().segment->base_offset() >= offset) {
+    SLUICE_RETURN_IF_ERROR(segments_.back().segment->Delete());
+    segments_.pop_back();
+  }
+  Segment& last = *segments_.back().segment;
+  Result<int64_t> next = last.TruncateTo(offset);
+  if (!next.ok()) return next.status();
+  // Make the cut durable now: old bytes resurfacing after a crash would
+  // resurrect a diverged history. The index files lose their stale tail too.
+  SLUICE_RETURN_IF_ERROR(last.SyncLog());
+  SLUICE_RETURN_IF_ERROR(last.WriteIndexes());
+  SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  leo_ = *next;
+  hw_ = std::min(hw_, leo_);
+  clean_end_ = std::min(clean_end_, leo_);
+  flushed_ = std::min(flushed_, leo_);
+  if (checkpointed_recovery_point_.load() > flushed_) {
+    SLUICE_RETURN_IF_ERROR(WriteRecoveryPoint(flushed_, /*allow_lower=*/true));
+  }
+  return epochs_->TruncateFromEnd(leo_);
+}
+
+Status Log::DeletePrefix(size_t n, int64_t new_log_start) {
   // In memory first, under mu_: readers are refused below the new start at
   // once. The slow part (checkpoint fsyncs, unlinks) runs without mu_ so
   // appends and reads go on; mutation_mu_ keeps other mutators out.
@@ -635,7 +640,7 @@ Status Log::DeletePrefix(std::unique_lock<std::mutex>& lock, size_t n, int64_t n
   // pages). A start inside a segment (DeleteRecords) must be persisted
   // before the call returns.
   const bool persist = moved && new_log_start != segments_.front().segment->base_offset();
-  lock.unlock();
+  mu_.Unlock();
   Status s;
   // Persist before deleting: a crash in between only leaves files to delete
   // again, never offsets below the start readable.
@@ -649,24 +654,24 @@ Status Log::DeletePrefix(std::unique_lock<std::mutex>& lock, size_t n, int64_t n
   // ms per 64 MiB segment that appends and reads must not wait behind. A
   // reader still holding a FileSlice closes it later instead.
   doomed.clear();
-  lock.lock();
+  mu_.Lock();
   return s;
 }
 
 Status Log::AdvanceLogStartOffset(int64_t offset) {
-  std::lock_guard mutation(mutation_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock mutation(&mutation_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
   if (offset > leo_) return Status::OutOfRange("log start offset beyond the log end offset");
   if (offset <= log_start_) return Status::Ok();
   size_t n = 0;
   while (n + 1 < segments_.size() && segments_[n].segment->next_offset() <= offset) ++n;
-  return DeletePrefix(lock, n, offset);
+  return DeletePrefix(n, offset);
 }
 
 Result<RetentionResult> Log::EnforceRetention() {
-  std::lock_guard mutation(mutation_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock mutation(&mutation_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
   const int64_t now = Now();
   RetentionResult result;
@@ -701,7 +706,7 @@ Result<RetentionResult> Log::EnforceRetention() {
   for (size_t i = 0; i < n; ++i) result.bytes += segments_[i].segment->size();
   if (n > 0) {
     SLUICE_RETURN_IF_ERROR(
-        DeletePrefix(lock, n, std::max(log_start_, segments_[n].segment->base_offset())));
+        DeletePrefix(n, std::max(log_start_, segments_[n].segment->base_offset())));
   }
   result.log_start_offset = log_start_;
   return result;
@@ -709,11 +714,11 @@ Result<RetentionResult> Log::EnforceRetention() {
 
 Status Log::Close() {
   closing_ = true;
-  std::lock_guard cleaner(cleaner_mu_);  // A running cleaning gives up soon.
-  std::lock_guard mutation(mutation_mu_);
-  std::unique_lock lock(mu_);
+  MutexLock cleaner(&cleaner_mu_);  // A running cleaning gives up soon.
+  MutexLock mutation(&mutation_mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Ok();
-  AcquireFlushToken(lock);
+  AcquireFlushToken();
   Status s = failed_;
   if (s.ok()) {
     if (std::optional<EpochSnapshot> epochs = epochs_->Unpersisted()) s = epochs_->Persist(*epochs);
@@ -742,13 +747,14 @@ Status Log::Close() {
 
 Result<CleanerLease> Log::BeginCleaning() {
   if (cleaning_aborted()) return Status::Aborted("log is closed");
-  std::unique_lock cleaner(cleaner_mu_);
+  cleaner_mu_.Lock();
+  CleanerLease lease(&cleaner_mu_);  // Unlocks when the pass drops it.
   if (cleaning_aborted()) return Status::Aborted("log is closed");
-  return CleanerLease(std::move(cleaner));
+  return lease;
 }
 
 Result<CleanerSnapshot> Log::SnapshotForCleaning(const CleanerLease&) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return Status::Aborted("log is closed");
   if (!failed_.ok()) return failed_;
   CleanerSnapshot snap;
@@ -771,7 +777,7 @@ Result<std::unique_ptr<Segment>> Log::CreateCleanedSegment(const CleanerLease&, 
   LogConfig config;
   int64_t now;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     config = config_;
     now = Now();
   }
@@ -785,15 +791,17 @@ void Log::AbandonCleaned(const CleanerLease&, std::unique_ptr<Segment> cleaned) 
 }
 
 Status Log::MarkCompactedUpTo(const CleanerLease&, int64_t offset) {
-  std::lock_guard mutation(mutation_mu_);
+  MutexLock mutation(&mutation_mu_);
+  int64_t clean_end;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return Status::Aborted("log is closed");
     if (offset <= compacted_end_) return Status::Ok();
+    clean_end = clean_end_;
   }
   // mutation_mu_ and the lease keep every other writer of the file out.
-  SLUICE_RETURN_IF_ERROR(WriteCleanerCheckpoint(fs_, dir_, {clean_end_, offset}));
-  std::lock_guard lock(mu_);
+  SLUICE_RETURN_IF_ERROR(WriteCleanerCheckpoint(fs_, dir_, {clean_end, offset}));
+  MutexLock lock(&mu_);
   compacted_end_ = offset;
   return Status::Ok();
 }
@@ -809,18 +817,12 @@ Status Log::SwapInCleaned(const CleanerLease&, const std::shared_ptr<Segment>& o
     DiscardCleanedFiles(fs_, dir_, base);
     return s;
   }
-  std::lock_guard mutation(mutation_mu_);
-  auto find = [&]() -> std::optional<size_t> {
-    for (size_t i = 0; i + 1 < segments_.size(); ++i) {
-      if (segments_[i].segment == old) return i;
-    }
-    return std::nullopt;
-  };
+  MutexLock mutation(&mutation_mu_);
   bool drop = false;
   int64_t old_next = 0;
   {
-    std::lock_guard lock(mu_);
-    std::optional<size_t> at = find();
+    MutexLock lock(&mu_);
+    std::optional<size_t> at = FindClosedSegment(old);
     if (closed_ || !failed_.ok() || generation != generation_ || !at) {
       DiscardCleanedFiles(fs_, dir_, base);
       return Status::Aborted("segment " + std::to_string(base) + " changed while being cleaned");
@@ -833,8 +835,8 @@ Status Log::SwapInCleaned(const CleanerLease&, const std::shared_ptr<Segment>& o
     {
       // Appends only push_back and mutation_mu_ keeps other removals out,
       // so the position found above still holds the segment.
-      std::lock_guard lock(mu_);
-      const size_t at = *find();
+      MutexLock lock(&mu_);
+      const size_t at = *FindClosedSegment(old);
       segments_[at - 1].segment->set_next_offset(old_next);
       segments_.erase(segments_.begin() + static_cast<ptrdiff_t>(at));
     }
@@ -845,7 +847,7 @@ Status Log::SwapInCleaned(const CleanerLease&, const std::shared_ptr<Segment>& o
     if (!d.ok()) {
       // The files may outlive the in-memory segment: stop here until a
       // reopen sees them again.
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (failed_.ok()) failed_ = d;
     }
     return d;
@@ -853,21 +855,28 @@ Status Log::SwapInCleaned(const CleanerLease&, const std::shared_ptr<Segment>& o
   cleaned->set_next_offset(old_next);
   s = CommitCleanedSegment(fs_, dir_, base);
   if (s.ok()) s = cleaned->AdoptFinalNames();
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!s.ok()) {
     // The files may be anywhere in the protocol; reopening sorts them out.
     if (failed_.ok()) failed_ = s;
     return s;
   }
-  segments_[*find()] = {std::shared_ptr<Segment>(std::move(cleaned)), false};
+  segments_[*FindClosedSegment(old)] = {std::shared_ptr<Segment>(std::move(cleaned)), false};
   return Status::Ok();
 }
 
+std::optional<size_t> Log::FindClosedSegment(const std::shared_ptr<Segment>& seg) const {
+  for (size_t i = 0; i + 1 < segments_.size(); ++i) {
+    if (segments_[i].segment == seg) return i;
+  }
+  return std::nullopt;
+}
+
 Status Log::FinishCleaning(const CleanerLease&, int64_t clean_end, int64_t tombstones_due_ms) {
-  std::lock_guard mutation(mutation_mu_);
+  MutexLock mutation(&mutation_mu_);
   int64_t compacted_end;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return Status::Aborted("log is closed");
     tombstones_due_ms_ = tombstones_due_ms;
     clean_end = std::min(clean_end, leo_);
@@ -875,74 +884,74 @@ Status Log::FinishCleaning(const CleanerLease&, int64_t clean_end, int64_t tombs
     compacted_end = compacted_end_;
   }
   SLUICE_RETURN_IF_ERROR(WriteCleanerCheckpoint(fs_, dir_, {clean_end, compacted_end}));
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   clean_end_ = clean_end;
   return Status::Ok();
 }
 
 void Log::UpdateConfig(const LogConfig& config) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   config_ = config;
 }
 
 LogConfig Log::config() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return config_;
 }
 
 std::pair<int32_t, int64_t> Log::EndOffsetForEpoch(int32_t epoch) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return epochs_->EndOffsetFor(epoch, leo_);
 }
 
 std::vector<EpochEntry> Log::epochs() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return epochs_->entries();
 }
 
 void Log::SetHighWatermark(int64_t hw) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   hw_ = std::clamp(hw, log_start_, leo_);
 }
 
 int64_t Log::high_watermark() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return hw_;
 }
 int64_t Log::log_start_offset() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return log_start_;
 }
 int64_t Log::log_end_offset() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return leo_;
 }
 int64_t Log::flushed_offset() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return flushed_;
 }
 size_t Log::segment_count() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return segments_.size();
 }
 uint64_t Log::size_bytes() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   uint64_t total = 0;
   for (const SegmentEntry& e : segments_) total += e.segment->size();
   return total;
 }
 std::vector<int64_t> Log::segment_bases() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<int64_t> out;
   for (const SegmentEntry& e : segments_) out.push_back(e.segment->base_offset());
   return out;
 }
 LogStats Log::stats() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 Status Log::health() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return failed_;
 }
 

@@ -50,19 +50,18 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/output_chain.h"
 #include "base/status.h"
 #include "storage/file.h"
@@ -139,8 +138,14 @@ class CleanerLease {
 
  private:
   friend class Log;
-  explicit CleanerLease(std::unique_lock<std::mutex> lock) : lock_(std::move(lock)) {}
-  std::unique_lock<std::mutex> lock_;
+  // Holds `mu` (locked by the caller) until the lease goes. A lease outlives
+  // the call that took it, which the analysis cannot follow: cleaner_mu_
+  // guards no data, it only keeps a second cleaner out.
+  explicit CleanerLease(Mutex* mu) : mu_(mu) {}
+  struct Unlocker {
+    void operator()(Mutex* mu) const NO_THREAD_SAFETY_ANALYSIS { mu->Unlock(); }
+  };
+  std::unique_ptr<Mutex, Unlocker> mu_;
 };
 
 // What one EnforceRetention call deleted.
@@ -244,7 +249,8 @@ class Log {
   // One cleaner at a time: the lease is held for a whole pass. Aborted once
   // the log is closed. Close() sets cleaning_aborted() and waits for the
   // lease, so a pass must poll cleaning_aborted() and give up promptly.
-  Result<CleanerLease> BeginCleaning();
+  // (Unchecked by the analysis: the lease holds cleaner_mu_ past the call.)
+  Result<CleanerLease> BeginCleaning() NO_THREAD_SAFETY_ANALYSIS;
   bool cleaning_aborted() const { return closing_.load(std::memory_order_relaxed); }
   Result<CleanerSnapshot> SnapshotForCleaning(const CleanerLease& lease);
   // Persists that segments below `offset` may be rewritten (gaps allowed
@@ -293,16 +299,18 @@ class Log {
   };
 
   Log(std::filesystem::path dir, const LogConfig& config, LogOptions options);
-  Status Load();
+  // Holds mu_ although no other thread can see the log yet: the analysis
+  // then checks Load like every other user of the state.
+  Status Load() REQUIRES(mu_);
   // The leader-epoch history from the batch headers (its checkpoint was
   // corrupt): where each higher epoch first appears.
-  Status RebuildEpochs();
+  Status RebuildEpochs() REQUIRES(mu_);
   // Records `batch`'s epoch in `epochs` if it is newer than all there.
   static void NoteBatchEpoch(const model::RecordBatchHeader& batch, LeaderEpochCache* epochs);
   int64_t Now() const { return options_.clock(); }
   // Index into segments_ of the segment that would hold `offset`.
-  size_t SegmentFor(int64_t offset) const;
-  Status RollLocked(int64_t now_ms);
+  size_t SegmentFor(int64_t offset) const REQUIRES(mu_);
+  Status RollLocked(int64_t now_ms) REQUIRES(mu_);
   // One flush: what must be synced to make everything below `goal` durable.
   struct FlushRound {
     int64_t goal = 0;
@@ -311,59 +319,67 @@ class Log {
   };
   // REQUIRES: mu_ held and no exclusive token. Registers the caller as a
   // flusher; it syncs the round's files, then calls FinishFlushRoundLocked.
-  FlushRound StartFlushRoundLocked();
-  // REQUIRES: `lock` holds mu_. Records the round's outcome (`s`: the syncs'
-  // status); may release the lock while writing the recovery point.
-  void FinishFlushRoundLocked(std::unique_lock<std::mutex>& lock, const FlushRound& round,
-                              const Status& s);
+  FlushRound StartFlushRoundLocked() REQUIRES(mu_);
+  // Records the round's outcome (`s`: the syncs' status); releases mu_ while
+  // writing the recovery point, and holds it again on return.
+  void FinishFlushRoundLocked(const FlushRound& round, const Status& s) REQUIRES(mu_);
   // Drops the first `n` segments and raises the log start; persists and
-  // unlinks with `lock` (on mu_) released. REQUIRES: mutation_mu_ held.
-  Status DeletePrefix(std::unique_lock<std::mutex>& lock, size_t n, int64_t new_log_start);
+  // unlinks with mu_ released (held again on return).
+  Status DeletePrefix(size_t n, int64_t new_log_start) REQUIRES(mutation_mu_, mu_);
+  // TruncateTo's work once the flush token is held.
+  Status TruncateLocked(int64_t offset) REQUIRES(mutation_mu_, mu_);
+  // Index of the closed segment `seg` in segments_, if it is still there.
+  std::optional<size_t> FindClosedSegment(const std::shared_ptr<Segment>& seg) const
+      REQUIRES(mu_);
   // Writes the recovery point if it grew; serialized by checkpoint_mu_.
-  Status WriteRecoveryPoint(int64_t offset, bool allow_lower);
+  Status WriteRecoveryPoint(int64_t offset, bool allow_lower) EXCLUDES(checkpoint_mu_);
   // Waits for running flushes and keeps new ones out until ReleaseFlushToken.
-  void AcquireFlushToken(std::unique_lock<std::mutex>& lock);
-  void ReleaseFlushToken();
+  void AcquireFlushToken() REQUIRES(mu_);
+  void ReleaseFlushToken() REQUIRES(mu_);
 
   const std::filesystem::path dir_;
-  LogConfig config_;  // Guarded by mu_ (UpdateConfig).
+  LogConfig config_ GUARDED_BY(mu_);  // UpdateConfig
   LogOptions options_;
   FileSystem* fs_;
-  std::vector<std::string> notes_;
+  std::vector<std::string> notes_;  // written by Load only
 
   // Lock order: cleaner_mu_, mutation_mu_, then mu_, then checkpoint_mu_.
-  std::mutex cleaner_mu_;  // held by the CleanerLease
+  Mutex cleaner_mu_ ACQUIRED_BEFORE(mutation_mu_);  // held by the CleanerLease
   std::atomic<bool> closing_{false};
-  std::mutex mutation_mu_;  // serializes TruncateTo/AdvanceLogStartOffset/EnforceRetention/Close
-  std::mutex mu_;
-  std::condition_variable flush_cv_;
-  std::vector<SegmentEntry> segments_;  // by base offset; back() is active
+  // Serializes TruncateTo/AdvanceLogStartOffset/EnforceRetention/Close.
+  Mutex mutation_mu_ ACQUIRED_BEFORE(mu_);
+  Mutex mu_ ACQUIRED_BEFORE(checkpoint_mu_);
+  CondVar flush_cv_;
+  std::vector<SegmentEntry> segments_ GUARDED_BY(mu_);  // by base offset; back() is active
+  // Set by Load. Its history changes under mu_; Persist() of a snapshot
+  // taken under mu_ runs without it (LeaderEpochCache's own lock).
   std::unique_ptr<LeaderEpochCache> epochs_;
-  int64_t log_start_ = 0;
-  int64_t leo_ = 0;
-  int64_t hw_ = 0;
-  int64_t flushed_ = 0;
-  std::mutex checkpoint_mu_;  // taken alone or after mu_, never before it
+  int64_t log_start_ GUARDED_BY(mu_) = 0;
+  int64_t leo_ GUARDED_BY(mu_) = 0;
+  int64_t hw_ GUARDED_BY(mu_) = 0;
+  int64_t flushed_ GUARDED_BY(mu_) = 0;
+  Mutex checkpoint_mu_;  // taken alone or after mu_, never before it
   // Last recovery point written; only written under checkpoint_mu_.
   // A missing file reads as 0 (recovery starts at the log's beginning), so
   // an empty log never writes one.
   std::atomic<int64_t> checkpointed_recovery_point_{0};
-  uint64_t appended_bytes_ = 0;           // ever, by Append
-  uint64_t appended_at_last_round_ = 0;   // appended_bytes_ when the last round started
-  uint64_t last_round_bytes_ = 0;         // bytes that round covered
-  int64_t unflushed_messages_ = 0;
-  int64_t first_unflushed_ms_ = -1;
-  std::vector<int64_t> in_flight_goals_;  // LEO at the start of each running flush
-  int active_flushers_ = 0;   // includes a finishing flusher's checkpoint write
-  bool exclusive_ = false;    // the flush token is held
-  bool closed_ = false;
-  Status failed_;
+  uint64_t appended_bytes_ GUARDED_BY(mu_) = 0;          // ever, by Append
+  uint64_t appended_at_last_round_ GUARDED_BY(mu_) = 0;  // appended_bytes_ when the last round started
+  uint64_t last_round_bytes_ GUARDED_BY(mu_) = 0;        // bytes that round covered
+  int64_t unflushed_messages_ GUARDED_BY(mu_) = 0;
+  int64_t first_unflushed_ms_ GUARDED_BY(mu_) = -1;
+  // LEO at the start of each running flush.
+  std::vector<int64_t> in_flight_goals_ GUARDED_BY(mu_);
+  int active_flushers_ GUARDED_BY(mu_) = 0;  // includes a finishing flusher's checkpoint write
+  bool exclusive_ GUARDED_BY(mu_) = false;   // the flush token is held
+  bool closed_ GUARDED_BY(mu_) = false;
+  Status failed_ GUARDED_BY(mu_);
   // Cleaner state (cleaner_files.h); clean_end_/compacted_end_ persisted.
-  int64_t clean_end_ = 0;
-  int64_t compacted_end_ = 0;
-  int64_t tombstones_due_ms_ = -1;
-  uint64_t generation_ = 0;
-  LogStats stats_;
+  int64_t clean_end_ GUARDED_BY(mu_) = 0;
+  int64_t compacted_end_ GUARDED_BY(mu_) = 0;
+  int64_t tombstones_due_ms_ GUARDED_BY(mu_) = -1;
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
+  LogStats stats_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::storage
