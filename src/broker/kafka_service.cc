@@ -8,6 +8,7 @@
 #include "api/handler_table.h"
 #include "cluster/meta_properties.h"
 #include "protocol/api_registry.h"
+#include "storage/file.h"
 
 namespace sluice::broker {
 
@@ -25,19 +26,18 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   const auto dirs = config.log_dirs();
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
   const std::filesystem::path first_dir = dirs.front();
-  std::error_code ec;
-  std::filesystem::create_directories(first_dir, ec);
-  if (ec) return Status::IOError(first_dir.string() + ": " + ec.message());
+  storage::FileSystem* fs = storage::FileSystem::Default();
+  SLUICE_RETURN_IF_ERROR(storage::CreateDirsDurably(fs, first_dir));
 
-  auto meta = cluster::LoadOrCreateMetaProperties(first_dir, config.broker_id());
+  auto meta = cluster::LoadOrCreateMetaProperties(fs, first_dir, config.broker_id());
   if (!meta.ok()) return meta.status();
 
   std::unique_ptr<KafkaService> service(new KafkaService());
   service->timers_ = std::make_unique<TimerThread>();
-  auto partitions = cluster::PartitionManager::Open(config, service->metrics_.get());
+  auto partitions = cluster::PartitionManager::Open(config, service->metrics_.get(), fs);
   if (!partitions.ok()) return partitions.status();
   service->partitions_ = std::move(partitions).value();
-  auto producer_ids = cluster::ProducerIdAllocator::Open(first_dir / cluster::kMetadataDir);
+  auto producer_ids = cluster::ProducerIdAllocator::Open(fs, first_dir / cluster::kMetadataDir);
   if (!producer_ids.ok()) return producer_ids.status();
   service->producer_ids_ = std::move(producer_ids).value();
   service->group_log_ = std::make_unique<group::GroupLog>(*service->partitions_, config);

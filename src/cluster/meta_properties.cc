@@ -1,12 +1,8 @@
 #include "cluster/meta_properties.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <fstream>
 #include <map>
 #include <sstream>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -35,39 +31,23 @@ std::string NewClusterId() {
   return out;
 }
 
-Status WriteFileDurably(const std::filesystem::path& path, const std::string& content) {
-  auto tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::FromErrno(errno, tmp.string());
-  ssize_t n = ::write(fd, content.data(), content.size());
-  int err = errno;
-  bool ok = n == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
-  if (!ok && n >= 0) err = errno;
-  ::close(fd);
-  if (!ok) return Status::FromErrno(err, tmp.string());
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return Status::FromErrno(errno, path.string());
-  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
-Result<MetaProperties> LoadOrCreateMetaProperties(const std::filesystem::path& dir,
+Result<MetaProperties> LoadOrCreateMetaProperties(storage::FileSystem* fs,
+                                                  const std::filesystem::path& dir,
                                                   int32_t broker_id) {
   const auto path = dir / kMetaPropertiesFile;
-  std::ifstream in(path);
-  if (!in) {
+  Result<std::string> text = storage::ReadWholeTextFile(fs, path);
+  if (!text.ok() && !text.status().IsNotFound()) return text.status();
+  if (!text.ok()) {
     MetaProperties meta{broker_id, NewClusterId()};
-    SLUICE_RETURN_IF_ERROR(WriteFileDurably(
-        path, fmt::format("#Written by sluice-broker\nversion=0\nbroker.id={}\ncluster.id={}\n",
-                          meta.broker_id, meta.cluster_id)));
+    SLUICE_RETURN_IF_ERROR(storage::WriteFileAtomically(
+        fs, dir, kMetaPropertiesFile,
+        fmt::format("#Written by sluice-broker\nversion=0\nbroker.id={}\ncluster.id={}\n",
+                    meta.broker_id, meta.cluster_id)));
     return meta;
   }
+  std::istringstream in(*text);
   std::map<std::string, std::string> values;
   std::string line;
   while (std::getline(in, line)) {

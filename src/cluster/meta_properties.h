@@ -9,6 +9,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "storage/file.h"
 
 namespace sluice::cluster {
 
@@ -22,8 +23,10 @@ struct MetaProperties {
 };
 
 // Reads `<dir>/meta.properties`, or creates it with `broker_id` and a new
-// random cluster id. InvalidArgument if it names another broker id.
-Result<MetaProperties> LoadOrCreateMetaProperties(const std::filesystem::path& dir,
+// random cluster id, written atomically through `fs`. InvalidArgument if it
+// names another broker id. REQUIRES: `dir` exists.
+Result<MetaProperties> LoadOrCreateMetaProperties(storage::FileSystem* fs,
+                                                  const std::filesystem::path& dir,
                                                   int32_t broker_id);
 
 }  // namespace sluice::cluster

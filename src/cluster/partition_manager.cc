@@ -47,37 +47,55 @@ PartitionManager::PartitionManager(const config::BrokerConfig& broker,
       logs_(std::move(logs)),
       flusher_(Flusher::kDefaultSyncThreads, broker.GetInt("sluice.log.flush.group.min.partitions"),
                static_cast<uint64_t>(broker.GetLong("sluice.log.preallocate.bytes"))),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      view_(std::make_shared<const TopicMap>()) {}
 
 PartitionManager::~PartitionManager() {
+  worker_.Stop();
   if (cleaner_) cleaner_->Stop();
   if (retention_) retention_->Stop();
   flusher_.Stop();
 }
 
 Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
-    const config::BrokerConfig& broker, metrics::BrokerMetrics* metrics) {
+    const config::BrokerConfig& broker, metrics::BrokerMetrics* metrics, storage::FileSystem* fs) {
   std::vector<std::filesystem::path> dirs;
   for (const auto& d : broker.log_dirs()) dirs.emplace_back(d);
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
 
-  auto topics = TopicTable::Open(dirs.front() / kMetadataDir);
+  auto topics = TopicTable::Open(fs, dirs.front() / kMetadataDir);
   if (!topics.ok()) return topics.status();
 
   auto defaults = config::ResolveTopicConfig(broker, {});
   if (!defaults.ok()) return defaults.status();
   storage::LogManagerOptions options;
+  options.fs = fs;
   options.default_config = ToLogConfig(*defaults);
   options.known_entries = {kMetaPropertiesFile, kMetadataDir};
   auto logs = storage::LogManager::Open(dirs, std::move(options));
   if (!logs.ok()) return logs.status();
   for (const auto& note : (*logs)->notes()) spdlog::info("storage: {}", note);
 
+  // A deletion is recorded before the files go: finish the ones a crash
+  // interrupted, before the table forgets them and before the name can be
+  // used again (a new topic must never find the old one's data).
+  const auto deleted = (*topics)->DeletedTopics();
+  for (const auto& [tp, log] : (*logs)->Logs()) {
+    if (!deleted.contains(tp.topic)) continue;
+    spdlog::info("removing {}: its topic's deletion was interrupted", tp.DirName());
+    SLUICE_RETURN_IF_ERROR((*logs)->Delete(tp));
+  }
+  SLUICE_RETURN_IF_ERROR((*topics)->CompactIfLong());
+
   std::unique_ptr<PartitionManager> pm(
       new PartitionManager(broker, std::move(topics).value(), std::move(logs).value(), metrics));
-  std::unique_lock lock(pm->mu_);
-  for (const TopicInfo& info : pm->topics_->List()) {
-    SLUICE_RETURN_IF_ERROR(pm->AttachTopicLocked(info));
+  {
+    MutexLock lock(&pm->change_mu_);
+    for (const TopicInfo& info : pm->topics_->List()) {
+      auto state = pm->BuildTopicLocked(info, nullptr);
+      if (!state.ok()) return state.status();
+      pm->Publish(info.name, std::move(state).value());
+    }
   }
   if (broker.GetBool("log.cleaner.enable")) {
     storage::LogCleanerOptions co;
@@ -111,12 +129,33 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
   return pm;
 }
 
-Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
+std::shared_ptr<const PartitionManager::TopicState> PartitionManager::FindState(
+    std::string_view name) const {
+  std::shared_ptr<const TopicMap> view = View();
+  auto it = view->find(name);
+  return it == view->end() ? nullptr : it->second;
+}
+
+void PartitionManager::Publish(const std::string& name, std::shared_ptr<const TopicState> state) {
+  auto next = std::make_shared<TopicMap>(*View());
+  if (state) {
+    next->insert_or_assign(name, std::move(state));
+  } else {
+    next->erase(name);
+  }
+  view_.store(std::move(next), std::memory_order_release);
+}
+
+Result<std::shared_ptr<const PartitionManager::TopicState>> PartitionManager::BuildTopicLocked(
+    const TopicInfo& info, const TopicState* current) {
   auto topic_config = config::ResolveTopicConfig(broker_, info.configs);
   if (!topic_config.ok()) return topic_config.status();
   const storage::LogConfig log_config = ToLogConfig(*topic_config);
-  topic_configs_.insert_or_assign(info.name, *topic_config);
-  auto& parts = partitions_[info.name];
+  auto state = std::make_shared<TopicState>();
+  state->info = info;
+  state->config = *topic_config;
+  if (current != nullptr) state->partitions = current->partitions;
+  auto& parts = state->partitions;
   // Logs that exist (opened at start-up) get the topic's config; the missing
   // ones are created together, with one directory sync for all.
   std::map<int32_t, std::shared_ptr<storage::Log>> logs;
@@ -165,7 +204,7 @@ Status PartitionManager::AttachTopicLocked(const TopicInfo& info) {
     }
     parts.push_back(std::move(partition));
   }
-  return Status::Ok();
+  return std::shared_ptr<const TopicState>(std::move(state));
 }
 
 Result<TopicInfo> PartitionManager::CreateTopic(const std::string& name, int32_t partitions,
@@ -186,7 +225,7 @@ Result<TopicInfo> PartitionManager::CreateTopic(const std::string& name, int32_t
   auto resolved = config::ResolveTopicConfig(broker_, configs);
   if (!resolved.ok()) return resolved.status();
 
-  std::unique_lock lock(mu_);
+  MutexLock lock(&change_mu_);
   if (topics_->Find(name)) {
     return Status::AlreadyExists(fmt::format("Topic '{}' already exists.", name));
   }
@@ -201,74 +240,80 @@ Result<TopicInfo> PartitionManager::CreateTopic(const std::string& name, int32_t
   TopicInfo info{name, NewTopicId(), partitions, replication_factor, configs};
   if (validate_only) return info;
   SLUICE_RETURN_IF_ERROR(topics_->CreateTopic(info));
-  SLUICE_RETURN_IF_ERROR(AttachTopicLocked(info));
+  auto state = BuildTopicLocked(info, nullptr);
+  if (!state.ok()) return state.status();
+  Publish(name, std::move(state).value());
   return info;
 }
 
 Status PartitionManager::DeleteTopic(std::string_view name) {
-  std::unique_lock lock(mu_);
-  auto info = topics_->Find(name);
+  MutexLock lock(&change_mu_);
+  std::optional<TopicInfo> info = topics_->Find(name);
   if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
   SLUICE_RETURN_IF_ERROR(topics_->DeleteTopic(name));
-  if (auto c = topic_configs_.find(name); c != topic_configs_.end()) topic_configs_.erase(c);
+  Publish(info->name, nullptr);
   if (auto m = partition_metrics_.find(name); m != partition_metrics_.end()) {
     partition_metrics_.erase(m);  // Unregisters the gauges before the logs go.
   }
-  auto it = partitions_.find(name);
-  if (it != partitions_.end()) {
-    for (const auto& p : it->second) {
-      Status s = logs_->Delete(p->tp());
-      if (!s.ok()) spdlog::warn("deleting {}: {}", p->tp().DirName(), s.ToString());
-    }
-    partitions_.erase(it);
+  // By the table's count rather than the published partitions: a create
+  // that failed half-way left logs that were never published.
+  for (int32_t p = 0; p < info->partition_count; ++p) {
+    const storage::TopicPartition tp{info->name, p};
+    Status s = logs_->Delete(tp);
+    if (!s.ok() && !s.IsNotFound()) spdlog::warn("deleting {}: {}", tp.DirName(), s.ToString());
   }
   return Status::Ok();
 }
 
 Status PartitionManager::CreatePartitions(std::string_view name, int32_t total,
                                           bool validate_only) {
-  std::unique_lock lock(mu_);
-  auto info = topics_->Find(name);
-  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
-  if (total <= info->partition_count) {
+  MutexLock lock(&change_mu_);
+  std::shared_ptr<const TopicState> current = FindState(name);
+  if (!current) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  TopicInfo info = current->info;
+  if (total <= info.partition_count) {
     return Status::InvalidArgument(fmt::format(
         "Topic currently has {} partitions, which is higher than the requested {}.",
-        info->partition_count, total));
+        info.partition_count, total));
   }
   if (total > kMaxPartitions) {
     return Status::InvalidArgument(fmt::format("at most {} partitions", kMaxPartitions));
   }
   if (validate_only) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(topics_->SetPartitionCount(name, total));
-  info->partition_count = total;
-  return AttachTopicLocked(*info);
+  info.partition_count = total;
+  auto state = BuildTopicLocked(info, current.get());
+  if (!state.ok()) return state.status();
+  Publish(info.name, std::move(state).value());
+  return Status::Ok();
 }
 
 Status PartitionManager::SetTopicConfigs(std::string_view name,
                                          const std::map<std::string, std::string>& configs,
                                          bool validate_only) {
   SLUICE_RETURN_IF_ERROR(config::ValidateTopicOverrides(configs));
-  std::unique_lock lock(mu_);
-  auto info = topics_->Find(name);
-  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
-  return SetTopicConfigsLocked(*info, configs, validate_only);
+  MutexLock lock(&change_mu_);
+  std::shared_ptr<const TopicState> current = FindState(name);
+  if (!current) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  return SetTopicConfigsLocked(*current, configs, validate_only);
 }
 
 Status PartitionManager::UpdateTopicConfigs(
     std::string_view name, const std::function<Status(std::map<std::string, std::string>&)>& edit,
     bool validate_only) {
-  std::unique_lock lock(mu_);
-  auto info = topics_->Find(name);
-  if (!info) return Status::NotFound(fmt::format("topic {} does not exist", name));
-  std::map<std::string, std::string> configs = info->configs;
+  MutexLock lock(&change_mu_);
+  std::shared_ptr<const TopicState> current = FindState(name);
+  if (!current) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  std::map<std::string, std::string> configs = current->info.configs;
   SLUICE_RETURN_IF_ERROR(edit(configs));
   SLUICE_RETURN_IF_ERROR(config::ValidateTopicOverrides(configs));
-  return SetTopicConfigsLocked(*info, configs, validate_only);
+  return SetTopicConfigsLocked(*current, configs, validate_only);
 }
 
-Status PartitionManager::SetTopicConfigsLocked(const TopicInfo& info,
+Status PartitionManager::SetTopicConfigsLocked(const TopicState& current,
                                                const std::map<std::string, std::string>& configs,
                                                bool validate_only) {
+  const TopicInfo& info = current.info;
   const std::string& name = info.name;
   auto resolved = config::ResolveTopicConfig(broker_, configs);
   if (!resolved.ok()) return resolved.status();
@@ -282,37 +327,51 @@ Status PartitionManager::SetTopicConfigsLocked(const TopicInfo& info,
       SLUICE_RETURN_IF_ERROR(topics_->SetConfig(name, key, value));
     }
   }
-  topic_configs_.insert_or_assign(name, *resolved);
+  auto next = std::make_shared<TopicState>(current);
+  next->info.configs = configs;
+  next->config = *resolved;
   // The logs take the new storage settings (retention, flush, segment size,
-  // max.message.bytes) at once; AttachTopicLocked does the same at start-up.
-  if (auto it = partitions_.find(name); it != partitions_.end()) {
-    const storage::LogConfig log_config = ToLogConfig(*resolved);
-    for (const auto& p : it->second) p->log().UpdateConfig(log_config);
-  }
+  // max.message.bytes) at once; BuildTopicLocked does the same at start-up.
+  const storage::LogConfig log_config = ToLogConfig(*resolved);
+  for (const auto& p : next->partitions) p->log().UpdateConfig(log_config);
+  Publish(name, std::move(next));
   return Status::Ok();
 }
 
 std::shared_ptr<Partition> PartitionManager::Get(std::string_view topic, int32_t partition) const {
-  std::shared_lock lock(mu_);
-  auto it = partitions_.find(topic);
-  if (it == partitions_.end() || partition < 0 ||
-      static_cast<size_t>(partition) >= it->second.size()) {
+  std::shared_ptr<const TopicMap> view = View();
+  auto it = view->find(topic);
+  if (it == view->end() || partition < 0 ||
+      static_cast<size_t>(partition) >= it->second->partitions.size()) {
     return nullptr;
   }
-  return it->second[static_cast<size_t>(partition)];
+  return it->second->partitions[static_cast<size_t>(partition)];
+}
+
+std::optional<TopicInfo> PartitionManager::FindTopic(std::string_view name) const {
+  std::shared_ptr<const TopicState> state = FindState(name);
+  if (!state) return std::nullopt;
+  return state->info;
+}
+
+std::vector<TopicInfo> PartitionManager::ListTopics() const {
+  std::shared_ptr<const TopicMap> view = View();
+  std::vector<TopicInfo> out;
+  out.reserve(view->size());
+  for (const auto& [name, state] : *view) out.push_back(state->info);
+  return out;
 }
 
 Result<config::TopicConfig> PartitionManager::TopicConfigOf(std::string_view name) const {
-  std::shared_lock lock(mu_);
-  auto it = topic_configs_.find(name);
-  if (it == topic_configs_.end()) {
-    return Status::NotFound(fmt::format("topic {} does not exist", name));
-  }
-  return it->second;
+  std::shared_ptr<const TopicState> state = FindState(name);
+  if (!state) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  return state->config;
 }
 
 Status PartitionManager::Close() {
-  // First: a pass in progress is interrupted, not waited for. Its totals
+  // Changes already accepted are finished (and answered) first.
+  worker_.Stop();
+  // Then: a pass in progress is interrupted, not waited for. Its totals
   // stay exported until the manager is destroyed.
   if (cleaner_) {
     cleaner_->Stop();
@@ -330,9 +389,9 @@ Status PartitionManager::Close() {
                  rt.segments_deleted, rt.bytes_deleted);
   }
   flusher_.Stop();
-  std::unique_lock lock(mu_);
+  MutexLock lock(&change_mu_);
   partition_metrics_.clear();
-  partitions_.clear();
+  view_.store(std::make_shared<const TopicMap>(), std::memory_order_release);
   return logs_->Close();
 }
 

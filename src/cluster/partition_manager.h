@@ -9,27 +9,35 @@
 // This is the layer a controller will drive in a cluster: every change
 // enters through the same calls, as a metadata record.
 //
-// Thread-safe. Lookups take a shared lock held only to copy a shared_ptr.
+// Thread-safe. Changes are serialized by one mutex held through their disk
+// I/O; lookups (the produce and fetch path) never take it: they read an
+// immutable map of the topics, which a change replaces by an atomic pointer
+// store once its files are in place. So a create of thousands of partitions
+// holds up other changes, never a produce or fetch. The API handlers run the
+// changes on the manager's MetadataWorker thread, off the network shards.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "cluster/flusher.h"
+#include "cluster/metadata_worker.h"
 #include "cluster/partition.h"
 #include "cluster/retention_scheduler.h"
 #include "cluster/topic_table.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
 #include "metrics/broker_metrics.h"
+#include "storage/file.h"
 #include "storage/log_cleaner.h"
 #include "storage/log_manager.h"
 
@@ -46,18 +54,29 @@ class PartitionManager {
   // retention scheduler (log.retention.check.interval.ms, flush.ms checks).
   // With `metrics` (optional; it must outlive the manager), every partition
   // exports its log end offset and size while it is attached, and the
-  // cleaner and retention their totals.
-  static Result<std::unique_ptr<PartitionManager>> Open(const config::BrokerConfig& broker,
-                                                        metrics::BrokerMetrics* metrics = nullptr);
+  // cleaner and retention their totals. Every file (logs, topic table) is
+  // reached through `fs`, which must outlive the manager.
+  // Partition directories of topics whose deletion was recorded but not
+  // finished (a crash in between) are removed here.
+  static Result<std::unique_ptr<PartitionManager>> Open(
+      const config::BrokerConfig& broker, metrics::BrokerMetrics* metrics = nullptr,
+      storage::FileSystem* fs = storage::FileSystem::Default());
   ~PartitionManager();
 
+  // The changes below block on disk I/O (call them off the network shards,
+  // e.g. through RunMetadataTask); lookups meanwhile see the state before
+  // the change until it is complete.
+  //
   // Validates and creates a topic (name rules, partition count, replication
   // factor 1 on a single node, config overrides). With validate_only nothing
-  // is written. AlreadyExists / InvalidArgument name the problem.
+  // is written. AlreadyExists / InvalidArgument name the problem. The topic
+  // is recorded, then its logs are created, then it becomes visible.
   Result<TopicInfo> CreateTopic(const std::string& name, int32_t partitions,
                                 int16_t replication_factor,
                                 const std::map<std::string, std::string>& configs,
                                 bool validate_only);
+  // Records the deletion, hides the topic from lookups, then removes its
+  // files (holders of its partitions see Aborted).
   Status DeleteTopic(std::string_view name);
   Status CreatePartitions(std::string_view name, int32_t total, bool validate_only);
   // Replaces the topic's overrides (AlterConfigs semantics); validated first.
@@ -71,9 +90,15 @@ class PartitionManager {
                             const std::function<Status(std::map<std::string, std::string>&)>& edit,
                             bool validate_only);
 
+  // Runs `task` on the metadata thread, after every task submitted before
+  // it: how API handlers apply the changes above without blocking a shard.
+  // After Close, runs it at once on the caller's thread.
+  void RunMetadataTask(std::function<void()> task) { worker_.Submit(std::move(task)); }
+
+  // Lookups: wait-free with respect to changes (see the top of this file).
   std::shared_ptr<Partition> Get(std::string_view topic, int32_t partition) const;
-  std::optional<TopicInfo> FindTopic(std::string_view name) const { return topics_->Find(name); }
-  std::vector<TopicInfo> ListTopics() const { return topics_->List(); }
+  std::optional<TopicInfo> FindTopic(std::string_view name) const;
+  std::vector<TopicInfo> ListTopics() const;
   // The effective, typed configuration of a topic (broker defaults +
   // overrides), resolved when the topic attaches or its configs change: the
   // produce path asks for it per partition of every request.
@@ -83,21 +108,42 @@ class PartitionManager {
   Flusher& flusher() { return flusher_; }
   storage::LogManager& logs() { return *logs_; }
 
-  // Stops the log cleaner and the retention scheduler, flushes every
-  // partition and closes the logs (writes the clean-shutdown markers).
-  // Later calls fail.
+  // Runs the queued metadata tasks, stops the log cleaner and the retention
+  // scheduler, flushes every partition and closes the logs (writes the
+  // clean-shutdown markers). Later calls fail.
   Status Close();
 
  private:
+  // One topic as lookups see it. Never modified once published: a change
+  // publishes a new TopicState (sharing the unchanged Partition objects).
+  struct TopicState {
+    TopicInfo info;
+    config::TopicConfig config;  // Resolved: broker defaults + overrides.
+    std::vector<std::shared_ptr<Partition>> partitions;  // size() == info.partition_count
+  };
+  using TopicMap = std::map<std::string, std::shared_ptr<const TopicState>, std::less<>>;
+
   PartitionManager(const config::BrokerConfig& broker, std::unique_ptr<TopicTable> topics,
                    std::unique_ptr<storage::LogManager> logs, metrics::BrokerMetrics* metrics);
-  // Opens or creates the partitions of `info`. REQUIRES: mu_ held exclusively.
-  Status AttachTopicLocked(const TopicInfo& info);
-  // Validates and writes `configs` as the overrides of `info`'s topic and
-  // hands the logs their new settings. REQUIRES: mu_ held exclusively.
-  Status SetTopicConfigsLocked(const TopicInfo& info,
+
+  std::shared_ptr<const TopicMap> View() const { return view_.load(std::memory_order_acquire); }
+  std::shared_ptr<const TopicState> FindState(std::string_view name) const;
+  // Replaces (or with null removes) one topic in the published map.
+  // REQUIRES: change_mu_ held.
+  void Publish(const std::string& name, std::shared_ptr<const TopicState> state)
+      REQUIRES(change_mu_);
+  // The state of `info`'s topic: `current`'s partitions (null for a new
+  // topic) plus the missing ones, opened or created, with the config of
+  // `info`. REQUIRES: change_mu_ held.
+  Result<std::shared_ptr<const TopicState>> BuildTopicLocked(const TopicInfo& info,
+                                                             const TopicState* current)
+      REQUIRES(change_mu_);
+  // Validates and writes `configs` as the overrides of `current`'s topic,
+  // hands the logs their new settings and publishes the new state.
+  // REQUIRES: change_mu_ held.
+  Status SetTopicConfigsLocked(const TopicState& current,
                                const std::map<std::string, std::string>& configs,
-                               bool validate_only);
+                               bool validate_only) REQUIRES(change_mu_);
 
   const config::BrokerConfig& broker_;
   std::unique_ptr<TopicTable> topics_;
@@ -110,13 +156,17 @@ class PartitionManager {
   // Reads cleaner_; declared after it so that it is dropped first.
   metrics::BrokerMetrics::CleanerMetrics cleaner_metrics_;
 
-  mutable std::shared_mutex mu_;
-  std::map<std::string, std::vector<std::shared_ptr<Partition>>, std::less<>> partitions_;
-  std::map<std::string, config::TopicConfig, std::less<>> topic_configs_;  // see TopicConfigOf
+  // Serializes changes, and guards partition_metrics_. Lookups never take it.
+  Mutex change_mu_;
+  // The published topics; replaced whole (copy-on-write) under change_mu_.
+  std::atomic<std::shared_ptr<const TopicMap>> view_;
   // The gauges of each topic's partitions (by index); dropped, which
   // unregisters them, before the partitions' logs are deleted or closed.
   std::map<std::string, std::vector<metrics::BrokerMetrics::PartitionMetrics>, std::less<>>
-      partition_metrics_;
+      partition_metrics_ GUARDED_BY(change_mu_);
+
+  // Last: stopped (its queue run) first, while everything above exists.
+  MetadataWorker worker_;
 };
 
 }  // namespace sluice::cluster

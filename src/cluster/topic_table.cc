@@ -1,14 +1,8 @@
 #include "cluster/topic_table.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <charconv>
-#include <fstream>
 #include <mutex>
 #include <random>
-#include <sstream>
 
 #include <fmt/format.h>
 
@@ -119,27 +113,6 @@ std::string CreateRecord(const TopicInfo& t) {
   return r;
 }
 
-Status SyncDir(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::FromErrno(errno, dir.string());
-  int rc = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : Status::FromErrno(err, dir.string());
-}
-
-Status WriteAll(int fd, std::string_view data, const std::filesystem::path& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno(errno, path.string());
-    }
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return Status::Ok();
-}
-
 }  // namespace
 
 TopicId NewTopicId() {
@@ -162,27 +135,29 @@ std::string TopicIdToString(const TopicId& id) {
   return s;
 }
 
-// The append-only metadata log file.
+// The append-only metadata log file, written through the FileSystem (so
+// that tests can count, fail and crash its operations).
 class TopicTable::Log {
  public:
-  static Result<std::unique_ptr<Log>> Open(const std::filesystem::path& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return Status::IOError(fmt::format("{}: {}", dir.string(), ec.message()));
+  static Result<std::unique_ptr<Log>> Open(storage::FileSystem* fs,
+                                           const std::filesystem::path& dir) {
+    SLUICE_RETURN_IF_ERROR(storage::CreateDirsDurably(fs, dir));
     auto path = dir / kLogFileName;
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::FromErrno(errno, path.string());
-    return std::unique_ptr<Log>(new Log(dir, path, fd));
+    Result<bool> existed = fs->Exists(path);
+    if (!existed.ok()) return existed.status();
+    Result<std::shared_ptr<storage::File>> file = fs->Open(path, /*create=*/true);
+    if (!file.ok()) return file.status();
+    // A new file's name is durable before any record in it is.
+    if (!*existed) SLUICE_RETURN_IF_ERROR(fs->SyncDir(dir));
+    return std::unique_ptr<Log>(new Log(fs, dir, path, std::move(file).value()));
   }
 
-  ~Log() { ::close(fd_); }
-
-  // Reads every intact record; `torn` is set when a damaged tail was found.
+  // Reads every intact record and sets `valid_bytes` to the length of the
+  // prefix holding them; a damaged last record (torn write) ends the read.
   Result<std::vector<std::string>> ReadAll(size_t* valid_bytes) const {
-    std::ifstream in(path_, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string content = ss.str();
+    Result<std::string> read = storage::ReadWholeTextFile(fs_, path_);
+    if (!read.ok()) return read.status();
+    const std::string& content = *read;
     std::vector<std::string> records;
     size_t pos = 0;
     while (pos < content.size()) {
@@ -206,53 +181,65 @@ class TopicTable::Log {
     return records;
   }
 
+  // Cuts a torn tail (durably, so that it cannot come back after the next
+  // record is appended behind it).
   Status TruncateTo(size_t bytes) {
-    if (::ftruncate(fd_, static_cast<off_t>(bytes)) != 0) {
-      return Status::FromErrno(errno, path_.string());
-    }
-    return Status::Ok();
+    Result<uint64_t> size = file_->Size();
+    if (!size.ok()) return size.status();
+    end_ = bytes;
+    if (*size == bytes) return Status::Ok();
+    SLUICE_RETURN_IF_ERROR(file_->Truncate(bytes));
+    return file_->Sync();
   }
 
+  // Writes and syncs one record at the end. On failure the file is cut back
+  // (best effort) and the next record is written over whatever reached it,
+  // so a failed append never leaves a damaged record before a good one.
   Status Append(std::string_view record) {
-    SLUICE_RETURN_IF_ERROR(WriteAll(fd_, Frame(record), path_));
-    if (::fdatasync(fd_) != 0) return Status::FromErrno(errno, path_.string());
+    const std::string framed = Frame(record);
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(framed.data()),
+                                         framed.size());
+    Status s = file_->Write(end_, bytes);
+    if (s.ok()) s = file_->Sync();
+    if (!s.ok()) {
+      (void)file_->Truncate(end_);
+      return s;
+    }
+    end_ += framed.size();
     return Status::Ok();
   }
 
-  // Replaces the log by `records` atomically (tmp file, fsync, rename).
+  // Replaces the log by `records` with the atomic-write helper: a crash
+  // leaves the old log or the new one.
   Status Rewrite(const std::vector<std::string>& records) {
-    auto tmp = dir_ / (std::string(kLogFileName) + ".tmp");
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return Status::FromErrno(errno, tmp.string());
     std::string data;
     for (const auto& r : records) data += Frame(r);
-    Status s = WriteAll(fd, data, tmp);
-    if (s.ok() && ::fsync(fd) != 0) s = Status::FromErrno(errno, tmp.string());
-    ::close(fd);
-    if (!s.ok()) return s;
-    if (::rename(tmp.c_str(), path_.c_str()) != 0) return Status::FromErrno(errno, path_.string());
-    SLUICE_RETURN_IF_ERROR(SyncDir(dir_));
-    int new_fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (new_fd < 0) return Status::FromErrno(errno, path_.string());
-    ::close(fd_);
-    fd_ = new_fd;
+    SLUICE_RETURN_IF_ERROR(storage::WriteFileAtomically(fs_, dir_, kLogFileName, data));
+    Result<std::shared_ptr<storage::File>> file = fs_->Open(path_, /*create=*/false);
+    if (!file.ok()) return file.status();
+    file_ = std::move(file).value();
+    end_ = data.size();
     return Status::Ok();
   }
 
  private:
-  Log(std::filesystem::path dir, std::filesystem::path path, int fd)
-      : dir_(std::move(dir)), path_(std::move(path)), fd_(fd) {}
+  Log(storage::FileSystem* fs, std::filesystem::path dir, std::filesystem::path path,
+      std::shared_ptr<storage::File> file)
+      : fs_(fs), dir_(std::move(dir)), path_(std::move(path)), file_(std::move(file)) {}
 
-  std::filesystem::path dir_;
-  std::filesystem::path path_;
-  int fd_;
+  storage::FileSystem* const fs_;
+  const std::filesystem::path dir_;
+  const std::filesystem::path path_;
+  std::shared_ptr<storage::File> file_;
+  uint64_t end_ = 0;  // Where the next record goes: the end of the last intact one.
 };
 
 TopicTable::TopicTable(std::unique_ptr<Log> log) : log_(std::move(log)) {}
 TopicTable::~TopicTable() = default;
 
-Result<std::unique_ptr<TopicTable>> TopicTable::Open(const std::filesystem::path& dir) {
-  auto log = Log::Open(dir);
+Result<std::unique_ptr<TopicTable>> TopicTable::Open(storage::FileSystem* fs,
+                                                    const std::filesystem::path& dir) {
+  auto log = Log::Open(fs, dir);
   if (!log.ok()) return log.status();
   size_t valid_bytes = 0;
   auto records = (*log)->ReadAll(&valid_bytes);
@@ -264,13 +251,24 @@ Result<std::unique_ptr<TopicTable>> TopicTable::Open(const std::filesystem::path
     Status s = table->Apply(r);
     if (!s.ok()) return Status::Corruption(fmt::format("metadata record \"{}\": {}", r, s.message()));
   }
-  // Compact a log dominated by history into one create record per topic.
-  if (records->size() > 64 && records->size() > 2 * table->topics_.size()) {
-    std::vector<std::string> snapshot;
-    for (const auto& [name, info] : table->topics_) snapshot.push_back(CreateRecord(info));
-    SLUICE_RETURN_IF_ERROR(table->log_->Rewrite(snapshot));
-  }
+  table->records_ = records->size();
   return table;
+}
+
+Status TopicTable::CompactIfLong() {
+  std::unique_lock lock(mu_);
+  if (records_ <= 64 || records_ <= 2 * topics_.size()) return Status::Ok();
+  std::vector<std::string> snapshot;
+  for (const auto& [name, info] : topics_) snapshot.push_back(CreateRecord(info));
+  SLUICE_RETURN_IF_ERROR(log_->Rewrite(snapshot));
+  records_ = snapshot.size();
+  deleted_.clear();
+  return Status::Ok();
+}
+
+std::set<std::string, std::less<>> TopicTable::DeletedTopics() const {
+  std::shared_lock lock(mu_);
+  return deleted_;
 }
 
 Status TopicTable::Apply(std::string_view record) {
@@ -299,11 +297,13 @@ Status TopicTable::Apply(std::string_view record) {
       if (!k || !v) return Status::Corruption("bad config token");
       info.configs[*k] = *v;
     }
+    deleted_.erase(*name);
     topics_[*name] = std::move(info);
   } else if (it == topics_.end()) {
     return Status::NotFound(fmt::format("topic {} does not exist", *name));
   } else if (kind == "delete") {
     topics_.erase(it);
+    deleted_.insert(*name);
   } else if (kind == "partitions") {
     auto count = tokens.size() == 3 ? ParseInt<int32_t>(tokens[2]) : std::nullopt;
     if (!count) return Status::Corruption("bad partitions record");
@@ -327,6 +327,7 @@ Status TopicTable::Apply(std::string_view record) {
 
 Status TopicTable::Commit(const std::string& record) {
   SLUICE_RETURN_IF_ERROR(log_->Append(record));
+  ++records_;
   return Apply(record);
 }
 

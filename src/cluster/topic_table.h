@@ -3,7 +3,7 @@
 //
 // Every change is a metadata record appended (and fsynced) to a small
 // metadata log before it is applied in memory, and the log is replayed at
-// start-up. This is the shape a controller needs later: in a cluster the
+// start-up. All of its file operations go through storage::FileSystem. This is the shape a controller needs later: in a cluster the
 // same records arrive from the controller instead of from a local call.
 //
 // Thread-safe: reads take a shared lock, changes an exclusive one.
@@ -15,12 +15,14 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "storage/file.h"
 
 namespace sluice::cluster {
 
@@ -45,7 +47,15 @@ class TopicTable {
   // Opens (creating if needed) the metadata log in `dir` and replays it. A
   // torn last record (crash mid-write) is dropped; corruption before the
   // last record fails the open rather than guessing.
-  static Result<std::unique_ptr<TopicTable>> Open(const std::filesystem::path& dir);
+  static Result<std::unique_ptr<TopicTable>> Open(storage::FileSystem* fs,
+                                                  const std::filesystem::path& dir);
+
+  // Rewrites a log dominated by history as one create record per topic
+  // (atomically). Forgets DeletedTopics(): call it once their files are gone.
+  Status CompactIfLong();
+  // Names whose last record in the log is a deletion: a crash may have left
+  // their partition directories behind, which the owner removes at start-up.
+  std::set<std::string, std::less<>> DeletedTopics() const;
 
   ~TopicTable();
   TopicTable(const TopicTable&) = delete;
@@ -78,6 +88,8 @@ class TopicTable {
   mutable std::shared_mutex mu_;
   std::unique_ptr<Log> log_;
   std::map<std::string, TopicInfo, std::less<>> topics_;
+  std::set<std::string, std::less<>> deleted_;  // see DeletedTopics
+  size_t records_ = 0;                          // in the log file
   uint64_t version_ = 0;
 };
 

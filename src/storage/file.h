@@ -16,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -112,7 +113,18 @@ Status ReadFully(const File& file, uint64_t offset, std::span<uint8_t> out);
 Status WriteFileAtomically(FileSystem* fs, const std::filesystem::path& dir,
                            const std::string& name, std::span<const uint8_t> data);
 
+// The same for text (properties, metadata records).
+Status WriteFileAtomically(FileSystem* fs, const std::filesystem::path& dir,
+                           const std::string& name, std::string_view text);
+
 // Reads a whole (small) file.
 Result<std::vector<uint8_t>> ReadWholeFile(FileSystem* fs, const std::filesystem::path& path);
+// The same as text; NotFound if the file does not exist.
+Result<std::string> ReadWholeTextFile(FileSystem* fs, const std::filesystem::path& path);
+
+// Creates `dir` and any missing parents, each made durable in its parent
+// (fsync of the parent) before the next level is created; OK if `dir`
+// exists already.
+Status CreateDirsDurably(FileSystem* fs, const std::filesystem::path& dir);
 
 }  // namespace sluice::storage

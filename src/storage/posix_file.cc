@@ -189,6 +189,31 @@ Status WriteFileAtomically(FileSystem* fs, const fs::path& dir, const std::strin
   return fs->SyncDir(dir);
 }
 
+Status WriteFileAtomically(FileSystem* fs, const fs::path& dir, const std::string& name,
+                           std::string_view text) {
+  return WriteFileAtomically(
+      fs, dir, name,
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+Result<std::string> ReadWholeTextFile(FileSystem* fs, const fs::path& path) {
+  Result<std::vector<uint8_t>> bytes = ReadWholeFile(fs, path);
+  if (!bytes.ok()) return bytes.status();
+  return std::string(bytes->begin(), bytes->end());
+}
+
+Status CreateDirsDurably(FileSystem* fs, const fs::path& dir) {
+  Result<bool> exists = fs->Exists(dir);
+  if (!exists.ok()) return exists.status();
+  if (*exists) return Status::Ok();
+  const fs::path parent = dir.parent_path();
+  if (!parent.empty() && parent != dir) SLUICE_RETURN_IF_ERROR(CreateDirsDurably(fs, parent));
+  Status created = fs->CreateDir(dir);
+  if (created.IsAlreadyExists()) return Status::Ok();  // Made by someone else meanwhile.
+  SLUICE_RETURN_IF_ERROR(created);
+  return fs->SyncDir(parent.empty() ? fs::path(".") : parent);
+}
+
 Result<std::vector<uint8_t>> ReadWholeFile(FileSystem* fs, const fs::path& path) {
   Result<std::shared_ptr<File>> f = fs->Open(path, /*create=*/false);
   if (!f.ok()) return f.status();

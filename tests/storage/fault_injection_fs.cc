@@ -15,6 +15,7 @@ class FaultFile final : public File {
   }
 
   Status Write(uint64_t offset, std::span<const uint8_t> data) override {
+    SLUICE_RETURN_IF_ERROR(fs_->Mutation());
     fs_->writes_++;
     auto& sh = *fs_->shared_;
     std::optional<Status> err;
@@ -34,6 +35,7 @@ class FaultFile final : public File {
   }
 
   Status Sync() override {
+    SLUICE_RETURN_IF_ERROR(fs_->Mutation());
     auto& sh = *fs_->shared_;
     {
       std::lock_guard lock(sh.mu);
@@ -61,6 +63,7 @@ class FaultFile final : public File {
   }
 
   Status Truncate(uint64_t size) override {
+    SLUICE_RETURN_IF_ERROR(fs_->Mutation());
     fs_->truncates_++;
     auto& sh = *fs_->shared_;
     {
@@ -104,6 +107,7 @@ class FaultFile final : public File {
 
 Result<std::shared_ptr<File>> FaultInjectionFileSystem::Open(const std::filesystem::path& path,
                                                              bool create) {
+  if (create) SLUICE_RETURN_IF_ERROR(Mutation());
   Result<bool> existed = target()->Exists(path);
   Result<std::shared_ptr<File>> f = target()->Open(path, create);
   if (!f.ok()) return f;
@@ -116,6 +120,7 @@ Result<std::shared_ptr<File>> FaultInjectionFileSystem::Open(const std::filesyst
 
 Status FaultInjectionFileSystem::Rename(const std::filesystem::path& from,
                                         const std::filesystem::path& to) {
+  SLUICE_RETURN_IF_ERROR(Mutation());
   Status s = target()->Rename(from, to);
   if (s.ok()) {
     std::lock_guard lock(shared_->mu);
@@ -134,6 +139,7 @@ Status FaultInjectionFileSystem::Rename(const std::filesystem::path& from,
 }
 
 Status FaultInjectionFileSystem::SyncFileSystem(const std::filesystem::path& dir) {
+  SLUICE_RETURN_IF_ERROR(Mutation());
   std::vector<std::string> paths;
   {
     std::lock_guard lock(shared_->mu);
@@ -163,6 +169,36 @@ Status FaultInjectionFileSystem::SyncFileSystem(const std::filesystem::path& dir
     shared_->KeepOverwritesBefore(path, sequence);
   }
   return s;
+}
+
+Status FaultInjectionFileSystem::Mutation() {
+  const uint64_t n = mutations_++;
+  if (n >= crash_at_.load()) return Status::IOError("simulated crash");
+  return Status::Ok();
+}
+
+void FaultInjectionFileSystem::CrashAfter(uint64_t k) { crash_at_ = mutations_.load() + k; }
+
+Status FaultInjectionFileSystem::CreateDir(const std::filesystem::path& dir) {
+  if (dir_hook_) dir_hook_(dir);
+  SLUICE_RETURN_IF_ERROR(Mutation());
+  return target()->CreateDir(dir);
+}
+
+Status FaultInjectionFileSystem::Remove(const std::filesystem::path& path) {
+  SLUICE_RETURN_IF_ERROR(Mutation());
+  return target()->Remove(path);
+}
+
+Status FaultInjectionFileSystem::RemoveTree(const std::filesystem::path& dir) {
+  if (dir_hook_) dir_hook_(dir);
+  SLUICE_RETURN_IF_ERROR(Mutation());
+  return target()->RemoveTree(dir);
+}
+
+Status FaultInjectionFileSystem::SyncDir(const std::filesystem::path& dir) {
+  SLUICE_RETURN_IF_ERROR(Mutation());
+  return target()->SyncDir(dir);
 }
 
 void FaultInjectionFileSystem::Shared::KeepOverwritesBefore(const std::string& path,

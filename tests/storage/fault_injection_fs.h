@@ -7,12 +7,20 @@
 //   * simulate power loss: DropUnsyncedData() cuts every file written
 //     through it back to the size it had at its last successful Sync(),
 //     and restores what unsynced writes overwrote below that size (the
-//     zeros of a preallocated segment).
+//     zeros of a preallocated segment),
+//   * crash at a chosen operation: every operation that changes the file
+//     system is counted, and after CrashAfter(k) the next k succeed and
+//     every later one fails, as if the process had died there (directory
+//     changes it made are kept: they are not modelled as volatile),
+//   * run a hook before each directory creation or tree removal (to hold a
+//     metadata change at a barrier).
 // In the spirit of LevelDB's FaultInjectionTestEnv. Thread-safe.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -31,6 +39,10 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
   Status Rename(const std::filesystem::path& from, const std::filesystem::path& to) override;
   // Every file written through us counts as synced up to its current size.
   Status SyncFileSystem(const std::filesystem::path& dir) override;
+  Status CreateDir(const std::filesystem::path& dir) override;
+  Status Remove(const std::filesystem::path& path) override;
+  Status RemoveTree(const std::filesystem::path& dir) override;
+  Status SyncDir(const std::filesystem::path& dir) override;
 
   // Every Write fails with `s` after writing `partial_bytes` of it.
   void FailWrites(Status s, size_t partial_bytes = 0);
@@ -44,14 +56,35 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
   uint64_t write_count() const { return writes_.load(); }
   uint64_t truncate_count() const { return truncates_.load(); }
 
+  // Operations that change the file system: Open with create, Write, Sync,
+  // Truncate, CreateDir, Rename, Remove, RemoveTree, SyncDir, SyncFileSystem.
+  uint64_t mutation_count() const { return mutations_.load(); }
+  // The next `k` mutations succeed, later ones fail with IOError until
+  // ClearCrash() (which also makes DropUnsyncedData usable again).
+  void CrashAfter(uint64_t k);
+  void ClearCrash() { crash_at_ = kNoCrash; }
+  bool crashed() const { return mutations_.load() > crash_at_.load(); }
+  // Called on the calling thread before each CreateDir and RemoveTree;
+  // empty = none. REQUIRES: not changed while such operations run.
+  void SetDirectoryHook(std::function<void(const std::filesystem::path&)> hook) {
+    dir_hook_ = std::move(hook);
+  }
+
   Status DropUnsyncedData();
   // Bytes of `path` known durable (its size at the last successful Sync).
   uint64_t synced_size(const std::filesystem::path& path) const;
 
   // Used by the wrapped files.
   struct Shared;
+  // Counts one mutation; its error if the simulated crash has happened.
+  Status Mutation();
 
  private:
+  static constexpr uint64_t kNoCrash = UINT64_MAX;
+  std::atomic<uint64_t> mutations_{0};
+  std::atomic<uint64_t> crash_at_{kNoCrash};  // mutations allowed in total
+  std::function<void(const std::filesystem::path&)> dir_hook_;
+
   std::shared_ptr<Shared> shared_ = std::make_shared<Shared>();
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> filesystem_syncs_{0};

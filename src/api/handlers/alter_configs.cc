@@ -11,6 +11,7 @@
 
 #include "api/handlers/config_resources.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -18,7 +19,9 @@ namespace sluice::api {
 using protocol::ErrorCode;
 using protocol::ToWire;
 
-void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest request) {
+namespace {
+
+void AlterConfigsNow(RequestContext& ctx, const protocol::AlterConfigsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::AlterConfigsResponse response;
   std::map<std::pair<int8_t, std::string>, int> seen;
@@ -78,6 +81,13 @@ void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest reques
   }
   for (const auto& r : response.responses) ctx.RecordError(r.error_code);
   ctx.Respond(response);
+}
+
+}  // namespace
+
+// Syncs the topic table: runs on the metadata thread (metadata_task.h).
+void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest request) {
+  RunAsMetadataTask(std::move(ctx), std::move(request), &AlterConfigsNow);
 }
 
 }  // namespace sluice::api

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -60,9 +61,7 @@ std::optional<Problem> CheckAssignments(
   return std::nullopt;
 }
 
-}  // namespace
-
-void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsRequest request) {
+void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::CreatePartitionsResponse response;
   std::map<std::string, int> seen;
@@ -115,6 +114,13 @@ void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsReques
   }
   for (const auto& r : response.results) ctx.RecordError(r.error_code);
   ctx.Respond(response);
+}
+
+}  // namespace
+
+// Creates logs (disk I/O): runs on the metadata thread (metadata_task.h).
+void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsRequest request) {
+  RunAsMetadataTask(std::move(ctx), std::move(request), &CreatePartitionsNow);
 }
 
 }  // namespace sluice::api

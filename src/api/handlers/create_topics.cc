@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "cluster/topic_name.h"
 #include "config/topic_config.h"
 #include "protocol/error_code.h"
@@ -42,9 +43,7 @@ std::optional<std::pair<ErrorCode, std::string>> Precheck(const std::string& nam
   return std::nullopt;
 }
 
-}  // namespace
-
-void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request) {
+void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::CreateTopicsResponse response;
   std::map<std::string, int> seen;
@@ -110,7 +109,16 @@ void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest reques
   ctx.Respond(response);
 }
 
-void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request) {
+}  // namespace
+
+// Creates logs (disk I/O): runs on the metadata thread (metadata_task.h).
+void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request) {
+  RunAsMetadataTask(std::move(ctx), std::move(request), &CreateTopicsNow);
+}
+
+namespace {
+
+void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::DeleteTopicsResponse response;
   std::vector<std::optional<std::string>> names;
@@ -142,6 +150,13 @@ void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest reques
   }
   for (const auto& t : response.responses) ctx.RecordError(t.error_code);
   ctx.Respond(response);
+}
+
+}  // namespace
+
+// Removes logs (disk I/O): runs on the metadata thread (metadata_task.h).
+void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request) {
+  RunAsMetadataTask(std::move(ctx), std::move(request), &DeleteTopicsNow);
 }
 
 }  // namespace sluice::api

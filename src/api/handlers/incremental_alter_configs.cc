@@ -17,6 +17,7 @@
 
 #include "api/handlers/config_resources.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "config/topic_config.h"
 #include "protocol/error_code.h"
 
@@ -107,10 +108,7 @@ std::optional<Problem> Apply(const std::vector<AlterableConfig>& ops,
   return std::nullopt;
 }
 
-}  // namespace
-
-void HandleIncrementalAlterConfigs(RequestContext ctx,
-                                   protocol::IncrementalAlterConfigsRequest request) {
+void IncrementalAlterConfigsNow(RequestContext& ctx, const protocol::IncrementalAlterConfigsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::IncrementalAlterConfigsResponse response;
   std::map<std::pair<int8_t, std::string>, int> seen;
@@ -168,6 +166,13 @@ void HandleIncrementalAlterConfigs(RequestContext ctx,
   }
   for (const auto& r : response.responses) ctx.RecordError(r.error_code);
   ctx.Respond(response);
+}
+
+}  // namespace
+
+// Syncs the topic table: runs on the metadata thread (metadata_task.h).
+void HandleIncrementalAlterConfigs(RequestContext ctx, protocol::IncrementalAlterConfigsRequest request) {
+  RunAsMetadataTask(std::move(ctx), std::move(request), &IncrementalAlterConfigsNow);
 }
 
 }  // namespace sluice::api
