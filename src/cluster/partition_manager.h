@@ -95,7 +95,7 @@ class PartitionManager {
   // After Close, runs it at once on the caller's thread.
   void RunMetadataTask(std::function<void()> task) { worker_.Submit(std::move(task)); }
 
-  // Lookups: wait-free with respect to changes (see the top of this file).
+  // Lookups: never wait for a change or its I/O (see the top of this file).
   std::shared_ptr<Partition> Get(std::string_view topic, int32_t partition) const;
   std::optional<TopicInfo> FindTopic(std::string_view name) const;
   std::vector<TopicInfo> ListTopics() const;
