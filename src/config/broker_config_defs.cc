@@ -151,6 +151,17 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Def("log.message.timestamp.difference.max.ms", T::kLong, kLongMax, non_negative,
           "Largest accepted |broker time - CreateTime| (topic: "
           "message.timestamp.difference.max.ms)."),
+      // KIP-937 (Kafka 3.6): separate bounds for the past and the future. Kafka
+      // 3.6-3.9 default both to Long.MAX ("unset": the difference key above
+      // applies to that side); 4.0 drops the difference key and defaults the
+      // future bound to one hour. Sluice keeps the difference key, so it
+      // keeps the 3.x defaults.
+      Def("log.message.timestamp.before.max.ms", T::kLong, kLongMax, non_negative,
+          "Largest accepted broker time - CreateTime (topic: "
+          "message.timestamp.before.max.ms)."),
+      Def("log.message.timestamp.after.max.ms", T::kLong, kLongMax, non_negative,
+          "Largest accepted CreateTime - broker time (topic: "
+          "message.timestamp.after.max.ms)."),
       Def("log.message.downconversion.enable", T::kBoolean, "true", {},
           "Down-convert for old fetch versions (topic: message.downconversion.enable)."),
       Ignored("log.message.format.version", T::kString, "3.0-IV1", "Sluice writes v2 batches only."),

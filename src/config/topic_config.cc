@@ -41,6 +41,12 @@ std::vector<ConfigDef> MakeTopicDefs() {
                "Down-convert for old fetch versions."),
       TopicDef("message.timestamp.difference.max.ms", T::kLong, kLongMax, non_negative,
                "Largest accepted |broker time - CreateTime|."),
+      TopicDef("message.timestamp.before.max.ms", T::kLong, kLongMax, non_negative,
+               "Largest accepted broker time - CreateTime; unset (Long.MAX): "
+               "message.timestamp.difference.max.ms."),
+      TopicDef("message.timestamp.after.max.ms", T::kLong, kLongMax, non_negative,
+               "Largest accepted CreateTime - broker time; unset (Long.MAX): "
+               "message.timestamp.difference.max.ms."),
       TopicDef("message.timestamp.type", T::kString, "CreateTime",
                OneOf({"CreateTime", "LogAppendTime"}), "CreateTime or LogAppendTime."),
       TopicDef("min.cleanable.dirty.ratio", T::kDouble, "0.5", Between(0, 1),
@@ -105,6 +111,8 @@ const std::vector<TopicConfigKey>& TopicConfigKeys() {
       {"max.message.bytes", "message.max.bytes"},
       {"message.downconversion.enable", "log.message.downconversion.enable"},
       {"message.timestamp.difference.max.ms", "log.message.timestamp.difference.max.ms"},
+      {"message.timestamp.before.max.ms", "log.message.timestamp.before.max.ms"},
+      {"message.timestamp.after.max.ms", "log.message.timestamp.after.max.ms"},
       {"message.timestamp.type", "log.message.timestamp.type"},
       {"min.cleanable.dirty.ratio", "log.cleaner.min.cleanable.ratio"},
       {"min.compaction.lag.ms", "log.cleaner.min.compaction.lag.ms"},
@@ -208,6 +216,14 @@ Result<TopicConfig> ResolveTopicConfig(const BrokerConfig& broker,
   c.max_message_bytes = i32("max.message.bytes");
   c.message_downconversion_enable = boolean("message.downconversion.enable");
   c.message_timestamp_difference_max_ms = i64("message.timestamp.difference.max.ms");
+  // As Kafka 3.6-3.9 (LogConfig): a side whose KIP-937 key is unset (still
+  // Long.MAX) takes its bound from the older difference key.
+  const int64_t before = i64("message.timestamp.before.max.ms");
+  const int64_t after = i64("message.timestamp.after.max.ms");
+  c.message_timestamp_before_max_ms =
+      before != INT64_MAX ? before : c.message_timestamp_difference_max_ms;
+  c.message_timestamp_after_max_ms =
+      after != INT64_MAX ? after : c.message_timestamp_difference_max_ms;
   c.message_timestamp_type = std::get<std::string>(values.at("message.timestamp.type")) ==
                                      "LogAppendTime"
                                  ? TimestampType::kLogAppendTime

@@ -58,6 +58,11 @@ struct TopicConfig {
   int32_t max_message_bytes = 1048588;
   bool message_downconversion_enable = true;
   int64_t message_timestamp_difference_max_ms = INT64_MAX;
+  // The bounds in force for CreateTime records (KIP-937), each falling back
+  // to message_timestamp_difference_max_ms when its own key is unset.
+  // INT64_MAX: no bound.
+  int64_t message_timestamp_before_max_ms = INT64_MAX;
+  int64_t message_timestamp_after_max_ms = INT64_MAX;
   TimestampType message_timestamp_type = TimestampType::kCreateTime;
   double min_cleanable_dirty_ratio = 0.5;
   int64_t min_compaction_lag_ms = 0;

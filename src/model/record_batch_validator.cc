@@ -1,5 +1,7 @@
 #include "model/record_batch_validator.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "model/control_record.h"
@@ -20,10 +22,83 @@ Status ValidateControlRecord(const Record& r) {
   return Status::Ok();
 }
 
+// Whether `ts` lies more than `bound` ms before (after) `now`. The distance
+// is taken in unsigned arithmetic, where it is exact for any two int64
+// values, so no client timestamp can overflow it. INT64_MAX: no bound.
+bool TooFarBefore(int64_t ts, int64_t now, int64_t bound) {
+  if (bound == INT64_MAX || ts >= now) return false;
+  return static_cast<uint64_t>(now) - static_cast<uint64_t>(ts) > static_cast<uint64_t>(bound);
+}
+bool TooFarAfter(int64_t ts, int64_t now, int64_t bound) {
+  if (bound == INT64_MAX || ts <= now) return false;
+  return static_cast<uint64_t>(ts) - static_cast<uint64_t>(now) > static_cast<uint64_t>(bound);
+}
+
+// For the range shown in the message only.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return out;
+}
+int64_t SaturatingSub(int64_t a, int64_t b) {
+  int64_t out = 0;
+  if (__builtin_sub_overflow(a, b, &out)) return b > 0 ? INT64_MIN : INT64_MAX;
+  return out;
+}
+
+constexpr int64_t kNoTimestamp = -1;  // Kafka's RecordBatch.NO_TIMESTAMP.
+
+// Kafka's per-record rules (LogValidator.validateRecord): the key first, then
+// the timestamp; at most one error per record, with Kafka's message text.
+void CheckRecordRules(const RecordRules& rules, const RecordBatchHeader& h, const Record& r,
+                      int32_t index, std::vector<RecordError>* errors) {
+  if (rules.require_key && !r.key.has_value()) {
+    errors->push_back({RecordError::Kind::kInvalidRecord, index,
+                       fmt::format("Compacted topic cannot accept message without key in topic "
+                                   "partition {}-{}",
+                                   rules.topic, rules.partition)});
+    return;
+  }
+  if (rules.check_create_time && r.timestamp != kNoTimestamp) {
+    if (TooFarBefore(r.timestamp, rules.now_ms, rules.before_max_ms) ||
+        TooFarAfter(r.timestamp, rules.now_ms, rules.after_max_ms)) {
+      errors->push_back(
+          {RecordError::Kind::kInvalidTimestamp, index,
+           fmt::format("Timestamp {} of message with offset {} is out of range. The timestamp "
+                       "should be within [{}, {}]",
+                       r.timestamp, r.offset,
+                       SaturatingSub(rules.now_ms, rules.before_max_ms),
+                       SaturatingAdd(rules.now_ms, rules.after_max_ms))});
+    }
+  } else if (h.timestamp_type() == TimestampType::kLogAppendTime) {
+    // Only the broker stamps LogAppendTime.
+    errors->push_back({RecordError::Kind::kInvalidTimestamp, index,
+                       fmt::format("Invalid timestamp type in message with offset {}. Producer "
+                                   "should not set timestamp type to LogAppendTime.",
+                                   r.offset)});
+  }
+}
+
 }  // namespace
 
+std::string RecordErrorsSummary(std::span<const RecordError> errors) {
+  const bool timestamps = std::any_of(errors.begin(), errors.end(), [](const RecordError& e) {
+    return e.kind == RecordError::Kind::kInvalidTimestamp;
+  });
+  if (timestamps) return "One or more records have been rejected due to invalid timestamp";
+  std::string shown;
+  for (size_t i = 0; i < errors.size() && i < 3; ++i) {
+    if (i > 0) shown += ", ";
+    shown += fmt::format("RecordError(batchIndex={}, message='{}')", errors[i].batch_index,
+                         errors[i].message);
+  }
+  return fmt::format("One or more records have been rejected due to {} record errors in total, "
+                     "and only showing the first three errors at most: [{}]",
+                     errors.size(), shown);
+}
+
 Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptions& options,
-                           BatchSummary* summary) {
+                           BatchSummary* summary, std::vector<RecordError>* record_errors) {
   Result<RecordBatchHeader> parsed = ParseRecordBatchHeader(batch);
   if (!parsed.ok()) return parsed.status();
   const RecordBatchHeader& h = *parsed;
@@ -55,12 +130,18 @@ Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptio
   RecordIterator it = view->Records(options.decompress);
   BatchSummary s;
   Record r;
+  std::vector<RecordError> rule_errors;
   while (it.Next(&r)) {
     const int32_t expected = it.index() - 1;
     if (r.offset_delta != expected) {
-      return Status::Corruption(fmt::format("record {} has offset delta {}", expected, r.offset_delta));
+      std::string message = fmt::format("record {} has offset delta {}", expected, r.offset_delta);
+      if (record_errors != nullptr) {
+        record_errors->push_back({RecordError::Kind::kInvalidRecord, expected, message});
+      }
+      return Status::Corruption(std::move(message));
     }
     if (h.is_control()) SLUICE_RETURN_IF_ERROR(ValidateControlRecord(r));
+    if (options.rules != nullptr) CheckRecordRules(*options.rules, h, r, expected, &rule_errors);
     if (expected == 0) s.first_timestamp = r.timestamp;
     if (expected == 0 || r.timestamp > s.max_timestamp) {
       s.max_timestamp = r.timestamp;
@@ -71,6 +152,14 @@ Status ValidateRecordBatch(std::span<const uint8_t> batch, const ValidationOptio
   if (it.index() != h.record_count) {
     return Status::Corruption(fmt::format("record count {} but {} records decoded", h.record_count,
                                           it.index()));
+  }
+  if (!rule_errors.empty()) {
+    std::string message = RecordErrorsSummary(rule_errors);
+    if (record_errors != nullptr) {
+      record_errors->insert(record_errors->end(), std::make_move_iterator(rule_errors.begin()),
+                            std::make_move_iterator(rule_errors.end()));
+    }
+    return Status::InvalidArgument(std::move(message));
   }
   if (summary != nullptr) {
     s.record_count = it.index();

@@ -60,6 +60,37 @@ TEST(TopicConfigTest, BrokerSettingsBecomeTopicDefaults) {
   EXPECT_EQ(t->flush_messages, 1);
 }
 
+// KIP-937 bounds: unset (Long.MAX) by default on both sides; a side left
+// unset takes message.timestamp.difference.max.ms, as in Kafka 3.6-3.9;
+// the broker keys supply the topic defaults.
+TEST(TopicConfigTest, TimestampBoundsFallBackToTheDifferenceKeyPerSide) {
+  auto none = ResolveTopicConfig(BrokerConfig(), {});
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->message_timestamp_before_max_ms, INT64_MAX);
+  EXPECT_EQ(none->message_timestamp_after_max_ms, INT64_MAX);
+
+  auto diff = ResolveTopicConfig(BrokerConfig(), {{"message.timestamp.difference.max.ms", "5000"},
+                                                  {"message.timestamp.after.max.ms", "700"}});
+  ASSERT_TRUE(diff.ok());
+  EXPECT_EQ(diff->message_timestamp_before_max_ms, 5000);
+  EXPECT_EQ(diff->message_timestamp_after_max_ms, 700);
+
+  BrokerConfig broker = Broker({"log.message.timestamp.before.max.ms=100",
+                                "log.message.timestamp.after.max.ms=200"});
+  auto defaults = TopicDefaultsFromBroker(broker);
+  EXPECT_EQ(defaults.at("message.timestamp.before.max.ms").value, "100");
+  EXPECT_EQ(defaults.at("message.timestamp.before.max.ms").source, ConfigSource::kStaticBroker);
+  EXPECT_EQ(defaults.at("message.timestamp.after.max.ms").synonyms.at(0).name,
+            "log.message.timestamp.after.max.ms");
+  auto from_broker = ResolveTopicConfig(broker, {{"message.timestamp.after.max.ms", "0"}});
+  ASSERT_TRUE(from_broker.ok());
+  EXPECT_EQ(from_broker->message_timestamp_before_max_ms, 100);
+  EXPECT_EQ(from_broker->message_timestamp_after_max_ms, 0);
+
+  EXPECT_FALSE(ValidateTopicOverrides({{"message.timestamp.before.max.ms", "-1"}}).ok());
+  EXPECT_FALSE(ValidateTopicOverrides({{"message.timestamp.after.max.ms", "soon"}}).ok());
+}
+
 TEST(TopicConfigTest, OverridesWinAndAreDynamicTopicConfig) {
   BrokerConfig broker = Broker({"log.retention.hours=1"});
   TopicOverrides overrides = {{"retention.ms", "1000"}, {"cleanup.policy", "compact,delete"},
