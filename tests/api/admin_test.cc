@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/admin_client.h"
+#include "protocol/generated/create_topics.h"
 #include "protocol/generated/describe_configs.h"
 #include "protocol/generated/incremental_alter_configs.h"
 #include "protocol/generated/offset_for_leader_epoch.h"
@@ -118,6 +119,79 @@ TEST_F(AdminTest, CreatePartitionsErrors) {
   EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT,
             admin_->CreatePartitions("three", 4, false, {{kBrokerId, kBrokerId}}).first);
   EXPECT_EQ(3, PartitionCount("three"));
+}
+
+TEST_F(AdminTest, CreateTopicWithAnAssignmentNamingThisBrokerCreatesEveryPartition) {
+  // validate_only accepts it and creates nothing: the real request after it
+  // still creates the topic.
+  auto checked = admin_->CreateTopicAssigned("placed", {{kBrokerId}, {kBrokerId}, {kBrokerId}}, true);
+  ASSERT_EQ(0, checked.first) << checked.second;
+  auto created = admin_->CreateTopicAssigned("placed", {{kBrokerId}, {kBrokerId}, {kBrokerId}});
+  ASSERT_EQ(0, created.first) << created.second;
+  EXPECT_EQ(3, PartitionCount("placed"));
+  ProduceN("placed", 2, 2);
+  EXPECT_EQ(2u, client_->ConsumePartition("placed", 2, 2).size());
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS,
+            admin_->CreateTopicAssigned("placed", {{kBrokerId}}).first);
+}
+
+TEST_F(AdminTest, CreateTopicWithAnAssignmentNamingAnotherBrokerIsRefused) {
+  for (bool validate_only : {true, false}) {
+    auto other = admin_->CreateTopicAssigned("elsewhere", {{kBrokerId}, {kBrokerId + 1}}, validate_only);
+    EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, other.first);
+    EXPECT_EQ("The manual partition assignment includes broker 8, but no such broker is registered.",
+              other.second);
+    auto both = admin_->CreateTopicAssigned("elsewhere", {{kBrokerId + 1, kBrokerId}}, validate_only);
+    EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, both.first) << both.second;
+    auto twice = admin_->CreateTopicAssigned("elsewhere", {{kBrokerId, kBrokerId}}, validate_only);
+    EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, twice.first);
+    EXPECT_EQ("The manual partition assignment includes the broker 7 more than once.", twice.second);
+    auto empty = admin_->CreateTopicAssigned("elsewhere", {{kBrokerId}, {}}, validate_only);
+    EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, empty.first);
+    EXPECT_EQ("The manual partition assignment includes an empty replica list.", empty.second);
+  }
+  // None of them created the topic.
+  EXPECT_EQ(0, admin_->CreateTopicAssigned("elsewhere", {{kBrokerId}}).first);
+  EXPECT_EQ(1, PartitionCount("elsewhere"));
+}
+
+// What librdkafka cannot send (it numbers partitions itself and sends -1
+// counts), as raw CreateTopics requests.
+TEST_F(AdminTest, CreateTopicAssignmentShapeErrors) {
+  auto create = [&](int32_t partitions, int16_t rf,
+                    std::vector<std::pair<int32_t, std::vector<int32_t>>> assignments) {
+    protocol::CreateTopicsRequest req;
+    auto& t = req.topics.emplace_back();
+    t.name = "shaped";
+    t.num_partitions = partitions;
+    t.replication_factor = rf;
+    for (auto& [index, brokers] : assignments) {
+      auto& a = t.assignments.emplace_back();
+      a.partition_index = index;
+      a.broker_ids = brokers;
+    }
+    auto resp = RoundTrip<protocol::CreateTopicsResponse>(broker_.port(), req, 7);
+    EXPECT_EQ(1u, resp.topics.size());
+    if (resp.topics.empty()) return std::make_pair(int16_t{-1000}, std::string());
+    return std::make_pair(resp.topics[0].error_code, resp.topics[0].error_message.value_or(""));
+  };
+  const std::vector<int32_t> me = {kBrokerId};
+  auto gap = create(-1, -1, {{0, me}, {2, me}});
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, gap.first);
+  EXPECT_EQ("partitions should be a consecutive 0-based integer sequence", gap.second);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, create(-1, -1, {{1, me}}).first);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, create(-1, -1, {{-1, me}, {0, me}}).first);
+  auto again = create(-1, -1, {{0, me}, {0, me}});
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REPLICA_ASSIGNMENT, again.first);
+  EXPECT_EQ("Found multiple manual partition assignments for partition 0", again.second);
+  // Counts given next to an assignment: Kafka's controller answers
+  // INVALID_REQUEST.
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REQUEST, create(1, -1, {{0, me}}).first);
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_INVALID_REQUEST, create(-1, 1, {{0, me}}).first);
+  // Out of order but complete is fine.
+  auto shuffled = create(-1, -1, {{1, me}, {0, me}});
+  EXPECT_EQ(0, shuffled.first) << shuffled.second;
+  EXPECT_EQ(2, PartitionCount("shaped"));
 }
 
 TEST_F(AdminTest, AlterConfigsIsDescribedAndSurvivesRestart) {

@@ -1,16 +1,15 @@
 // CreatePartitions: raise topics' partition counts to a new total. On a
 // single node the only valid manual assignment puts each new partition on
 // this broker alone; anything else is INVALID_REPLICA_ASSIGNMENT, as Kafka
-// answers for an assignment it cannot satisfy.
+// answers for an assignment it cannot satisfy (replica_assignment.h).
 #include <map>
-#include <set>
 #include <string>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
+#include "api/handlers/replica_assignment.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -19,43 +18,22 @@ namespace {
 using protocol::ErrorCode;
 using protocol::ToWire;
 
-struct Problem {
-  ErrorCode code;
-  std::string message;
-};
-
-// Kafka's checks of a manual assignment for `added` new partitions of a topic
-// with replication factor `rf`, with its messages.
-std::optional<Problem> CheckAssignments(
+// A manual assignment for `added` new partitions of a topic with replication
+// factor `rf`: one replica list per new partition, each valid (Kafka's
+// controller, createPartitions).
+std::optional<AssignmentProblem> CheckAssignments(
     const std::vector<protocol::CreatePartitionsRequest::CreatePartitionsAssignment>& assignments,
-    int32_t current, int32_t added, int16_t rf, int32_t broker_id) {
+    int32_t added, int16_t rf, int32_t broker_id) {
   if (static_cast<int64_t>(assignments.size()) != added) {
-    return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
-                   fmt::format("Increasing the number of partitions by {} but {} assignments provided.",
-                               added, assignments.size())};
+    return AssignmentProblem{
+        ErrorCode::INVALID_REPLICA_ASSIGNMENT,
+        fmt::format("Attempted to add {} additional partition(s), but only {} assignment(s) were "
+                    "specified.",
+                    added, assignments.size())};
   }
-  for (size_t i = 0; i < assignments.size(); ++i) {
-    const auto& brokers = assignments[i].broker_ids;
-    const int64_t partition = current + static_cast<int64_t>(i);
-    std::set<int32_t> distinct(brokers.begin(), brokers.end());
-    if (distinct.size() != brokers.size()) {
-      return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
-                     fmt::format("Duplicate brokers not allowed in replica assignment: {} for "
-                                 "partition id {}.",
-                                 fmt::join(brokers, ", "), partition)};
-    }
-    for (int32_t b : brokers) {
-      if (b != broker_id) {
-        return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
-                       fmt::format("Unknown broker(s) in replica assignment: {}.", b)};
-      }
-    }
-    if (static_cast<int64_t>(brokers.size()) != rf) {
-      return Problem{ErrorCode::INVALID_REPLICA_ASSIGNMENT,
-                     fmt::format("Inconsistent replication factor between partitions, partition 0 "
-                                 "has {} while partitions [{}] have replication factors [{}], "
-                                 "respectively.",
-                                 rf, partition, brokers.size())};
+  for (const auto& a : assignments) {
+    if (auto problem = CheckReplicaList(a.broker_ids, static_cast<size_t>(rf), broker_id)) {
+      return problem;
     }
   }
   return std::nullopt;
@@ -96,9 +74,8 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
       continue;
     }
     if (t.assignments) {
-      if (auto problem = CheckAssignments(*t.assignments, info->partition_count,
-                                          t.count - info->partition_count, info->replication_factor,
-                                          services.broker_id)) {
+      if (auto problem = CheckAssignments(*t.assignments, t.count - info->partition_count,
+                                          info->replication_factor, services.broker_id)) {
         fail(problem->code, problem->message);
         continue;
       }

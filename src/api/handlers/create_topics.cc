@@ -1,5 +1,7 @@
 // CreateTopics: partitions, replication factor 1 (a single node), configs,
-// validate_only. Each topic succeeds or fails on its own, with Kafka's codes.
+// validate_only, or a manual replica assignment naming this broker (see
+// replica_assignment.h). Each topic succeeds or fails on its own, with
+// Kafka's codes.
 #include <map>
 #include <optional>
 #include <utility>
@@ -8,6 +10,7 @@
 
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
+#include "api/handlers/replica_assignment.h"
 #include "cluster/topic_name.h"
 #include "config/topic_config.h"
 #include "protocol/error_code.h"
@@ -58,20 +61,35 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
       r.error_message = "Create topics request from client contains a duplicate topic";
       continue;
     }
-    if (!t.assignments.empty()) {
-      r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
-      r.error_message = "manual replica assignment is not supported on a single node";
-      continue;
-    }
-    // -1 means the broker default (KIP-464).
-    const int32_t partitions =
+    // -1 means the broker default (KIP-464), or "given by assignments".
+    int32_t partitions =
         t.num_partitions == -1 ? services.config.GetInt("num.partitions") : t.num_partitions;
-    const int16_t rf = t.replication_factor == -1
-                           ? static_cast<int16_t>(services.config.GetInt("default.replication.factor"))
-                           : t.replication_factor;
+    int16_t rf = t.replication_factor == -1
+                     ? static_cast<int16_t>(services.config.GetInt("default.replication.factor"))
+                     : t.replication_factor;
     std::map<std::string, std::string> configs;
     for (const auto& c : t.configs) {
       if (c.value) configs[c.name] = *c.value;
+    }
+    if (!t.assignments.empty()) {
+      // Kafka's controller: the counts must be left to the assignment.
+      if (t.replication_factor != -1) {
+        r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+        r.error_message =
+            "A manual partition assignment was specified, but replication factor was not set to -1.";
+        continue;
+      }
+      if (t.num_partitions != -1) {
+        r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+        r.error_message =
+            "A manual partition assignment was specified, but numPartitions was not set to -1.";
+        continue;
+      }
+      if (auto problem = CheckTopicAssignment(t.assignments, services.broker_id, &partitions, &rf)) {
+        r.error_code = ToWire(problem->code);
+        r.error_message = std::move(problem->message);
+        continue;
+      }
     }
     if (auto problem = Precheck(t.name, partitions, rf, configs)) {
       r.error_code = ToWire(problem->first);
