@@ -1,7 +1,8 @@
 // AlterConfigs: replaces the whole override set of a topic (keys not listed
 // go back to the broker default), validate_only. Dynamic broker configs are
 // not supported: a BROKER resource gets INVALID_REQUEST, the code Kafka uses
-// for broker configs that cannot be updated dynamically.
+// for broker configs that cannot be updated dynamically. An internal topic
+// must keep compaction (InternalTopicConfigProblem, config_resources.h).
 #include <map>
 #include <set>
 #include <string>
@@ -68,6 +69,10 @@ void AlterConfigsNow(RequestContext& ctx, const protocol::AlterConfigsRequest& r
     if (!duplicate.empty()) {
       fail(ErrorCode::INVALID_REQUEST,
            fmt::format("Duplicate config keys in request: {}", *duplicate.begin()));
+      continue;
+    }
+    if (auto problem = InternalTopicConfigProblem(res.resource_name, services.config, configs)) {
+      fail(ErrorCode::INVALID_CONFIG, *problem);
       continue;
     }
     Status s = services.partitions.SetTopicConfigs(res.resource_name, configs, request.validate_only);

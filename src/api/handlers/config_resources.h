@@ -1,13 +1,19 @@
 // What the config handlers (DescribeConfigs, AlterConfigs,
-// IncrementalAlterConfigs) share: Kafka's resource type numbers and the
-// check of a BROKER resource's name.
+// IncrementalAlterConfigs) share: Kafka's resource type numbers, the check
+// of a BROKER resource's name, and the rule internal topics' configs keep.
 #pragma once
 
 #include <charconv>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 
 #include <fmt/format.h>
+
+#include "cluster/topic_name.h"
+#include "config/broker_config.h"
+#include "config/topic_config.h"
 
 namespace sluice::api {
 
@@ -34,6 +40,22 @@ inline BrokerTarget ResolveBroker(const std::string& name, int32_t broker_id) {
                           broker_id, name);
   }
   return t;
+}
+
+// Internal topics (cluster::IsInternalTopic) keep their state only as long
+// as they are compacted: with a cleanup.policy without compact, retention
+// would delete __consumer_offsets' committed offsets. Returns the
+// INVALID_CONFIG message if `overrides` (the topic's whole new override set)
+// would leave `topic` without compaction. Kafka's broker has no such check;
+// INVALID_CONFIG is its code for a config value it refuses. Overrides that
+// are invalid anyway are left to the usual validation (nullopt).
+inline std::optional<std::string> InternalTopicConfigProblem(
+    const std::string& topic, const config::BrokerConfig& broker,
+    const std::map<std::string, std::string>& overrides) {
+  if (!cluster::IsInternalTopic(topic)) return std::nullopt;
+  auto effective = config::ResolveTopicConfig(broker, overrides);
+  if (!effective.ok() || effective->cleanup_compact) return std::nullopt;
+  return fmt::format("Internal topic {} must keep cleanup.policy containing compact.", topic);
 }
 
 }  // namespace sluice::api

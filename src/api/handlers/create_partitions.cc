@@ -10,6 +10,7 @@
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
 #include "api/handlers/replica_assignment.h"
+#include "cluster/topic_name.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -71,6 +72,15 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
       fail(ErrorCode::INVALID_PARTITIONS,
            fmt::format("Topic currently has {} partitions, which is higher than the requested {}.",
                        info->partition_count, t.count));
+      continue;
+    }
+    if (cluster::IsInternalTopic(t.name)) {
+      // Kafka's broker would add them, but the group coordinator maps each
+      // group to a partition by the partition count: a new count strands
+      // every group's committed offsets. Refused with the code Kafka's broker
+      // gives for client operations it refuses on internal topics.
+      fail(ErrorCode::INVALID_TOPIC_EXCEPTION,
+           fmt::format("The partition count of internal topic {} cannot be changed.", t.name));
       continue;
     }
     if (t.assignments) {

@@ -157,7 +157,19 @@ void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& r
       r.error_code = ToWire(ErrorCode::TOPIC_DELETION_DISABLED);
       continue;
     }
-    if (auto info = services.partitions.FindTopic(*name)) r.topic_id.bytes = info->id;
+    auto info = services.partitions.FindTopic(*name);
+    if (info) r.topic_id.bytes = info->id;
+    if (info && cluster::IsInternalTopic(*name)) {
+      // Kafka's broker would delete it (only its kafka-topics tool refuses,
+      // with this message); deleting __consumer_offsets loses every group's
+      // committed offsets, so the broker refuses, with the code Kafka's
+      // broker gives for the client operations it refuses on internal topics
+      // (appends, DeleteRecords).
+      r.error_code = ToWire(ErrorCode::INVALID_TOPIC_EXCEPTION);
+      r.error_message = fmt::format(
+          "Topic {} is a kafka internal topic and is not allowed to be marked for deletion.", *name);
+      continue;
+    }
     Status s = services.partitions.DeleteTopic(*name);
     if (s.IsNotFound()) {
       r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);

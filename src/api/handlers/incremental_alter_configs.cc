@@ -3,7 +3,8 @@
 // and written with one UpdateTopicConfigs call, or none is. APPEND and SUBTRACT
 // apply to list keys only (cleanup.policy); they start from the effective
 // value (the override, else the broker default). BROKER resources: see
-// alter_configs.cc (dynamic broker configs are not supported).
+// alter_configs.cc (dynamic broker configs are not supported). An internal
+// topic must keep compaction (InternalTopicConfigProblem, config_resources.h).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -148,6 +149,12 @@ void IncrementalAlterConfigsNow(RequestContext& ctx, const protocol::Incremental
         res.resource_name,
         [&](std::map<std::string, std::string>& overrides) {
           problem = Apply(res.configs, services.config, overrides);
+          if (!problem) {
+            if (auto internal =
+                    InternalTopicConfigProblem(res.resource_name, services.config, overrides)) {
+              problem = Problem{ErrorCode::INVALID_CONFIG, std::move(*internal)};
+            }
+          }
           return problem ? Status::Aborted("refused") : Status::Ok();
         },
         request.validate_only);
