@@ -104,7 +104,16 @@ class ProduceRulesTest : public ::testing::Test {
 // the fields that carry that).
 TEST_F(ProduceRulesTest, KeylessRecordInALibrdkafkaBatchToACompactedTopicFailsTheBatch) {
   ASSERT_EQ(0, client_->CreateTopic("keyed", 1, 1, {{"cleanup.policy", "compact"}}));
-  auto producer = client_->MakeProducer({{"acks", "all"}, {"linger.ms", "1000"}});
+  auto producer = client_->MakeProducer({{"acks", "all"}, {"linger.ms", "2000"}});
+  // Connected and the partition's leader known before the first message, so
+  // the five are queued together within the linger and sent as one batch.
+  {
+    std::string err;
+    std::unique_ptr<RdKafka::Topic> t(RdKafka::Topic::create(producer.get(), "keyed", nullptr, err));
+    RdKafka::Metadata* md = nullptr;
+    ASSERT_EQ(RdKafka::ERR_NO_ERROR, producer->metadata(false, t.get(), &md, 10000));
+    delete md;
+  }
   std::vector<DeliveryResult> results(5);
   for (size_t i = 0; i < results.size(); ++i) {
     const std::string key = "k" + std::to_string(i);
