@@ -33,6 +33,11 @@ bool TimerThread::Cancel(uint64_t id) {
   return true;
 }
 
+int64_t TimerThread::NowMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
 void TimerThread::Run() {
   MutexLock lock(&mu_);
   while (!stopping_) {

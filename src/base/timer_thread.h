@@ -1,4 +1,5 @@
-// TimerThread: runs callbacks at deadlines on one background thread.
+// TimerThread: runs callbacks at deadlines on one background thread, on the
+// steady clock (the broker's Timers; tests use ManualTimers instead).
 //
 // Used for timeouts that must not block a shard (a long-polling fetch's
 // max_wait_ms, a produce's timeout). Callbacks must be short; they run on
@@ -13,10 +14,11 @@
 #include <utility>
 
 #include "base/mutex.h"
+#include "base/timers.h"
 
 namespace sluice {
 
-class TimerThread {
+class TimerThread final : public Timers {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -26,9 +28,11 @@ class TimerThread {
   TimerThread& operator=(const TimerThread&) = delete;
 
   // Schedules `fn` after `delay`; returns an id for Cancel.
-  uint64_t Schedule(std::chrono::milliseconds delay, std::function<void()> fn);
+  uint64_t Schedule(std::chrono::milliseconds delay, std::function<void()> fn) override;
   // True if the callback was removed before it ran.
-  bool Cancel(uint64_t id);
+  bool Cancel(uint64_t id) override;
+  // Steady-clock milliseconds.
+  int64_t NowMs() const override;
 
  private:
   void Run() EXCLUDES(mu_);

@@ -70,7 +70,8 @@ struct Member {
   JoinCallback awaiting_join;
   SyncCallback awaiting_sync;
 
-  // Liveness: the member is expired when the steady clock passes this.
+  // Liveness: the member is expired when the coordinator's Timers clock
+  // (monotonic) passes this.
   int64_t session_deadline_ms = 0;
   bool session_timer_armed = false;
 
@@ -155,7 +156,7 @@ class Group {
   // group.initial.rebalance.delay.ms) the join is not completed early.
   bool in_initial_delay = false;
   bool new_member_during_delay = false;
-  int64_t rebalance_started_ms = 0;  // Steady clock.
+  int64_t rebalance_started_ms = 0;  // On the coordinator's Timers clock.
 
  private:
   // The protocol most members prefer among those all of them support.

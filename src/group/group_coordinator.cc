@@ -50,12 +50,6 @@ void FailWaitingSync(Member& m, ErrorCode error, std::vector<std::function<void(
 
 }  // namespace
 
-int64_t SteadyNowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 int64_t WallNowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -74,8 +68,17 @@ CoordinatorOptions CoordinatorOptions::FromConfig(const config::BrokerConfig& co
   return o;
 }
 
-GroupCoordinator::GroupCoordinator(CoordinatorOptions options, GroupLog& log, TimerThread& timers)
-    : options_(options), log_(log), timers_(timers) {}
+namespace {
+
+CoordinatorOptions WithClock(CoordinatorOptions o) {
+  if (!o.clock) o.clock = WallNowMs;
+  return o;
+}
+
+}  // namespace
+
+GroupCoordinator::GroupCoordinator(CoordinatorOptions options, GroupLog& log, Timers& timers)
+    : options_(WithClock(std::move(options))), log_(log), timers_(timers) {}
 
 GroupCoordinator::~GroupCoordinator() { Shutdown(); }
 
@@ -93,7 +96,7 @@ Group* GroupCoordinator::FindGroup(const std::string& group_id) {
 
 Group& GroupCoordinator::GetOrCreateGroup(const std::string& group_id) {
   auto& slot = groups_[group_id];
-  if (!slot) slot = std::make_unique<Group>(group_id, WallNowMs());
+  if (!slot) slot = std::make_unique<Group>(group_id, WallNow());
   return *slot;
 }
 
@@ -315,9 +318,9 @@ void GroupCoordinator::PrepareRebalance(Group& g, const std::string& reason, Def
     PropagateAssignment(g, ErrorCode::REBALANCE_IN_PROGRESS, out);
   }
   const bool first = g.Is(GroupState::kEmpty);
-  g.TransitionTo(GroupState::kPreparingRebalance, WallNowMs());
+  g.TransitionTo(GroupState::kPreparingRebalance, WallNow());
   g.BumpRebalanceEpoch();
-  g.rebalance_started_ms = SteadyNowMs();
+  g.rebalance_started_ms = timers_.NowMs();
   spdlog::info("group {}: preparing rebalance (generation {}): {}", g.id(), g.generation(),
                reason);
   if (first && options_.initial_rebalance_delay_ms > 0) {
@@ -351,7 +354,7 @@ void GroupCoordinator::CompleteJoin(Group& g, Deferred& out) {
       g.Remove(id);
     }
   }
-  g.InitNextGeneration(WallNowMs());
+  g.InitNextGeneration(WallNow());
   g.BumpRebalanceEpoch();  // Disarms the rebalance timer.
   if (g.Is(GroupState::kEmpty)) {
     spdlog::info("group {}: empty at generation {}", g.id(), g.generation());
@@ -460,7 +463,7 @@ void GroupCoordinator::PersistGroupThenStable(Group& g, Deferred& out) {
             return;  // A rebalance started meanwhile; it answered the syncs.
           }
           if (s.ok()) {
-            group->TransitionTo(GroupState::kStable, WallNowMs());
+            group->TransitionTo(GroupState::kStable, WallNow());
             spdlog::info("group {}: stable at generation {}", group_id, generation);
             PropagateAssignment(*group, ErrorCode::NONE, answers);
           } else {
@@ -581,7 +584,7 @@ void GroupCoordinator::RemoveMemberAndUpdateGroup(Group& g, const std::string& m
 }
 
 void GroupCoordinator::TouchSession(Group& g, Member& m) {
-  m.session_deadline_ms = SteadyNowMs() + m.session_timeout_ms;
+  m.session_deadline_ms = timers_.NowMs() + m.session_timeout_ms;
   if (m.session_timer_armed) return;  // The armed timer re-arms itself.
   m.session_timer_armed = true;
   ArmSessionTimer(g.id(), m.member_id, m.session_deadline_ms);
@@ -589,7 +592,7 @@ void GroupCoordinator::TouchSession(Group& g, Member& m) {
 
 void GroupCoordinator::ArmSessionTimer(const std::string& group_id, const std::string& member_id,
                                        int64_t due_ms) {
-  const int64_t delay = std::max<int64_t>(0, due_ms - SteadyNowMs());
+  const int64_t delay = std::max<int64_t>(0, due_ms - timers_.NowMs());
   timers_.Schedule(std::chrono::milliseconds(delay),
                    [this, group_id, member_id] { OnSessionTimer(group_id, member_id); });
 }
@@ -601,7 +604,7 @@ void GroupCoordinator::OnSessionTimer(const std::string& group_id, const std::st
     Group* g = closed_ ? nullptr : FindGroup(group_id);
     Member* m = g != nullptr ? g->Find(member_id) : nullptr;
     if (m == nullptr) return;
-    const int64_t now = SteadyNowMs();
+    const int64_t now = timers_.NowMs();
     // A member waiting on the coordinator cannot heartbeat: keep it alive.
     if (m->awaiting_join || m->awaiting_sync) m->session_deadline_ms = now + m->session_timeout_ms;
     if (now < m->session_deadline_ms) {
@@ -646,7 +649,7 @@ void GroupCoordinator::OnRebalanceTimer(const std::string& group_id, uint64_t ep
     }
     if (g->in_initial_delay) {
       const int64_t remaining =
-          g->MaxRebalanceTimeoutMs() - (SteadyNowMs() - g->rebalance_started_ms);
+          g->MaxRebalanceTimeoutMs() - (timers_.NowMs() - g->rebalance_started_ms);
       if (g->new_member_during_delay && remaining > 0) {
         g->new_member_during_delay = false;
         ArmRebalanceTimer(*g, std::min<int64_t>(options_.initial_rebalance_delay_ms, remaining));

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "base/timer_thread.h"
+#include "base/timers.h"
 #include "config/broker_config.h"
 #include "group/group.h"
 #include "group/group_log.h"
@@ -43,6 +43,10 @@ struct CoordinatorOptions {
   int32_t offset_metadata_max_bytes = 4096;
   int64_t offsets_retention_ms = 7LL * 24 * 3600 * 1000;
   int64_t offsets_retention_check_interval_ms = 600000;
+  // Wall-clock milliseconds: what commits and group records are stamped
+  // with and offsets expire by. Empty: the system clock. (Deadlines, i.e.
+  // sessions and rebalances, run on the Timers' own monotonic clock.)
+  std::function<int64_t()> clock;
 
   static CoordinatorOptions FromConfig(const config::BrokerConfig& config);
 };
@@ -137,7 +141,8 @@ struct CommittedOffsetInfo {
 
 class GroupCoordinator {
  public:
-  GroupCoordinator(CoordinatorOptions options, GroupLog& log, TimerThread& timers);
+  // `log` and `timers` must outlive the coordinator.
+  GroupCoordinator(CoordinatorOptions options, GroupLog& log, Timers& timers);
   ~GroupCoordinator();
   GroupCoordinator(const GroupCoordinator&) = delete;
   GroupCoordinator& operator=(const GroupCoordinator&) = delete;
@@ -228,12 +233,13 @@ class GroupCoordinator {
   void ScheduleRetentionCheck();
 
   static void Run(Deferred& out);
+  int64_t WallNow() const { return options_.clock(); }
   // Queues observer calls for offsets that are gone.
   void NotifyRemoved(const std::string& group_id, std::vector<PartitionKey> keys, Deferred& out);
 
   const CoordinatorOptions options_;
   GroupLog& log_;
-  TimerThread& timers_;
+  Timers& timers_;
   OffsetObserver* observer_ = nullptr;
 
   std::mutex mu_;
@@ -242,9 +248,7 @@ class GroupCoordinator {
   uint64_t next_member_suffix_ = 0;                                     // Guarded by mu_.
 };
 
-// Steady-clock milliseconds (deadlines) and wall-clock milliseconds (what
-// is stored and reported).
-int64_t SteadyNowMs();
+// The system clock in milliseconds (CoordinatorOptions::clock's default).
 int64_t WallNowMs();
 
 }  // namespace sluice::group

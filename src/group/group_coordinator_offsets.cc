@@ -72,7 +72,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
     if (group_error != ErrorCode::NONE) {
       std::fill(errors.begin(), errors.end(), group_error);
     } else {
-      const int64_t now = WallNowMs();
+      const int64_t now = WallNow();
       std::vector<KeyValue> records;
       std::vector<size_t> written;  // Index into params.partitions of each record.
       for (size_t i = 0; i < params.partitions.size(); ++i) {
@@ -201,7 +201,7 @@ void GroupCoordinator::DeleteOffsets(
       }
       NotifyRemoved(group_id, std::move(removed), out);
       if (!tombstones.empty()) {
-        auto write = log_.Append(group_id, tombstones, WallNowMs());
+        auto write = log_.Append(group_id, tombstones, WallNow());
         if (!write.ok()) {
           group_error = ErrorCode::COORDINATOR_NOT_AVAILABLE;
         } else {
@@ -297,7 +297,7 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
           tombstones.push_back({EncodeKey(OffsetKey{id, key.topic, key.partition}), {}});
         }
         tombstones.push_back({EncodeKey(GroupKey{id}), {}});
-        auto write = log_.Append(id, tombstones, WallNowMs());
+        auto write = log_.Append(id, tombstones, WallNow());
         if (!write.ok()) {
           error = ErrorCode::COORDINATOR_NOT_AVAILABLE;
           continue;
@@ -305,7 +305,7 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
         std::vector<PartitionKey> removed;
         for (const auto& [key, entry] : g->offsets()) removed.push_back(key);
         NotifyRemoved(id, std::move(removed), notes);
-        g->TransitionTo(GroupState::kDead, WallNowMs());
+        g->TransitionTo(GroupState::kDead, WallNow());
         groups_.erase(id);
         spdlog::info("group {}: deleted", id);
         writes.emplace_back(i, *write);
@@ -398,7 +398,7 @@ void GroupCoordinator::ScheduleRetentionCheck() {
                        std::lock_guard lock(mu_);
                        if (closed_) return;
                      }
-                     ExpireOffsets(WallNowMs());
+                     ExpireOffsets(WallNow());
                      ScheduleRetentionCheck();
                    });
 }
@@ -406,7 +406,7 @@ void GroupCoordinator::ScheduleRetentionCheck() {
 void GroupCoordinator::StoreGroup(Group& g, std::function<void(Status)> done, Deferred& out) {
   std::vector<KeyValue> records;
   records.push_back({EncodeKey(GroupKey{g.id()}), EncodeValue(g.ToStored())});
-  auto write = log_.Append(g.id(), records, WallNowMs());
+  auto write = log_.Append(g.id(), records, WallNow());
   if (!write.ok()) {
     out.push_back([done = std::move(done), s = write.status()] { done(s); });
     return;
@@ -459,7 +459,7 @@ Status GroupCoordinator::Start() {
     return LoadRecord(offset, key, value, stored);
   });
   if (!s.ok()) return s;
-  const int64_t now = WallNowMs();
+  const int64_t now = WallNow();
   size_t members = 0;
   for (auto& [id, group] : stored) {
     if (!group) continue;

@@ -1,16 +1,20 @@
 // The group coordinator on real partition logs in a temporary directory:
 // the membership protocol's rules and error codes, sessions and rebalance
 // timeouts, committed offsets, and state reloaded from __consumer_offsets.
+// Time is moved by hand (ManualTimers for deadlines, a fake wall clock for
+// what is stamped and expired): timeouts are tested to the millisecond
+// without sleeping.
 #include "group/group_coordinator.h"
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
-#include <thread>
 
 #include "cluster/partition_manager.h"
 #include "protocol/wire/writer.h"
+#include "support/manual_timers.h"
 #include "support/temp_dir.h"
 
 namespace sluice::group {
@@ -42,6 +46,7 @@ class GroupCoordinatorTest : public ::testing::Test {
     log_ = std::make_unique<GroupLog>(*partitions_, *config_);
     options_.min_session_timeout_ms = 10;
     options_.initial_rebalance_delay_ms = 0;
+    options_.clock = [this] { return wall_ms_.load(); };
     StartCoordinator();
   }
 
@@ -53,7 +58,7 @@ class GroupCoordinatorTest : public ::testing::Test {
   }
 
   void StartCoordinator() {
-    timers_ = std::make_unique<TimerThread>();
+    timers_ = std::make_unique<testing::ManualTimers>();
     coordinator_ = std::make_unique<GroupCoordinator>(options_, *log_, *timers_);
     ASSERT_TRUE(coordinator_->Start().ok());
   }
@@ -64,6 +69,31 @@ class GroupCoordinatorTest : public ::testing::Test {
     timers_.reset();
     coordinator_.reset();
     StartCoordinator();
+  }
+
+  // Moves both clocks forward by `ms`, running the timers that fall due
+  // (the wall clock moves first: those timers see the later wall time).
+  void Advance(int64_t ms) {
+    wall_ms_ += ms;
+    timers_->AdvanceBy(std::chrono::milliseconds(ms));
+  }
+
+  // Waits until everything the coordinator wrote to __consumer_offsets so
+  // far is durable and the callbacks waiting on that have run: after this,
+  // a request no timer can answer and nothing durable is left to answer is
+  // known to stay unanswered.
+  void Settle() {
+    if (!log_->TopicExists()) return;
+    for (int32_t i = 0; i < log_->partition_count(); ++i) {
+      auto p = partitions_->Get(std::string(kOffsetsTopic), i);
+      ASSERT_NE(p, nullptr);
+      auto done = std::make_shared<std::promise<Status>>();
+      auto f = done->get_future();
+      partitions_->flusher().WhenDurable(p, p->log().log_end_offset(),
+                                         [done](Status s) { done->set_value(s); });
+      ASSERT_EQ(f.wait_for(10s), std::future_status::ready);
+      ASSERT_TRUE(f.get().ok());
+    }
   }
 
   JoinParams Params(const std::string& group, const std::string& member = "",
@@ -142,7 +172,8 @@ class GroupCoordinatorTest : public ::testing::Test {
   std::unique_ptr<cluster::PartitionManager> partitions_;
   std::unique_ptr<GroupLog> log_;
   CoordinatorOptions options_;
-  std::unique_ptr<TimerThread> timers_;
+  std::atomic<int64_t> wall_ms_{1'700'000'000'000};
+  std::unique_ptr<testing::ManualTimers> timers_;
   std::unique_ptr<GroupCoordinator> coordinator_;
 };
 
@@ -183,7 +214,8 @@ TEST_F(GroupCoordinatorTest, LeaderAssignmentReachesEveryMember) {
   EXPECT_TRUE(follower.members.empty());
 
   auto follower_sync = SyncAsync("g", follower.generation_id, follower.member_id);
-  EXPECT_EQ(follower_sync.wait_for(100ms), std::future_status::timeout)
+  Settle();
+  EXPECT_EQ(follower_sync.wait_for(0s), std::future_status::timeout)
       << "a follower must wait for the leader's assignment";
   auto leader_sync = SyncAsync("g", leader.generation_id, leader.member_id,
                                {{leader.member_id, {1}}, {follower.member_id, {2, 2}}});
@@ -229,27 +261,51 @@ TEST_F(GroupCoordinatorTest, AJoinDuringStableMakesOthersRejoinThroughHeartbeats
   auto newcomer = JoinAsync(Params("g"));
   EXPECT_EQ(coordinator_->Heartbeat("g", generation, member, std::nullopt),
             ErrorCode::REBALANCE_IN_PROGRESS);
-  EXPECT_EQ(newcomer.wait_for(100ms), std::future_status::timeout);
+  Settle();
+  EXPECT_EQ(newcomer.wait_for(0s), std::future_status::timeout);
   JoinGroupResult again = Join(Params("g", member));
   EXPECT_EQ(again.generation_id, generation + 1);
   EXPECT_EQ(newcomer.get().generation_id, generation + 1);
 }
 
-TEST_F(GroupCoordinatorTest, AMemberThatStopsHeartbeatingIsRemovedAfterItsSession) {
+TEST_F(GroupCoordinatorTest, AMemberThatStopsHeartbeatingIsRemovedExactlyAtItsSessionTimeout) {
   StableSingleMember("g", /*session_ms=*/200);
+  Advance(199);
+  EXPECT_EQ(coordinator_->DescribeGroup("g").state, GroupState::kStable);
   EXPECT_EQ(coordinator_->DescribeGroup("g").members.size(), 1u);
-  std::this_thread::sleep_for(600ms);
+  Advance(1);
   GroupDescription d = coordinator_->DescribeGroup("g");
   EXPECT_EQ(d.state, GroupState::kEmpty);
   EXPECT_TRUE(d.members.empty());
 }
 
-TEST_F(GroupCoordinatorTest, MembersThatDoNotRejoinInTimeAreDropped) {
+TEST_F(GroupCoordinatorTest, EachHeartbeatRestartsTheSessionTimeout) {
+  auto [member, generation] = StableSingleMember("g", /*session_ms=*/200);
+  for (int i = 0; i < 5; ++i) {
+    Advance(150);
+    ASSERT_EQ(coordinator_->Heartbeat("g", generation, member, std::nullopt), ErrorCode::NONE)
+        << "after " << (i + 1) * 150 << " ms";
+  }
+  Advance(199);
+  EXPECT_EQ(coordinator_->DescribeGroup("g").members.size(), 1u);
+  Advance(1);
+  EXPECT_EQ(coordinator_->DescribeGroup("g").state, GroupState::kEmpty);
+  EXPECT_EQ(coordinator_->Heartbeat("g", generation, member, std::nullopt),
+            ErrorCode::UNKNOWN_MEMBER_ID);
+}
+
+TEST_F(GroupCoordinatorTest, MembersThatDoNotRejoinWithinTheRebalanceTimeoutAreDropped) {
   JoinGroupResult first = Join(Params("g", "", 10000, /*rebalance_ms=*/300));
   ASSERT_EQ(SyncAsync("g", first.generation_id, first.member_id).get().error, ErrorCode::NONE);
   // The first member keeps heartbeating but never rejoins.
   auto second = JoinAsync(Params("g", "", 10000, 300));
-  ASSERT_EQ(second.wait_for(5s), std::future_status::ready);
+  Advance(299);
+  EXPECT_EQ(coordinator_->Heartbeat("g", first.generation_id, first.member_id, std::nullopt),
+            ErrorCode::REBALANCE_IN_PROGRESS);
+  Settle();
+  EXPECT_EQ(second.wait_for(0s), std::future_status::timeout) << "answered before the timeout";
+  Advance(1);
+  ASSERT_EQ(second.wait_for(0s), std::future_status::ready);
   JoinGroupResult r = second.get();
   EXPECT_EQ(r.error, ErrorCode::NONE);
   EXPECT_EQ(r.leader_id, r.member_id);
@@ -319,14 +375,42 @@ TEST_F(GroupCoordinatorTest, CommittedOffsetsAndGroupsAreReloadedFromTheLog) {
   EXPECT_EQ(coordinator_->Heartbeat("g", generation, member, std::nullopt), ErrorCode::NONE);
 }
 
-TEST_F(GroupCoordinatorTest, OffsetsOfAnEmptyGroupExpireAfterTheRetention) {
+TEST_F(GroupCoordinatorTest, TheFirstRebalanceWaitsTheInitialDelayWhileMembersArrive) {
+  options_.initial_rebalance_delay_ms = 3000;
+  RestartCoordinator();
+  auto first = JoinAsync(Params("g"));
+  Advance(2999);
+  auto second = JoinAsync(Params("g"));  // Arrives within the delay: it starts again.
+  Advance(1);
+  Settle();
+  EXPECT_EQ(first.wait_for(0s), std::future_status::timeout);
+  Advance(2999);
+  EXPECT_EQ(first.wait_for(0s), std::future_status::timeout);
+  Advance(1);  // 3000 ms without a newcomer: one generation for both.
+  ASSERT_EQ(first.wait_for(0s), std::future_status::ready);
+  ASSERT_EQ(second.wait_for(0s), std::future_status::ready);
+  JoinGroupResult a = first.get();
+  JoinGroupResult b = second.get();
+  EXPECT_EQ(a.generation_id, 1);
+  EXPECT_EQ(b.generation_id, 1);
+  EXPECT_EQ(a.leader_id, b.leader_id);
+  EXPECT_EQ((a.member_id == a.leader_id ? a : b).members.size(), 2u);
+}
+
+TEST_F(GroupCoordinatorTest, OffsetsOfAnEmptyGroupExpireAtTheFirstCheckPastTheRetention) {
+  options_.offsets_retention_check_interval_ms = 60'000;
+  RestartCoordinator();
   ASSERT_EQ(Commit(CommitParams("old", 3)).front(), ErrorCode::NONE);
-  coordinator_->ExpireOffsets(WallNowMs() + options_.offsets_retention_ms / 2);
+  // The periodic check runs every minute and expires nothing while the
+  // commit is younger than offsets.retention, even a millisecond younger.
+  Advance(options_.offsets_retention_ms - 60'000);
   EXPECT_EQ(coordinator_->FetchOffsets("old", std::nullopt).second.size(), 1u);
-  coordinator_->ExpireOffsets(WallNowMs() + options_.offsets_retention_ms + 1000);
+  Advance(59'999);
+  EXPECT_EQ(coordinator_->FetchOffsets("old", std::nullopt).second.size(), 1u);
+  Advance(1);  // The check at the retention: the offsets go.
   EXPECT_TRUE(coordinator_->FetchOffsets("old", std::nullopt).second.empty());
   EXPECT_TRUE(coordinator_->ListGroups({}).empty());
-  std::this_thread::sleep_for(200ms);  // The tombstones become durable.
+  Settle();  // The tombstones are durable.
   RestartCoordinator();
   EXPECT_TRUE(coordinator_->FetchOffsets("old", std::nullopt).second.empty());
 }
@@ -380,9 +464,10 @@ TEST_F(GroupCoordinatorTest, ListGroupsFiltersByState) {
 TEST_F(GroupCoordinatorTest, ShutdownAnswersWaitingJoins) {
   auto [member, generation] = StableSingleMember("g");
   auto waiting = JoinAsync(Params("g"));  // Waits for the first member to rejoin.
-  ASSERT_EQ(waiting.wait_for(100ms), std::future_status::timeout);
+  Settle();
+  ASSERT_EQ(waiting.wait_for(0s), std::future_status::timeout);
   coordinator_->Shutdown();
-  ASSERT_EQ(waiting.wait_for(1s), std::future_status::ready);
+  ASSERT_EQ(waiting.wait_for(0s), std::future_status::ready) << "answered by Shutdown itself";
   EXPECT_EQ(waiting.get().error, ErrorCode::NOT_COORDINATOR);
   EXPECT_EQ(Join(Params("g")).error, ErrorCode::NOT_COORDINATOR);
 }
