@@ -9,15 +9,19 @@
 namespace sluice::cluster {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Longer intervals (Kafka's Long.MAX_VALUE defaults) mean "never"; they
-// would also overflow a steady_clock time point.
+// would also overflow the clock's milliseconds.
 constexpr int64_t kNeverMs = int64_t{100} * 365 * 24 * 3600 * 1000;
 
-std::optional<Clock::time_point> Deadline(int64_t interval_ms) {
-  if (interval_ms <= 0 || interval_ms >= kNeverMs) return std::nullopt;
-  return Clock::now() + std::chrono::milliseconds(interval_ms);
+int64_t SteadyNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+RetentionSchedulerOptions WithClock(RetentionSchedulerOptions o) {
+  if (!o.clock) o.clock = SteadyNowMs;
+  return o;
 }
 
 }  // namespace
@@ -25,7 +29,16 @@ std::optional<Clock::time_point> Deadline(int64_t interval_ms) {
 RetentionScheduler::RetentionScheduler(storage::LogManager* logs,
                                        RetentionSchedulerOptions options,
                                        metrics::BrokerMetrics* metrics)
-    : logs_(logs), options_(options), metrics_(metrics) {}
+    : logs_(logs), options_(WithClock(std::move(options))), metrics_(metrics) {
+  next_retention_ms_ = Next(options_.retention_check_interval_ms);
+  next_flush_ms_ = Next(options_.flush_check_interval_ms);
+  next_checkpoint_ms_ = Next(options_.recovery_point_checkpoint_interval_ms);
+}
+
+std::optional<int64_t> RetentionScheduler::Next(int64_t interval_ms) const {
+  if (interval_ms <= 0 || interval_ms >= kNeverMs) return std::nullopt;
+  return Now() + interval_ms;
+}
 
 RetentionScheduler::~RetentionScheduler() { Stop(); }
 
@@ -45,37 +58,40 @@ void RetentionScheduler::Stop() {
 }
 
 void RetentionScheduler::Run() {
-  std::optional<Clock::time_point> next_retention = Deadline(options_.retention_check_interval_ms);
-  std::optional<Clock::time_point> next_flush = Deadline(options_.flush_check_interval_ms);
-  std::optional<Clock::time_point> next_checkpoint =
-      Deadline(options_.recovery_point_checkpoint_interval_ms);
-  std::unique_lock lock(mu_);
   while (!stopping()) {
-    std::optional<Clock::time_point> wake = next_retention;
-    for (const auto& t : {next_flush, next_checkpoint}) {
-      if (t && (!wake || *t < *wake)) wake = t;
-    }
-    if (!wake) {
+    const std::optional<int64_t> wait_ms = RunDue();
+    std::unique_lock lock(mu_);
+    if (!wait_ms) {
       cv_.wait(lock, [this] { return stopping(); });
       break;
     }
-    if (cv_.wait_until(lock, *wake, [this] { return stopping(); })) break;
-    lock.unlock();
-    const Clock::time_point now = Clock::now();
-    if (next_retention && now >= *next_retention) {
-      EnforceRetentionOnce();
-      next_retention = Deadline(options_.retention_check_interval_ms);
-    }
-    if (next_flush && now >= *next_flush) {
-      FlushOnce();
-      next_flush = Deadline(options_.flush_check_interval_ms);
-    }
-    if (next_checkpoint && now >= *next_checkpoint) {
-      CheckpointRecoveryPointsOnce();
-      next_checkpoint = Deadline(options_.recovery_point_checkpoint_interval_ms);
-    }
-    lock.lock();
+    cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, *wait_ms)),
+                 [this] { return stopping(); });
   }
+}
+
+std::optional<int64_t> RetentionScheduler::RunDue() {
+  const int64_t now = Now();
+  // The next interval starts when the task is done, so a slow round is
+  // not followed at once by another.
+  if (next_retention_ms_ && now >= *next_retention_ms_ && !stopping()) {
+    EnforceRetentionOnce();
+    next_retention_ms_ = Next(options_.retention_check_interval_ms);
+  }
+  if (next_flush_ms_ && now >= *next_flush_ms_ && !stopping()) {
+    FlushOnce();
+    next_flush_ms_ = Next(options_.flush_check_interval_ms);
+  }
+  if (next_checkpoint_ms_ && now >= *next_checkpoint_ms_ && !stopping()) {
+    CheckpointRecoveryPointsOnce();
+    next_checkpoint_ms_ = Next(options_.recovery_point_checkpoint_interval_ms);
+  }
+  std::optional<int64_t> due;
+  for (const auto& t : {next_retention_ms_, next_flush_ms_, next_checkpoint_ms_}) {
+    if (t && (!due || *t < *due)) due = t;
+  }
+  if (!due) return std::nullopt;
+  return std::max<int64_t>(0, *due - Now());
 }
 
 uint64_t RetentionScheduler::EnforceRetentionOnce() {
@@ -123,6 +139,7 @@ void RetentionScheduler::FlushOnce() {
     }
   }
   std::lock_guard lock(mu_);
+  ++totals_.flush_rounds;
   totals_.errors += errors;
 }
 
@@ -137,6 +154,7 @@ void RetentionScheduler::CheckpointRecoveryPointsOnce() {
     }
   }
   std::lock_guard lock(mu_);
+  ++totals_.checkpoint_rounds;
   totals_.errors += errors;
 }
 

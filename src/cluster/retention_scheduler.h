@@ -23,6 +23,11 @@
 // The Flusher already syncs every append (group commit), so the flush task
 // only matters when that changes; it is there for Kafka's semantics.
 //
+// The intervals are measured on options.clock (monotonic). The thread's
+// whole schedule is RunDue(): it runs what is due and says how long to
+// wait; tests call it themselves with a fake clock instead of starting the
+// thread and sleeping through intervals.
+//
 // Thread-safe. The thread waits on a condition variable: Stop() is prompt,
 // also in the middle of a round (checked between logs).
 #pragma once
@@ -30,7 +35,9 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "metrics/broker_metrics.h"
@@ -43,6 +50,9 @@ struct RetentionSchedulerOptions {
   // log.flush.scheduler.interval.ms; values of a century or more mean never.
   int64_t flush_check_interval_ms = INT64_MAX;
   int64_t recovery_point_checkpoint_interval_ms = 60000;  // log.flush.offset.checkpoint.interval.ms
+  // Monotonic milliseconds the intervals are measured on. Empty: the
+  // steady clock.
+  std::function<int64_t()> clock;
 };
 
 struct RetentionTotals {
@@ -50,6 +60,8 @@ struct RetentionTotals {
   uint64_t segments_deleted = 0;
   uint64_t bytes_deleted = 0;
   uint64_t errors = 0;  // failed EnforceRetention/MaybeFlush/CheckpointRecoveryPoint calls
+  uint64_t flush_rounds = 0;
+  uint64_t checkpoint_rounds = 0;
 };
 
 class RetentionScheduler {
@@ -65,6 +77,12 @@ class RetentionScheduler {
   // Joins the thread. Idempotent.
   void Stop();
 
+  // Runs each task whose interval has passed on options.clock since it last
+  // ran (the first time: since construction), then returns the
+  // milliseconds until the next one is due; nullopt if none ever is.
+  // REQUIRES: not called concurrently with itself (nor after Start).
+  std::optional<int64_t> RunDue();
+
   // One retention round over every log, on the calling thread (no Start
   // needed). Returns the segments it deleted.
   uint64_t EnforceRetentionOnce();
@@ -78,6 +96,9 @@ class RetentionScheduler {
  private:
   void Run();
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
+  int64_t Now() const { return options_.clock(); }
+  // Now + interval_ms, or nullopt for an interval that means never.
+  std::optional<int64_t> Next(int64_t interval_ms) const;
 
   storage::LogManager* const logs_;
   const RetentionSchedulerOptions options_;
@@ -86,6 +107,10 @@ class RetentionScheduler {
   std::condition_variable cv_;
   std::atomic<bool> stop_{false};
   RetentionTotals totals_;  // Guarded by mu_.
+  // When each task is due next (options_.clock); only RunDue touches them.
+  std::optional<int64_t> next_retention_ms_;
+  std::optional<int64_t> next_flush_ms_;
+  std::optional<int64_t> next_checkpoint_ms_;
   std::thread thread_;
 };
 

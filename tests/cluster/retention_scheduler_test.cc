@@ -1,4 +1,5 @@
-// RetentionScheduler: which logs it trims (cleanup.policy), its thread, its
+// RetentionScheduler: which logs it trims (cleanup.policy), when each task
+// runs (on a fake monotonic clock, through RunDue), its thread, its
 // counters, flush.ms, the recovery-point checkpoint, topic deletion racing a
 // round, and the wiring in PartitionManager.
 #include "cluster/retention_scheduler.h"
@@ -7,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <thread>
 
 #include "cluster/partition_manager.h"
@@ -35,6 +37,13 @@ LogConfig SmallSegments() {
 RetentionSchedulerOptions Every(int64_t retention_check_interval_ms) {
   RetentionSchedulerOptions o;
   o.retention_check_interval_ms = retention_check_interval_ms;
+  return o;
+}
+
+// The same, measured on `steady` (a test moves it and calls RunDue).
+RetentionSchedulerOptions Every(int64_t retention_check_interval_ms, FakeClock& steady) {
+  RetentionSchedulerOptions o = Every(retention_check_interval_ms);
+  o.clock = steady.fn();
   return o;
 }
 
@@ -122,6 +131,54 @@ TEST_F(RetentionSchedulerTest, CountsDeletionsInPrometheusCounters) {
       << registry.Render();
 }
 
+TEST_F(RetentionSchedulerTest, OldSegmentsGoAtTheFirstCheckOnceTheIntervalHasPassed) {
+  auto log = Create("del", FromPolicy(true, false, 60'000));
+  FillOld(*log, clock_);
+  const size_t segments = log->segment_count();
+  FakeClock steady;
+  RetentionScheduler scheduler(logs_.get(), Every(5'000, steady));
+  EXPECT_EQ(scheduler.RunDue(), 5'000);
+  steady.Advance(4'999);
+  EXPECT_EQ(scheduler.RunDue(), 1);
+  EXPECT_EQ(log->segment_count(), segments);
+  EXPECT_EQ(scheduler.totals().rounds, 0u);
+  steady.Advance(1);
+  EXPECT_EQ(scheduler.RunDue(), 5'000) << "the next interval starts after the round";
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_EQ(scheduler.totals().rounds, 1u);
+}
+
+TEST_F(RetentionSchedulerTest, EachTaskRunsOnItsOwnIntervalOnTheClock) {
+  FakeClock steady;
+  RetentionSchedulerOptions o;
+  o.retention_check_interval_ms = 1'000;
+  o.flush_check_interval_ms = 300;
+  o.recovery_point_checkpoint_interval_ms = 700;
+  o.clock = steady.fn();
+  RetentionScheduler scheduler(logs_.get(), o);
+  auto rounds = [&] {
+    const RetentionTotals t = scheduler.totals();
+    return std::vector<uint64_t>{t.rounds, t.flush_rounds, t.checkpoint_rounds};
+  };
+  EXPECT_EQ(scheduler.RunDue(), 300);
+  EXPECT_EQ(rounds(), (std::vector<uint64_t>{0, 0, 0}));
+  steady.Advance(300);
+  EXPECT_EQ(scheduler.RunDue(), 300);  // flush next at 600
+  EXPECT_EQ(rounds(), (std::vector<uint64_t>{0, 1, 0}));
+  steady.Advance(400);                 // 700: the flush (late) and the checkpoint
+  EXPECT_EQ(scheduler.RunDue(), 300);  // retention at 1000, flush at 1000
+  EXPECT_EQ(rounds(), (std::vector<uint64_t>{0, 2, 1}));
+  steady.Advance(300);
+  EXPECT_EQ(scheduler.RunDue(), 300);  // flush at 1300, checkpoint at 1400
+  EXPECT_EQ(rounds(), (std::vector<uint64_t>{1, 3, 1}));
+  // Intervals that mean never (Kafka's Long.MAX_VALUE defaults).
+  o.retention_check_interval_ms = INT64_MAX;
+  o.flush_check_interval_ms = INT64_MAX;
+  o.recovery_point_checkpoint_interval_ms = 0;
+  RetentionScheduler idle(logs_.get(), o);
+  EXPECT_EQ(idle.RunDue(), std::nullopt);
+}
+
 TEST_F(RetentionSchedulerTest, ThreadRunsEveryIntervalAndStopsPromptly) {
   auto log = Create("del", FromPolicy(true, false, 60'000));
   FillOld(*log, clock_);
@@ -146,9 +203,18 @@ TEST_F(RetentionSchedulerTest, ThreadRunsEveryIntervalAndStopsPromptly) {
 }
 
 TEST_F(RetentionSchedulerTest, StopDoesNotWaitForALongInterval) {
-  RetentionScheduler scheduler(logs_.get(), Every(3'600'000));
+  // The thread reads the clock (in RunDue) before it waits out the interval.
+  auto looked = std::make_shared<std::promise<void>>();
+  auto armed = std::make_shared<std::atomic<bool>>(false);
+  RetentionSchedulerOptions o = Every(3'600'000);
+  o.clock = [looked, armed, steady = clock_.fn()] {
+    if (armed->exchange(false)) looked->set_value();
+    return steady();
+  };
+  RetentionScheduler scheduler(logs_.get(), o);
+  armed->store(true);  // The constructor's calls are not the thread's.
   scheduler.Start();
-  std::this_thread::sleep_for(20ms);
+  ASSERT_EQ(looked->get_future().wait_for(10s), std::future_status::ready);
   const auto stop_start = std::chrono::steady_clock::now();
   scheduler.Stop();
   EXPECT_LT(std::chrono::steady_clock::now() - stop_start, 2s);
