@@ -41,6 +41,7 @@ class FaultFile final : public File {
       std::lock_guard lock(sh.mu);
       if (sh.sync_error) return *sh.sync_error;
     }
+    fs_->PassSyncGate();
     if (int64_t d = fs_->sync_delay_us_.load()) std::this_thread::sleep_for(std::chrono::microseconds(d));
     // Before the sync: later writes are not covered.
     Result<uint64_t> size = target_->Size();
@@ -139,6 +140,7 @@ Status FaultInjectionFileSystem::Rename(const std::filesystem::path& from,
 }
 
 Status FaultInjectionFileSystem::SyncFileSystem(const std::filesystem::path& dir) {
+  PassSyncGate();
   SLUICE_RETURN_IF_ERROR(Mutation());
   std::vector<std::string> paths;
   {
@@ -222,6 +224,33 @@ void FaultInjectionFileSystem::FailSyncs(Status s) {
 void FaultInjectionFileSystem::FailTruncates(Status s) {
   std::lock_guard lock(shared_->mu);
   shared_->truncate_error = std::move(s);
+}
+
+void FaultInjectionFileSystem::PassSyncGate() {
+  std::unique_lock lock(shared_->mu);
+  if (!shared_->hold_syncs) return;
+  ++shared_->held_syncs;
+  shared_->gate_cv.notify_all();
+  shared_->gate_cv.wait(lock, [&] { return !shared_->hold_syncs; });
+  --shared_->held_syncs;
+}
+
+void FaultInjectionFileSystem::HoldSyncs() {
+  std::lock_guard lock(shared_->mu);
+  shared_->hold_syncs = true;
+}
+
+void FaultInjectionFileSystem::ReleaseSyncs() {
+  {
+    std::lock_guard lock(shared_->mu);
+    shared_->hold_syncs = false;
+  }
+  shared_->gate_cv.notify_all();
+}
+
+bool FaultInjectionFileSystem::WaitForHeldSyncs(int n, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(shared_->mu);
+  return shared_->gate_cv.wait_for(lock, timeout, [&] { return shared_->held_syncs >= n; });
 }
 
 void FaultInjectionFileSystem::ClearFaults() {

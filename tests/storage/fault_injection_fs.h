@@ -3,7 +3,8 @@
 //   * fail writes, syncs (of files and whole file systems) or truncates
 //     with a chosen Status (ENOSPC, EIO),
 //     optionally letting a prefix of a failing write reach the file,
-//   * slow down syncs (to make concurrent flushers overlap),
+//   * slow down syncs (to make concurrent flushers overlap), or hold them
+//     until released (to make a test's appends land during a sync),
 //   * simulate power loss: DropUnsyncedData() cuts every file written
 //     through it back to the size it had at its last successful Sync(),
 //     and restores what unsynced writes overwrote below that size (the
@@ -19,6 +20,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -50,6 +52,12 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
   void FailTruncates(Status s);
   void ClearFaults();
   void SetSyncDelay(std::chrono::microseconds d) { sync_delay_us_ = d.count(); }
+  // From HoldSyncs until ReleaseSyncs, every sync (of a file or a file
+  // system) blocks before it starts. WaitForHeldSyncs: true once at least
+  // `n` are blocked, false if `timeout` passes first.
+  void HoldSyncs();
+  void ReleaseSyncs();
+  bool WaitForHeldSyncs(int n, std::chrono::milliseconds timeout);
 
   uint64_t sync_count() const { return syncs_.load(); }  // fdatasyncs of files
   uint64_t filesystem_sync_count() const { return filesystem_syncs_.load(); }
@@ -91,6 +99,8 @@ class FaultInjectionFileSystem : public ForwardingFileSystem {
   std::atomic<uint64_t> writes_{0};
   std::atomic<uint64_t> truncates_{0};
   std::atomic<int64_t> sync_delay_us_{0};
+  // Blocks while syncs are held (called before each sync).
+  void PassSyncGate();
   friend class FaultFile;
 };
 
@@ -100,6 +110,9 @@ struct FaultInjectionFileSystem::Shared {
   size_t partial_bytes = 0;
   std::optional<Status> sync_error;
   std::optional<Status> truncate_error;
+  std::condition_variable gate_cv;  // signalled when hold_syncs or held_syncs change
+  bool hold_syncs = false;
+  int held_syncs = 0;  // syncs blocked by hold_syncs now
   std::map<std::string, uint64_t> synced_size;  // per path written through us
   // Bytes that unsynced writes replaced below synced_size, oldest first.
   struct Overwrite {
