@@ -2,7 +2,9 @@
 // log.retention.check.interval.ms the broker deletes closed segments past
 // retention.ms or beyond retention.bytes by itself, ListOffsets earliest
 // (the low watermark) moves up to the new log start, and a consumer reading
-// from the beginning starts there.
+// from the beginning starts there. Ages come from the records' timestamps
+// (produced in the past), never from waiting, so no outcome depends on how
+// fast the machine is.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafkacpp.h>
 
@@ -26,14 +28,30 @@ namespace fs = std::filesystem;
 
 class RetentionTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartBroker(); }
+
+  void StartBroker(std::vector<std::string> overrides = {}) {
     BrokerProcessOptions options;
     options.log_dir = data_.path();
     options.overrides = {"log.retention.check.interval.ms=100"};
+    options.overrides.insert(options.overrides.end(), overrides.begin(), overrides.end());
     Status s = broker_.Start(options);
     ASSERT_TRUE(s.ok()) << s.ToString();
     client_ = std::make_unique<KafkaClient>(broker_.host() + ":" + std::to_string(broker_.port()));
     producer_ = client_->MakeProducer({{"acks", "all"}});
+  }
+
+  // The same data directory under a broker started with `overrides`.
+  void RestartBroker(std::vector<std::string> overrides) {
+    producer_.reset();
+    ASSERT_EQ(broker_.Stop().value(), 0) << broker_.output();
+    StartBroker(std::move(overrides));
+  }
+
+  static int64_t NowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
   }
 
   void TearDown() override {
@@ -66,14 +84,11 @@ class RetentionTest : public ::testing::Test {
     return bases;
   }
 
-  // Produces `n` messages one at a time (a batch each), all stamped with the
-  // time the round starts, so that a slow first delivery (metadata) cannot
-  // make segment.ms roll inside a round. Returns their offsets.
+  // Produces `n` messages one at a time (a batch each), all stamped with
+  // `timestamp` (default: now), so that segment.ms, which compares record
+  // timestamps, rolls only between rounds. Returns their offsets.
   std::vector<int64_t> ProduceRound(const std::string& topic, int n, const std::string& tag,
-                                    size_t value_bytes = 20) {
-    const int64_t timestamp = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                  std::chrono::system_clock::now().time_since_epoch())
-                                  .count();
+                                    size_t value_bytes = 20, int64_t timestamp = NowMs()) {
     std::vector<int64_t> offsets;
     for (int i = 0; i < n; ++i) {
       std::string value = tag + "-" + std::to_string(i);
@@ -112,31 +127,34 @@ class RetentionTest : public ::testing::Test {
   std::unique_ptr<RdKafka::Producer> producer_;
 };
 
-TEST_F(RetentionTest, RetentionMsDeletesClosedSegmentsAndMovesTheLogStart) {
-  // segment.ms rolls at the first append of each round (Kafka rolls only on
-  // append); retention.ms expires the first two rounds, never the active one.
-  ASSERT_EQ(0, client_->CreateTopic("aged", 1, 1,
-                                    {{"segment.ms", "1000"}, {"retention.ms", "4000"}}));
-  const auto started = std::chrono::steady_clock::now();
-  std::vector<int64_t> first = ProduceRound("aged", 10, "first");
-  std::this_thread::sleep_for(1200ms);
-  std::vector<int64_t> second = ProduceRound("aged", 10, "second");
-  std::this_thread::sleep_for(1200ms);
-  std::vector<int64_t> third = ProduceRound("aged", 10, "third");
+TEST_F(RetentionTest, RetentionMsDeletesClosedSegmentsPastItAndKeepsYoungerOnes) {
+  // Four rounds stamped 10 h, 5 h and 30 min ago and now: segment.ms (20
+  // min, compared between record timestamps; Kafka rolls only on append)
+  // gives each its own segment. The broker default retention (7 days)
+  // deletes none of them.
+  constexpr int64_t kMinute = 60'000;
+  ASSERT_EQ(0, client_->CreateTopic("aged", 1, 1, {{"segment.ms", std::to_string(20 * kMinute)}}));
+  const int64_t now = NowMs();
+  std::vector<int64_t> first = ProduceRound("aged", 10, "first", 20, now - 600 * kMinute);
+  ProduceRound("aged", 10, "second", 20, now - 300 * kMinute);
+  ProduceRound("aged", 10, "third", 20, now - 30 * kMinute);
+  std::vector<int64_t> fourth = ProduceRound("aged", 10, "fourth", 20, now);
   ASSERT_EQ(first.front(), 0);
-  ASSERT_EQ(third.back(), 29);
-  EXPECT_EQ(SegmentBases("aged"), (std::vector<int64_t>{0, 10, 20}));
-  if (std::chrono::steady_clock::now() - started < 3500ms) {
-    EXPECT_EQ(Watermarks("aged").first, 0) << "nothing is older than retention.ms yet";
-  }
+  ASSERT_EQ(fourth.back(), 39);
+  EXPECT_EQ(SegmentBases("aged"), (std::vector<int64_t>{0, 10, 20, 30}));
+  EXPECT_EQ(Watermarks("aged").first, 0) << "nothing is older than the default retention";
 
-  EXPECT_EQ(WaitForLogStart("aged", 20), 20) << broker_.output();
-  EXPECT_EQ(SegmentBases("aged"), (std::vector<int64_t>{20}));
-  EXPECT_EQ(Watermarks("aged"), std::make_pair(int64_t{20}, int64_t{30}));
-  EXPECT_TRUE(broker_.WaitForOutput("retention: aged-0 deleted", 5s)) << broker_.output();
+  // With log.retention.ms one hour, the first retention round sees all four
+  // segments: the two older than an hour go, the 30-minute one (closed) and
+  // the active one stay.
+  RestartBroker({"log.retention.ms=" + std::to_string(60 * kMinute)});
+  EXPECT_TRUE(broker_.WaitForOutput("retention: aged-0 deleted 2 segment(s)", 30s))
+      << broker_.output();
+  EXPECT_EQ(SegmentBases("aged"), (std::vector<int64_t>{20, 30}));
+  EXPECT_EQ(Watermarks("aged"), std::make_pair(int64_t{20}, int64_t{40}));
 
   std::vector<ConsumedMessage> read = client_->ConsumePartitionToEnd("aged", 0);
-  ASSERT_EQ(read.size(), 10u);
+  ASSERT_EQ(read.size(), 20u);
   EXPECT_EQ(read.front().offset, 20);
   EXPECT_EQ(read.front().value.value_or("").substr(0, 7), "third-0");
   // A consumer asking for offset 0 is out of range and resets to the new start.
@@ -147,7 +165,7 @@ TEST_F(RetentionTest, RetentionMsDeletesClosedSegmentsAndMovesTheLogStart) {
 
   // The log keeps working: new data lands after the retained tail.
   std::vector<int64_t> more = ProduceRound("aged", 1, "more");
-  EXPECT_EQ(more.front(), 30);
+  EXPECT_EQ(more.front(), 40);
 }
 
 TEST_F(RetentionTest, RetentionBytesKeepsTheNewestSegmentsWithinTheLimit) {
@@ -163,10 +181,11 @@ TEST_F(RetentionTest, RetentionBytesKeepsTheNewestSegmentsWithinTheLimit) {
   uint64_t total = 0;
   std::vector<int64_t> bases;
   const auto deadline = std::chrono::steady_clock::now() + 30s;
-  do {
+  for (bases = SegmentBases("sized", &total);
+       total >= kRetentionBytes + kSegmentBytes && std::chrono::steady_clock::now() < deadline;
+       bases = SegmentBases("sized", &total)) {
     std::this_thread::sleep_for(100ms);
-    bases = SegmentBases("sized", &total);
-  } while (total >= kRetentionBytes + kSegmentBytes && std::chrono::steady_clock::now() < deadline);
+  }
   EXPECT_LT(total, kRetentionBytes + kSegmentBytes) << broker_.output();
   EXPECT_GE(total, kRetentionBytes);
   ASSERT_GE(bases.size(), 2u);
@@ -194,8 +213,18 @@ TEST_F(RetentionTest, CompactOnlyTopicsAreNotTrimmedByRetention) {
     ASSERT_EQ(r.err, RdKafka::ERR_NO_ERROR);
   }
   ASSERT_GT(SegmentBases("kept").size(), 2u);
-  std::this_thread::sleep_for(1s);  // Ten retention rounds.
+  // A delete topic beside it shows when retention rounds have run: once it
+  // has lost segments in two different rounds, the first of them went over
+  // every log, "kept" included, from start to end.
+  ASSERT_EQ(0, client_->CreateTopic("witness", 1, 1,
+                                    {{"segment.bytes", "1024"}, {"retention.bytes", "1"}}));
+  for (int round = 0; round < 2; ++round) {
+    std::vector<int64_t> offsets = ProduceRound("witness", 12, "w", 200);
+    // All but the active segment go: the log start reaches the last roll.
+    EXPECT_GT(WaitForLogStart("witness", offsets.back() - 3), offsets.front()) << round;
+  }
   EXPECT_EQ(Watermarks("kept").first, 0);
+  EXPECT_EQ(SegmentBases("kept").front(), 0);
 }
 
 }  // namespace
