@@ -77,7 +77,7 @@ using namespace protocol;
 constexpr std::array kHandlers = {
     Entry<ProduceRequest, HandleProduce>(3, 9),
     Entry<FetchRequest, HandleFetch>(4, 12),
-    Entry<ListOffsetsRequest, HandleListOffsets>(1, 6),
+    Entry<ListOffsetsRequest, HandleListOffsets>(1, 7),
     Entry<MetadataRequest, HandleMetadata>(0, 12),
     Entry<ApiVersionsRequest, HandleApiVersions>(0, 3),
     Entry<CreateTopicsRequest, HandleCreateTopics>(0, 7),

@@ -9,6 +9,7 @@
 #include "storage/batch_scanner.h"
 #include "storage/cleaner_batch.h"
 #include "storage/offset_map.h"
+#include "storage/saturating.h"
 
 namespace sluice::storage {
 namespace {
@@ -43,7 +44,7 @@ Status ForEachBatch(const CleanableSegment& seg, const CleanPassOptions& options
 
 bool Expired(const CleanableSegment& seg, const CleanerSnapshot& snap) {
   return seg.max_timestamp >= 0 &&
-         seg.max_timestamp < snap.now_ms - snap.config.delete_retention_ms;
+         seg.max_timestamp < SaturatingSub(snap.now_ms, snap.config.delete_retention_ms);
 }
 
 }  // namespace
@@ -52,7 +53,8 @@ CleanPlan PlanClean(const CleanerSnapshot& snap) {
   CleanPlan plan;
   const LogConfig& c = snap.config;
   while (plan.cleanable < snap.segments.size() &&
-         snap.segments[plan.cleanable].max_timestamp <= snap.now_ms - c.min_compaction_lag_ms) {
+         snap.segments[plan.cleanable].max_timestamp <=
+             SaturatingSub(snap.now_ms, c.min_compaction_lag_ms)) {
     ++plan.cleanable;
   }
   plan.first_dirty = plan.cleanable;
@@ -71,7 +73,7 @@ CleanPlan PlanClean(const CleanerSnapshot& snap) {
   bool overdue = false;
   if (plan.first_dirty < plan.cleanable && c.max_compaction_lag_ms != LogConfig::kUnbounded) {
     const int64_t first = snap.segments[plan.first_dirty].first_batch_timestamp;
-    overdue = first >= 0 && first < snap.now_ms - c.max_compaction_lag_ms;
+    overdue = first >= 0 && first < SaturatingSub(snap.now_ms, c.max_compaction_lag_ms);
   }
   const bool tombstones = snap.tombstones_due_ms >= 0 && snap.now_ms >= snap.tombstones_due_ms;
   plan.due = plan.cleanable > 0 &&
@@ -141,8 +143,10 @@ Result<CleanPassStats> CleanLogOnce(Log& log, const CleanPassOptions& options) {
       return Status::Ok();
     }));
     if (kept_tombstone && seg.max_timestamp >= 0) {
-      tombstones_due =
-          std::min(tombstones_due, seg.max_timestamp + snap->config.delete_retention_ms + 1);
+      // A client may have stamped the segment up to INT64_MAX: saturate.
+      tombstones_due = std::min(
+          tombstones_due,
+          SaturatingAdd(SaturatingAdd(seg.max_timestamp, snap->config.delete_retention_ms), 1));
     }
     if (removed == 0) continue;
 

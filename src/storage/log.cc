@@ -7,6 +7,7 @@
 #include "storage/checkpoint.h"
 #include "storage/cleaner_files.h"
 #include "base/mutex.h"
+#include "storage/saturating.h"
 
 namespace sluice::storage {
 
@@ -272,6 +273,9 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
       return Status::InvalidArgument("leader epoch " + std::to_string(leader_epoch) +
                                      " is below the latest epoch " + std::to_string(*latest));
     }
+    if (h.last_offset_delta > std::numeric_limits<int64_t>::max() - 1 - leo_) {
+      return Status::InvalidArgument("last_offset_delta runs past the largest offset");
+    }
     const int64_t now = Now();
     h.base_offset = leo_;
     h.partition_leader_epoch = leader_epoch;
@@ -301,7 +305,7 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
     unflushed_messages_ += std::max<int64_t>(h.record_count, 1);
     flush_now = unflushed_messages_ >= config_.flush_messages ||
                 (config_.flush_ms != LogConfig::kUnbounded &&
-                 now - first_unflushed_ms_ >= config_.flush_ms);
+                 SaturatingSub(now, first_unflushed_ms_) >= config_.flush_ms);
   }
   if (flush_now) SLUICE_RETURN_IF_ERROR(FlushTo(result.last_offset + 1));
   return result;
@@ -370,19 +374,54 @@ Status Log::ForEachBatchHeader(int64_t offset,
 }
 
 Result<std::optional<TimestampLookup>> Log::FindOffsetByTimestamp(int64_t timestamp) {
-  MutexLock lock(&mu_);
-  if (closed_) return Status::Aborted("log is closed");
-  for (const SegmentEntry& e : segments_) {
-    if (e.segment->next_offset() <= log_start_ || e.segment->max_timestamp() < timestamp) continue;
-    Result<std::optional<ScannedBatch>> b = e.segment->FindByTimestamp(timestamp);
-    if (!b.ok()) return b.status();
-    if (b->has_value()) {
-      const model::RecordBatchHeader& h = (*b)->header;
-      return std::optional<TimestampLookup>(
-          TimestampLookup{std::max(h.base_offset, log_start_), h.max_timestamp});
+  struct Range {
+    std::shared_ptr<File> file;
+    uint64_t start, end;
+  };
+  std::vector<Range> ranges;
+  int64_t log_start;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Status::Aborted("log is closed");
+    log_start = log_start_;
+    for (const SegmentEntry& e : segments_) {
+      const Segment& seg = *e.segment;
+      if (seg.next_offset() <= log_start_ || seg.max_timestamp() < timestamp) continue;
+      ranges.push_back({seg.log_file(), seg.TimestampSearchStart(timestamp, log_start_), seg.size()});
     }
   }
+  // Usually the first range holds the answer; a later one only when the
+  // records behind a batch's max timestamp were compacted away. Read without
+  // the mutex (batches may be decompressed): the Files stay open while
+  // `ranges` holds them, and appends only add bytes past each range's end.
+  for (const Range& r : ranges) {
+    Result<std::optional<TimestampLookup>> found =
+        SearchForTimestamp(*r.file, r.start, r.end, timestamp, log_start);
+    if (!found.ok() || found->has_value()) return found;
+  }
   return std::optional<TimestampLookup>();
+}
+
+Result<std::optional<TimestampLookup>> Log::FindMaxTimestamp() {
+  std::shared_ptr<File> file;
+  uint64_t start = 0, end = 0;
+  int64_t max_timestamp = -1;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return Status::Aborted("log is closed");
+    const Segment* best = nullptr;
+    for (const SegmentEntry& e : segments_) {
+      if (e.segment->max_timestamp() > max_timestamp) {
+        best = e.segment.get();
+        max_timestamp = best->max_timestamp();
+      }
+    }
+    if (best == nullptr) return std::optional<TimestampLookup>();
+    file = best->log_file();
+    start = best->PositionAtOrBefore(best->offset_of_max_timestamp());
+    end = best->size();
+  }
+  return FindRecordWithMaxTimestamp(*file, start, end, max_timestamp);
 }
 
 Status Log::Flush() {
@@ -555,7 +594,7 @@ Status Log::MaybeFlush() {
   {
     MutexLock lock(&mu_);
     if (config_.flush_ms == LogConfig::kUnbounded || unflushed_messages_ == 0 ||
-        Now() - first_unflushed_ms_ < config_.flush_ms) {
+        SaturatingSub(Now(), first_unflushed_ms_) < config_.flush_ms) {
       return Status::Ok();
     }
   }
@@ -686,7 +725,7 @@ Result<RetentionResult> Log::EnforceRetention() {
         if (!mtime.ok()) return mtime.status();
         newest = *mtime;
       }
-      if (newest >= now - config_.retention_ms) break;
+      if (newest >= SaturatingSub(now, config_.retention_ms)) break;
       ++n;
     }
   }

@@ -68,6 +68,7 @@
 #include "storage/leader_epoch_cache.h"
 #include "storage/log_config.h"
 #include "storage/segment.h"
+#include "storage/timestamp_search.h"
 
 namespace sluice::storage {
 
@@ -95,11 +96,6 @@ struct ReadResult {
   int64_t first_offset = -1;      // base offset of the first batch (-1 if none)
   int64_t next_offset = -1;       // where the next read should start
   uint64_t size_bytes = 0;
-};
-
-struct TimestampLookup {
-  int64_t offset = 0;
-  int64_t timestamp = 0;  // max timestamp of the batch found
 };
 
 // A closed segment as the cleaner sees it; fields copied under the log's
@@ -194,9 +190,17 @@ class Log {
   Status ForEachBatchHeader(int64_t offset,
                             const std::function<void(const model::RecordBatchHeader&)>& fn);
 
-  // ListOffsets: the first batch whose max timestamp >= `timestamp`
-  // (its base offset, raised to the log start offset); nullopt if none.
+  // ListOffsets by timestamp: the offset, timestamp and leader epoch of the
+  // first record at or above the log start offset whose timestamp >=
+  // `timestamp` (records, not batches: compressed batches are decompressed
+  // where they must be; timestamp_search.h); nullopt if none. The caller
+  // bounds the answer by what it may expose (the high watermark).
+  // Locates the segments under the mutex, reads them without it.
   Result<std::optional<TimestampLookup>> FindOffsetByTimestamp(int64_t timestamp);
+  // ListOffsets -3 (KIP-734): the first record carrying the log's largest
+  // timestamp (in the first segment that has it); nullopt when no record
+  // has a timestamp (>= 0).
+  Result<std::optional<TimestampLookup>> FindMaxTimestamp();
 
   // Makes everything appended before the call durable.
   Status Flush();

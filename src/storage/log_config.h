@@ -53,6 +53,14 @@ struct LogConfig {
   // this is cleaned whatever the dirty ratio.
   int64_t max_compaction_lag_ms = kUnbounded;
 
+  // How old the active segment may get before an append rolls it: segment.ms,
+  // or max.compaction.lag.ms if smaller on a compacted log (as Kafka's
+  // LogConfig.maxSegmentMs): the cleaner never touches the active segment,
+  // so without the roll a slow log's records would wait up to segment.ms.
+  int64_t RollMs() const {
+    return compact && max_compaction_lag_ms < segment_ms ? max_compaction_lag_ms : segment_ms;
+  }
+
   // InvalidArgument naming the first setting out of range.
   Status Validate() const;
 };

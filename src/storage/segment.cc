@@ -7,6 +7,8 @@
 #include <limits>
 #include <vector>
 
+#include "storage/saturating.h"
+
 namespace sluice::storage {
 
 namespace fs = std::filesystem;
@@ -131,9 +133,10 @@ bool Segment::NeedsRoll(const RecordBatchHeader& batch, int64_t now_ms,
                         const LogConfig& config) const {
   if (size_ == 0) return false;  // An empty segment takes any batch.
   if (size_ + batch.size_bytes() > static_cast<uint64_t>(config.segment_bytes)) return true;
-  const int64_t waited = first_batch_timestamp_ >= 0 ? batch.max_timestamp - first_batch_timestamp_
-                                                     : now_ms - created_ms_;
-  if (waited > config.segment_ms) return true;
+  const int64_t waited = first_batch_timestamp_ >= 0
+                             ? SaturatingSub(batch.max_timestamp, first_batch_timestamp_)
+                             : SaturatingSub(now_ms, created_ms_);
+  if (waited > config.RollMs()) return true;
   if (batch.last_offset() - base_offset_ > std::numeric_limits<int32_t>::max()) return true;
   // Keep one time-index slot for the final entry written at roll.
   if (offset_index_.full() || time_index_.size() + 1 >= static_cast<size_t>(config_.segment_index_bytes) / TimeIndex::kEntrySize) {
@@ -270,18 +273,20 @@ Result<SegmentRead> Segment::Read(int64_t offset, uint64_t max_bytes, int64_t ma
   return out;
 }
 
-Result<std::optional<ScannedBatch>> Segment::FindByTimestamp(int64_t timestamp) const {
-  if (max_timestamp_ < timestamp) return std::optional<ScannedBatch>();
-  uint64_t start = 0;
+uint64_t Segment::PositionAtOrBefore(int64_t offset) const {
+  std::optional<OffsetIndexEntry> e = offset_index_.Floor(offset);
+  return e ? e->position : 0;
+}
+
+uint64_t Segment::TimestampSearchStart(int64_t timestamp, int64_t min_offset) const {
+  // The time index entry (ts, offset) says the segment's max timestamp was
+  // first reached at `offset`: every batch up to the one holding it has a
+  // max timestamp <= ts < `timestamp`.
+  int64_t from = min_offset;
   if (std::optional<TimeIndexEntry> t = time_index_.LastBelow(timestamp)) {
-    if (std::optional<OffsetIndexEntry> e = offset_index_.Floor(t->offset)) start = e->position;
+    from = std::max(from, t->offset);
   }
-  BatchScanner scanner(*log_, start, size_);
-  while (true) {
-    Result<std::optional<ScannedBatch>> b = scanner.Next();
-    if (!b.ok() || !b->has_value()) return b;
-    if ((*b)->header.max_timestamp >= timestamp) return b;
-  }
+  return PositionAtOrBefore(from);
 }
 
 Result<int64_t> Segment::TruncateTo(int64_t offset) {

@@ -91,6 +91,8 @@ class Segment {
   int64_t max_timestamp() const { return max_timestamp_; }
   // max_timestamp of the first batch, -1 if none.
   int64_t first_batch_timestamp() const { return first_batch_timestamp_; }
+  // Last offset of the first batch that reached max_timestamp(), -1 if none.
+  int64_t offset_of_max_timestamp() const { return offset_of_max_timestamp_; }
   // Offset gaps allowed (see above); set for segments the cleaner may have
   // rewritten, before Recover()/LoadIndexes().
   bool compacted() const { return compacted_; }
@@ -102,7 +104,11 @@ class Segment {
   // True when appending `batch` (header with its final offsets) requires a
   // new segment first. segment.ms is measured as Kafka does: the incoming
   // batch's max timestamp minus the first batch's, or wall-clock time since
-  // creation when the first batch carries no timestamp.
+  // creation when the first batch carries no timestamp (both saturating:
+  // timestamps are the client's and may be anything). For a compacted log
+  // max.compaction.lag.ms caps segment.ms (LogConfig::RollMs), so that the
+  // records of a slow log leave the active segment, which is never cleaned,
+  // in time to be compacted by then.
   // `config` is the log's current one: segment.bytes and segment.ms may
   // have changed since this segment was created (a topic config change, or
   // a restart, which opens logs with the broker defaults first).
@@ -125,8 +131,13 @@ class Segment {
   Result<SegmentRead> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset,
                            bool at_least_one) const;
 
-  // The first batch whose max_timestamp >= `timestamp`, nullopt if none.
-  Result<std::optional<ScannedBatch>> FindByTimestamp(int64_t timestamp) const;
+  // Where a search for the first record with timestamp >= `timestamp` and
+  // offset >= `min_offset` may start (timestamp_search.h): a batch boundary
+  // before which every batch has a smaller max timestamp or lies wholly
+  // below `min_offset`. From the indexes alone, no I/O.
+  uint64_t TimestampSearchStart(int64_t timestamp, int64_t min_offset) const;
+  // A batch boundary at or before the batch holding `offset`.
+  uint64_t PositionAtOrBefore(int64_t offset) const;
 
   // Drops every batch from the one holding `offset` on (Kafka truncates at a
   // batch boundary). Returns the new next_offset().

@@ -199,7 +199,7 @@ TEST_F(LogTest, UpperBoundOffsetHidesBatchesAtOrAboveIt) {
   EXPECT_EQ(log->high_watermark(), log->log_end_offset());  // clamped
 }
 
-TEST_F(LogTest, TimestampLookupFindsFirstBatchWithMaxTimestampAtOrAbove) {
+TEST_F(LogTest, TimestampLookupFindsFirstRecordAtOrAboveInSingleTimestampBatches) {
   std::vector<Expected> batches;
   {
     auto log = OpenLog();

@@ -1,5 +1,11 @@
-// ListOffsets: earliest (-2), latest (-1) and by timestamp. "Latest" is the
-// high watermark: the offsets a consumer can actually read up to.
+// ListOffsets: earliest (-2), latest (-1), max timestamp (-3, KIP-734, v7)
+// and by timestamp, answered as Kafka does. A consumer (replica_id -1) sees
+// offsets below the high watermark only: "latest" is the high watermark, and
+// a lookup that finds a record at or above it answers -1 (no offset). With
+// no transactions yet, read_committed's last stable offset is the high
+// watermark too. Any other replica id (a broker, or -2 for debugging tools)
+// is bounded by the log end offset instead. A timestamp lookup answers the
+// first *record* whose timestamp reaches the target, not its batch.
 #include "api/handlers/handlers.h"
 #include "protocol/error_code.h"
 
@@ -11,6 +17,8 @@ using protocol::ToWire;
 
 constexpr int64_t kLatest = -1;
 constexpr int64_t kEarliest = -2;
+constexpr int64_t kMaxTimestamp = -3;
+constexpr int32_t kConsumerReplicaId = -1;
 
 }  // namespace
 
@@ -35,23 +43,29 @@ void HandleListOffsets(RequestContext ctx, protocol::ListOffsetsRequest request)
         continue;
       }
       storage::Log& log = partition->log();
-      const int64_t hw = partition->high_watermark();
+      const int64_t last_fetchable = request.replica_id == kConsumerReplicaId
+                                         ? partition->high_watermark()
+                                         : log.log_end_offset();
       r.leader_epoch = partition->leader_epoch();
       if (want.timestamp == kEarliest) {
         r.offset = log.log_start_offset();
       } else if (want.timestamp == kLatest) {
-        r.offset = hw;
-      } else if (want.timestamp < 0) {
+        r.offset = last_fetchable;
+      } else if (want.timestamp < 0 && want.timestamp != kMaxTimestamp) {
         r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
       } else {
-        auto found = log.FindOffsetByTimestamp(want.timestamp);
+        auto found = want.timestamp == kMaxTimestamp ? log.FindMaxTimestamp()
+                                                     : log.FindOffsetByTimestamp(want.timestamp);
         if (!found.ok()) {
           r.error_code = ToWire(ErrorCode::KAFKA_STORAGE_ERROR);
-        } else if (found->has_value() && (*found)->offset < hw) {
+        } else if (found->has_value() && (*found)->offset < last_fetchable) {
           r.offset = (*found)->offset;
           r.timestamp = (*found)->timestamp;
+          r.leader_epoch = (*found)->leader_epoch;
+        } else {
+          // No record at or after the timestamp that may be exposed yet.
+          r.leader_epoch = -1;
         }
-        // Otherwise no record at or after the timestamp: offset and timestamp stay -1.
       }
     }
   }
