@@ -247,6 +247,7 @@ Result<std::unique_ptr<TopicTable>> TopicTable::Open(storage::FileSystem* fs,
   SLUICE_RETURN_IF_ERROR((*log)->TruncateTo(valid_bytes));
 
   std::unique_ptr<TopicTable> table(new TopicTable(std::move(log).value()));
+  WriterLock lock(&table->mu_);  // Uncontended: nobody else sees the table yet.
   for (const auto& r : *records) {
     Status s = table->Apply(r);
     if (!s.ok()) return Status::Corruption(fmt::format("metadata record \"{}\": {}", r, s.message()));
@@ -256,7 +257,7 @@ Result<std::unique_ptr<TopicTable>> TopicTable::Open(storage::FileSystem* fs,
 }
 
 Status TopicTable::CompactIfLong() {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   if (records_ <= 64 || records_ <= 2 * topics_.size()) return Status::Ok();
   std::vector<std::string> snapshot;
   for (const auto& [name, info] : topics_) snapshot.push_back(CreateRecord(info));
@@ -267,7 +268,7 @@ Status TopicTable::CompactIfLong() {
 }
 
 std::set<std::string, std::less<>> TopicTable::DeletedTopics() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return deleted_;
 }
 
@@ -332,7 +333,7 @@ Status TopicTable::Commit(const std::string& record) {
 }
 
 Status TopicTable::CreateTopic(const TopicInfo& info) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   if (topics_.contains(info.name)) {
     return Status::AlreadyExists(fmt::format("topic {} already exists", info.name));
   }
@@ -340,13 +341,13 @@ Status TopicTable::CreateTopic(const TopicInfo& info) {
 }
 
 Status TopicTable::DeleteTopic(std::string_view name) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   if (!topics_.contains(name)) return Status::NotFound(fmt::format("topic {} does not exist", name));
   return Commit(fmt::format("delete {}", Encode(name)));
 }
 
 Status TopicTable::SetPartitionCount(std::string_view name, int32_t new_count) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) return Status::NotFound(fmt::format("topic {} does not exist", name));
   if (new_count <= it->second.partition_count) {
@@ -358,21 +359,21 @@ Status TopicTable::SetPartitionCount(std::string_view name, int32_t new_count) {
 
 Status TopicTable::SetConfig(std::string_view name, std::string_view key,
                              const std::optional<std::string>& value) {
-  std::unique_lock lock(mu_);
+  WriterLock lock(&mu_);
   if (!topics_.contains(name)) return Status::NotFound(fmt::format("topic {} does not exist", name));
   if (value) return Commit(fmt::format("config {} {} {}", Encode(name), Encode(key), Encode(*value)));
   return Commit(fmt::format("unconfig {} {}", Encode(name), Encode(key)));
 }
 
 std::optional<TopicInfo> TopicTable::Find(std::string_view name) const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   auto it = topics_.find(name);
   if (it == topics_.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<TopicInfo> TopicTable::List() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   std::vector<TopicInfo> out;
   out.reserve(topics_.size());
   for (const auto& [name, info] : topics_) out.push_back(info);
@@ -380,7 +381,7 @@ std::vector<TopicInfo> TopicTable::List() const {
 }
 
 uint64_t TopicTable::version() const {
-  std::shared_lock lock(mu_);
+  ReaderLock lock(&mu_);
   return version_;
 }
 

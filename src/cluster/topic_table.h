@@ -16,11 +16,11 @@
 #include <memory>
 #include <optional>
 #include <set>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "storage/file.h"
 
@@ -80,17 +80,17 @@ class TopicTable {
   class Log;
   explicit TopicTable(std::unique_ptr<Log> log);
 
-  // Applies one encoded record to topics_. REQUIRES: mu_ held exclusively.
-  Status Apply(std::string_view record);
-  // Appends, syncs, applies. REQUIRES: mu_ held exclusively.
-  Status Commit(const std::string& record);
+  // Applies one encoded record to topics_.
+  Status Apply(std::string_view record) REQUIRES(mu_);
+  // Appends, syncs, applies.
+  Status Commit(const std::string& record) REQUIRES(mu_);
 
-  mutable std::shared_mutex mu_;
-  std::unique_ptr<Log> log_;
-  std::map<std::string, TopicInfo, std::less<>> topics_;
-  std::set<std::string, std::less<>> deleted_;  // see DeletedTopics
-  size_t records_ = 0;                          // in the log file
-  uint64_t version_ = 0;
+  mutable SharedMutex mu_;
+  std::unique_ptr<Log> log_ PT_GUARDED_BY(mu_);
+  std::map<std::string, TopicInfo, std::less<>> topics_ GUARDED_BY(mu_);
+  std::set<std::string, std::less<>> deleted_ GUARDED_BY(mu_);  // see DeletedTopics
+  size_t records_ GUARDED_BY(mu_) = 0;                          // in the log file
+  uint64_t version_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace sluice::cluster
