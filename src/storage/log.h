@@ -368,7 +368,8 @@ class Log {
   // an empty log never writes one.
   std::atomic<int64_t> checkpointed_recovery_point_{0};
   uint64_t appended_bytes_ GUARDED_BY(mu_) = 0;          // ever, by Append
-  uint64_t appended_at_last_round_ GUARDED_BY(mu_) = 0;  // appended_bytes_ when the last round started
+  // appended_bytes_ when the last round started.
+  uint64_t appended_at_last_round_ GUARDED_BY(mu_) = 0;
   uint64_t last_round_bytes_ GUARDED_BY(mu_) = 0;        // bytes that round covered
   int64_t unflushed_messages_ GUARDED_BY(mu_) = 0;
   int64_t first_unflushed_ms_ GUARDED_BY(mu_) = -1;

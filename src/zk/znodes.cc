@@ -87,7 +87,9 @@ Result<std::map<int32_t, std::vector<int32_t>>> DecodeReplicaMap(const json& j, 
 
 }  // namespace
 
-std::string BrokerPath(int32_t broker_id) { return fmt::format("{}/{}", kBrokerIdsPath, broker_id); }
+std::string BrokerPath(int32_t broker_id) {
+  return fmt::format("{}/{}", kBrokerIdsPath, broker_id);
+}
 std::string TopicPath(const std::string& topic) { return fmt::format("{}/{}", kTopicsPath, topic); }
 std::string PartitionsPath(const std::string& topic) { return TopicPath(topic) + "/partitions"; }
 std::string PartitionStatePath(const std::string& topic, int32_t partition) {

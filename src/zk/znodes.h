@@ -8,7 +8,8 @@
 //   /controller_epoch                            "7"
 //   /brokers/ids/<id>             (ephemeral)    {"version":5,"host":..,"port":..,"endpoints":[..],
 //                                                 "listener_security_protocol_map":{..},
-//                                                 "jmx_port":-1,"timestamp":"..","rack":..,"features":{}}
+//                                                 "jmx_port":-1,"timestamp":"..","rack":..,
+//                                                 "features":{}}
 //   /brokers/topics/<topic>                      {"version":3,"partitions":{"0":[1,2,3]},
 //                                                 "adding_replicas":{},"removing_replicas":{},
 //                                                 "topic_id":".."}
