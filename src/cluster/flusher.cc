@@ -1,4 +1,5 @@
 #include "cluster/flusher.h"
+#include "base/mutex.h"
 
 #include <algorithm>
 #include <limits>
@@ -28,33 +29,33 @@ Flusher::Pending& Flusher::PendingFor(const std::shared_ptr<Partition>& partitio
 void Flusher::MarkDirty(const std::shared_ptr<Partition>& partition) {
   bool wake = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     PendingFor(partition, &wake);
   }
   // Outside the lock, so the woken thread does not block on it at once.
-  if (wake) cv_.notify_one();
+  if (wake) cv_.Signal();
 }
 
 void Flusher::WhenDurable(const std::shared_ptr<Partition>& partition, int64_t end_offset,
                           std::function<void(Status)> done) {
   bool wake = false;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (!stopping_) {
       PendingFor(partition, &wake).waiters.push_back(Waiter{end_offset, std::move(done)});
       done = nullptr;
     }
   }
-  if (wake) cv_.notify_one();
+  if (wake) cv_.Signal();
   if (done) done(Status::Aborted("broker is shutting down"));
 }
 
 void Flusher::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stopping_) return;
     stopping_ = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   for (std::thread& t : threads_) {
     if (t.joinable()) t.join();
@@ -89,25 +90,25 @@ bool Flusher::TakeNext(std::vector<Pending>* out, bool* left_over) {
 }
 
 void Flusher::Run() {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   for (;;) {
     std::vector<Pending> jobs;
     bool left_over = false;
     while (!TakeNext(&jobs, &left_over)) {
       if (stopping_ && pending_.empty()) return;
       ++idle_threads_;
-      cv_.wait(lock);
+      cv_.Wait(&mu_);
       --idle_threads_;
     }
     // Hand work this thread cannot take to an idle one.
     const bool wake = idle_threads_ > 0 && left_over;
-    lock.unlock();
-    if (wake) cv_.notify_one();
+    lock.Unlock();
+    if (wake) cv_.Signal();
     Sync(jobs);
-    lock.lock();
+    lock.Lock();
     for (const Pending& job : jobs) syncing_.erase(job.partition.get());
     // Threads waiting to stop may have been waiting on these partitions.
-    if (stopping_) cv_.notify_all();
+    if (stopping_) cv_.SignalAll();
   }
 }
 

@@ -35,11 +35,9 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
@@ -47,6 +45,7 @@
 
 #include "base/status.h"
 #include "cluster/partition.h"
+#include "base/mutex.h"
 
 namespace sluice::cluster {
 
@@ -87,26 +86,25 @@ class Flusher {
     std::vector<Waiter> waiters;
   };
 
-  // REQUIRES: mu_ held. The pending entry for `partition`, queued if new;
-  // sets *wake when an idle thread should be woken to take it.
-  Pending& PendingFor(const std::shared_ptr<Partition>& partition, bool* wake);
-  // REQUIRES: mu_ held. Takes the oldest dirty partition no thread is
-  // syncing, or every such partition when there are group_min_partitions_
-  // or more; false if there is none. *left_over: another thread could take
-  // a partition still pending.
-  bool TakeNext(std::vector<Pending>* out, bool* left_over);
-  void Run();
+  // The pending entry for `partition`, queued if new; sets *wake when an
+  // idle thread should be woken to take it.
+  Pending& PendingFor(const std::shared_ptr<Partition>& partition, bool* wake) REQUIRES(mu_);
+  // Takes the oldest dirty partition no thread is syncing, or every such
+  // partition when there are group_min_partitions_ or more; false if there
+  // is none. *left_over: another thread could take a partition still pending.
+  bool TakeNext(std::vector<Pending>* out, bool* left_over) REQUIRES(mu_);
+  void Run() EXCLUDES(mu_);
   void Sync(std::vector<Pending>& jobs);
   // Runs a job's waiters once its partition's flush returned `s`.
   static void Finish(Pending& job, const Status& s);
 
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::unordered_map<Partition*, Pending> pending_;
-  std::deque<Partition*> order_;             // pending_'s keys, oldest first
-  std::unordered_set<Partition*> syncing_;  // taken by a thread right now
-  int idle_threads_ = 0;                     // waiting on cv_
-  bool stopping_ = false;
+  Mutex mu_;
+  CondVar cv_;
+  std::unordered_map<Partition*, Pending> pending_ GUARDED_BY(mu_);
+  std::deque<Partition*> order_ GUARDED_BY(mu_);             // pending_'s keys, oldest first
+  std::unordered_set<Partition*> syncing_ GUARDED_BY(mu_);  // taken by a thread right now
+  int idle_threads_ GUARDED_BY(mu_) = 0;                     // waiting on cv_
+  bool stopping_ GUARDED_BY(mu_) = false;
   const size_t group_min_partitions_;
   const uint64_t preallocate_bytes_;
   std::atomic<uint64_t> rounds_together_{0};

@@ -1,4 +1,5 @@
 #include "cluster/retention_scheduler.h"
+#include "base/mutex.h"
 
 #include <algorithm>
 #include <chrono>
@@ -43,16 +44,16 @@ std::optional<int64_t> RetentionScheduler::Next(int64_t interval_ms) const {
 RetentionScheduler::~RetentionScheduler() { Stop(); }
 
 void RetentionScheduler::Start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (thread_.joinable() || stopping()) return;
   thread_ = std::thread([this] { Run(); });
 }
 
 void RetentionScheduler::Stop() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
-    cv_.notify_all();
+    cv_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -60,13 +61,15 @@ void RetentionScheduler::Stop() {
 void RetentionScheduler::Run() {
   while (!stopping()) {
     const std::optional<int64_t> wait_ms = RunDue();
-    std::unique_lock lock(mu_);
+    MutexLock lock(&mu_);
     if (!wait_ms) {
-      cv_.wait(lock, [this] { return stopping(); });
+      while (!stopping()) cv_.Wait(&mu_);
       break;
     }
-    cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, *wait_ms)),
-                 [this] { return stopping(); });
+    const auto due = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(std::max<int64_t>(0, *wait_ms));
+    while (!stopping() && cv_.WaitUntil(&mu_, due)) {
+    }
   }
 }
 
@@ -120,7 +123,7 @@ uint64_t RetentionScheduler::EnforceRetentionOnce() {
     metrics_->retention_segments_deleted().Increment(round.segments_deleted);
     metrics_->retention_bytes_deleted().Increment(round.bytes_deleted);
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++totals_.rounds;
   totals_.segments_deleted += round.segments_deleted;
   totals_.bytes_deleted += round.bytes_deleted;
@@ -138,7 +141,7 @@ void RetentionScheduler::FlushOnce() {
       spdlog::warn("flush.ms: {}: {}", tp.DirName(), s.ToString());
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++totals_.flush_rounds;
   totals_.errors += errors;
 }
@@ -153,13 +156,13 @@ void RetentionScheduler::CheckpointRecoveryPointsOnce() {
       spdlog::warn("recovery point checkpoint: {}: {}", tp.DirName(), s.ToString());
     }
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   ++totals_.checkpoint_rounds;
   totals_.errors += errors;
 }
 
 RetentionTotals RetentionScheduler::totals() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return totals_;
 }
 

@@ -33,15 +33,14 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <thread>
 
 #include "metrics/broker_metrics.h"
 #include "storage/log_manager.h"
+#include "base/mutex.h"
 
 namespace sluice::cluster {
 
@@ -94,7 +93,7 @@ class RetentionScheduler {
   RetentionTotals totals() const;
 
  private:
-  void Run();
+  void Run() EXCLUDES(mu_);
   bool stopping() const { return stop_.load(std::memory_order_relaxed); }
   int64_t Now() const { return options_.clock(); }
   // Now + interval_ms, or nullopt for an interval that means never.
@@ -103,10 +102,10 @@ class RetentionScheduler {
   storage::LogManager* const logs_;
   const RetentionSchedulerOptions options_;
   metrics::BrokerMetrics* const metrics_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
+  mutable Mutex mu_;
+  CondVar cv_;  // signalled by Stop
   std::atomic<bool> stop_{false};
-  RetentionTotals totals_;  // Guarded by mu_.
+  RetentionTotals totals_ GUARDED_BY(mu_);
   // When each task is due next (options_.clock); only RunDue touches them.
   std::optional<int64_t> next_retention_ms_;
   std::optional<int64_t> next_flush_ms_;

@@ -2,6 +2,7 @@
 // rebalances and session expiry. Offsets, administration and persistence
 // are in group_coordinator_offsets.cc.
 #include "group/group_coordinator.h"
+#include "base/mutex.h"
 
 #include <algorithm>
 #include <chrono>
@@ -103,7 +104,7 @@ Group& GroupCoordinator::GetOrCreateGroup(const std::string& group_id) {
 void GroupCoordinator::Shutdown() {
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return;
     closed_ = true;
     for (auto& [id, g] : groups_) {
@@ -129,7 +130,7 @@ ErrorCode GroupCoordinator::ValidateStaticMember(
 void GroupCoordinator::JoinGroup(JoinParams params, JoinCallback done) {
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto fail = [&](ErrorCode error) {
       out.push_back([cb = std::move(done), r = JoinError(error, params.member_id)] { cb(r); });
     };
@@ -387,7 +388,7 @@ JoinGroupResult GroupCoordinator::CurrentJoinResult(const Group& g,
 void GroupCoordinator::SyncGroup(SyncParams params, SyncCallback done) {
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     auto fail = [&](ErrorCode error) {
       SyncGroupResult r;
       r.error = error;
@@ -456,7 +457,7 @@ void GroupCoordinator::PersistGroupThenStable(Group& g, Deferred& out) {
       [this, group_id, generation](Status s) {
         Deferred answers;
         {
-          std::lock_guard lock(mu_);
+          MutexLock lock(&mu_);
           Group* group = closed_ ? nullptr : FindGroup(group_id);
           if (group == nullptr || !group->Is(GroupState::kCompletingRebalance) ||
               group->generation() != generation) {
@@ -494,7 +495,7 @@ void GroupCoordinator::PropagateAssignment(Group& g, ErrorCode error, Deferred& 
 ErrorCode GroupCoordinator::Heartbeat(const std::string& group_id, int32_t generation_id,
                                       const std::string& member_id,
                                       const std::optional<std::string>& group_instance_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return ErrorCode::NOT_COORDINATOR;
   Group* g = FindGroup(group_id);
   if (g == nullptr) return ErrorCode::UNKNOWN_MEMBER_ID;
@@ -516,7 +517,7 @@ std::pair<ErrorCode, std::vector<ErrorCode>> GroupCoordinator::LeaveGroup(
   ErrorCode top = ErrorCode::NONE;
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Group* g = closed_ ? nullptr : FindGroup(group_id);
     if (closed_) {
       top = ErrorCode::NOT_COORDINATOR;
@@ -600,7 +601,7 @@ void GroupCoordinator::ArmSessionTimer(const std::string& group_id, const std::s
 void GroupCoordinator::OnSessionTimer(const std::string& group_id, const std::string& member_id) {
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Group* g = closed_ ? nullptr : FindGroup(group_id);
     Member* m = g != nullptr ? g->Find(member_id) : nullptr;
     if (m == nullptr) return;
@@ -623,7 +624,7 @@ void GroupCoordinator::ArmPendingMemberTimer(const std::string& group_id,
   timers_.Schedule(std::chrono::milliseconds(timeout_ms), [this, group_id, member_id] {
     Deferred out;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       Group* g = closed_ ? nullptr : FindGroup(group_id);
       if (g == nullptr || g->pending_members().erase(member_id) == 0) return;
       MaybeCompleteJoin(*g, out);
@@ -642,7 +643,7 @@ void GroupCoordinator::ArmRebalanceTimer(Group& g, int64_t delay_ms) {
 void GroupCoordinator::OnRebalanceTimer(const std::string& group_id, uint64_t epoch) {
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Group* g = closed_ ? nullptr : FindGroup(group_id);
     if (g == nullptr || g->rebalance_epoch() != epoch || !g->Is(GroupState::kPreparingRebalance)) {
       return;

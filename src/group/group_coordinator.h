@@ -21,7 +21,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,6 +31,7 @@
 #include "group/group.h"
 #include "group/group_log.h"
 #include "group/offset_observer.h"
+#include "base/mutex.h"
 
 namespace sluice::group {
 
@@ -196,56 +196,63 @@ class GroupCoordinator {
   using Deferred = std::vector<std::function<void()>>;
   friend class GroupCoordinatorTestPeer;
 
-  Group* FindGroup(const std::string& group_id);
-  Group& GetOrCreateGroup(const std::string& group_id);
+  Group* FindGroup(const std::string& group_id) REQUIRES(mu_);
+  Group& GetOrCreateGroup(const std::string& group_id) REQUIRES(mu_);
 
   // Membership (group_coordinator.cc).
-  void JoinUnknownMember(Group& g, JoinParams& params, JoinCallback& done, Deferred& out);
-  void JoinKnownMember(Group& g, JoinParams& params, JoinCallback& done, Deferred& out);
+  void JoinUnknownMember(Group& g, JoinParams& params, JoinCallback& done, Deferred& out)
+      REQUIRES(mu_);
+  void JoinKnownMember(Group& g, JoinParams& params, JoinCallback& done, Deferred& out)
+      REQUIRES(mu_);
   void AddMemberAndRebalance(Group& g, JoinParams& params, std::string member_id,
-                             JoinCallback done, Deferred& out);
+                             JoinCallback done, Deferred& out) REQUIRES(mu_);
   void UpdateMemberAndRebalance(Group& g, Member& m, JoinParams& params, JoinCallback done,
-                                Deferred& out);
-  void MaybePrepareRebalance(Group& g, const std::string& reason, Deferred& out);
-  void PrepareRebalance(Group& g, const std::string& reason, Deferred& out);
-  void MaybeCompleteJoin(Group& g, Deferred& out);
-  void CompleteJoin(Group& g, Deferred& out);
+                                Deferred& out) REQUIRES(mu_);
+  void MaybePrepareRebalance(Group& g, const std::string& reason, Deferred& out) REQUIRES(mu_);
+  void PrepareRebalance(Group& g, const std::string& reason, Deferred& out) REQUIRES(mu_);
+  void MaybeCompleteJoin(Group& g, Deferred& out) REQUIRES(mu_);
+  void CompleteJoin(Group& g, Deferred& out) REQUIRES(mu_);
   void RemoveMemberAndUpdateGroup(Group& g, const std::string& member_id,
-                                  const std::string& reason, Deferred& out);
-  void PropagateAssignment(Group& g, protocol::ErrorCode error, Deferred& out);
-  void PersistGroupThenStable(Group& g, Deferred& out);
-  JoinGroupResult CurrentJoinResult(const Group& g, const std::string& member_id) const;
-  void TouchSession(Group& g, Member& m);
-  void ArmSessionTimer(const std::string& group_id, const std::string& member_id, int64_t due_ms);
-  void OnSessionTimer(const std::string& group_id, const std::string& member_id);
+                                  const std::string& reason, Deferred& out) REQUIRES(mu_);
+  void PropagateAssignment(Group& g, protocol::ErrorCode error, Deferred& out) REQUIRES(mu_);
+  void PersistGroupThenStable(Group& g, Deferred& out) REQUIRES(mu_);
+  JoinGroupResult CurrentJoinResult(const Group& g, const std::string& member_id) const
+      REQUIRES(mu_);
+  void TouchSession(Group& g, Member& m) REQUIRES(mu_);
+  void ArmSessionTimer(const std::string& group_id, const std::string& member_id, int64_t due_ms)
+      REQUIRES(mu_);
+  void OnSessionTimer(const std::string& group_id, const std::string& member_id) EXCLUDES(mu_);
   void ArmPendingMemberTimer(const std::string& group_id, const std::string& member_id,
-                             int32_t timeout_ms);
-  void ArmRebalanceTimer(Group& g, int64_t delay_ms);
-  void OnRebalanceTimer(const std::string& group_id, uint64_t epoch);
+                             int32_t timeout_ms) REQUIRES(mu_);
+  void ArmRebalanceTimer(Group& g, int64_t delay_ms) REQUIRES(mu_);
+  void OnRebalanceTimer(const std::string& group_id, uint64_t epoch) EXCLUDES(mu_);
   protocol::ErrorCode ValidateStaticMember(Group& g, const std::string& member_id,
-                                           const std::optional<std::string>& instance_id) const;
+                                           const std::optional<std::string>& instance_id) const
+      REQUIRES(mu_);
 
   // Persistence (group_coordinator_store.cc).
-  void StoreGroup(Group& g, std::function<void(Status)> done, Deferred& out);
+  void StoreGroup(Group& g, std::function<void(Status)> done, Deferred& out) REQUIRES(mu_);
   Status LoadRecord(int64_t offset, std::span<const uint8_t> key,
                     std::optional<std::span<const uint8_t>> value,
-                    std::map<std::string, std::optional<StoredGroup>>& stored_groups);
+                    std::map<std::string, std::optional<StoredGroup>>& stored_groups)
+      REQUIRES(mu_);
   void ScheduleRetentionCheck();
 
   static void Run(Deferred& out);
   int64_t WallNow() const { return options_.clock(); }
   // Queues observer calls for offsets that are gone.
-  void NotifyRemoved(const std::string& group_id, std::vector<PartitionKey> keys, Deferred& out);
+  void NotifyRemoved(const std::string& group_id, std::vector<PartitionKey> keys, Deferred& out)
+      REQUIRES(mu_);
 
   const CoordinatorOptions options_;
   GroupLog& log_;
   Timers& timers_;
   OffsetObserver* observer_ = nullptr;
 
-  std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_;  // Guarded by mu_.
-  bool closed_ = false;                                                 // Guarded by mu_.
-  uint64_t next_member_suffix_ = 0;                                     // Guarded by mu_.
+  Mutex mu_;
+  std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_ GUARDED_BY(mu_);
+  bool closed_ GUARDED_BY(mu_) = false;
+  uint64_t next_member_suffix_ GUARDED_BY(mu_) = 0;
 };
 
 // The system clock in milliseconds (CoordinatorOptions::clock's default).

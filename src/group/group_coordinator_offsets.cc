@@ -9,6 +9,7 @@
 
 #include "group/consumer_protocol.h"
 #include "group/group_coordinator.h"
+#include "base/mutex.h"
 
 namespace sluice::group {
 namespace {
@@ -37,7 +38,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
   std::vector<ErrorCode> errors(params.partitions.size(), ErrorCode::NONE);
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ErrorCode group_error = ErrorCode::NONE;
     Group* g = closed_ ? nullptr : FindGroup(params.group_id);
     if (closed_) {
@@ -102,7 +103,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
               if (s.ok()) {
                 std::vector<size_t> updated;
                 {
-                  std::lock_guard cache_lock(mu_);
+                  MutexLock cache_lock(&mu_);
                   if (Group* group = closed_ ? nullptr : FindGroup(params.group_id)) {
                     for (size_t k = 0; k < written.size(); ++k) {
                       const auto& p = params.partitions[written[k]];
@@ -139,7 +140,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
 
 std::pair<ErrorCode, std::vector<FetchedOffset>> GroupCoordinator::FetchOffsets(
     const std::string& group_id, const std::optional<std::vector<PartitionKey>>& partitions) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (closed_) return {ErrorCode::NOT_COORDINATOR, {}};
   std::vector<FetchedOffset> out;
   Group* g = FindGroup(group_id);
@@ -173,7 +174,7 @@ void GroupCoordinator::DeleteOffsets(
   ErrorCode group_error = ErrorCode::NONE;
   Deferred out;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     Group* g = closed_ ? nullptr : FindGroup(group_id);
     if (closed_) {
       group_error = ErrorCode::NOT_COORDINATOR;
@@ -223,7 +224,7 @@ void GroupCoordinator::DeleteOffsets(
 }
 
 GroupDescription GroupCoordinator::DescribeGroup(const std::string& group_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   GroupDescription d;
   d.group_id = group_id;
   if (closed_) {
@@ -250,7 +251,7 @@ GroupDescription GroupCoordinator::DescribeGroup(const std::string& group_id) {
 }
 
 std::vector<GroupListing> GroupCoordinator::ListGroups(const std::vector<GroupState>& states) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<GroupListing> out;
   if (closed_) return out;
   for (const auto& [id, g] : groups_) {
@@ -266,7 +267,7 @@ std::vector<GroupListing> GroupCoordinator::ListGroups(const std::vector<GroupSt
 void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
                                     std::function<void(std::vector<ErrorCode>)> done) {
   struct Shared {
-    std::mutex mu;
+    Mutex mu;
     std::vector<ErrorCode> errors;
     size_t waiting = 0;
     std::function<void(std::vector<ErrorCode>)> done;
@@ -277,7 +278,7 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
   std::vector<std::pair<size_t, GroupLogWrite>> writes;
   Deferred notes;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     for (size_t i = 0; i < group_ids.size(); ++i) {
       const std::string& id = group_ids[i];
       Group* g = closed_ ? nullptr : FindGroup(id);
@@ -320,18 +321,18 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
   }
   for (auto& [index, write] : writes) {
     log_.WhenDurable(write, [shared, index = index](Status s) {
-      std::unique_lock lock(shared->mu);
+      MutexLock lock(&shared->mu);
       if (!s.ok()) shared->errors[index] = ErrorCode::COORDINATOR_NOT_AVAILABLE;
       if (--shared->waiting > 0) return;
       auto errors = shared->errors;
-      lock.unlock();
+      lock.Unlock();
       shared->done(std::move(errors));
     });
   }
 }
 
 std::vector<CommittedOffsetInfo> GroupCoordinator::CommittedOffsets() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::vector<CommittedOffsetInfo> out;
   for (const auto& [id, g] : groups_) {
     for (const auto& [key, entry] : g->offsets()) {
@@ -345,7 +346,7 @@ void GroupCoordinator::ExpireOffsets(int64_t now_ms) {
   std::vector<GroupLogWrite> writes;
   Deferred notes;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (closed_) return;
     std::vector<std::string> dead;
     for (auto& [id, g] : groups_) {
@@ -395,7 +396,7 @@ void GroupCoordinator::ScheduleRetentionCheck() {
   timers_.Schedule(std::chrono::milliseconds(options_.offsets_retention_check_interval_ms),
                    [this] {
                      {
-                       std::lock_guard lock(mu_);
+                       MutexLock lock(&mu_);
                        if (closed_) return;
                      }
                      ExpireOffsets(WallNow());
@@ -452,10 +453,11 @@ Status GroupCoordinator::LoadRecord(int64_t offset, std::span<const uint8_t> key
 }
 
 Status GroupCoordinator::Start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::map<std::string, std::optional<StoredGroup>> stored;
   Status s = log_.Replay([&](int64_t offset, std::span<const uint8_t> key,
                              std::optional<std::span<const uint8_t>> value) {
+    mu_.AssertHeld();  // Replay calls back synchronously, inside this lock.
     return LoadRecord(offset, key, value, stored);
   });
   if (!s.ok()) return s;

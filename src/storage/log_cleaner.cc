@@ -11,7 +11,7 @@ LogCleaner::LogCleaner(LogManager* logs, LogCleanerOptions options)
 LogCleaner::~LogCleaner() { Stop(); }
 
 void LogCleaner::Start() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (!threads_.empty() || stop_) return;
   for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { Run(); });
 }
@@ -19,35 +19,35 @@ void LogCleaner::Start() {
 void LogCleaner::Stop() {
   std::vector<std::thread> threads;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     stop_ = true;
     threads.swap(threads_);
   }
-  cv_.notify_all();
+  cv_.SignalAll();
   for (std::thread& t : threads) t.join();
 }
 
 void LogCleaner::Wakeup() {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     ++wakeups_;
   }
-  cv_.notify_all();
+  cv_.SignalAll();
 }
 
 bool LogCleaner::stopping() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stop_;
 }
 
 LogCleanerStats LogCleaner::stats() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return stats_;
 }
 
 bool LogCleaner::CleanOne(const TopicPartition& tp, const std::shared_ptr<Log>& log) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     if (stop_ || busy_.contains(log.get())) return false;
     busy_.insert(log.get());
   }
@@ -56,7 +56,7 @@ bool LogCleaner::CleanOne(const TopicPartition& tp, const std::shared_ptr<Log>& 
       options_.dedupe_buffer_bytes / static_cast<size_t>(std::max(1, options_.threads));
   o.should_stop = [this] { return stopping(); };
   Result<CleanPassStats> r = CleanLogOnce(*log, o);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   busy_.erase(log.get());
   if (!r.ok()) {
     // Aborted: closed, stopped or changed under the pass; the next round retries.
@@ -92,14 +92,15 @@ void LogCleaner::Run() {
   while (true) {
     uint64_t seen;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       if (stop_) return;
       seen = wakeups_;
     }
     if (CleanRound() > 0) continue;
-    std::unique_lock lock(mu_);
-    cv_.wait_for(lock, std::chrono::milliseconds(options_.backoff_ms),
-                 [&] { return stop_ || wakeups_ != seen; });
+    MutexLock lock(&mu_);
+    const auto due = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.backoff_ms);
+    while (!stop_ && wakeups_ == seen && cv_.WaitUntil(&mu_, due)) {
+    }
   }
 }
 

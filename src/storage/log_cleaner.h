@@ -14,10 +14,8 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -25,6 +23,7 @@
 
 #include "storage/cleaner_pass.h"
 #include "storage/log_manager.h"
+#include "base/mutex.h"
 
 namespace sluice::storage {
 
@@ -68,20 +67,20 @@ class LogCleaner {
   LogCleanerStats stats() const;
 
  private:
-  void Run();
+  void Run() EXCLUDES(mu_);
   // Pass on one log unless another thread has it; true if a pass ran.
-  bool CleanOne(const TopicPartition& tp, const std::shared_ptr<Log>& log);
-  bool stopping() const;
+  bool CleanOne(const TopicPartition& tp, const std::shared_ptr<Log>& log) EXCLUDES(mu_);
+  bool stopping() const EXCLUDES(mu_);
 
   LogManager* const logs_;
   const LogCleanerOptions options_;
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  uint64_t wakeups_ = 0;
-  std::set<const Log*> busy_;  // logs a thread is cleaning
-  LogCleanerStats stats_;
-  std::vector<std::thread> threads_;
+  mutable Mutex mu_;
+  CondVar cv_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  uint64_t wakeups_ GUARDED_BY(mu_) = 0;
+  std::set<const Log*> busy_ GUARDED_BY(mu_);  // logs a thread is cleaning
+  LogCleanerStats stats_ GUARDED_BY(mu_);
+  std::vector<std::thread> threads_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::storage
