@@ -12,22 +12,15 @@
 
 #include <gtest/gtest.h>
 
+#include "support/wait_until.h"
 #include "support/zookeeper_ensemble.h"
 
 namespace sluice::controller {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::WaitUntil;
 using testing::ZooKeeperEnsemble;
-
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
 
 zk::BrokerRegistration Self(int32_t id) {
   zk::BrokerRegistration b;

@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "support/wait_until.h"
 #include "support/zookeeper_ensemble.h"
 #include "zk/znodes.h"
 
@@ -18,17 +19,8 @@ namespace sluice::controller {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::WaitUntil;
 using testing::ZooKeeperEnsemble;
-
-// Polls `done` until it holds or `timeout` passes (each check is cheap).
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 30s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
-}
 
 // One broker's view: its session, its loop, its election.
 struct Candidate {
