@@ -132,14 +132,9 @@ void ClusterMembership::Leave() {
   // Closing the session removes /brokers/ids/<id> (and /controller if it
   // was ours) at once; watches and session callbacks now post to a stopped
   // loop, which drops them.
+  // The registry and the election stay (idle) until the destructor, so
+  // Current() still answers with the last state they saw.
   session_.reset();
-  std::unique_ptr<controller::BrokerRegistry> registry;
-  std::unique_ptr<controller::ControllerElection> election;
-  {
-    MutexLock lock(&mu_);
-    registry = std::move(registry_);
-    election = std::move(election_);
-  }
   if (joined_) spdlog::info("left the cluster: ZooKeeper session closed, broker {} deregistered",
                             broker_id_);
 }

@@ -91,7 +91,7 @@ class ClusterMembership : public api::ClusterView {
   bool left_ = false;    // main thread only
 
   mutable Mutex mu_;
-  // Made by Join, dropped by Leave once the loop and the session are gone.
+  // Made by Join; idle once Leave has stopped the loop and closed the session.
   std::unique_ptr<controller::BrokerRegistry> registry_ GUARDED_BY(mu_);
   std::unique_ptr<controller::ControllerElection> election_ GUARDED_BY(mu_);
   std::string listener_name_ GUARDED_BY(mu_);  // whose endpoints Current() reports
