@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "api/cluster_view.h"
 #include "base/timer_thread.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
@@ -27,6 +28,8 @@ struct BrokerServices {
   int32_t broker_id = 0;
   std::string cluster_id;
   AdvertisedEndpoint advertised;  // What Metadata tells clients to connect to.
+  // The other brokers and the controller; null on a single node.
+  const ClusterView* cluster_view = nullptr;
 };
 
 }  // namespace sluice::api

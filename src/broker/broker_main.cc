@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
-#include <unistd.h>
-
 #include <asio.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "broker/advertised_listeners.h"
+#include "broker/cluster_membership.h"
 #include "broker/command_line.h"
 #include "broker/kafka_service.h"
 #include "broker/logging.h"
@@ -24,25 +24,6 @@
 
 namespace sluice::broker {
 namespace {
-
-// Kafka's rule: advertised.listeners if set, else the listener; a listener
-// bound to every interface advertises this machine's host name.
-std::string AdvertisedHost(const config::BrokerConfig& config) {
-  const auto& advertised = config.advertised_listeners();
-  std::string host = advertised.empty() ? config.listeners().front().host : advertised.front().host;
-  if (host.empty() || host == "0.0.0.0" || host == "::") {
-    char name[256] = {};
-    if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != 0) return name;
-    return "127.0.0.1";
-  }
-  return host;
-}
-
-int32_t AdvertisedPort(const config::BrokerConfig& config, uint16_t bound_port) {
-  const auto& advertised = config.advertised_listeners();
-  if (!advertised.empty() && advertised.front().port != 0) return advertised.front().port;
-  return bound_port;
-}
 
 // Starts the HTTP metrics endpoint on sluice.metrics.listener (host:port;
 // empty disables it) and logs its address. A failure is logged and the
@@ -112,7 +93,27 @@ int BrokerMain(int argc, const char* const* argv) {
     dir_locks.push_back(std::move(lock).value());
   }
 
-  auto service = KafkaService::Open(*config);
+  // With zookeeper.connect the broker joins a cluster; without it, it is a
+  // single node and nothing of this exists.
+  std::unique_ptr<ClusterMembership> membership;
+  std::string cluster_id;
+  if (config->zookeeper_connect()) {
+    auto connected = ClusterMembership::Connect(*config);
+    if (!connected.ok()) {
+      spdlog::error("{}", connected.status().message());
+      return kExitRuntimeError;
+    }
+    membership = std::move(connected).value();
+    auto agreed = membership->AgreeClusterId(storage::FileSystem::Default(),
+                                             config->log_dirs().front());
+    if (!agreed.ok()) {
+      spdlog::error("cannot join the cluster: {}", agreed.status().message());
+      return kExitRuntimeError;
+    }
+    cluster_id = std::move(agreed).value();
+  }
+
+  auto service = KafkaService::Open(*config, cluster_id, membership.get());
   if (!service.ok()) {
     spdlog::error("cannot open the data in log.dirs: {}", service.status().ToString());
     return kExitRuntimeError;
@@ -132,8 +133,16 @@ int BrokerMain(int argc, const char* const* argv) {
     spdlog::error("cannot start: {}", started.ToString());
     return kExitRuntimeError;
   }
-  (*service)->SetAdvertisedEndpoint(AdvertisedHost(*config),
-                                    AdvertisedPort(*config, process.first_bound_port()));
+  const std::vector<config::Listener> advertised =
+      AdvertisedListeners(*config, process.bound_ports());
+  (*service)->SetAdvertisedEndpoint(advertised.front().host, advertised.front().port);
+  if (membership) {
+    Status joined = membership->Join(advertised);
+    if (!joined.ok()) {
+      spdlog::error("cannot join the cluster: {}", joined.message());
+      return kExitRuntimeError;
+    }
+  }
   std::unique_ptr<http::HttpServer> metrics_server =
       StartMetricsServer(*config, (*service)->metrics_registry());
   spdlog::info("sluice-broker ready: listening on {} (broker.id={}, shards={}, log.dirs={})",
@@ -144,6 +153,9 @@ int BrokerMain(int argc, const char* const* argv) {
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
                caught == 0 ? "shutdown request" : strsignal(caught));
   (*service)->BeginShutdown();
+  // Out of the cluster first: a broker that is stopping is no longer
+  // advertised, nor controller, while it finishes its requests.
+  if (membership) membership->Leave();
   process.Stop();
   if (metrics_server) metrics_server->Stop();
   Status closed = (*service)->Close();  // Flushes; writes the clean-shutdown markers.

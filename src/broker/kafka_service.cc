@@ -22,14 +22,16 @@ KafkaService::KafkaService()
   }
 }
 
-Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerConfig& config) {
+Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerConfig& config,
+                                                        const std::string& cluster_id,
+                                                        const api::ClusterView* cluster_view) {
   const auto dirs = config.log_dirs();
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
   const std::filesystem::path first_dir = dirs.front();
   storage::FileSystem* fs = storage::FileSystem::Default();
   SLUICE_RETURN_IF_ERROR(storage::CreateDirsDurably(fs, first_dir));
 
-  auto meta = cluster::LoadOrCreateMetaProperties(fs, first_dir, config.broker_id());
+  auto meta = cluster::LoadOrCreateMetaProperties(fs, first_dir, config.broker_id(), cluster_id);
   if (!meta.ok()) return meta.status();
 
   std::unique_ptr<KafkaService> service(new KafkaService());
@@ -58,7 +60,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
 
   service->services_.reset(new api::BrokerServices{
       config, *service->partitions_, *service->timers_, *service->producer_ids_,
-      *service->groups_, meta->broker_id, meta->cluster_id, {}});
+      *service->groups_, meta->broker_id, meta->cluster_id, {}, cluster_view});
   service->router_ =
       std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
   size_t partition_count = 0;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "api/broker_services.h"
+#include "api/cluster_view.h"
 #include "api/request_router.h"
 #include "base/status.h"
 #include "base/timer_thread.h"
@@ -31,7 +32,14 @@ namespace sluice::broker {
 
 class KafkaService {
  public:
-  static Result<std::unique_ptr<KafkaService>> Open(const config::BrokerConfig& config);
+  // `cluster_id`: the cluster this broker has joined (a fresh data directory
+  // records it, one of another cluster is refused); empty on a single node,
+  // whose fresh directory gets a new id. `cluster_view`: the brokers and
+  // controller Metadata reports; null on a single node (this broker alone).
+  // It must outlive the service.
+  static Result<std::unique_ptr<KafkaService>> Open(const config::BrokerConfig& config,
+                                                    const std::string& cluster_id = "",
+                                                    const api::ClusterView* cluster_view = nullptr);
   ~KafkaService();
 
   network::RequestHandler& handler() { return *router_; }

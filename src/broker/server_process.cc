@@ -45,11 +45,6 @@ std::string ServerProcess::BoundListeners() const {
   return fmt::format("{}", fmt::join(parts, ","));
 }
 
-uint16_t ServerProcess::first_bound_port() const {
-  const auto ports = server_->bound_ports();
-  return ports.empty() ? 0 : ports.front();
-}
-
 void ServerProcess::Stop() {
   server_->Stop(std::chrono::milliseconds(config_.GetLong("sluice.shutdown.grace.ms")));
 }

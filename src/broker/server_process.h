@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "config/broker_config.h"
@@ -23,8 +24,9 @@ class ServerProcess {
   Status Start();
   // "PLAINTEXT://127.0.0.1:9092,..." with the ports actually bound.
   std::string BoundListeners() const;
-  // The port the first listener is bound to (0 before Start).
-  uint16_t first_bound_port() const;
+  // The port each listener is bound to, in the order of `listeners` (empty
+  // before Start).
+  std::vector<uint16_t> bound_ports() const { return server_->bound_ports(); }
   int shard_count() const { return server_->shard_count(); }
   // Graceful: stop accepting, finish in-flight requests (bounded by
   // sluice.shutdown.grace.ms), close.

@@ -230,6 +230,21 @@ int64_t BrokerConfig::log_flush_interval_ms() const {
   return GetLong("log.flush.scheduler.interval.ms");
 }
 
+std::optional<std::string> BrokerConfig::zookeeper_connect() const {
+  if (IsNull("zookeeper.connect")) return std::nullopt;
+  return GetString("zookeeper.connect");
+}
+
+int32_t BrokerConfig::zookeeper_connection_timeout_ms() const {
+  if (!IsNull("zookeeper.connection.timeout.ms")) return GetInt("zookeeper.connection.timeout.ms");
+  return GetInt("zookeeper.session.timeout.ms");
+}
+
+std::optional<std::string> BrokerConfig::rack() const {
+  if (IsNull("broker.rack")) return std::nullopt;
+  return GetString("broker.rack");
+}
+
 int BrokerConfig::network_shards() const {
   if (GetInt("sluice.network.shards") > 0) return GetInt("sluice.network.shards");
   if (IsSet("num.network.threads")) return GetInt("num.network.threads");

@@ -54,6 +54,11 @@ class BrokerConfig {
   int64_t log_roll_ms() const;           // log.roll.{ms,hours}
   int64_t log_roll_jitter_ms() const;    // log.roll.jitter.{ms,hours}
   int64_t log_flush_interval_ms() const; // log.flush.interval.ms / log.flush.scheduler.interval.ms
+  // zookeeper.connect; nullopt: a single node (no ZooKeeper, no cluster).
+  std::optional<std::string> zookeeper_connect() const;
+  // zookeeper.connection.timeout.ms, defaulting to zookeeper.session.timeout.ms.
+  int32_t zookeeper_connection_timeout_ms() const;
+  std::optional<std::string> rack() const;  // broker.rack
   // Shards to run: sluice.network.shards, else num.network.threads if set,
   // else 0 (meaning one per core).
   int network_shards() const;

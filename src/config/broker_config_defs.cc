@@ -5,6 +5,7 @@
 
 #include "config/config_registry.h"
 #include "config/listener.h"
+#include "config/zookeeper_connect.h"
 
 namespace sluice::config {
 
@@ -54,14 +55,32 @@ Validator ValidHostPortOrEmpty() {
   };
 }
 
+Validator ValidZkConnect() {
+  return [](const ConfigValue& v) -> std::optional<std::string> {
+    auto* s = std::get_if<std::string>(&v);
+    if (s == nullptr) return std::nullopt;
+    auto parsed = ParseZkConnect(*s);
+    if (!parsed.ok()) return parsed.status().message();
+    return std::nullopt;
+  };
+}
+
+Validator NonEmpty() {
+  return [](const ConfigValue& v) -> std::optional<std::string> {
+    auto* s = std::get_if<std::string>(&v);
+    if (s != nullptr && s->empty()) return "must not be empty (leave it unset instead)";
+    return std::nullopt;
+  };
+}
+
 std::vector<ConfigDef> MakeBrokerDefs() {
   const Validator positive = AtLeast(1);
   const Validator non_negative = AtLeast(0);
   return {
       // --- Identity and listeners.
       Def("broker.id", T::kInt, "0", non_negative,
-          "The broker's id. Kafka defaults to -1 (auto-generated); Sluice runs one node and "
-          "defaults to 0, like Kafka's sample server.properties."),
+          "The broker's id. Kafka defaults to -1 (auto-generated); Sluice defaults to 0, like "
+          "Kafka's sample server.properties (each broker of a cluster needs its own)."),
       Def("node.id", T::kInt, std::nullopt, non_negative,
           "KRaft name of broker.id; if set it must agree with broker.id when both are set."),
       Def("listeners", T::kString, "PLAINTEXT://127.0.0.1:9092", ValidListeners(),
@@ -77,9 +96,19 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Ignored("process.roles", T::kList, "", "KRaft roles; Sluice is a single combined node."),
       Ignored("controller.quorum.voters", T::kList, "", "KRaft: unused."),
       Ignored("controller.listener.names", T::kList, std::nullopt, "KRaft: unused."),
-      Ignored("zookeeper.connect", T::kString, std::nullopt, "Sluice needs no ZooKeeper."),
-      Ignored("zookeeper.connection.timeout.ms", T::kInt, std::nullopt, "Unused."),
-      Ignored("zookeeper.session.timeout.ms", T::kInt, "18000", "Unused."),
+      Def("broker.rack", T::kString, std::nullopt, NonEmpty(),
+          "The broker's rack, registered in ZooKeeper and reported in Metadata."),
+
+      // --- Cluster membership (ZooKeeper mode). Unset: a single node, no ZooKeeper.
+      Def("zookeeper.connect", T::kString, std::nullopt, ValidZkConnect(),
+          "host:port[,host:port...][/chroot] of the ZooKeeper ensemble the broker joins a "
+          "cluster through; the chroot is created if missing. Unset: a single node."),
+      Def("zookeeper.session.timeout.ms", T::kInt, "18000", positive,
+          "ZooKeeper session timeout: how long a broker cut off from ZooKeeper (or killed) "
+          "stays registered."),
+      Def("zookeeper.connection.timeout.ms", T::kInt, std::nullopt, positive,
+          "How long start-up waits to connect to ZooKeeper; defaults to "
+          "zookeeper.session.timeout.ms."),
 
       // --- Storage.
       Def("log.dirs", T::kList, std::nullopt, {},

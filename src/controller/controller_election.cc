@@ -26,6 +26,13 @@ void ControllerElection::OnNewSession() {
   loop_->Post([this] { Elect(); });
 }
 
+void ControllerElection::Shutdown() {
+  loop_->Post([this] {
+    shut_down_ = true;
+    Resign();
+  });
+}
+
 int32_t ControllerElection::active_controller() const {
   MutexLock lock(&mu_);
   return active_;
@@ -110,6 +117,7 @@ zk::ZkError ControllerElection::TryToWin(zk::ZkClient& zk, ControllerEpoch* won)
 }
 
 void ControllerElection::Elect() {
+  if (shut_down_) return;
   std::shared_ptr<zk::ZkClient> zk = session_->client();
   if (zk->state() == zk::SessionState::kExpired) return;  // OnNewSession runs us again.
   int32_t active = WatchController(*zk);

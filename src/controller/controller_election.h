@@ -53,6 +53,9 @@ class ControllerElection {
   // ZkSession's callbacks: forward them here.
   void OnSessionExpired();
   void OnNewSession();
+  // At shutdown (on the loop): resigns if this broker leads, and runs for
+  // election no more. /controller itself goes when the session closes.
+  void Shutdown();
 
   // The last controller this broker saw (-1: none known).
   int32_t active_controller() const EXCLUDES(mu_);
@@ -76,7 +79,9 @@ class ControllerElection {
   EventLoop* const loop_;
   const ElectionOptions options_;
 
-  bool watch_armed_ = false;  // loop thread only: a watch on /controller is set
+  // Loop thread only.
+  bool watch_armed_ = false;  // a watch on /controller is set
+  bool shut_down_ = false;    // Shutdown() ran: no more elections
 
   mutable Mutex mu_;
   int32_t active_ GUARDED_BY(mu_) = -1;

@@ -157,8 +157,57 @@ group.initial.rebalance.delay.ms=0
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   auto ignored = c->IgnoredKeysSet();
-  EXPECT_NE(std::find(ignored.begin(), ignored.end(), "zookeeper.connect"), ignored.end());
   EXPECT_NE(std::find(ignored.begin(), ignored.end(), "num.io.threads"), ignored.end());
+  // The sample joins a ZooKeeper cluster, as it does in Kafka.
+  EXPECT_EQ(std::find(ignored.begin(), ignored.end(), "zookeeper.connect"), ignored.end());
+  EXPECT_EQ(c->zookeeper_connect(), "localhost:2181");
+  EXPECT_EQ(c->zookeeper_connection_timeout_ms(), 18000);
+}
+
+TEST(BrokerConfigTest, ZooKeeperAndRack) {
+  BrokerConfig defaults;
+  EXPECT_EQ(defaults.zookeeper_connect(), std::nullopt);  // A single node.
+  EXPECT_EQ(defaults.GetInt("zookeeper.session.timeout.ms"), 18000);
+  EXPECT_EQ(defaults.zookeeper_connection_timeout_ms(), 18000);
+  EXPECT_EQ(defaults.rack(), std::nullopt);
+
+  auto c = FromText("zookeeper.connect=127.0.0.1:2181,[::1]:2182/sluice/prod\n"
+                    "zookeeper.session.timeout.ms=3000\nbroker.rack=rack-a\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->zookeeper_connect(), "127.0.0.1:2181,[::1]:2182/sluice/prod");
+  EXPECT_EQ(c->zookeeper_connection_timeout_ms(), 3000);  // Follows the session timeout.
+  EXPECT_EQ(c->rack(), "rack-a");
+  EXPECT_TRUE(c->IgnoredKeysSet().empty());
+  EXPECT_EQ(FromText("zookeeper.connection.timeout.ms=500")->zookeeper_connection_timeout_ms(),
+            500);
+}
+
+TEST(BrokerConfigTest, BadZooKeeperSettingsAreRefusedByName) {
+  auto refused = [](std::string_view text, std::string_view why) {
+    auto c = FromText(text);
+    if (c.ok()) return ::testing::AssertionFailure() << text << ": accepted";
+    const std::string& m = c.status().message();
+    if (m.find(why) == std::string::npos) {
+      return ::testing::AssertionFailure() << text << ": " << m;
+    }
+    return ::testing::AssertionSuccess();
+  };
+  EXPECT_TRUE(refused("zookeeper.connect=", "'zookeeper.connect': no server given"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1", "'zk1' is not host:port"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1:0", "invalid port '0'"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1:2181,zk2:99999", "invalid port '99999'"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1:2181,,zk2:2181", "empty entry"));
+  EXPECT_TRUE(refused("zookeeper.connect=:2181", "has no host"));
+  EXPECT_TRUE(refused("zookeeper.connect=::1:2181", "in brackets"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1:2181/sluice/", "ends with '/'"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1:2181/a//b", "empty path segment"));
+  EXPECT_TRUE(refused("zookeeper.connect=zk1:2181/a/../b", "relative path segment"));
+  EXPECT_TRUE(refused("zookeeper.session.timeout.ms=0", "must be at least 1"));
+  EXPECT_TRUE(refused("zookeeper.session.timeout.ms=soon", "expected a 32-bit integer"));
+  EXPECT_TRUE(refused("zookeeper.connection.timeout.ms=-1", "must be at least 1"));
+  EXPECT_TRUE(refused("broker.rack=", "'broker.rack': must not be empty"));
+  // A chroot of "/" is the root itself.
+  EXPECT_TRUE(FromText("zookeeper.connect=zk1:2181/").ok());
 }
 
 TEST(BrokerConfigTest, LoadReadsFileAndAppliesOverrides) {

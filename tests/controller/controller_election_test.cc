@@ -143,5 +143,24 @@ TEST_F(ControllerElectionTest, AControllerWhoseSessionExpiredResignsAndItsWrites
   EXPECT_FALSE(observer->Exists("/brokers")->has_value());
 }
 
+TEST_F(ControllerElectionTest, AControllerThatShutsDownResignsAndRunsNoMore) {
+  std::vector<std::unique_ptr<Candidate>> cs;
+  for (int32_t id = 1; id <= 2; ++id) {
+    cs.push_back(std::make_unique<Candidate>(zk_.connect_string(), id));
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Leaders(cs).size() == 1; }));
+  const int32_t first = Leaders(cs)[0];
+  Candidate& old = *cs[static_cast<size_t>(first - 1)];
+  old.election->Shutdown();
+  ASSERT_TRUE(WaitUntil([&] { return old.resigned.load() == 1; }));
+  EXPECT_FALSE(old.election->is_controller());
+  // Its /controller goes with its session; the other broker takes over and
+  // the one shut down does not run again.
+  old.loop.Stop();
+  old.session.reset();
+  ASSERT_TRUE(WaitUntil([&] { return Leaders(cs).size() == 1 && Leaders(cs)[0] != first; }));
+  EXPECT_EQ(old.elected.load(), 1);
+}
+
 }  // namespace
 }  // namespace sluice::controller

@@ -9,7 +9,9 @@
 // --override log.dirs=<a temporary directory> (unless options say otherwise),
 // waits for the "ready" log line and reads the bound port from it. The
 // binary is $SLUICE_BROKER_BINARY or sluice-broker next to the test binary
-// (both land in build/<flavour>/bin). Not thread-safe.
+// (both land in build/<flavour>/bin). The broker is killed when the thread
+// that started it ends (PR_SET_PDEATHSIG), so a crashed test leaves none
+// behind: start it from the test's own thread. Not thread-safe.
 #pragma once
 
 #include <sys/types.h>

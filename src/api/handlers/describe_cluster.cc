@@ -1,5 +1,6 @@
-// DescribeCluster (KIP-700): the brokers and the controller, which on a
-// single node are this broker.
+// DescribeCluster (KIP-700): the brokers and the controller
+// (cluster_state.h); on a single node, this broker.
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "protocol/error_code.h"
 
@@ -17,11 +18,15 @@ void HandleDescribeCluster(RequestContext ctx, protocol::DescribeClusterRequest 
     return;
   }
   response.cluster_id = services.cluster_id;
-  response.controller_id = services.broker_id;
-  auto& self = response.brokers.emplace_back();
-  self.broker_id = services.broker_id;
-  self.host = services.advertised.host;
-  self.port = services.advertised.port;
+  ClusterState cluster = CurrentClusterState(services);
+  response.controller_id = cluster.controller_id;
+  for (BrokerEndpoint& b : cluster.brokers) {
+    auto& broker = response.brokers.emplace_back();
+    broker.broker_id = b.id;
+    broker.host = std::move(b.host);
+    broker.port = b.port;
+    broker.rack = std::move(b.rack);
+  }
   ctx.RecordError(response.error_code);
   ctx.Respond(response);
 }

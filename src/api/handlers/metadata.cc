@@ -1,9 +1,12 @@
-// Metadata: brokers, topics and partition leaders. On a single node this
-// broker leads every partition. Unknown topics are auto-created when both
-// the broker (auto.create.topics.enable) and the request (v4+) allow it.
+// Metadata: brokers, topics and partition leaders. The brokers and the
+// controller are the cluster's (cluster_state.h); the topics are this
+// broker's own, and it leads every partition (assignment across brokers
+// comes later). Unknown topics are auto-created when both the broker
+// (auto.create.topics.enable) and the request (v4+) allow it.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "cluster/topic_name.h"
 #include "protocol/error_code.h"
@@ -46,13 +49,16 @@ MetadataResponse::MetadataResponseTopic TopicError(const std::optional<std::stri
 void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
   BrokerServices& services = *ctx.services;
   MetadataResponse response;
-  MetadataResponse::MetadataResponseBroker self;
-  self.node_id = services.broker_id;
-  self.host = services.advertised.host;
-  self.port = services.advertised.port;
-  response.brokers.push_back(std::move(self));
+  ClusterState cluster = CurrentClusterState(services);
+  for (BrokerEndpoint& b : cluster.brokers) {
+    MetadataResponse::MetadataResponseBroker& broker = response.brokers.emplace_back();
+    broker.node_id = b.id;
+    broker.host = std::move(b.host);
+    broker.port = b.port;
+    broker.rack = std::move(b.rack);
+  }
   response.cluster_id = services.cluster_id;
-  response.controller_id = services.broker_id;
+  response.controller_id = cluster.controller_id;
 
   // v0: an empty list means every topic; v1+: null means every topic.
   const bool all_topics = !request.topics.has_value() ||

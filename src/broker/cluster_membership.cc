@@ -1,0 +1,185 @@
+#include "broker/cluster_membership.h"
+
+#include <chrono>
+#include <future>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "cluster/meta_properties.h"
+#include "zk/znodes.h"
+
+namespace sluice::broker {
+namespace {
+
+int64_t WallClockMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+ClusterMembership::ClusterMembership(const config::BrokerConfig& config)
+    : broker_id_(config.broker_id()),
+      rack_(config.rack()),
+      session_timeout_ms_(config.GetInt("zookeeper.session.timeout.ms")),
+      connect_(config.zookeeper_connect().value_or("")),
+      loop_("controller") {}
+
+Result<std::unique_ptr<ClusterMembership>> ClusterMembership::Connect(
+    const config::BrokerConfig& config) {
+  std::unique_ptr<ClusterMembership> m(new ClusterMembership(config));
+  controller::ZkSessionOptions options;
+  options.zk.connect = m->connect_;
+  options.zk.session_timeout_ms = m->session_timeout_ms_;
+  options.zk.connection_timeout_ms = config.zookeeper_connection_timeout_ms();
+  options.on_expired = [self = m.get()] { self->OnSessionExpired(); };
+  options.on_new_session = [self = m.get()] { self->OnNewSession(); };
+  auto session = controller::ZkSession::Open(std::move(options));
+  if (!session.ok()) {
+    return Status::IOError(fmt::format("cannot connect to ZooKeeper (zookeeper.connect={}): {}",
+                                       m->connect_, session.error().message()));
+  }
+  m->session_ = std::move(*session);
+  spdlog::info("connected to ZooKeeper at {} (session {:#x})", m->connect_,
+               m->session_->client()->session_id());
+  return m;
+}
+
+ClusterMembership::~ClusterMembership() { Leave(); }
+
+Result<std::string> ClusterMembership::AgreeClusterId(storage::FileSystem* fs,
+                                                      const std::filesystem::path& dir) {
+  auto meta = cluster::ReadMetaProperties(fs, dir);
+  if (!meta.ok()) return meta.status();
+  const std::optional<cluster::MetaProperties>& local = *meta;
+  const std::string proposed = local ? local->cluster_id : cluster::NewClusterId();
+  auto id = controller::BrokerRegistry::EnsureClusterId(*session_->client(), proposed);
+  if (!id.ok()) {
+    return Status::IOError(
+        fmt::format("reading the cluster id from ZooKeeper: {}", id.error().message()));
+  }
+  if (local && local->cluster_id != *id) {
+    return Status::InvalidArgument(fmt::format(
+        "inconsistent cluster id: the cluster at zookeeper.connect={} has id {}, but {} says "
+        "this broker's data belongs to cluster {}. A broker cannot move to another cluster; "
+        "check zookeeper.connect and log.dirs",
+        connect_, *id, (dir / cluster::kMetaPropertiesFile).string(), local->cluster_id));
+  }
+  return *id;
+}
+
+Status ClusterMembership::Join(const std::vector<config::Listener>& endpoints) {
+  zk::BrokerRegistration self;
+  self.id = broker_id_;
+  for (const config::Listener& l : endpoints) {
+    self.endpoints.push_back(l.ToString());
+    self.security_protocols[l.name] = l.security_protocol;
+  }
+  self.rack = rack_;
+
+  controller::RegistryOptions registry_options;
+  registry_options.self = self;
+  registry_options.session_timeout_ms = session_timeout_ms_;
+  registry_options.clock = WallClockMs;
+  registry_options.on_change = [this](const std::map<int32_t, zk::BrokerRegistration>& live) {
+    SetLiveBrokers(live);
+  };
+  controller::ElectionOptions election_options;
+  election_options.broker_id = broker_id_;
+  election_options.clock = WallClockMs;
+
+  controller::BrokerRegistry* registry = nullptr;
+  controller::ControllerElection* election = nullptr;
+  {
+    MutexLock lock(&mu_);
+    listener_name_ = endpoints.front().name;
+    registry_ = std::make_unique<controller::BrokerRegistry>(session_.get(), &loop_,
+                                                             std::move(registry_options));
+    election_ = std::make_unique<controller::ControllerElection>(session_.get(), &loop_,
+                                                                 std::move(election_options));
+    registry = registry_.get();
+    election = election_.get();
+  }
+  // Both live until Leave, which only this thread calls.
+  zk::ZkError registered = registry->Register();
+  if (!registered.ok()) {
+    const std::string why = fmt::format("registering broker {}: {}", broker_id_,
+                                        registered.message());
+    if (registered.code() == zk::ZkCode::kNodeExists) return Status::AlreadyExists(why);
+    return Status::IOError(why);
+  }
+  joined_ = true;
+  registry->Start();
+  election->Start();
+  // The first read of the live brokers and the first election have run
+  // once this does, so the broker's first answers already know the cluster.
+  std::promise<void> ran;
+  loop_.Post([&ran] { ran.set_value(); });
+  ran.get_future().wait();
+  return Status::Ok();
+}
+
+void ClusterMembership::Leave() {
+  if (left_) return;
+  left_ = true;
+  {
+    MutexLock lock(&mu_);
+    if (election_) election_->Shutdown();
+  }
+  loop_.Stop();  // Runs the resignation, then ends.
+  // Closing the session removes /brokers/ids/<id> (and /controller if it
+  // was ours) at once; watches and session callbacks now post to a stopped
+  // loop, which drops them.
+  // The registry and the election stay (idle) until the destructor, so
+  // Current() still answers with the last state they saw.
+  session_.reset();
+  if (joined_) spdlog::info("left the cluster: ZooKeeper session closed, broker {} deregistered",
+                            broker_id_);
+}
+
+api::ClusterState ClusterMembership::Current() const {
+  MutexLock lock(&mu_);
+  api::ClusterState state;
+  state.brokers = brokers_;
+  state.controller_id = election_ ? election_->active_controller() : -1;
+  return state;
+}
+
+void ClusterMembership::OnSessionExpired() {
+  spdlog::warn("ZooKeeper session expired: this broker is out of the cluster until a new "
+               "session registers it again");
+  MutexLock lock(&mu_);
+  if (election_) election_->OnSessionExpired();
+}
+
+void ClusterMembership::OnNewSession() {
+  MutexLock lock(&mu_);
+  if (registry_) registry_->OnNewSession();
+  if (election_) election_->OnNewSession();
+}
+
+void ClusterMembership::SetLiveBrokers(const std::map<int32_t, zk::BrokerRegistration>& live) {
+  std::vector<int32_t> ids;
+  for (const auto& entry : live) ids.push_back(entry.first);
+  spdlog::info("live brokers: [{}]", fmt::join(ids, ","));
+  MutexLock lock(&mu_);
+  brokers_.clear();
+  for (const auto& [id, registration] : live) {
+    for (const std::string& endpoint : registration.endpoints) {
+      auto parsed = config::ParseListenerSyntax(endpoint);
+      if (!parsed.ok() || parsed->size() != 1) {
+        spdlog::warn("broker {} registered an unreadable endpoint '{}'", id, endpoint);
+        continue;
+      }
+      const config::Listener& l = parsed->front();
+      if (l.name == listener_name_) {
+        brokers_.push_back(api::BrokerEndpoint{id, l.host, l.port, registration.rack});
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace sluice::broker
