@@ -8,6 +8,7 @@
 #include <librdkafka/rdkafkacpp.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -133,19 +134,23 @@ TEST(ManyPartitionsTest, HundredThousandPartitionsSurviveRestartsAndKills) {
   BrokerProcess broker;
   auto started = Clock::now();
   ASSERT_TRUE(broker.Start(Options(data.path())).ok()) << broker.output();
-  std::printf("[ figures ] first start: %.1f s\n", SecondsSince(started));
+  std::fprintf(stderr, "[ figures ] first start: %.1f s\n", SecondsSince(started));
 
   auto t0 = Clock::now();
   auto created = CreateTopic(broker.port(), topic, kPartitions);
   ASSERT_EQ(0, created.first) << created.second;
-  std::printf("[ figures ] CreateTopics of %d partitions: %.1f s\n", kPartitions,
+  std::fprintf(stderr, "[ figures ] CreateTopics of %d partitions: %.1f s\n", kPartitions,
               SecondsSince(t0));
   EXPECT_EQ(kPartitions, PartitionCount(broker.port(), topic));
   size_t fds = OpenDescriptors(broker.pid());
-  std::printf("[ figures ] open descriptors after the create: %zu\n", fds);
+  std::fprintf(stderr, "[ figures ] open descriptors after the create: %zu\n", fds);
   EXPECT_LE(fds, kMaxOpenFiles + kHeadroom);
 
-  KafkaClient client(fmt::format("{}:{}", broker.host(), broker.port()));
+  // Each start listens on a new port: a client per start.
+  auto client_of = [&broker] {
+    return KafkaClient(fmt::format("{}:{}", broker.host(), broker.port()));
+  };
+  KafkaClient client = client_of();
   const std::vector<int32_t> written = {0, 1, 4242, 50000, kPartitions - 1};
   std::map<int32_t, std::vector<std::string>> acked =
       ProduceAcked(client, topic, written, 5, "first");
@@ -154,12 +159,13 @@ TEST(ManyPartitionsTest, HundredThousandPartitionsSurviveRestartsAndKills) {
   // A clean stop and start: no scan of the segments.
   t0 = Clock::now();
   ASSERT_EQ(0, broker.Stop(600s).value()) << broker.output();
-  std::printf("[ figures ] clean stop: %.1f s\n", SecondsSince(t0));
+  std::fprintf(stderr, "[ figures ] clean stop: %.1f s\n", SecondsSince(t0));
   t0 = Clock::now();
   ASSERT_TRUE(broker.Start(Options(data.path())).ok()) << broker.output();
-  std::printf("[ figures ] start after a clean stop: %.1f s\n", SecondsSince(t0));
+  std::fprintf(stderr, "[ figures ] start after a clean stop: %.1f s\n", SecondsSince(t0));
+  client = client_of();
   fds = OpenDescriptors(broker.pid());
-  std::printf("[ figures ] open descriptors after the start: %zu\n", fds);
+  std::fprintf(stderr, "[ figures ] open descriptors after the start: %zu\n", fds);
   EXPECT_LE(fds, kMaxOpenFiles + kHeadroom);
   EXPECT_EQ(kPartitions, PartitionCount(broker.port(), topic));
   ExpectAllThere(client, topic, acked);
@@ -171,7 +177,8 @@ TEST(ManyPartitionsTest, HundredThousandPartitionsSurviveRestartsAndKills) {
   broker.Kill();
   t0 = Clock::now();
   ASSERT_TRUE(broker.Start(Options(data.path())).ok()) << broker.output();
-  std::printf("[ figures ] start after kill -9: %.1f s\n", SecondsSince(t0));
+  std::fprintf(stderr, "[ figures ] start after kill -9: %.1f s\n", SecondsSince(t0));
+  client = client_of();
   EXPECT_LE(OpenDescriptors(broker.pid()), kMaxOpenFiles + kHeadroom);
   EXPECT_EQ(kPartitions, PartitionCount(broker.port(), topic));
   ExpectAllThere(client, topic, acked);
