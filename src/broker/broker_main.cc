@@ -14,6 +14,7 @@
 #include "broker/advertised_listeners.h"
 #include "broker/cluster_membership.h"
 #include "broker/command_line.h"
+#include "broker/fd_limit.h"
 #include "broker/kafka_service.h"
 #include "broker/logging.h"
 #include "broker/server_process.h"
@@ -80,6 +81,8 @@ int BrokerMain(int argc, const char* const* argv) {
   for (const std::string& key : config->IgnoredKeysSet()) {
     SubsystemLogger("config")->warn("'{}' is accepted for compatibility and has no effect", key);
   }
+
+  RaiseOpenFileLimit();  // Before the file cache sizes itself from it.
 
   // Before anything reads or writes the data: refuse log dirs another
   // process uses. Held until exit.

@@ -72,6 +72,11 @@ Result<std::unique_ptr<PartitionManager>> PartitionManager::Open(
   options.fs = fs;
   options.default_config = ToLogConfig(*defaults);
   options.known_entries = {kMetaPropertiesFile, kMetadataDir};
+  const int max_open_files = broker.GetInt("sluice.log.max.open.files");
+  options.max_open_files = max_open_files > 0 ? static_cast<size_t>(max_open_files)
+                                              : storage::DefaultFileCacheCapacity();
+  spdlog::info("file cache: at most {} segment files open at once{}", options.max_open_files,
+               max_open_files > 0 ? "" : " (from the open-file limit)");
   auto logs = storage::LogManager::Open(dirs, std::move(options));
   if (!logs.ok()) return logs.status();
   for (const auto& note : (*logs)->notes()) spdlog::info("storage: {}", note);
@@ -237,13 +242,63 @@ Result<TopicInfo> PartitionManager::CreateTopic(const std::string& name, int32_t
           name, t.name));
     }
   }
+  SLUICE_RETURN_IF_ERROR(CheckPartitionLimitLocked(name, partitions));
   TopicInfo info{name, NewTopicId(), partitions, replication_factor, configs};
   if (validate_only) return info;
   SLUICE_RETURN_IF_ERROR(topics_->CreateTopic(info));
   auto state = BuildTopicLocked(info, nullptr);
-  if (!state.ok()) return state.status();
+  if (!state.ok()) {
+    // Never half a topic: the record goes (first, as in DeleteTopic, so a
+    // crash meanwhile leaves directories that start-up removes), then
+    // whatever logs were made.
+    partition_metrics_.erase(name);
+    Status undone = topics_->DeleteTopic(name);
+    if (undone.ok()) RemoveLogsLocked(name, 0, partitions);
+    return FailedChange(fmt::format("Topic '{}' was not created", name), state.status(), undone);
+  }
   Publish(name, std::move(state).value());
   return info;
+}
+
+Status PartitionManager::CheckPartitionLimitLocked(std::string_view topic, int32_t more) const {
+  const int64_t limit = broker_.GetInt("sluice.broker.max.partitions");
+  int64_t held = 0;
+  for (const TopicInfo& t : topics_->List()) held += t.partition_count;
+  if (held + more <= limit) return Status::Ok();
+  return Status::OutOfRange(fmt::format(
+      "{} more partitions for topic '{}' would make {} on this broker, past its limit of {} "
+      "(sluice.broker.max.partitions); it holds {} now.",
+      more, topic, held + more, limit, held));
+}
+
+void PartitionManager::RemoveLogsLocked(std::string_view topic, int32_t from, int32_t to) {
+  for (int32_t p = from; p < to; ++p) {
+    const storage::TopicPartition tp{std::string(topic), p};
+    Status s = logs_->Delete(tp);
+    if (!s.ok() && !s.IsNotFound()) spdlog::warn("deleting {}: {}", tp.DirName(), s.ToString());
+  }
+}
+
+Status PartitionManager::FailedChange(const std::string& what, const Status& cause,
+                                      const Status& undone) {
+  // The cause in full (a file path, an errno) is for the operator's log;
+  // the client learns what happened, why in a word, and what remains.
+  spdlog::error("{}: {}", what, cause.ToString());
+  const std::string& m = cause.message();
+  const size_t colon = m.rfind(": ");  // "<path>: <strerror>" from Status::FromErrno
+  const std::string why =
+      colon == std::string::npos ? std::string(StatusCodeName(cause.code())) : m.substr(colon + 2);
+  if (!undone.ok()) {
+    spdlog::error("{}: undoing it failed too ({}); the next start completes it", what,
+                  undone.ToString());
+    return Status::IOError(fmt::format(
+        "{}: the broker could not create its partition logs ({}) nor undo the change; it "
+        "completes them when it restarts",
+        what, why));
+  }
+  return Status::IOError(fmt::format(
+      "{}: the broker could not create its partition logs ({}); nothing of it was kept", what,
+      why));
 }
 
 Status PartitionManager::DeleteTopic(std::string_view name) {
@@ -257,11 +312,7 @@ Status PartitionManager::DeleteTopic(std::string_view name) {
   }
   // By the table's count rather than the published partitions: a create
   // that failed half-way left logs that were never published.
-  for (int32_t p = 0; p < info->partition_count; ++p) {
-    const storage::TopicPartition tp{info->name, p};
-    Status s = logs_->Delete(tp);
-    if (!s.ok() && !s.IsNotFound()) spdlog::warn("deleting {}: {}", tp.DirName(), s.ToString());
-  }
+  RemoveLogsLocked(info->name, 0, info->partition_count);
   return Status::Ok();
 }
 
@@ -279,11 +330,26 @@ Status PartitionManager::CreatePartitions(std::string_view name, int32_t total,
   if (total > kMaxPartitions) {
     return Status::InvalidArgument(fmt::format("at most {} partitions", kMaxPartitions));
   }
+  SLUICE_RETURN_IF_ERROR(CheckPartitionLimitLocked(name, total - info.partition_count));
   if (validate_only) return Status::Ok();
+  const int32_t old_count = info.partition_count;
   SLUICE_RETURN_IF_ERROR(topics_->SetPartitionCount(name, total));
   info.partition_count = total;
   auto state = BuildTopicLocked(info, current.get());
-  if (!state.ok()) return state.status();
+  if (!state.ok()) {
+    // None of the new partitions stays. Their logs go first: a crash before
+    // the count is reverted leaves the table's count, whose missing logs
+    // start-up creates (all new partitions there, empty), never partitions
+    // past the count.
+    if (auto m = partition_metrics_.find(name); m != partition_metrics_.end()) {
+      m->second.resize(std::min(m->second.size(), static_cast<size_t>(old_count)));
+    }
+    RemoveLogsLocked(info.name, old_count, total);
+    Status undone = topics_->RevertPartitionCount(name, old_count);
+    return FailedChange(fmt::format("Partitions {}..{} of topic '{}' were not created", old_count,
+                                    total - 1, name),
+                        state.status(), undone);
+  }
   Publish(info.name, std::move(state).value());
   return Status::Ok();
 }

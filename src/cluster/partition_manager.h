@@ -70,7 +70,12 @@ class PartitionManager {
   // Validates and creates a topic (name rules, partition count, replication
   // factor 1 on a single node, config overrides). With validate_only nothing
   // is written. AlreadyExists / InvalidArgument name the problem. The topic
-  // is recorded, then its logs are created, then it becomes visible.
+  // is recorded, then its logs are created, then it becomes visible. If a
+  // log cannot be made, the record and the logs made are removed again: a
+  // failed create leaves nothing (the same for CreatePartitions).
+  // OutOfRange (and no other change returns it) when the broker would hold
+  // more than sluice.broker.max.partitions partitions; checked with
+  // validate_only too.
   Result<TopicInfo> CreateTopic(const std::string& name, int32_t partitions,
                                 int16_t replication_factor,
                                 const std::map<std::string, std::string>& configs,
@@ -138,6 +143,16 @@ class PartitionManager {
   Result<std::shared_ptr<const TopicState>> BuildTopicLocked(const TopicInfo& info,
                                                              const TopicState* current)
       REQUIRES(change_mu_);
+  // OutOfRange if `more` partitions (for `topic`) would take the broker
+  // past sluice.broker.max.partitions.
+  Status CheckPartitionLimitLocked(std::string_view topic, int32_t more) const
+      REQUIRES(change_mu_);
+  // Closes and removes the logs of partitions [from, to) of `topic` that
+  // exist (a failure is logged: the directory stays for start-up to see).
+  void RemoveLogsLocked(std::string_view topic, int32_t from, int32_t to) REQUIRES(change_mu_);
+  // The error a change that failed half-way answers, after undoing it
+  // (`undone`: how that went); logs `cause` in full.
+  static Status FailedChange(const std::string& what, const Status& cause, const Status& undone);
   // Validates and writes `configs` as the overrides of `current`'s topic,
   // hands the logs their new settings and publishes the new state.
   // REQUIRES: change_mu_ held.

@@ -357,6 +357,17 @@ Status TopicTable::SetPartitionCount(std::string_view name, int32_t new_count) {
   return Commit(fmt::format("partitions {} {}", Encode(name), new_count));
 }
 
+Status TopicTable::RevertPartitionCount(std::string_view name, int32_t old_count) {
+  WriterLock lock(&mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return Status::NotFound(fmt::format("topic {} does not exist", name));
+  if (old_count <= 0 || old_count >= it->second.partition_count) {
+    return Status::InvalidArgument(fmt::format("topic {} has {} partitions; {} is not fewer", name,
+                                               it->second.partition_count, old_count));
+  }
+  return Commit(fmt::format("partitions {} {}", Encode(name), old_count));
+}
+
 Status TopicTable::SetConfig(std::string_view name, std::string_view key,
                              const std::optional<std::string>& value) {
   WriterLock lock(&mu_);

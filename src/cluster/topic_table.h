@@ -67,6 +67,9 @@ class TopicTable {
   Status DeleteTopic(std::string_view name);
   // InvalidArgument unless new_count > the current count.
   Status SetPartitionCount(std::string_view name, int32_t new_count);
+  // Undoes a SetPartitionCount whose partitions could not be made (and were
+  // never visible): back to `old_count`. InvalidArgument unless fewer.
+  Status RevertPartitionCount(std::string_view name, int32_t old_count);
   // Sets (value) or removes (nullopt) one override.
   Status SetConfig(std::string_view name, std::string_view key,
                    const std::optional<std::string>& value);

@@ -275,6 +275,16 @@ std::vector<ConfigDef> MakeBrokerDefs() {
           "Partitions whose syncs are small (acks=all at a modest rate) get their active segment "
           "zero-filled this far ahead of the data, so each fdatasync writes no metadata; cut off "
           "when the segment rolls or the broker stops. 0: never."),
+      Def("sluice.log.max.open.files", T::kInt, "0", non_negative,
+          "Segment files kept open at once, across all partitions: the least recently used is "
+          "closed past this and reopened on demand (LevelDB's table cache), so the descriptors "
+          "stay bounded whatever the number of partitions. 0: three quarters of the open-file "
+          "limit (raised to its hard limit at start-up), the rest left for connections."),
+      Def("sluice.broker.max.partitions", T::kInt, "200000", positive,
+          "Most partitions this broker holds, over all topics (what KIP-578 proposed as "
+          "max.broker.partitions): a CreateTopics or CreatePartitions past it is refused whole "
+          "with POLICY_VIOLATION. Memory and start-up time grow with partitions; the open files "
+          "do not (sluice.log.max.open.files)."),
       Def("sluice.metrics.listener", T::kString, "127.0.0.1:9644", ValidHostPortOrEmpty(),
           "host:port of the HTTP metrics endpoint; empty disables it."),
       Def("sluice.log.level", T::kString, "info",

@@ -23,6 +23,14 @@
 
 namespace sluice::storage {
 
+// Which file a descriptor refers to, whatever its name: a file renamed over
+// or unlinked and re-created under the same path has another id.
+struct FileId {
+  uint64_t device = 0;
+  uint64_t inode = 0;
+  bool operator==(const FileId&) const = default;
+};
+
 class File {
  public:
   virtual ~File() = default;
@@ -42,6 +50,9 @@ class File {
   // overridden): the age retention.ms uses for a segment whose records carry
   // no timestamp, as in Kafka.
   virtual Result<int64_t> LastModifiedMs() const;
+  // The file's identity (fstat of fd() unless overridden); the file cache
+  // checks a reopened descriptor against it (file_cache.h).
+  virtual Result<FileId> Id() const;
   virtual const std::filesystem::path& path() const = 0;
 };
 

@@ -51,7 +51,8 @@ Result<std::unique_ptr<Log>> Log::Open(const fs::path& dir, const LogConfig& con
 Status Log::Load() {
   if (options_.new_dir) {
     epochs_ = LeaderEpochCache::Empty(fs_, dir_);
-    Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, 0, config_, Now());
+    Result<std::unique_ptr<Segment>> seg =
+        Segment::Create(fs_, dir_, 0, config_, Now(), options_.file_cache);
     if (!seg.ok()) return seg.status();
     segments_.push_back({std::move(*seg), false});
     return Status::Ok();  // Every offset is 0.
@@ -101,14 +102,16 @@ Status Log::Load() {
 
   if (bases.empty()) {
     const int64_t base = start_ckpt->value_or(0);
-    Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, base, config_, now);
+    Result<std::unique_ptr<Segment>> seg =
+        Segment::Create(fs_, dir_, base, config_, now, options_.file_cache);
     if (!seg.ok()) return seg.status();
     segments_.push_back({std::move(*seg), false});
   } else {
     const int64_t rp = options_.clean_shutdown ? std::numeric_limits<int64_t>::max()
                                                : rp_ckpt->value_or(0);
     for (size_t i = 0; i < bases.size(); ++i) {
-      Result<std::unique_ptr<Segment>> seg = Segment::Open(fs_, dir_, bases[i], config_, now);
+      Result<std::unique_ptr<Segment>> seg =
+          Segment::Open(fs_, dir_, bases[i], config_, now, options_.file_cache);
       if (!seg.ok()) return seg.status();
       (*seg)->set_compacted(bases[i] < compacted_end_);
       segments_.push_back({std::move(*seg), false});
@@ -243,7 +246,8 @@ Status Log::RollLocked(int64_t now_ms) {
   }
   SLUICE_RETURN_IF_ERROR(old.segment->WriteIndexes());
   old.indexes_unsynced = true;
-  Result<std::unique_ptr<Segment>> seg = Segment::Create(fs_, dir_, leo_, config_, now_ms);
+  Result<std::unique_ptr<Segment>> seg =
+      Segment::Create(fs_, dir_, leo_, config_, now_ms, options_.file_cache);
   if (!seg.ok()) return seg.status();
   segments_.push_back({std::move(*seg), false});
   return Status::Ok();
@@ -333,8 +337,11 @@ Result<ReadResult> Log::Read(int64_t offset, uint64_t max_bytes, int64_t max_off
       continue;
     }
     if (r->length == 0) break;
-    const std::shared_ptr<File>& file = seg->log_file();
-    out.slices.push_back(FileSlice{file, file->fd(), r->position, r->length});
+    // The slice holds the descriptor open until it is sent.
+    Result<std::shared_ptr<File>> file = seg->PinLog();
+    if (!file.ok()) return file.status();
+    const int fd = (*file)->fd();
+    out.slices.push_back(FileSlice{std::move(*file), fd, r->position, r->length});
     if (out.first_offset < 0) out.first_offset = r->first_offset;
     out.size_bytes += r->length;
     out.next_offset = r->next_offset;
@@ -346,7 +353,7 @@ Result<ReadResult> Log::Read(int64_t offset, uint64_t max_bytes, int64_t max_off
 Status Log::ForEachBatchHeader(int64_t offset,
                                const std::function<void(const model::RecordBatchHeader&)>& fn) {
   struct Range {
-    std::shared_ptr<Segment> segment;
+    std::shared_ptr<File> file;  // pinned open
     uint64_t start, end;
   };
   std::vector<Range> ranges;
@@ -356,13 +363,21 @@ Status Log::ForEachBatchHeader(int64_t offset,
     for (size_t i = SegmentFor(offset); i < segments_.size(); ++i) {
       const std::shared_ptr<Segment>& seg = segments_[i].segment;
       std::optional<OffsetIndexEntry> floor = seg->offset_index().Floor(offset);
-      ranges.push_back({seg, floor ? floor->position : 0, seg->size()});
+      const uint64_t start = floor ? floor->position : 0;
+      // Nothing to read (an empty log, as most are just after a create or
+      // at start-up): no descriptor to reopen.
+      if (start >= seg->size()) continue;
+      Result<std::shared_ptr<File>> file = seg->PinLog();
+      if (!file.ok()) return file.status();
+      ranges.push_back({std::move(*file), start, seg->size()});
     }
   }
-  // The files are read without the mutex: the segments' Files stay open
-  // while `ranges` holds them, even if retention deletes a segment.
+  // The files are read without the mutex: they stay open while `ranges`
+  // pins them, even if retention deletes a segment. (Pinned, not reopened:
+  // `fn` must see each batch once, so a retry is no way out of a segment
+  // replaced meanwhile. Callers read the tail: a few segments.)
   for (const Range& r : ranges) {
-    BatchScanner scanner(*r.segment->log_file(), r.start, r.end);
+    BatchScanner scanner(*r.file, r.start, r.end);
     while (true) {
       Result<std::optional<ScannedBatch>> b = scanner.Next();
       if (!b.ok()) return b.status();
@@ -378,28 +393,43 @@ Result<std::optional<TimestampLookup>> Log::FindOffsetByTimestamp(int64_t timest
     std::shared_ptr<File> file;
     uint64_t start, end;
   };
-  std::vector<Range> ranges;
-  int64_t log_start;
-  {
-    MutexLock lock(&mu_);
-    if (closed_) return Status::Aborted("log is closed");
-    log_start = log_start_;
-    for (const SegmentEntry& e : segments_) {
-      const Segment& seg = *e.segment;
-      if (seg.next_offset() <= log_start_ || seg.max_timestamp() < timestamp) continue;
-      ranges.push_back({seg.log_file(), seg.TimestampSearchStart(timestamp, log_start_), seg.size()});
+  // Usually the first range holds the answer; a later one only when the
+  // records behind a batch's max timestamp were compacted away. So only the
+  // first is pinned; the others (maybe every segment of the log) are read
+  // through the file cache, which reports a segment deleted or replaced
+  // since as Aborted: the lookup then starts over from the current segments.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    std::vector<Range> ranges;
+    int64_t log_start;
+    {
+      MutexLock lock(&mu_);
+      if (closed_) return Status::Aborted("log is closed");
+      log_start = log_start_;
+      for (const SegmentEntry& e : segments_) {
+        const Segment& seg = *e.segment;
+        if (seg.next_offset() <= log_start_ || seg.max_timestamp() < timestamp) continue;
+        std::shared_ptr<File> file = seg.log_file();
+        if (ranges.empty()) {
+          Result<std::shared_ptr<File>> pinned = seg.PinLog();
+          if (!pinned.ok()) return pinned.status();
+          file = std::move(*pinned);
+        }
+        ranges.push_back({std::move(file), seg.TimestampSearchStart(timestamp, log_start_),
+                          seg.size()});
+      }
+    }
+    // Read without the mutex (batches may be decompressed); appends only
+    // add bytes past each range's end.
+    Result<std::optional<TimestampLookup>> found = std::optional<TimestampLookup>();
+    for (const Range& r : ranges) {
+      found = SearchForTimestamp(*r.file, r.start, r.end, timestamp, log_start);
+      if (!found.ok() || found->has_value()) break;
+    }
+    if (found.ok() || found.status().code() != StatusCode::kAborted || attempt == kAttempts) {
+      return found;
     }
   }
-  // Usually the first range holds the answer; a later one only when the
-  // records behind a batch's max timestamp were compacted away. Read without
-  // the mutex (batches may be decompressed): the Files stay open while
-  // `ranges` holds them, and appends only add bytes past each range's end.
-  for (const Range& r : ranges) {
-    Result<std::optional<TimestampLookup>> found =
-        SearchForTimestamp(*r.file, r.start, r.end, timestamp, log_start);
-    if (!found.ok() || found->has_value()) return found;
-  }
-  return std::optional<TimestampLookup>();
 }
 
 Result<std::optional<TimestampLookup>> Log::FindMaxTimestamp() {
@@ -417,7 +447,9 @@ Result<std::optional<TimestampLookup>> Log::FindMaxTimestamp() {
       }
     }
     if (best == nullptr) return std::optional<TimestampLookup>();
-    file = best->log_file();
+    Result<std::shared_ptr<File>> pinned = best->PinLog();
+    if (!pinned.ok()) return pinned.status();
+    file = std::move(*pinned);
     start = best->PositionAtOrBefore(best->offset_of_max_timestamp());
     end = best->size();
   }
@@ -820,7 +852,7 @@ Result<std::unique_ptr<Segment>> Log::CreateCleanedSegment(const CleanerLease&, 
     config = config_;
     now = Now();
   }
-  return Segment::CreateCleaned(fs_, dir_, base, config, now);
+  return Segment::CreateCleaned(fs_, dir_, base, config, now, options_.file_cache);
 }
 
 void Log::AbandonCleaned(const CleanerLease&, std::unique_ptr<Segment> cleaned) {

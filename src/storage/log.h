@@ -26,7 +26,8 @@
 //     whole-file-system sync covers.
 //   * Reads hold the mutex while locating batches (index search plus a few
 //     header preads) and return FileSlices that stay readable after retention
-//     deletes their segment. Bytes of a slice may change if the log is
+//     deletes their segment (each holds its .log open, whatever the file
+//     cache does). Bytes of a slice may change if the log is
 //     truncated and re-appended while the slice is still queued (as in Kafka).
 //   * The log cleaner (log_cleaner.h) reads closed segments without any lock
 //     and builds cleaned copies beside them; SwapInCleaned then commits one
@@ -82,6 +83,9 @@ struct LogOptions {
   // The directory was just created and is empty: nothing to load or
   // recover, so opening skips every probe for existing files.
   bool new_dir = false;
+  // Opens and closes the segments' .log descriptors (file_cache.h); null:
+  // each segment keeps its own open. Must outlive the log's segments.
+  FileCache* file_cache = nullptr;
 };
 
 struct AppendResult {

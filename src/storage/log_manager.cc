@@ -50,7 +50,23 @@ Result<std::unique_ptr<LogManager>> LogManager::Open(std::vector<fs::path> data_
   return m;
 }
 
+LogManager::LogManager(LogManagerOptions options) : options_(std::move(options)) {
+  if (options_.max_open_files > 0) {
+    file_cache_ = std::make_unique<FileCache>(options_.max_open_files);
+  }
+}
+
 LogManager::~LogManager() = default;
+
+LogOptions LogManager::OptionsForLog(bool clean_shutdown, bool new_dir) const {
+  LogOptions lo;
+  lo.fs = options_.fs;
+  lo.clock = options_.clock;
+  lo.clean_shutdown = clean_shutdown;
+  lo.new_dir = new_dir;
+  lo.file_cache = file_cache_.get();
+  return lo;
+}
 
 Status LogManager::OpenDataDir(const fs::path& dir) {
   FileSystem* fs = options_.fs;
@@ -65,6 +81,7 @@ Status LogManager::OpenDataDir(const fs::path& dir) {
   }
   Result<std::vector<DirEntry>> entries = fs->List(dir);
   if (!entries.ok()) return entries.status();
+  std::vector<std::pair<TopicPartition, std::string>> found;  // (partition, entry name)
   for (const DirEntry& e : *entries) {
     if (e.name == kDirLockFile) continue;  // The broker's DirLock.
     if (std::find(options_.known_entries.begin(), options_.known_entries.end(), e.name) !=
@@ -80,11 +97,26 @@ Status LogManager::OpenDataDir(const fs::path& dir) {
     if (logs_.count(*tp)) {
       return Status::Corruption("partition " + e.name + " exists in two data directories");
     }
-    LogOptions lo{fs, options_.clock, *clean};
-    Result<std::unique_ptr<Log>> log = Log::Open(dir / e.name, options_.default_config, lo);
-    if (!log.ok()) return log.status();
-    for (const std::string& n : (*log)->open_notes()) notes_.push_back(e.name + ": " + n);
-    logs_[*tp] = {std::shared_ptr<Log>(std::move(*log)), dir};
+    found.emplace_back(std::move(*tp), e.name);
+  }
+  // Opened on several threads: with tens of thousands of partitions the
+  // opens are many small reads and stats, which overlap. The descriptors
+  // they leave open are the file cache's, within its capacity.
+  std::vector<std::unique_ptr<Log>> opened(found.size());
+  std::vector<Status> errors(found.size());
+  const LogOptions lo = OptionsForLog(*clean, /*new_dir=*/false);
+  ParallelFor(found.size(), kIoThreads, [&](size_t i) {
+    Result<std::unique_ptr<Log>> log = Log::Open(dir / found[i].second, options_.default_config, lo);
+    if (log.ok()) {
+      opened[i] = std::move(*log);
+    } else {
+      errors[i] = log.status();
+    }
+  });
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (!errors[i].ok()) return errors[i];
+    for (const std::string& n : opened[i]->open_notes()) notes_.push_back(found[i].second + ": " + n);
+    logs_[found[i].first] = {std::shared_ptr<Log>(std::move(opened[i])), dir};
   }
   return Status::Ok();
 }
@@ -123,7 +155,7 @@ Result<std::vector<std::shared_ptr<Log>>> LogManager::CreateMany(
     errors[i] = options_.fs->CreateDir(dir);  // AlreadyExists if a stray dir is there
     if (!errors[i].ok()) return;
     Result<std::unique_ptr<Log>> log =
-        Log::Open(dir, config, LogOptions{options_.fs, options_.clock, false, /*new_dir=*/true});
+        Log::Open(dir, config, OptionsForLog(/*clean_shutdown=*/false, /*new_dir=*/true));
     if (log.ok()) {
       opened[i] = std::move(*log);
     } else {

@@ -9,6 +9,10 @@
 // the next start proves the previous run ended cleanly and recovery scans
 // can be skipped.
 //
+// Open files: the segments' .log descriptors of every log go through one
+// FileCache of `max_open_files` (file_cache.h), so the broker's descriptors
+// stay bounded whatever the number of partitions.
+//
 // Thread-safe. Logs are handed out as shared_ptrs; Delete() closes and
 // removes a log while holders may still keep the object (its calls then
 // fail with Aborted).
@@ -27,6 +31,7 @@
 
 #include "base/status.h"
 #include "storage/file.h"
+#include "storage/file_cache.h"
 #include "storage/log.h"
 #include "storage/log_config.h"
 #include "base/mutex.h"
@@ -52,6 +57,9 @@ struct LogManagerOptions {
   LogConfig default_config;        // for logs opened at start-up
   // Entries other layers keep in a data directory: skipped without a note.
   std::vector<std::string> known_entries;
+  // Capacity of the logs' FileCache; 0: no cache (each segment keeps its
+  // .log open, as tests of a handful of logs may prefer).
+  size_t max_open_files = 0;
 };
 
 class LogManager {
@@ -81,6 +89,8 @@ class LogManager {
 
   // Ignored entries, recovery actions; for the owner to log.
   std::vector<std::string> notes();
+  // The logs' FileCache; null when max_open_files is 0.
+  const FileCache* file_cache() const { return file_cache_.get(); }
 
  private:
   struct Entry {
@@ -90,10 +100,13 @@ class LogManager {
   // Threads for creating and closing many logs: their syncs overlap.
   static constexpr int kIoThreads = 8;
 
-  explicit LogManager(LogManagerOptions options) : options_(std::move(options)) {}
+  explicit LogManager(LogManagerOptions options);
   Status OpenDataDir(const std::filesystem::path& dir) REQUIRES(mu_);
+  LogOptions OptionsForLog(bool clean_shutdown, bool new_dir) const;
 
   LogManagerOptions options_;
+  // Shared with the logs' segments, which may outlive the manager.
+  std::unique_ptr<FileCache> file_cache_;
   std::vector<std::filesystem::path> data_dirs_;
   Mutex mu_;
   std::map<TopicPartition, Entry> logs_ GUARDED_BY(mu_);

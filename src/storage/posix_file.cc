@@ -163,6 +163,12 @@ Result<int64_t> File::LastModifiedMs() const {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1'000'000;
 }
 
+Result<FileId> File::Id() const {
+  struct stat st {};
+  if (::fstat(fd(), &st) != 0) return Status::FromErrno(errno, path().string());
+  return FileId{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino)};
+}
+
 FileSystem* FileSystem::Default() {
   static PosixFileSystem* fs = new PosixFileSystem();  // Never destroyed: used at exit.
   return fs;

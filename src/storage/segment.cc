@@ -43,6 +43,13 @@ Result<std::shared_ptr<File>> OpenEmpty(FileSystem* fs, const fs::path& path) {
   return f;
 }
 
+// `opened` as the segment keeps it: handed to the cache, if there is one.
+Result<std::shared_ptr<File>> Keep(FileSystem* fs, FileCache* cache,
+                                   Result<std::shared_ptr<File>> opened) {
+  if (!opened.ok() || cache == nullptr) return opened;
+  return cache->Adopt(fs, std::move(*opened));
+}
+
 // Whether bytes [from, to) of `file` are all zero.
 Result<bool> AllZero(const File& file, uint64_t from, uint64_t to) {
   std::vector<uint8_t> buf(64 * 1024);
@@ -57,9 +64,10 @@ Result<bool> AllZero(const File& file, uint64_t from, uint64_t to) {
 
 }  // namespace
 
-Segment::Segment(FileSystem* fs, fs::path dir, int64_t base_offset, const LogConfig& config,
-                 std::shared_ptr<File> log, uint64_t size, int64_t now_ms)
+Segment::Segment(FileSystem* fs, FileCache* cache, fs::path dir, int64_t base_offset,
+                 const LogConfig& config, std::shared_ptr<File> log, uint64_t size, int64_t now_ms)
     : fs_(fs),
+      cache_(cache),
       dir_(std::move(dir)),
       base_offset_(base_offset),
       config_(config),
@@ -77,11 +85,12 @@ fs::path Segment::PathFor(std::string_view extension) const {
 
 Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path& dir,
                                                  int64_t base_offset, const LogConfig& config,
-                                                 int64_t now_ms) {
+                                                 int64_t now_ms, FileCache* cache) {
   // A leftover of an earlier segment at this base (after a truncation) is emptied.
-  Result<std::shared_ptr<File>> log = OpenEmpty(fs, dir / SegmentFileName(base_offset, ".log"));
+  Result<std::shared_ptr<File>> log =
+      Keep(fs, cache, OpenEmpty(fs, dir / SegmentFileName(base_offset, ".log")));
   if (!log.ok()) return log.status();
-  std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
+  std::unique_ptr<Segment> seg(new Segment(fs, cache, dir, base_offset, config, *log, 0, now_ms));
   // Stale index files from an earlier segment at this base must not be loaded
   // later; empty them now. A new segment has none (an empty segment's
   // missing index files load as empty), which saves two file creations per
@@ -99,13 +108,14 @@ Result<std::unique_ptr<Segment>> Segment::Create(FileSystem* fs, const fs::path&
 
 Result<std::unique_ptr<Segment>> Segment::CreateCleaned(FileSystem* fs, const fs::path& dir,
                                                         int64_t base_offset,
-                                                        const LogConfig& config, int64_t now_ms) {
+                                                        const LogConfig& config, int64_t now_ms,
+                                                        FileCache* cache) {
   const std::string suffix = ".cleaned";
   // A leftover of an abandoned cleaning is emptied.
   Result<std::shared_ptr<File>> log =
-      OpenEmpty(fs, dir / (SegmentFileName(base_offset, ".log") + suffix));
+      Keep(fs, cache, OpenEmpty(fs, dir / (SegmentFileName(base_offset, ".log") + suffix)));
   if (!log.ok()) return log.status();
-  std::unique_ptr<Segment> seg(new Segment(fs, dir, base_offset, config, *log, 0, now_ms));
+  std::unique_ptr<Segment> seg(new Segment(fs, cache, dir, base_offset, config, *log, 0, now_ms));
   seg->suffix_ = suffix;
   seg->compacted_ = true;
   return seg;
@@ -113,7 +123,9 @@ Result<std::unique_ptr<Segment>> Segment::CreateCleaned(FileSystem* fs, const fs
 
 Status Segment::AdoptFinalNames() {
   suffix_.clear();
-  Result<std::shared_ptr<File>> log = fs_->Open(PathFor(".log"), false);
+  // A new descriptor (and, with a cache, a new CachedFile: the old one
+  // names the path it had while being cleaned).
+  Result<std::shared_ptr<File>> log = Keep(fs_, cache_, fs_->Open(PathFor(".log"), false));
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
   return Status::Ok();
@@ -121,12 +133,15 @@ Status Segment::AdoptFinalNames() {
 
 Result<std::unique_ptr<Segment>> Segment::Open(FileSystem* fs, const fs::path& dir,
                                                int64_t base_offset, const LogConfig& config,
-                                               int64_t now_ms) {
+                                               int64_t now_ms, FileCache* cache) {
   Result<std::shared_ptr<File>> log = fs->Open(dir / SegmentFileName(base_offset, ".log"), false);
   if (!log.ok()) return log.status();
   Result<uint64_t> size = (*log)->Size();
   if (!size.ok()) return size.status();
-  return std::unique_ptr<Segment>(new Segment(fs, dir, base_offset, config, *log, *size, now_ms));
+  log = Keep(fs, cache, std::move(log));
+  if (!log.ok()) return log.status();
+  return std::unique_ptr<Segment>(
+      new Segment(fs, cache, dir, base_offset, config, *log, *size, now_ms));
 }
 
 bool Segment::NeedsRoll(const RecordBatchHeader& batch, int64_t now_ms,

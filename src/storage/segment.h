@@ -13,9 +13,13 @@
 // zero tail is cut off when the segment stops being active (TrimPreallocated)
 // and recovery tells it apart from a torn write.
 //
-// Ownership: a Segment owns its File handles through shared_ptrs; a FileSlice
-// returned by a read shares the .log handle, so the bytes stay readable after
-// the Segment is deleted (POSIX keeps unlinked files open).
+// Ownership: a Segment owns its .log through a shared_ptr<File>: with a
+// FileCache (the broker's case) a CachedFile whose descriptor the cache
+// opens and closes (file_cache.h), else the open file itself. A FileSlice
+// returned by a read holds the open file (PinLog()), so the bytes stay
+// readable after the Segment is deleted (POSIX keeps unlinked files open)
+// and whatever the cache does meanwhile. Index files are opened for each
+// load or write, never kept.
 //
 // Not thread-safe: the Log calls every method under its mutex, except Sync(),
 // which only touches the File and may run concurrently with Append. A closed
@@ -42,6 +46,7 @@
 #include "model/record_batch_header.h"
 #include "storage/batch_scanner.h"
 #include "storage/file.h"
+#include "storage/file_cache.h"
 #include "storage/index.h"
 #include "storage/log_config.h"
 
@@ -66,20 +71,23 @@ class Segment {
  public:
   // Creates empty files for a new segment (truncating leftovers of a
   // previous incarnation at the same base, e.g. after a truncation).
+  // With `cache`, the .log's descriptor is the cache's to open and close
+  // (so for Open and CreateCleaned too).
   static Result<std::unique_ptr<Segment>> Create(FileSystem* fs, const std::filesystem::path& dir,
                                                  int64_t base_offset, const LogConfig& config,
-                                                 int64_t now_ms);
+                                                 int64_t now_ms, FileCache* cache = nullptr);
   // Opens an existing .log. The caller then makes it usable with either
   // Recover() or LoadIndexes() (+ ScanTail() for the last segment).
   static Result<std::unique_ptr<Segment>> Open(FileSystem* fs, const std::filesystem::path& dir,
                                                int64_t base_offset, const LogConfig& config,
-                                               int64_t now_ms);
+                                               int64_t now_ms, FileCache* cache = nullptr);
   // A new compacted segment whose three files carry the ".cleaned" suffix
   // (`<base>.log.cleaned`, ...), for the log cleaner to fill with Append.
   static Result<std::unique_ptr<Segment>> CreateCleaned(FileSystem* fs,
                                                         const std::filesystem::path& dir,
                                                         int64_t base_offset,
-                                                        const LogConfig& config, int64_t now_ms);
+                                                        const LogConfig& config, int64_t now_ms,
+                                                        FileCache* cache = nullptr);
 
   int64_t base_offset() const { return base_offset_; }
   // One past the last offset stored (== base_offset() when empty).
@@ -97,7 +105,12 @@ class Segment {
   // rewritten, before Recover()/LoadIndexes().
   bool compacted() const { return compacted_; }
   void set_compacted(bool compacted) { compacted_ = compacted; }
+  // The .log; with a cache, each call on it may reopen the descriptor, and
+  // fails with Aborted if the file was removed or replaced meanwhile.
   const std::shared_ptr<File>& log_file() const { return log_; }
+  // The .log held open while the result lives (PinOpenFile): for a
+  // FileSlice, or a read of many batches without the log's mutex.
+  Result<std::shared_ptr<File>> PinLog() const { return PinOpenFile(log_); }
   const OffsetIndex& offset_index() const { return offset_index_; }
   const TimeIndex& time_index() const { return time_index_; }
 
@@ -192,8 +205,8 @@ class Segment {
   Status AdoptFinalNames();
 
  private:
-  Segment(FileSystem* fs, std::filesystem::path dir, int64_t base_offset, const LogConfig& config,
-          std::shared_ptr<File> log, uint64_t size, int64_t now_ms);
+  Segment(FileSystem* fs, FileCache* cache, std::filesystem::path dir, int64_t base_offset,
+          const LogConfig& config, std::shared_ptr<File> log, uint64_t size, int64_t now_ms);
 
   // Updates indexes and counters for a batch at `position` (append and rebuild).
   void TrackBatch(const model::RecordBatchHeader& header, uint64_t position);
@@ -201,6 +214,7 @@ class Segment {
   std::filesystem::path PathFor(std::string_view extension) const;
 
   FileSystem* fs_;
+  FileCache* cache_;  // null: log_ is the open file itself
   std::filesystem::path dir_;
   std::string suffix_;  // appended to every file name; "" but while being cleaned
   int64_t base_offset_;

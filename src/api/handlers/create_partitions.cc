@@ -9,6 +9,7 @@
 
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
+#include "api/handlers/partition_limit.h"
 #include "api/handlers/replica_assignment.h"
 #include "cluster/topic_name.h"
 #include "protocol/error_code.h"
@@ -93,6 +94,8 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
     Status s = services.partitions.CreatePartitions(t.name, t.count, request.validate_only);
     if (s.IsNotFound()) {
       fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, fmt::format("The topic '{}' does not exist.", t.name));
+    } else if (s.code() == StatusCode::kOutOfRange) {
+      fail(PartitionLimitError(), s.message());
     } else if (s.code() == StatusCode::kInvalidArgument) {
       fail(ErrorCode::INVALID_PARTITIONS, s.message());  // Raced with another request, or too many.
     } else if (!s.ok()) {

@@ -10,6 +10,7 @@
 
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
+#include "api/handlers/partition_limit.h"
 #include "api/handlers/replica_assignment.h"
 #include "cluster/topic_name.h"
 #include "config/topic_config.h"
@@ -103,6 +104,8 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
       r.error_code = ToWire(s.code() == StatusCode::kAlreadyExists ? ErrorCode::TOPIC_ALREADY_EXISTS
                             : s.code() == StatusCode::kInvalidArgument
                                 ? ErrorCode::INVALID_TOPIC_EXCEPTION
+                            : s.code() == StatusCode::kOutOfRange
+                                ? PartitionLimitError()
                                 : ErrorCode::UNKNOWN_SERVER_ERROR);
       r.error_message = s.message();
       continue;
