@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <string>
 
 #include "base/endian.h"
 #include "model/record_batch_header.h"
@@ -48,6 +49,22 @@ Result<AppendOutcome> Partition::Append(std::span<uint8_t> batch, int64_t log_ap
   out.last_offset = appended->last_offset;
   if (idempotent) producers_.Record(*header, out.base_offset, header->max_timestamp);
   return out;
+}
+
+Partition::EpochCheck Partition::CheckLeaderEpoch(int32_t current_leader_epoch) const {
+  if (current_leader_epoch < 0 || current_leader_epoch == leader_epoch_) return EpochCheck::kOk;
+  return current_leader_epoch > leader_epoch_ ? EpochCheck::kUnknown : EpochCheck::kFenced;
+}
+
+Result<int64_t> Partition::DeleteRecordsBefore(int64_t offset) {
+  const int64_t hw = log_->high_watermark();
+  if (offset < 0 || offset > hw) {
+    return Status::OutOfRange("offset " + std::to_string(offset) + " is outside [0, " +
+                              std::to_string(hw) + "]");
+  }
+  Status s = log_->AdvanceLogStartOffset(offset);
+  if (!s.ok()) return s;
+  return log_->log_start_offset();
 }
 
 Status Partition::RebuildProducerState(uint64_t max_bytes) {

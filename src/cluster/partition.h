@@ -13,7 +13,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
+#include <utility>
 
 #include "base/status.h"
 #include "cluster/producer_state.h"
@@ -39,7 +41,42 @@ class Partition {
   const storage::TopicPartition& tp() const { return tp_; }
   const TopicId& topic_id() const { return topic_id_; }
   int32_t leader_epoch() const { return leader_epoch_; }
+  // The log itself, for cluster/'s own machinery (flusher, config updates)
+  // and tests. Request handlers go through the operations below, so that
+  // what a replica may answer (leadership, epochs, the high watermark) is
+  // decided in one place when replication arrives.
   storage::Log& log() { return *log_; }
+
+  // KIP-320: a request's current_leader_epoch against this replica's.
+  // kOk when the request names none (-1) or the same epoch; kFenced when it
+  // is older (the client must refresh), kUnknown when newer (this replica
+  // has not learned of it yet; the client retries).
+  enum class EpochCheck { kOk, kFenced, kUnknown };
+  EpochCheck CheckLeaderEpoch(int32_t current_leader_epoch) const;
+
+  int64_t log_start_offset() { return log_->log_start_offset(); }
+  int64_t log_end_offset() { return log_->log_end_offset(); }
+  // Whole batches from the one holding `offset`, ending below `max_offset`
+  // (the caller's visibility bound: the high watermark for consumers).
+  Result<storage::ReadResult> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
+    return log_->Read(offset, max_bytes, max_offset);
+  }
+  // ListOffsets by timestamp and -3 (storage::Log's lookups; the caller
+  // bounds the answer by what it may expose).
+  Result<std::optional<storage::TimestampLookup>> FindOffsetByTimestamp(int64_t timestamp) {
+    return log_->FindOffsetByTimestamp(timestamp);
+  }
+  Result<std::optional<storage::TimestampLookup>> FindMaxTimestamp() {
+    return log_->FindMaxTimestamp();
+  }
+  // OffsetForLeaderEpoch: (epoch, end offset) from the log's epoch history.
+  std::pair<int32_t, int64_t> EndOffsetForEpoch(int32_t epoch) {
+    return log_->EndOffsetForEpoch(epoch);
+  }
+  // DeleteRecords: raises the log start offset to `offset`, which must not
+  // pass the high watermark (OutOfRange otherwise, as for a negative one).
+  // Returns the new log start offset.
+  Result<int64_t> DeleteRecordsBefore(int64_t offset);
 
   // Appends one validated batch, patching its header in place (base offset,
   // leader epoch; with `log_append_time_ms` >= 0 also the timestamps and the

@@ -79,19 +79,18 @@ Status GroupLog::Replay(const Visitor& visit) {
 }
 
 Status GroupLog::ReplayPartition(cluster::Partition& partition, const Visitor& visit) {
-  storage::Log& log = partition.log();
-  int64_t offset = log.log_start_offset();
-  const int64_t end = log.log_end_offset();
+  int64_t offset = partition.log_start_offset();
+  const int64_t end = partition.log_end_offset();
   std::vector<uint8_t> buffer;
   while (offset < end) {
-    auto read = log.Read(offset, 1 << 20);
+    auto read = partition.Read(offset, 1 << 20, storage::Log::kNoLimit);
     if (!read.ok()) return read.status();
     if (read->slices.empty()) break;
     for (const FileSlice& slice : read->slices) {
       buffer.resize(slice.length);
       Status read_status = ReadFileSlice(slice, buffer);
       if (!read_status.ok()) {
-        return Status::IOError(log.dir().string() + ": " + read_status.message());
+        return Status::IOError(partition.tp().DirName() + ": " + read_status.message());
       }
       std::span<const uint8_t> rest(buffer);
       while (!rest.empty()) {

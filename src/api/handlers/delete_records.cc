@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "api/handlers/handlers.h"
+#include "api/handlers/partition_errors.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -41,23 +42,14 @@ void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest requ
         r.error_code = ToWire(ErrorCode::POLICY_VIOLATION);
         continue;
       }
-      storage::Log& log = partition->log();
-      const int64_t hw = partition->high_watermark();
-      const int64_t offset = want.offset == kHighWatermark ? hw : want.offset;
-      if (offset < 0 || offset > hw) {
-        r.error_code = ToWire(ErrorCode::OFFSET_OUT_OF_RANGE);
+      const int64_t offset =
+          want.offset == kHighWatermark ? partition->high_watermark() : want.offset;
+      auto low = partition->DeleteRecordsBefore(offset);
+      if (!low.ok()) {
+        r.error_code = ToWire(StorageError(low.status()));
         continue;
       }
-      Status s = log.AdvanceLogStartOffset(offset);
-      if (s.code() == StatusCode::kOutOfRange) {
-        r.error_code = ToWire(ErrorCode::OFFSET_OUT_OF_RANGE);
-        continue;
-      }
-      if (!s.ok()) {
-        r.error_code = ToWire(ErrorCode::KAFKA_STORAGE_ERROR);
-        continue;
-      }
-      r.low_watermark = log.log_start_offset();
+      r.low_watermark = *low;
     }
   }
   for (const auto& t : response.topics) {

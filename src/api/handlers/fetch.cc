@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/handlers/handlers.h"
+#include "api/handlers/partition_errors.h"
 #include "base/mutex.h"
 #include "protocol/error_code.h"
 
@@ -61,19 +62,18 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
         built.has_error = true;
         continue;
       }
-      storage::Log& log = partition->log();
       const int64_t hw = partition->high_watermark();
       r.high_watermark = hw;
       r.last_stable_offset = hw;  // No transactions yet: everything below HW is stable.
-      r.log_start_offset = log.log_start_offset();
-      if (want.current_leader_epoch >= 0 && want.current_leader_epoch != partition->leader_epoch()) {
-        r.error_code = ToWire(want.current_leader_epoch > partition->leader_epoch()
-                                  ? ErrorCode::UNKNOWN_LEADER_EPOCH
-                                  : ErrorCode::FENCED_LEADER_EPOCH);
+      r.log_start_offset = partition->log_start_offset();
+      if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);
+          e != ErrorCode::NONE) {
+        r.error_code = ToWire(e);
         built.has_error = true;
         continue;
       }
-      if (want.fetch_offset < log.log_start_offset() || want.fetch_offset > log.log_end_offset()) {
+      if (want.fetch_offset < partition->log_start_offset() ||
+          want.fetch_offset > partition->log_end_offset()) {
         r.error_code = ToWire(ErrorCode::OFFSET_OUT_OF_RANGE);
         built.has_error = true;
         continue;
@@ -81,10 +81,9 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
       if (want.fetch_offset >= hw) continue;
       if (budget <= 0 && built.bytes > 0) continue;
       const int64_t limit = std::max<int64_t>(0, std::min<int64_t>(want.partition_max_bytes, budget));
-      auto read = log.Read(want.fetch_offset, static_cast<uint64_t>(limit), hw);
+      auto read = partition->Read(want.fetch_offset, static_cast<uint64_t>(limit), hw);
       if (!read.ok()) {
-        r.error_code = ToWire(read.status().IsOutOfRange() ? ErrorCode::OFFSET_OUT_OF_RANGE
-                                                           : ErrorCode::KAFKA_STORAGE_ERROR);
+        r.error_code = ToWire(StorageError(read.status()));
         built.has_error = true;
         continue;
       }

@@ -7,6 +7,7 @@
 // is bounded by the log end offset instead. A timestamp lookup answers the
 // first *record* whose timestamp reaches the target, not its batch.
 #include "api/handlers/handlers.h"
+#include "api/handlers/partition_errors.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -36,28 +37,27 @@ void HandleListOffsets(RequestContext ctx, protocol::ListOffsetsRequest request)
         r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
         continue;
       }
-      if (want.current_leader_epoch >= 0 && want.current_leader_epoch != partition->leader_epoch()) {
-        r.error_code = ToWire(want.current_leader_epoch > partition->leader_epoch()
-                                  ? ErrorCode::UNKNOWN_LEADER_EPOCH
-                                  : ErrorCode::FENCED_LEADER_EPOCH);
+      if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);
+          e != ErrorCode::NONE) {
+        r.error_code = ToWire(e);
         continue;
       }
-      storage::Log& log = partition->log();
       const int64_t last_fetchable = request.replica_id == kConsumerReplicaId
                                          ? partition->high_watermark()
-                                         : log.log_end_offset();
+                                         : partition->log_end_offset();
       r.leader_epoch = partition->leader_epoch();
       if (want.timestamp == kEarliest) {
-        r.offset = log.log_start_offset();
+        r.offset = partition->log_start_offset();
       } else if (want.timestamp == kLatest) {
         r.offset = last_fetchable;
       } else if (want.timestamp < 0 && want.timestamp != kMaxTimestamp) {
         r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
       } else {
-        auto found = want.timestamp == kMaxTimestamp ? log.FindMaxTimestamp()
-                                                     : log.FindOffsetByTimestamp(want.timestamp);
+        auto found = want.timestamp == kMaxTimestamp
+                         ? partition->FindMaxTimestamp()
+                         : partition->FindOffsetByTimestamp(want.timestamp);
         if (!found.ok()) {
-          r.error_code = ToWire(ErrorCode::KAFKA_STORAGE_ERROR);
+          r.error_code = ToWire(StorageError(found.status()));
         } else if (found->has_value() && (*found)->offset < last_fetchable) {
           r.offset = (*found)->offset;
           r.timestamp = (*found)->timestamp;

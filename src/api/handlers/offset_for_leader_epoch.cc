@@ -4,6 +4,7 @@
 // unknown, as in Fetch. An epoch newer than every epoch in the log (or an
 // empty history) answers epoch -1 / offset -1 without an error, as Kafka does.
 #include "api/handlers/handlers.h"
+#include "api/handlers/partition_errors.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -30,13 +31,12 @@ void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpo
         r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
         continue;
       }
-      if (want.current_leader_epoch >= 0 && want.current_leader_epoch != partition->leader_epoch()) {
-        r.error_code = ToWire(want.current_leader_epoch > partition->leader_epoch()
-                                  ? ErrorCode::UNKNOWN_LEADER_EPOCH
-                                  : ErrorCode::FENCED_LEADER_EPOCH);
+      if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);
+          e != ErrorCode::NONE) {
+        r.error_code = ToWire(e);
         continue;
       }
-      auto [epoch, end_offset] = partition->log().EndOffsetForEpoch(want.leader_epoch);
+      auto [epoch, end_offset] = partition->EndOffsetForEpoch(want.leader_epoch);
       r.leader_epoch = epoch;
       r.end_offset = end_offset;
     }

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "api/handlers/handlers.h"
+#include "api/handlers/partition_errors.h"
 #include "base/mutex.h"
 #include "cluster/topic_name.h"
 #include "model/record_batch_header.h"
@@ -34,14 +35,6 @@ void SetError(PartitionResponse& r, ErrorCode code, std::string message) {
   r.error_code = ToWire(code);
   r.base_offset = -1;
   r.error_message = std::move(message);
-}
-
-ErrorCode StorageError(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return ErrorCode::INVALID_RECORD;
-    case StatusCode::kCorruption: return ErrorCode::CORRUPT_MESSAGE;
-    default: return ErrorCode::KAFKA_STORAGE_ERROR;
-  }
 }
 
 // What a successful append still needs: the partition to sync for acks=all.
@@ -165,7 +158,7 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   }
   r.base_offset = outcome->base_offset;
   r.log_append_time_ms = outcome->log_append_time_ms;
-  r.log_start_offset = partition->log().log_start_offset();
+  r.log_start_offset = partition->log_start_offset();
   // acks=all waits for the flusher, which marks the partition dirty then.
   if (acks != -1) services.partitions.flusher().MarkDirty(partition);
   return partition;
@@ -205,7 +198,7 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
     }
   }
   // Offsets of each Pending are final now; record the end to sync up to.
-  for (Pending& p : pending) p.end_offset = p.partition->log().log_end_offset();
+  for (Pending& p : pending) p.end_offset = p.partition->log_end_offset();
 
   if (any_error) RecordErrors(ctx, *response);
   if (acks == 0) {

@@ -1,0 +1,25 @@
+#include "api/handlers/partition_errors.h"
+
+namespace sluice::api {
+
+using protocol::ErrorCode;
+
+ErrorCode LeaderEpochError(const cluster::Partition& partition, int32_t current_leader_epoch) {
+  switch (partition.CheckLeaderEpoch(current_leader_epoch)) {
+    case cluster::Partition::EpochCheck::kOk: return ErrorCode::NONE;
+    case cluster::Partition::EpochCheck::kFenced: return ErrorCode::FENCED_LEADER_EPOCH;
+    case cluster::Partition::EpochCheck::kUnknown: return ErrorCode::UNKNOWN_LEADER_EPOCH;
+  }
+  return ErrorCode::UNKNOWN_SERVER_ERROR;
+}
+
+ErrorCode StorageError(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return ErrorCode::INVALID_RECORD;
+    case StatusCode::kCorruption: return ErrorCode::CORRUPT_MESSAGE;
+    case StatusCode::kOutOfRange: return ErrorCode::OFFSET_OUT_OF_RANGE;
+    default: return ErrorCode::KAFKA_STORAGE_ERROR;
+  }
+}
+
+}  // namespace sluice::api
