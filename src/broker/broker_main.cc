@@ -131,14 +131,20 @@ int BrokerMain(int argc, const char* const* argv) {
   });
 
   ServerProcess process(*config, (*service)->handler());
+  Status bound = process.Bind();
+  if (!bound.ok()) {
+    spdlog::error("cannot start: {}", bound.ToString());
+    return kExitRuntimeError;
+  }
+  // What Metadata advertises is set before the first request can read it.
+  const std::vector<config::Listener> advertised =
+      AdvertisedListeners(*config, process.bound_ports());
+  (*service)->SetAdvertisedEndpoint(advertised.front().host, advertised.front().port);
   Status started = process.Start();
   if (!started.ok()) {
     spdlog::error("cannot start: {}", started.ToString());
     return kExitRuntimeError;
   }
-  const std::vector<config::Listener> advertised =
-      AdvertisedListeners(*config, process.bound_ports());
-  (*service)->SetAdvertisedEndpoint(advertised.front().host, advertised.front().port);
   if (membership) {
     Status joined = membership->Join(advertised);
     if (!joined.ok()) {

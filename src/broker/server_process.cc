@@ -31,6 +31,8 @@ ServerProcess::ServerProcess(const config::BrokerConfig& config,
 
 ServerProcess::~ServerProcess() { Stop(); }
 
+Status ServerProcess::Bind() { return server_->Bind(); }
+
 Status ServerProcess::Start() { return server_->Start(); }
 
 std::string ServerProcess::BoundListeners() const {

@@ -20,12 +20,15 @@ class ServerProcess {
   ServerProcess(const config::BrokerConfig& config, network::RequestHandler& handler);
   ~ServerProcess();
 
-  // Binds every listener and starts the shards.
+  // Binds every listener; nothing is accepted until Start. bound_ports()
+  // is known from here on.
+  Status Bind();
+  // Starts the shards: requests are served from here on.
   Status Start();
   // "PLAINTEXT://127.0.0.1:9092,..." with the ports actually bound.
   std::string BoundListeners() const;
   // The port each listener is bound to, in the order of `listeners` (empty
-  // before Start).
+  // before Bind).
   std::vector<uint16_t> bound_ports() const { return server_->bound_ports(); }
   int shard_count() const { return server_->shard_count(); }
   // Graceful: stop accepting, finish in-flight requests (bounded by

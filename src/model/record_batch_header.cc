@@ -88,4 +88,11 @@ void SetLogAppendTime(std::span<uint8_t> batch, int64_t now) {
   StoreBigEndian(p + kCrc, ComputeBatchCrc(batch));
 }
 
+void SetMaxTimestamp(std::span<uint8_t> batch, int64_t max_timestamp) {
+  uint8_t* p = batch.data();
+  if (LoadBigEndian<int64_t>(p + kMaxTimestamp) == max_timestamp) return;
+  StoreBigEndian(p + kMaxTimestamp, max_timestamp);
+  StoreBigEndian(p + kCrc, ComputeBatchCrc(batch));
+}
+
 }  // namespace sluice::model

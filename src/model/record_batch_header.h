@@ -109,4 +109,11 @@ void SetPartitionLeaderEpoch(std::span<uint8_t> batch, int32_t epoch);
 // are untouched, so compressed batches need no recompression.
 void SetLogAppendTime(std::span<uint8_t> batch, int64_t now);
 
+// For CreateTime batches: the broker, not the client, decides a batch's max
+// timestamp (as Kafka's log validator does), because segment rolls, the
+// time index and ListOffsets trust it. Writes `max_timestamp` (the largest
+// record timestamp, from validation) and the CRC when the header differs;
+// a no-op for honest clients. REQUIRES: exactly one whole batch.
+void SetMaxTimestamp(std::span<uint8_t> batch, int64_t max_timestamp);
+
 }  // namespace sluice::model

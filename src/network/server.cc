@@ -19,11 +19,8 @@ Server::Server(ServerOptions options, RequestHandler& handler)
 
 Server::~Server() { Stop(std::chrono::milliseconds(0)); }
 
-Status Server::Start() {
-  if (started_) return Status::InvalidArgument("server already started");
-  // sendfile(2) has no MSG_NOSIGNAL: a peer that went away must not kill the
-  // process with SIGPIPE.
-  std::signal(SIGPIPE, SIG_IGN);
+Status Server::Bind() {
+  if (acceptors_) return Status::InvalidArgument("server already bound");
   for (int i = 0; i < options_.shards; ++i) {
     shards_.push_back(std::make_unique<Shard>(i, options_, handler_, stats_));
   }
@@ -33,6 +30,18 @@ Status Server::Start() {
     acceptors_.reset();
     shards_.clear();
     return bound;
+  }
+  return Status::Ok();
+}
+
+Status Server::Start() {
+  if (started_) return Status::InvalidArgument("server already started");
+  // sendfile(2) has no MSG_NOSIGNAL: a peer that went away must not kill the
+  // process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
+  if (!acceptors_) {
+    Status bound = Bind();
+    if (!bound.ok()) return bound;
   }
   for (auto& shard : shards_) shard->Start();
   acceptors_->Start();

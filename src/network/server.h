@@ -41,7 +41,7 @@
 //   joined.
 //
 // Thread-safety: Start/Stop/~Server from one controlling thread; stats() and
-// bound_ports() from any thread after Start.
+// bound_ports() from any thread after Bind or Start.
 #pragma once
 
 #include <atomic>
@@ -79,7 +79,12 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds every listener and starts the threads. Fails if a bind fails.
+  // Binds every listener without accepting yet, so that the owner can learn
+  // the ports (bound_ports) and finish what handlers will read before any
+  // request arrives. Fails if a bind fails. Optional: Start binds if needed.
+  Status Bind();
+  // Binds (unless Bind did) and starts the threads: connections are
+  // accepted and served from here on.
   Status Start();
   // Graceful stop; see the threading model. Idempotent.
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));

@@ -683,6 +683,15 @@ Status Log::TruncateLocked(int64_t offset) {
   SLUICE_RETURN_IF_ERROR(last.WriteIndexes());
   SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
   leo_ = *next;
+  if (log_start_ > leo_) {
+    // The cut fell inside a batch that straddles the log start (DeleteRecords
+    // may start the log mid-batch): the whole batch went, so the log now
+    // starts where it ends. The checkpoint must agree, or a reopen would
+    // start the log past its end.
+    log_start_ = leo_;
+    SLUICE_RETURN_IF_ERROR(
+        WriteOffsetCheckpoint(fs_, dir_, kLogStartOffsetCheckpoint, log_start_));
+  }
   hw_ = std::min(hw_, leo_);
   clean_end_ = std::min(clean_end_, leo_);
   flushed_ = std::min(flushed_, leo_);

@@ -230,7 +230,9 @@ class Log {
   Status CheckpointRecoveryPoint();
 
   // Drops every batch from the one holding `offset` on, in all segments;
-  // leader epochs starting there go too. REQUIRES: offset >= log start.
+  // leader epochs starting there go too. If that batch straddles the log
+  // start, the log start moves down to the new end. REQUIRES: offset >= log
+  // start.
   Status TruncateTo(int64_t offset);
   // DeleteRecords: raises the log start offset to `offset` (OutOfRange above
   // LEO) and deletes segments that lie wholly below it.

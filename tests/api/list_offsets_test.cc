@@ -256,5 +256,23 @@ TEST_F(ListOffsetsTest, MaxTimestampSpecAnswersTheRecordCarryingTheLargestTimest
   EXPECT_EQ(ListOffsetsRaw(topic, -2), std::make_tuple(0, int64_t{0}, int64_t{-1}));
 }
 
+// The broker, not the producer, decides a batch's max timestamp: a batch
+// whose header under-states it (a buggy or hostile client; the CRC is
+// correct) is still found by a lookup of its newest record, and -3 names
+// that record.
+TEST_F(ListOffsetsTest, ABatchHeaderUnderstatingItsMaxTimestampDoesNotHideItsRecords) {
+  const std::string topic = "lying-header";
+  ASSERT_EQ(client_->CreateTopic(topic, 1), 0);
+  const int64_t t0 = NowMs() - 60'000;
+  model::RecordBatchBuilder builder;
+  for (int64_t ts : {t0, t0 + 10, t0 + 20}) builder.Add(ts, std::nullopt, model::AsBytes("v"));
+  std::vector<uint8_t> batch = builder.Build().value();
+  StoreBigEndian<int64_t>(batch.data() + model::batch_layout::kMaxTimestamp, t0);
+  StoreBigEndian(batch.data() + model::batch_layout::kCrc, model::ComputeBatchCrc(batch));
+  ASSERT_EQ(ProduceRaw(topic, batch), 0);
+  EXPECT_EQ(ListOffsetsRaw(topic, t0 + 15), std::make_tuple(0, int64_t{2}, t0 + 20));
+  EXPECT_EQ(ListOffsetsRaw(topic, -3), std::make_tuple(0, int64_t{2}, t0 + 20));
+}
+
 }  // namespace
 }  // namespace sluice::testing

@@ -505,3 +505,34 @@ TEST_F(LogTest, UnknownFilesInThePartitionDirectoryAreLeftAlone) {
 
 }  // namespace
 }  // namespace sluice::storage
+
+namespace sluice::storage {
+namespace {
+
+// DeleteRecords may start the log inside a batch; a truncation into that
+// batch removes it whole, and the log start follows the end down so that
+// start <= end holds, also after a reopen (found by fuzz/log_append_fuzzer).
+TEST(LogTruncateTest, TruncatingTheBatchThatStraddlesTheLogStartMovesTheStartDown) {
+  TempDir dir;
+  {
+    auto log = OpenLogOrFail(dir.path(), LogConfig{}, LogOptions{});
+    ASSERT_NE(log, nullptr);
+    ASSERT_TRUE(AppendBatch(*log, 10, 1000).ok());  // offsets 0..9
+    ASSERT_TRUE(log->AdvanceLogStartOffset(5).ok());
+    ASSERT_TRUE(log->TruncateTo(5).ok());
+    EXPECT_EQ(0, log->log_end_offset());
+    EXPECT_EQ(0, log->log_start_offset());
+    ASSERT_TRUE(log->Close().ok());
+  }
+  auto log = OpenLogOrFail(dir.path(), LogConfig{}, LogOptions{});
+  ASSERT_NE(log, nullptr);
+  EXPECT_EQ(0, log->log_end_offset());
+  EXPECT_EQ(0, log->log_start_offset());
+  auto appended = AppendBatch(*log, 2, 2000);
+  ASSERT_TRUE(appended.ok()) << appended.status().ToString();
+  EXPECT_EQ(0, appended->base_offset);
+  EXPECT_TRUE(log->Read(0, 1 << 20).ok());
+}
+
+}  // namespace
+}  // namespace sluice::storage

@@ -122,7 +122,8 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   rules.topic = topic;
   rules.partition = r.index;
   std::vector<model::RecordError> record_errors;
-  Status valid = model::ValidateRecordBatch(bytes, {.rules = &rules}, nullptr, &record_errors);
+  model::BatchSummary summary;
+  Status valid = model::ValidateRecordBatch(bytes, {.rules = &rules}, &summary, &record_errors);
   if (!valid.ok()) {
     const bool timestamp = std::any_of(record_errors.begin(), record_errors.end(), [](const auto& e) {
       return e.kind == model::RecordError::Kind::kInvalidTimestamp;
@@ -140,6 +141,7 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   // The batch is a view into this request's own frame, which the handler
   // owns: patching its offset fields in place avoids a copy.
   std::span<uint8_t> mutable_batch(const_cast<uint8_t*>(bytes.data()), bytes.size());
+  if (!log_append_time) model::SetMaxTimestamp(mutable_batch, summary.max_timestamp);
   auto outcome = partition->Append(mutable_batch, append_time);
   if (!outcome.ok()) {
     SetError(r, StorageError(outcome.status()), outcome.status().message());
