@@ -84,7 +84,16 @@ size_t PartitionDirs(const std::filesystem::path& dir, const std::string& topic)
   return n;
 }
 
+// 100 000 as the issue asks, run in the plain and ASan builds. Under
+// ThreadSanitizer the same scenario runs with 20 000 (still ten times the
+// descriptors the broker may hold): TSan makes the 100 000-partition run
+// take five and a half minutes, the longest test of the suite, for no
+// interleaving the smaller topic does not also reach.
+#ifdef SLUICE_TSAN
+constexpr int32_t kPartitions = 20000;
+#else
 constexpr int32_t kPartitions = 100000;
+#endif
 constexpr int kMaxOpenFiles = 2000;
 // Connections, index and checkpoint files opened for a moment, the log
 // dirs' locks, the metrics endpoint, spdlog, ...
@@ -151,7 +160,7 @@ TEST(ManyPartitionsTest, HundredThousandPartitionsSurviveRestartsAndKills) {
     return KafkaClient(fmt::format("{}:{}", broker.host(), broker.port()));
   };
   KafkaClient client = client_of();
-  const std::vector<int32_t> written = {0, 1, 4242, 50000, kPartitions - 1};
+  const std::vector<int32_t> written = {0, 1, 4242, kPartitions / 2, kPartitions - 1};
   std::map<int32_t, std::vector<std::string>> acked =
       ProduceAcked(client, topic, written, 5, "first");
   ExpectAllThere(client, topic, acked);
@@ -171,7 +180,7 @@ TEST(ManyPartitionsTest, HundredThousandPartitionsSurviveRestartsAndKills) {
   ExpectAllThere(client, topic, acked);
 
   // Acknowledged, then killed: every acknowledged message survives.
-  for (auto& [p, values] : ProduceAcked(client, topic, {1, 77777}, 5, "second")) {
+  for (auto& [p, values] : ProduceAcked(client, topic, {1, kPartitions - 3}, 5, "second")) {
     acked[p].insert(acked[p].end(), values.begin(), values.end());
   }
   broker.Kill();

@@ -289,8 +289,12 @@ TEST(PartitionManagerRetentionTest, OldSegmentsOfDeleteTopicsGoAway) {
       std::vector<uint8_t> b = storage::testing::MakeBatch(2, 1'000'000'000'000, 40);
       ASSERT_TRUE(p->Append(b, -1).ok());
     }
-    ASSERT_GT(p->log().segment_count(), 3u);
+    EXPECT_EQ(p->log().log_end_offset(), 40);
   }
+  // The compacted topic keeps every segment. The other one may already be
+  // trimmed by the scheduler (every 20 ms) as it is written, so its having
+  // had several segments shows below in its log start, not in a count here.
+  EXPECT_GT((*pm)->Get("kept", 0)->log().segment_count(), 3u);
   auto aged = (*pm)->Get("aged", 0);
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   while (aged->log().segment_count() > 1 && std::chrono::steady_clock::now() < deadline) {
