@@ -25,6 +25,7 @@
 #include "model/record_batch_validator.h"
 #include "model/record_batch_view.h"
 #include "storage/log.h"
+#include "storage/saturating.h"
 
 namespace {
 
@@ -39,13 +40,6 @@ namespace fs = std::filesystem;
       std::abort();                                                              \
     }                                                                            \
   } while (0)
-
-// The harness's own arithmetic on the times it makes up must not overflow.
-int64_t Plus(int64_t a, int64_t b) {
-  int64_t out;
-  if (__builtin_add_overflow(a, b, &out)) return b > 0 ? INT64_MAX : INT64_MIN;
-  return out;
-}
 
 struct ModelRecord {
   int64_t offset;
@@ -144,8 +138,9 @@ class Harness {
         Retain();
         break;
       case 8:
-        now_ = in_->ConsumeBool() ? in_->ConsumeIntegral<int64_t>()
-                                  : Plus(now_, in_->ConsumeIntegralInRange<int64_t>(0, 5000));
+        now_ = in_->ConsumeBool()
+                   ? in_->ConsumeIntegral<int64_t>()
+                   : storage::SaturatingAdd(now_, in_->ConsumeIntegralInRange<int64_t>(0, 5000));
         break;
       case 9:
         Reopen();
@@ -162,7 +157,9 @@ class Harness {
     switch (in_->ConsumeIntegralInRange(0, 3)) {
       case 0: return in_->ConsumeIntegral<int64_t>();
       case 1: return in_->PickValueInArray<int64_t>({INT64_MIN, INT64_MAX, -1, 0, INT64_MAX - 1});
-      default: return Plus(now_, in_->ConsumeIntegralInRange<int64_t>(-100000, 100000));
+      default:
+        return storage::SaturatingAdd(now_,
+                                      in_->ConsumeIntegralInRange<int64_t>(-100000, 100000));
     }
   }
 
