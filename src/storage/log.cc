@@ -254,6 +254,15 @@ Status Log::RollLocked(int64_t now_ms) {
 }
 
 Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch) {
+  return AppendBatch(batch, leader_epoch, /*as_follower=*/false);
+}
+
+Result<AppendResult> Log::AppendAsFollower(std::span<uint8_t> batch) {
+  return AppendBatch(batch, /*leader_epoch=*/-1, /*as_follower=*/true);
+}
+
+Result<AppendResult> Log::AppendBatch(std::span<uint8_t> batch, int32_t leader_epoch,
+                                      bool as_follower) {
   Result<model::RecordBatchHeader> parsed = model::ParseRecordBatchHeader(batch);
   if (!parsed.ok()) return Status::InvalidArgument(parsed.status().message());
   model::RecordBatchHeader h = *parsed;
@@ -261,12 +270,15 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
     return Status::InvalidArgument("batch_length does not match the bytes given");
   }
   if (h.last_offset_delta < 0) return Status::InvalidArgument("negative last_offset_delta");
+  if (as_follower) leader_epoch = h.partition_leader_epoch;
 
   AppendResult result;
   bool flush_now = false;
   {
     MutexLock lock(&mu_);
-    if (batch.size() > static_cast<size_t>(config_.max_message_bytes)) {
+    // A follower copies what its leader accepted, whatever this replica's
+    // own max.message.bytes says (as Kafka's followers do).
+    if (!as_follower && batch.size() > static_cast<size_t>(config_.max_message_bytes)) {
       return Status::InvalidArgument("batch of " + std::to_string(batch.size()) +
                                      " bytes exceeds max.message.bytes");
     }
@@ -277,12 +289,24 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
       return Status::InvalidArgument("leader epoch " + std::to_string(leader_epoch) +
                                      " is below the latest epoch " + std::to_string(*latest));
     }
-    if (h.last_offset_delta > std::numeric_limits<int64_t>::max() - 1 - leo_) {
-      return Status::InvalidArgument("last_offset_delta runs past the largest offset");
+    if (as_follower) {
+      // The leader's offsets are kept; compaction on the leader may leave a
+      // gap before the batch, never an overlap.
+      if (h.base_offset < leo_) {
+        return Status::InvalidArgument("batch at offset " + std::to_string(h.base_offset) +
+                                       " is below the log end offset " + std::to_string(leo_));
+      }
+      if (h.last_offset_delta > std::numeric_limits<int64_t>::max() - 1 - h.base_offset) {
+        return Status::InvalidArgument("last_offset_delta runs past the largest offset");
+      }
+    } else {
+      if (h.last_offset_delta > std::numeric_limits<int64_t>::max() - 1 - leo_) {
+        return Status::InvalidArgument("last_offset_delta runs past the largest offset");
+      }
+      h.base_offset = leo_;
+      h.partition_leader_epoch = leader_epoch;
     }
     const int64_t now = Now();
-    h.base_offset = leo_;
-    h.partition_leader_epoch = leader_epoch;
     if (segments_.back().segment->NeedsRoll(h, now, config_)) {
       SLUICE_RETURN_IF_ERROR(RollLocked(now));
     }
@@ -291,10 +315,12 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
     // batches past the recovery point), so the file may name an epoch with
     // no batch (harmless) but never misses one whose batches are durable.
     if (leader_epoch >= 0 && (!latest || leader_epoch > *latest)) {
-      SLUICE_RETURN_IF_ERROR(epochs_->Assign(leader_epoch, leo_));
+      SLUICE_RETURN_IF_ERROR(epochs_->Assign(leader_epoch, h.base_offset));
     }
-    model::SetBaseOffset(batch, h.base_offset);
-    model::SetPartitionLeaderEpoch(batch, leader_epoch);
+    if (!as_follower) {
+      model::SetBaseOffset(batch, h.base_offset);
+      model::SetPartitionLeaderEpoch(batch, leader_epoch);
+    }
     SegmentEntry& active = segments_.back();
     bool unrecoverable = false;
     Result<uint64_t> pos = active.segment->Append(batch, h, &unrecoverable);

@@ -180,6 +180,12 @@ class Log {
   // than max.message.bytes, or `leader_epoch` is below the latest epoch.
   // Flushes afterwards when flush.messages / flush.ms say so.
   Result<AppendResult> Append(std::span<uint8_t> batch, int32_t leader_epoch);
+  // A follower's append of one batch its leader wrote: the batch keeps its
+  // base offset and leader epoch (a new epoch enters the epoch history).
+  // REQUIRES: `batch` is one whole batch whose CRC the caller checked.
+  // InvalidArgument if it starts below the LEO (a gap above it is allowed:
+  // the leader's log may be compacted) or its epoch is below the latest.
+  Result<AppendResult> AppendAsFollower(std::span<uint8_t> batch);
 
   // Whole batches from the one holding `offset`, each with last offset below
   // min(max_offset, LEO), at most `max_bytes` in total except that the first
@@ -321,6 +327,10 @@ class Log {
   // Index into segments_ of the segment that would hold `offset`.
   size_t SegmentFor(int64_t offset) const REQUIRES(mu_);
   Status RollLocked(int64_t now_ms) REQUIRES(mu_);
+  // Append and AppendAsFollower: the leader assigns the offset (LEO) and its
+  // epoch; a follower keeps the batch's.
+  Result<AppendResult> AppendBatch(std::span<uint8_t> batch, int32_t leader_epoch,
+                                   bool as_follower) EXCLUDES(mu_);
   // One flush: what must be synced to make everything below `goal` durable.
   struct FlushRound {
     int64_t goal = 0;
