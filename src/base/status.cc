@@ -19,6 +19,7 @@ std::string_view StatusCodeName(StatusCode code) {
     case StatusCode::kAlreadyExists: return "AlreadyExists";
     case StatusCode::kNotSupported: return "NotSupported";
     case StatusCode::kAborted: return "Aborted";
+    case StatusCode::kNotLeader: return "NotLeader";
   }
   return "Unknown";
 }

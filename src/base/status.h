@@ -24,6 +24,7 @@ enum class StatusCode {
   kAlreadyExists,
   kNotSupported,
   kAborted,          // The operation was cancelled (shutdown, closed log).
+  kNotLeader,        // This replica does not lead the partition (any more).
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -72,6 +73,7 @@ class [[nodiscard]] Status {
     return {StatusCode::kNotSupported, std::move(msg)};
   }
   static Status Aborted(std::string msg) { return {StatusCode::kAborted, std::move(msg)}; }
+  static Status NotLeader(std::string msg) { return {StatusCode::kNotLeader, std::move(msg)}; }
 
   // Maps an errno from a failed system call on `what` (usually a path) to a
   // Status; ENOSPC and EDQUOT become kNoSpace.

@@ -6,6 +6,12 @@
 //
 // Fetch sessions (KIP-227): this broker declines to create them (answers
 // session id 0), which the protocol allows; every fetch is a full fetch.
+//
+// A fetch with a replica id (>= 0) is a follower replicating: it reads up to
+// the log end, not the high watermark, its fetch offset tells the leader how
+// far that follower has the log durably (cluster/replica_set.h), and it is
+// woken by appends as well as by high-watermark advances. Any other fetch
+// is a consumer's and only the leader serves it.
 #include <memory>
 #include <vector>
 
@@ -62,12 +68,14 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
         built.has_error = true;
         continue;
       }
+      const bool follower = request.replica_id >= 0;
       const int64_t hw = partition->high_watermark();
       r.high_watermark = hw;
       r.last_stable_offset = hw;  // No transactions yet: everything below HW is stable.
       r.log_start_offset = partition->log_start_offset();
-      if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);
-          e != ErrorCode::NONE) {
+      ErrorCode e = LeadershipError(*partition);
+      if (e == ErrorCode::NONE) e = LeaderEpochError(*partition, want.current_leader_epoch);
+      if (e != ErrorCode::NONE) {
         r.error_code = ToWire(e);
         built.has_error = true;
         continue;
@@ -78,10 +86,11 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
         built.has_error = true;
         continue;
       }
-      if (want.fetch_offset >= hw) continue;
+      const int64_t visible = follower ? partition->log_end_offset() : hw;
+      if (want.fetch_offset >= visible) continue;
       if (budget <= 0 && built.bytes > 0) continue;
       const int64_t limit = std::max<int64_t>(0, std::min<int64_t>(want.partition_max_bytes, budget));
-      auto read = partition->Read(want.fetch_offset, static_cast<uint64_t>(limit), hw);
+      auto read = partition->Read(want.fetch_offset, static_cast<uint64_t>(limit), visible);
       if (!read.ok()) {
         r.error_code = ToWire(StorageError(read.status()));
         built.has_error = true;
@@ -170,9 +179,46 @@ struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
   }
 };
 
+// A follower's fetch offsets are its progress: recorded once per request,
+// before anything is built (moving a high watermark runs waiters, which
+// must not find a waiting fetch's lock held). A replica id that names no
+// replica of a partition gets NOT_LEADER_OR_FOLLOWER for it.
+bool RecordFollowerProgress(BrokerServices& services, const FetchRequest& request) {
+  bool refused = false;
+  const int64_t now = services.timers.NowMs();
+  for (const auto& topic : request.topics) {
+    for (const auto& want : topic.partitions) {
+      auto partition = services.partitions.Get(topic.topic, want.partition);
+      if (!partition || !partition->is_leader()) continue;
+      refused |= !partition->OnFollowerFetch(request.replica_id, want.fetch_offset, now).ok();
+    }
+  }
+  return refused;
+}
+
+void RefuseUnknownReplica(RequestContext& ctx, const FetchRequest& request) {
+  FetchResponse response;
+  for (const auto& topic : request.topics) {
+    auto& t = response.responses.emplace_back();
+    t.topic = topic.topic;
+    for (const auto& want : topic.partitions) {
+      auto& r = t.partitions.emplace_back();
+      r.partition_index = want.partition;
+      r.high_watermark = -1;
+      r.error_code = ToWire(ErrorCode::NOT_LEADER_OR_FOLLOWER);
+      ctx.RecordError(r.error_code);
+    }
+  }
+  ctx.Respond(response);
+}
+
 }  // namespace
 
 void HandleFetch(RequestContext ctx, FetchRequest request) {
+  if (request.replica_id >= 0 && RecordFollowerProgress(*ctx.services, request)) {
+    RefuseUnknownReplica(ctx, request);
+    return;
+  }
   Built built = BuildResponse(*ctx.services, request, ctx.version());
   const uint64_t min_bytes = static_cast<uint64_t>(std::max(request.min_bytes, 1));
   if (request.max_wait_ms <= 0 || built.has_error || built.bytes >= min_bytes) {

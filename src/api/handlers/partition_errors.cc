@@ -18,8 +18,13 @@ ErrorCode StorageError(const Status& s) {
     case StatusCode::kInvalidArgument: return ErrorCode::INVALID_RECORD;
     case StatusCode::kCorruption: return ErrorCode::CORRUPT_MESSAGE;
     case StatusCode::kOutOfRange: return ErrorCode::OFFSET_OUT_OF_RANGE;
+    case StatusCode::kNotLeader: return ErrorCode::NOT_LEADER_OR_FOLLOWER;
     default: return ErrorCode::KAFKA_STORAGE_ERROR;
   }
+}
+
+ErrorCode LeadershipError(const cluster::Partition& partition) {
+  return partition.is_leader() ? ErrorCode::NONE : ErrorCode::NOT_LEADER_OR_FOLLOWER;
 }
 
 }  // namespace sluice::api

@@ -67,10 +67,16 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
     SetError(r, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, topic_config.status().message());
     return nullptr;
   }
-  if (acks == -1 && topic_config->min_insync_replicas > 1) {
+  if (!partition->is_leader()) {
+    SetError(r, ErrorCode::NOT_LEADER_OR_FOLLOWER,
+             fmt::format("this broker does not lead {}-{}", topic, r.index));
+    return nullptr;
+  }
+  if (const size_t in_sync = partition->isr_size();
+      acks == -1 && static_cast<size_t>(std::max(topic_config->min_insync_replicas, 1)) > in_sync) {
     SetError(r, ErrorCode::NOT_ENOUGH_REPLICAS,
-             fmt::format("min.insync.replicas is {} but only 1 replica is in sync",
-                         topic_config->min_insync_replicas));
+             fmt::format("min.insync.replicas is {} but only {} replica(s) are in sync",
+                         topic_config->min_insync_replicas, in_sync));
     return nullptr;
   }
   std::span<const uint8_t> bytes = records.bytes();
@@ -161,8 +167,10 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   r.base_offset = outcome->base_offset;
   r.log_append_time_ms = outcome->log_append_time_ms;
   r.log_start_offset = partition->log_start_offset();
-  // acks=all waits for the flusher, which marks the partition dirty then.
-  if (acks != -1) services.partitions.flusher().MarkDirty(partition);
+  // acks=all on a single replica waits for the flusher, which marks the
+  // partition dirty then; with followers it waits for the high watermark,
+  // which this replica's flush moves too.
+  if (acks != -1 || partition->has_followers()) services.partitions.flusher().MarkDirty(partition);
   return partition;
 }
 
@@ -218,29 +226,78 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
     return;
   }
 
-  // acks=all: answer when every appended partition is durable.
+  // acks=all: answer when every appended partition is durable: on this
+  // replica (the flusher) or, with followers, on every ISR member (the high
+  // watermark), within the request's timeout_ms.
   struct Waiting {
     Waiting(RequestContext c, std::shared_ptr<ProduceResponse> r, size_t n)
         : ctx(std::move(c)), response(std::move(r)), remaining(n) {}
     RequestContext ctx;
     std::shared_ptr<ProduceResponse> response;
     Mutex mu;
-    size_t remaining GUARDED_BY(mu);  // partitions not yet durable
+    size_t remaining GUARDED_BY(mu);  // partitions not yet answered
+    uint64_t timer_id GUARDED_BY(mu) = 0;
+    // Replicated partitions still waiting: their commit waiter ids.
+    std::vector<std::pair<Pending, uint64_t>> replicating GUARDED_BY(mu);
+
+    // One partition's outcome; the response goes once all have one.
+    void Done(PartitionResponse* r, const Status& s, ErrorCode on_error) EXCLUDES(mu) {
+      MutexLock lock(&mu);
+      if (!s.ok()) {
+        SetError(*r, on_error, s.message());
+        ctx.RecordError(r->error_code);  // Earlier errors are counted already.
+      }
+      if (--remaining > 0) return;
+      if (timer_id != 0) ctx.services->timers.Cancel(timer_id);
+      lock.Unlock();
+      ctx.Respond(*response);
+    }
+
+    // timeout_ms passed: the replicated partitions still waiting answer
+    // REQUEST_TIMED_OUT (the write stays in the log, as in Kafka).
+    void TimeOut() EXCLUDES(mu) {
+      std::vector<PartitionResponse*> expired;
+      {
+        MutexLock lock(&mu);
+        timer_id = 0;
+        for (auto& [p, id] : replicating) {
+          if (p.partition->CancelCommitWaiter(id)) expired.push_back(p.response);
+        }
+        replicating.clear();
+      }
+      for (PartitionResponse* r : expired) {
+        Done(r, Status::Aborted("not replicated to the in-sync replicas within timeout_ms"),
+             ErrorCode::REQUEST_TIMED_OUT);
+      }
+    }
   };
   auto waiting = std::make_shared<Waiting>(std::move(ctx), response, pending.size());
+  std::vector<Pending> replicated;
   for (Pending& p : pending) {
     PartitionResponse* r = p.response;
+    if (p.partition->has_followers()) {
+      replicated.push_back(p);
+      continue;
+    }
     services.partitions.flusher().WhenDurable(p.partition, p.end_offset, [waiting, r](Status s) {
-      MutexLock lock(&waiting->mu);
-      if (!s.ok()) {
-        SetError(*r, ErrorCode::KAFKA_STORAGE_ERROR, s.message());
-        waiting->ctx.RecordError(r->error_code);  // Earlier errors are counted already.
-      }
-      if (--waiting->remaining > 0) return;
-      lock.Unlock();
-      waiting->ctx.Respond(*waiting->response);
+      waiting->Done(r, s, ErrorCode::KAFKA_STORAGE_ERROR);
     });
   }
+  if (replicated.empty()) return;
+  // Registered without `mu`: a waiter may run at once, on this thread.
+  std::vector<std::pair<Pending, uint64_t>> ids;
+  for (Pending& p : replicated) {
+    PartitionResponse* r = p.response;
+    const uint64_t id = p.partition->WhenCommitted(p.end_offset, [waiting, r](Status s) {
+      waiting->Done(r, s, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+    });
+    if (id != 0) ids.emplace_back(p, id);
+  }
+  MutexLock lock(&waiting->mu);
+  if (waiting->remaining == 0 || ids.empty()) return;
+  waiting->replicating = std::move(ids);
+  waiting->timer_id = services.timers.Schedule(
+      std::chrono::milliseconds(std::max(request.timeout_ms, 0)), [waiting] { waiting->TimeOut(); });
 }
 
 }  // namespace sluice::api
