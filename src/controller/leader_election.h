@@ -1,0 +1,46 @@
+// The controller's partition decisions, as pure functions of a partition's
+// assignment, its current state and the live brokers (Kafka's ZooKeeper-mode
+// PartitionStateMachine and ReplicaStateMachine rules). The state machine
+// writes what these decide; keeping them apart makes each rule testable
+// without ZooKeeper.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "zk/znodes.h"
+
+namespace sluice::controller {
+
+// The state a partition should have for the live set `live`, or nullopt if
+// its current state is right (or nothing can be done). The rules:
+//  * No state yet (a new partition): the first live replica in assignment
+//    order leads, the live replicas are the ISR (assignment order), epoch 0.
+//    No live replica: nullopt (no state is written until one comes).
+//  * Leader not live (or none): the first replica in assignment order that
+//    is live and in the ISR leads; the ISR keeps its live members; leader
+//    epoch + 1. If there is none and `unclean` allows, the first live
+//    replica leads alone (data may be lost). Otherwise the partition goes
+//    offline: leader -1, the ISR keeps only its last member (the old leader,
+//    who has every acknowledged record, so that it alone may lead again),
+//    epoch + 1; already offline: nullopt.
+//  * Leader live: ISR members that are not live are removed, epoch + 1.
+// The result carries `controller_epoch`.
+std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t>& replicas,
+                                                       const std::optional<zk::PartitionState>& current,
+                                                       const std::set<int32_t>& live, bool unclean,
+                                                       int32_t controller_epoch);
+
+enum class PreferredElection {
+  kElect,         // the preferred replica can lead: do it
+  kNotNeeded,     // it leads already (ELECTION_NOT_NEEDED)
+  kNotAvailable,  // it is not live or not in the ISR (PREFERRED_LEADER_NOT_AVAILABLE)
+};
+// Whether the preferred replica (the first in assignment order) can take
+// over. On kElect the new state is `current` with that leader and epoch + 1.
+PreferredElection DecidePreferred(const std::vector<int32_t>& replicas,
+                                  const zk::PartitionState& current, const std::set<int32_t>& live);
+
+}  // namespace sluice::controller
