@@ -187,29 +187,37 @@ Result<std::shared_ptr<const PartitionManager::TopicState>> PartitionManager::Bu
       // so the high watermark (the flushed offset) covers what is on disk.
       SLUICE_RETURN_IF_ERROR(log->Flush());
     }
-    std::weak_ptr<storage::Log> weak_log = log;  // For the gauges below.
-    auto partition = std::make_shared<Partition>(tp, info.id, std::move(log), /*leader_epoch=*/0);
-    Status s = partition->RebuildProducerState(kProducerStateScanBytes);
-    if (!s.ok()) spdlog::warn("{}: producer state not rebuilt: {}", tp.DirName(), s.ToString());
-    if (metrics_ != nullptr) {
-      // Scraped on the HTTP thread; the log may be closed or deleted only
-      // after these handles are dropped (DeleteTopic, Close).
-      auto& gauges = partition_metrics_[info.name];
-      gauges.resize(static_cast<size_t>(p));
-      gauges.push_back(metrics_->RegisterPartition(
-          info.name, p,
-          [weak_log] {
-            auto l = weak_log.lock();
-            return l ? static_cast<double>(l->log_end_offset()) : 0.0;
-          },
-          [weak_log] {
-            auto l = weak_log.lock();
-            return l ? static_cast<double>(l->size_bytes()) : 0.0;
-          }));
-    }
+    std::shared_ptr<Partition> partition = MakePartitionLocked(tp, info.id, std::move(log));
     parts.push_back(std::move(partition));
   }
   return std::shared_ptr<const TopicState>(std::move(state));
+}
+
+std::shared_ptr<Partition> PartitionManager::MakePartitionLocked(const storage::TopicPartition& tp,
+                                                                const TopicId& id,
+                                                                std::shared_ptr<storage::Log> log) {
+  std::weak_ptr<storage::Log> weak_log = log;  // For the gauges below.
+  auto partition = std::make_shared<Partition>(tp, id, std::move(log), /*leader_epoch=*/0);
+  Status s = partition->RebuildProducerState(kProducerStateScanBytes);
+  if (!s.ok()) spdlog::warn("{}: producer state not rebuilt: {}", tp.DirName(), s.ToString());
+  if (metrics_ != nullptr) {
+    // Scraped on the HTTP thread; the log may be closed or deleted only
+    // after these handles are dropped (DeleteTopic, StopReplicas, Close).
+    auto& gauges = partition_metrics_[tp.topic];
+    const auto index = static_cast<size_t>(tp.partition);
+    if (gauges.size() <= index) gauges.resize(index + 1);
+    gauges[index] = metrics_->RegisterPartition(
+        tp.topic, tp.partition,
+        [weak_log] {
+          auto l = weak_log.lock();
+          return l ? static_cast<double>(l->log_end_offset()) : 0.0;
+        },
+        [weak_log] {
+          auto l = weak_log.lock();
+          return l ? static_cast<double>(l->size_bytes()) : 0.0;
+        });
+  }
+  return partition;
 }
 
 Result<TopicInfo> PartitionManager::CreateTopic(const std::string& name, int32_t partitions,
@@ -399,7 +407,9 @@ Status PartitionManager::SetTopicConfigsLocked(const TopicState& current,
   // The logs take the new storage settings (retention, flush, segment size,
   // max.message.bytes) at once; BuildTopicLocked does the same at start-up.
   const storage::LogConfig log_config = ToLogConfig(*resolved);
-  for (const auto& p : next->partitions) p->log().UpdateConfig(log_config);
+  for (const auto& p : next->partitions) {
+    if (p) p->log().UpdateConfig(log_config);
+  }
   Publish(name, std::move(next));
   return Status::Ok();
 }
@@ -418,6 +428,104 @@ std::optional<TopicInfo> PartitionManager::FindTopic(std::string_view name) cons
   std::shared_ptr<const TopicState> state = FindState(name);
   if (!state) return std::nullopt;
   return state->info;
+}
+
+Result<std::vector<std::shared_ptr<Partition>>> PartitionManager::HostReplicas(
+    const std::string& topic, const TopicId& id, const std::vector<int32_t>& partitions,
+    const std::map<std::string, std::string>& configs) {
+  MutexLock lock(&change_mu_);
+  if (topics_->Find(topic)) {
+    return Status::InvalidArgument(
+        fmt::format("topic {} is in this broker's own topic table, not the cluster's", topic));
+  }
+  auto resolved = config::ResolveTopicConfig(broker_, configs);
+  if (!resolved.ok()) return resolved.status();
+  const storage::LogConfig log_config = ToLogConfig(*resolved);
+  std::shared_ptr<const TopicState> current = FindState(topic);
+  auto state = std::make_shared<TopicState>();
+  state->replicated = true;
+  state->info.name = topic;
+  state->info.id = id;
+  state->info.configs = configs;
+  state->config = *resolved;
+  if (current) state->partitions = current->partitions;
+  auto& parts = state->partitions;
+  for (const auto& p : parts) {
+    if (p) p->log().UpdateConfig(log_config);
+  }
+  std::map<int32_t, std::shared_ptr<storage::Log>> logs;
+  std::vector<storage::TopicPartition> missing;
+  for (int32_t p : partitions) {
+    if (p < 0) return Status::InvalidArgument(fmt::format("partition {} of {}", p, topic));
+    if (static_cast<size_t>(p) < parts.size() && parts[static_cast<size_t>(p)]) continue;
+    if (logs.count(p) > 0) continue;
+    storage::TopicPartition tp{topic, p};
+    if (std::shared_ptr<storage::Log> log = logs_->Get(tp)) {
+      log->UpdateConfig(log_config);  // Opened at start-up with the broker defaults.
+      logs[p] = std::move(log);
+    } else {
+      logs[p] = nullptr;
+      missing.push_back(std::move(tp));
+    }
+  }
+  if (!missing.empty()) {
+    auto created = logs_->CreateMany(missing, log_config);
+    if (!created.ok()) return created.status();
+    for (size_t i = 0; i < missing.size(); ++i) logs[missing[i].partition] = std::move((*created)[i]);
+  }
+  for (auto& [p, log] : logs) {
+    // A tail recovery kept past the last recovery point is synced first: a
+    // replica counts only durable data (cluster/replica_set.h).
+    if (log->flushed_offset() < log->log_end_offset()) SLUICE_RETURN_IF_ERROR(log->Flush());
+    std::shared_ptr<Partition> partition =
+        MakePartitionLocked(storage::TopicPartition{topic, p}, id, std::move(log));
+    // Not a leader until the controller says so: nothing may be appended
+    // between publishing it and the caller's BecomeLeader.
+    partition->BecomeFollower(/*leader_id=*/-1, partition->leader_epoch(), 0);
+    if (parts.size() <= static_cast<size_t>(p)) parts.resize(static_cast<size_t>(p) + 1);
+    parts[static_cast<size_t>(p)] = std::move(partition);
+  }
+  state->info.partition_count = static_cast<int32_t>(parts.size());
+  std::vector<std::shared_ptr<Partition>> hosted;
+  for (int32_t p : partitions) hosted.push_back(parts[static_cast<size_t>(p)]);
+  Publish(topic, std::move(state));
+  return hosted;
+}
+
+Status PartitionManager::StopReplicas(const std::string& topic,
+                                      const std::vector<int32_t>& partitions, bool delete_logs) {
+  MutexLock lock(&change_mu_);
+  std::shared_ptr<const TopicState> current = FindState(topic);
+  if (!current || !current->replicated) return Status::Ok();
+  auto next = std::make_shared<TopicState>(*current);
+  std::vector<std::shared_ptr<Partition>> stopped;
+  for (int32_t p : partitions) {
+    if (p < 0 || static_cast<size_t>(p) >= next->partitions.size()) continue;
+    std::shared_ptr<Partition>& slot = next->partitions[static_cast<size_t>(p)];
+    if (!slot) continue;
+    stopped.push_back(std::move(slot));
+    slot = nullptr;
+  }
+  const bool empty = std::all_of(next->partitions.begin(), next->partitions.end(),
+                                 [](const auto& p) { return p == nullptr; });
+  Publish(topic, empty ? nullptr : std::shared_ptr<const TopicState>(std::move(next)));
+  auto gauges = partition_metrics_.find(topic);
+  for (const std::shared_ptr<Partition>& p : stopped) {
+    // Writers waiting for it are answered now, not left to time out.
+    p->BecomeFollower(/*leader_id=*/-1, p->leader_epoch(), p->partition_epoch());
+    if (gauges != partition_metrics_.end() &&
+        static_cast<size_t>(p->tp().partition) < gauges->second.size()) {
+      gauges->second[static_cast<size_t>(p->tp().partition)] = {};  // Unregisters them.
+    }
+  }
+  if (empty && gauges != partition_metrics_.end()) partition_metrics_.erase(gauges);
+  if (!delete_logs) return Status::Ok();
+  Status first = Status::Ok();
+  for (const std::shared_ptr<Partition>& p : stopped) {
+    Status s = logs_->Delete(p->tp());
+    if (!s.ok() && !s.IsNotFound() && first.ok()) first = s;
+  }
+  return first;
 }
 
 std::vector<TopicInfo> PartitionManager::ListTopics() const {

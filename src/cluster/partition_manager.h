@@ -95,6 +95,28 @@ class PartitionManager {
                             const std::function<Status(std::map<std::string, std::string>&)>& edit,
                             bool validate_only);
 
+  // --- Replicas a controller assigns (cluster mode) ---
+  // In a cluster the topics live in ZooKeeper, not in this broker's topic
+  // table: the controller says which partitions this broker holds, and
+  // their logs (kept on disk across restarts, opened at start-up like any)
+  // are attached here. Such a topic is published with only the hosted
+  // partitions (Get answers null for the others); it is never written to
+  // the topic table.
+  //
+  // Attaches (opening or creating their logs) `partitions` of `topic`,
+  // with `configs` as its overrides; partitions already hosted are kept
+  // (the new configs apply to them). Returns the hosted partitions, new
+  // ones as followers of no known leader (the caller makes each a leader or
+  // a follower). InvalidArgument for a topic of this broker's own table.
+  Result<std::vector<std::shared_ptr<Partition>>> HostReplicas(
+      const std::string& topic, const TopicId& id, const std::vector<int32_t>& partitions,
+      const std::map<std::string, std::string>& configs);
+  // Detaches `partitions` of `topic` (StopReplica); with `delete_logs` their
+  // logs are deleted, otherwise closed and kept. A topic left with no
+  // partition disappears. Partitions not hosted are ignored.
+  Status StopReplicas(const std::string& topic, const std::vector<int32_t>& partitions,
+                      bool delete_logs);
+
   // Runs `task` on the metadata thread, after every task submitted before
   // it: how API handlers apply the changes above without blocking a shard.
   // After Close, runs it at once on the caller's thread.
@@ -123,6 +145,9 @@ class PartitionManager {
   // publishes a new TopicState (sharing the unchanged Partition objects).
   struct TopicState {
     TopicInfo info;
+    // Assigned by a controller (HostReplicas): `partitions` may hold nulls
+    // (partitions other brokers hold), and the topic table knows nothing of it.
+    bool replicated = false;
     config::TopicConfig config;  // Resolved: broker defaults + overrides.
     std::vector<std::shared_ptr<Partition>> partitions;  // size() == info.partition_count
   };
@@ -142,6 +167,12 @@ class PartitionManager {
   // `info`. REQUIRES: change_mu_ held.
   Result<std::shared_ptr<const TopicState>> BuildTopicLocked(const TopicInfo& info,
                                                              const TopicState* current)
+      REQUIRES(change_mu_);
+  // A Partition on `log` (its producer state rebuilt from the log's tail),
+  // with its gauges registered. REQUIRES: change_mu_ held.
+  std::shared_ptr<Partition> MakePartitionLocked(const storage::TopicPartition& tp,
+                                                 const TopicId& id,
+                                                 std::shared_ptr<storage::Log> log)
       REQUIRES(change_mu_);
   // OutOfRange if `more` partitions (for `topic`) would take the broker
   // past sluice.broker.max.partitions.
