@@ -65,6 +65,7 @@ Partition::EpochCheck Partition::CheckLeaderEpoch(int32_t current_leader_epoch) 
 }
 
 Result<int64_t> Partition::DeleteRecordsBefore(int64_t offset) {
+  if (!is_leader()) return Status::NotLeader("only the leader deletes records");
   const int64_t hw = log_->high_watermark();
   if (offset < 0 || offset > hw) {
     return Status::OutOfRange("offset " + std::to_string(offset) + " is outside [0, " +
@@ -267,11 +268,22 @@ bool Partition::CancelCommitWaiter(uint64_t id) {
   return false;
 }
 
-Result<storage::AppendResult> Partition::AppendAsFollower(std::span<uint8_t> batch) {
+Status Partition::CheckFollowingLocked(int32_t leader_epoch) const {
+  if (is_leader()) return Status::Aborted("this replica leads the partition now");
+  if (this->leader_epoch() != leader_epoch) {
+    return Status::Aborted("the replica follows leader epoch " +
+                           std::to_string(this->leader_epoch()) + ", not " +
+                           std::to_string(leader_epoch));
+  }
+  return Status::Ok();
+}
+
+Result<storage::AppendResult> Partition::AppendAsFollower(std::span<const uint8_t> batch,
+                                                          int32_t leader_epoch) {
   auto header = model::ParseRecordBatchHeader(batch);
   if (!header.ok()) return header.status();
   MutexLock lock(&append_mu_);
-  if (is_leader()) return Status::InvalidArgument("a leader does not copy batches");
+  SLUICE_RETURN_IF_ERROR(CheckFollowingLocked(leader_epoch));
   auto appended = log_->AppendAsFollower(batch);
   if (!appended.ok()) return appended.status();
   // The follower keeps the producers' state too, so that it deduplicates
@@ -282,9 +294,9 @@ Result<storage::AppendResult> Partition::AppendAsFollower(std::span<uint8_t> bat
   return appended;
 }
 
-Status Partition::TruncateTo(int64_t offset) {
+Status Partition::TruncateTo(int64_t offset, int32_t leader_epoch) {
   MutexLock lock(&append_mu_);
-  if (is_leader()) return Status::InvalidArgument("a leader does not truncate its log");
+  SLUICE_RETURN_IF_ERROR(CheckFollowingLocked(leader_epoch));
   if (offset >= log_->log_end_offset()) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(log_->TruncateTo(offset));
   producers_.TruncateFrom(offset);

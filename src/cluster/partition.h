@@ -85,6 +85,11 @@ class Partition {
   std::pair<int32_t, int64_t> EndOffsetForEpoch(int32_t epoch) {
     return log_->EndOffsetForEpoch(epoch);
   }
+  // The newest leader epoch in the log's history; nullopt for none.
+  std::optional<int32_t> LatestEpochInLog() {
+    auto epochs = log_->epochs();
+    return epochs.empty() ? std::nullopt : std::optional<int32_t>(epochs.back().epoch);
+  }
   // DeleteRecords: raises the log start offset to `offset`, which must not
   // pass the high watermark (OutOfRange otherwise, as for a negative one).
   // Returns the new log start offset.
@@ -168,13 +173,15 @@ class Partition {
   // True when the waiter was removed before it ran.
   bool CancelCommitWaiter(uint64_t id) EXCLUDES(replica_mu_);
 
-  // A follower's append of one batch fetched from its leader (offsets and
-  // epochs kept; producer state follows). NotLeader-free: only a follower
-  // calls it, and a leader refuses it with InvalidArgument.
-  Result<storage::AppendResult> AppendAsFollower(std::span<uint8_t> batch);
+  // A follower's append of one batch fetched from its leader at
+  // `leader_epoch` (offsets and epochs kept; producer state follows).
+  // Aborted when this replica has since become the leader or follows
+  // another epoch: a fetch answered by a deposed leader must not land.
+  Result<storage::AppendResult> AppendAsFollower(std::span<const uint8_t> batch,
+                                                 int32_t leader_epoch);
   // A follower's truncation to where its history and its leader's agree
-  // (KIP-101); idempotent producer state is rebuilt from the log.
-  Status TruncateTo(int64_t offset);
+  // (KIP-101), under the same condition as AppendAsFollower.
+  Status TruncateTo(int64_t offset, int32_t leader_epoch);
   // A follower learns its leader's high watermark from each fetch; its own
   // moves to it as far as it has the data durably.
   void SetLeaderHighWatermark(int64_t hw) EXCLUDES(replica_mu_);
@@ -184,6 +191,9 @@ class Partition {
   // releases (commit waiters, then fetch waiters), outside the locks.
   void AdvanceHighWatermark() EXCLUDES(replica_mu_, waiters_mu_);
   int64_t TargetHighWatermarkLocked() REQUIRES(replica_mu_);
+  // OK while this replica follows at `leader_epoch` (role changes take
+  // append_mu_ too, so the answer holds until it is released).
+  Status CheckFollowingLocked(int32_t leader_epoch) const REQUIRES(append_mu_);
   void RunWaiters() EXCLUDES(waiters_mu_);
 
   struct CommitWaiter {

@@ -257,8 +257,10 @@ Result<AppendResult> Log::Append(std::span<uint8_t> batch, int32_t leader_epoch)
   return AppendBatch(batch, leader_epoch, /*as_follower=*/false);
 }
 
-Result<AppendResult> Log::AppendAsFollower(std::span<uint8_t> batch) {
-  return AppendBatch(batch, /*leader_epoch=*/-1, /*as_follower=*/true);
+Result<AppendResult> Log::AppendAsFollower(std::span<const uint8_t> batch) {
+  // AppendBatch writes into the batch only for a leader (as_follower=false).
+  std::span<uint8_t> unchanged(const_cast<uint8_t*>(batch.data()), batch.size());
+  return AppendBatch(unchanged, /*leader_epoch=*/-1, /*as_follower=*/true);
 }
 
 Result<AppendResult> Log::AppendBatch(std::span<uint8_t> batch, int32_t leader_epoch,

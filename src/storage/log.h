@@ -185,7 +185,7 @@ class Log {
   // REQUIRES: `batch` is one whole batch whose CRC the caller checked.
   // InvalidArgument if it starts below the LEO (a gap above it is allowed:
   // the leader's log may be compacted) or its epoch is below the latest.
-  Result<AppendResult> AppendAsFollower(std::span<uint8_t> batch);
+  Result<AppendResult> AppendAsFollower(std::span<const uint8_t> batch);
 
   // Whole batches from the one holding `offset`, each with last offset below
   // min(max_offset, LEO), at most `max_bytes` in total except that the first

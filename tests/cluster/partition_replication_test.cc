@@ -133,7 +133,7 @@ TEST_F(PartitionReplicationTest, AFollowerCopiesAndExposesOnlyWhatItHasDurably) 
     for (size_t at = 0; at < bytes.size();) {
       auto h = model::ParseRecordBatchHeader(std::span<const uint8_t>(bytes).subspan(at));
       ASSERT_TRUE(h.ok());
-      auto appended = follower.AppendAsFollower(std::span<uint8_t>(bytes).subspan(at, h->size_bytes()));
+      auto appended = follower.AppendAsFollower(std::span<uint8_t>(bytes).subspan(at, h->size_bytes()), 4);
       ASSERT_TRUE(appended.ok()) << appended.status().ToString();
       at += h->size_bytes();
     }
@@ -145,12 +145,13 @@ TEST_F(PartitionReplicationTest, AFollowerCopiesAndExposesOnlyWhatItHasDurably) 
   Flush(follower);
   EXPECT_EQ(4, follower.high_watermark());
   // A follower truncates (KIP-101) and a leader refuses to.
-  ASSERT_TRUE(follower.TruncateTo(2).ok());
+  EXPECT_EQ(StatusCode::kAborted, follower.TruncateTo(2, /*leader_epoch=*/3).code());
+  ASSERT_TRUE(follower.TruncateTo(2, 4).ok());
   EXPECT_EQ(2, follower.log_end_offset());
   EXPECT_EQ(2, follower.high_watermark());
-  EXPECT_EQ(StatusCode::kInvalidArgument, leader.TruncateTo(0).code());
+  EXPECT_EQ(StatusCode::kAborted, leader.TruncateTo(0, 4).code());
   auto b = Batch(1);
-  EXPECT_EQ(StatusCode::kInvalidArgument, leader.AppendAsFollower(b).status().code());
+  EXPECT_EQ(StatusCode::kAborted, leader.AppendAsFollower(b, 4).status().code());
 }
 
 TEST_F(PartitionReplicationTest, ASingleNodePartitionIsItsOwnIsr) {

@@ -73,9 +73,8 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
       r.high_watermark = hw;
       r.last_stable_offset = hw;  // No transactions yet: everything below HW is stable.
       r.log_start_offset = partition->log_start_offset();
-      ErrorCode e = LeadershipError(*partition);
-      if (e == ErrorCode::NONE) e = LeaderEpochError(*partition, want.current_leader_epoch);
-      if (e != ErrorCode::NONE) {
+      if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);
+          e != ErrorCode::NONE) {
         r.error_code = ToWire(e);
         built.has_error = true;
         continue;

@@ -5,6 +5,7 @@ namespace sluice::api {
 using protocol::ErrorCode;
 
 ErrorCode LeaderEpochError(const cluster::Partition& partition, int32_t current_leader_epoch) {
+  if (ErrorCode e = LeadershipError(partition); e != ErrorCode::NONE) return e;
   switch (partition.CheckLeaderEpoch(current_leader_epoch)) {
     case cluster::Partition::EpochCheck::kOk: return ErrorCode::NONE;
     case cluster::Partition::EpochCheck::kFenced: return ErrorCode::FENCED_LEADER_EPOCH;

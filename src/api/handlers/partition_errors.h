@@ -11,8 +11,9 @@
 
 namespace sluice::api {
 
-// NONE when the request's current_leader_epoch is absent (-1) or matches;
-// FENCED_LEADER_EPOCH when older, UNKNOWN_LEADER_EPOCH when newer.
+// NOT_LEADER_OR_FOLLOWER when this replica does not lead (LeadershipError);
+// then NONE when the request's current_leader_epoch is absent (-1) or
+// matches; FENCED_LEADER_EPOCH when older, UNKNOWN_LEADER_EPOCH when newer.
 protocol::ErrorCode LeaderEpochError(const cluster::Partition& partition,
                                      int32_t current_leader_epoch);
 

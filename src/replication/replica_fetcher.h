@@ -1,0 +1,118 @@
+// ReplicaFetcher: one thread that keeps this broker's follower replicas of
+// one leader broker's partitions up to date, as Kafka's replica fetcher
+// threads do.
+//
+// Each round, on its own connection to the leader:
+//   1. Partitions new to the fetcher (or to a new leader epoch) first find
+//      where their history and the leader's agree (KIP-101, KIP-279): an
+//      OffsetForLeaderEpoch for the newest epoch in the follower's log,
+//      then a truncation to min(the leader's end offset for it, the
+//      follower's own end of that epoch). Only then do they fetch, so logs
+//      never diverge.
+//   2. One Fetch for all of them (replica id = this broker, fetch offset =
+//      each log's end), waiting up to replica.fetch.wait.max.ms for data.
+//   3. The batches are appended with the leader's offsets and epochs, the
+//      logs synced, and only then is the next fetch sent: a follower's fetch
+//      offset tells the leader how far it has the data durably, which is
+//      what acks=all counts on (cluster/replica_set.h). Each follower's high
+//      watermark follows the leader's.
+// A partition the leader refuses (not leader, fenced epoch) waits for the
+// controller's next LeaderAndIsr, which moves it to another fetcher; a lost
+// connection is retried after replica.fetch.backoff.ms.
+//
+// Thread-safe. Add and Remove may be called from any thread; an append
+// checks the partition still follows the epoch the fetch was made for
+// (Partition::AppendAsFollower), so a reply from a deposed leader never lands.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "base/mutex.h"
+#include "cluster/partition.h"
+#include "rpc/shutdown_signal.h"
+#include "storage/log_manager.h"
+
+namespace sluice::replication {
+
+struct LeaderEndpoint {
+  int32_t id = -1;
+  std::string host;
+  int32_t port = -1;
+  bool operator==(const LeaderEndpoint&) const = default;
+};
+
+struct FetcherOptions {
+  int32_t local_id = -1;                    // broker.id: the fetch's replica id
+  int32_t max_wait_ms = 500;                // replica.fetch.wait.max.ms
+  int32_t min_bytes = 1;                    // replica.fetch.min.bytes
+  int32_t response_max_bytes = 10 << 20;    // replica.fetch.response.max.bytes
+  int32_t partition_max_bytes = 1 << 20;    // replica.fetch.max.bytes
+  std::chrono::milliseconds backoff{1000};  // replica.fetch.backoff.ms
+  std::chrono::milliseconds socket_timeout{30000};  // replica.socket.timeout.ms
+};
+
+// What a fetcher has done, for tests and metrics.
+struct FetcherStats {
+  uint64_t rounds = 0;             // fetch responses handled
+  uint64_t batches_appended = 0;
+  uint64_t truncations = 0;        // partitions whose log was cut
+  uint64_t connection_failures = 0;
+};
+
+class ReplicaFetcher {
+ public:
+  ReplicaFetcher(LeaderEndpoint leader, FetcherOptions options);
+  ~ReplicaFetcher();  // Shutdown()
+  ReplicaFetcher(const ReplicaFetcher&) = delete;
+  ReplicaFetcher& operator=(const ReplicaFetcher&) = delete;
+
+  const LeaderEndpoint& leader() const { return leader_; }
+
+  // Follows `partition` (already BecomeFollower of this leader) from now
+  // on; it is reconciled with the leader (step 1) before it fetches.
+  // Replaces an entry for the same partition.
+  void Add(std::shared_ptr<cluster::Partition> partition) EXCLUDES(mu_);
+  // Stops following it; an answer in flight for it is dropped.
+  void Remove(const storage::TopicPartition& tp) EXCLUDES(mu_);
+  size_t partition_count() const EXCLUDES(mu_);
+  FetcherStats stats() const EXCLUDES(mu_);
+
+  // Stops the thread (a call in flight returns at once). Idempotent.
+  void Shutdown() EXCLUDES(mu_);
+
+ private:
+  struct Follower {
+    std::shared_ptr<cluster::Partition> partition;
+    int32_t leader_epoch = 0;  // the epoch the partition followed when added
+    bool reconciled = false;   // step 1 done for this epoch
+  };
+  using FollowerMap = std::map<storage::TopicPartition, Follower>;
+
+  void Run() EXCLUDES(mu_);
+  // The partitions to work on now, or empty after a wait for Add/Shutdown.
+  FollowerMap Snapshot() EXCLUDES(mu_);
+  // Waits `d` or until Shutdown; false when shut down.
+  bool Backoff(std::chrono::milliseconds d) EXCLUDES(mu_);
+  bool stopping() const EXCLUDES(mu_);
+  void MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) EXCLUDES(mu_);
+  void Count(uint64_t FetcherStats::*field, uint64_t n = 1) EXCLUDES(mu_);
+
+  const LeaderEndpoint leader_;
+  const FetcherOptions options_;
+  std::shared_ptr<rpc::ShutdownSignal> shutdown_;
+
+  mutable Mutex mu_;
+  CondVar changed_;
+  bool stop_ GUARDED_BY(mu_) = false;
+  FollowerMap followers_ GUARDED_BY(mu_);
+  FetcherStats stats_ GUARDED_BY(mu_);
+
+  std::thread thread_;  // last: started once everything above exists
+};
+
+}  // namespace sluice::replication
