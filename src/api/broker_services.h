@@ -7,6 +7,7 @@
 
 #include "api/cluster_view.h"
 #include "base/timer_thread.h"
+#include "cluster/metadata_cache.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
@@ -30,6 +31,9 @@ struct BrokerServices {
   AdvertisedEndpoint advertised;  // What Metadata tells clients to connect to.
   // The other brokers and the controller; null on a single node.
   const ClusterView* cluster_view = nullptr;
+  // The cluster's topics as the controller last told this broker; null on
+  // a single node (which answers from its own topics).
+  const cluster::MetadataCache* metadata_cache = nullptr;
 };
 
 }  // namespace sluice::api

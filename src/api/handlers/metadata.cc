@@ -1,13 +1,18 @@
 // Metadata: brokers, topics and partition leaders. The brokers and the
-// controller are the cluster's (cluster_state.h); the topics are this
-// broker's own, and it leads every partition (assignment across brokers
-// comes later). Unknown topics are auto-created when both the broker
-// (auto.create.topics.enable) and the request (v4+) allow it.
+// controller are the cluster's (cluster_state.h). On a single node the
+// topics are this broker's own and it leads every partition; unknown topics
+// are auto-created when both the broker (auto.create.topics.enable) and the
+// request (v4+) allow it. In a cluster every topic of the cluster is
+// described from the metadata cache (the controller's UpdateMetadata):
+// leader, leader epoch, replicas, ISR and offline replicas of each
+// partition, LEADER_NOT_AVAILABLE for one without a leader. (Auto-creation
+// in a cluster is not built yet: an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.)
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
+#include "cluster/metadata_cache.h"
 #include "cluster/topic_name.h"
 #include "protocol/error_code.h"
 
@@ -44,6 +49,53 @@ MetadataResponse::MetadataResponseTopic TopicError(const std::optional<std::stri
   return t;
 }
 
+MetadataResponse::MetadataResponseTopic DescribeClusterTopic(const std::string& name,
+                                                             const cluster::TopicMetadata& topic) {
+  MetadataResponse::MetadataResponseTopic t;
+  t.name = name;
+  t.topic_id.bytes = topic.id;
+  t.is_internal = cluster::IsInternalTopic(name);
+  for (const auto& [index, p] : topic.partitions) {
+    MetadataResponse::MetadataResponsePartition& part = t.partitions.emplace_back();
+    part.partition_index = index;
+    part.leader_id = p.leader;
+    part.leader_epoch = p.leader_epoch;
+    part.replica_nodes = p.replicas;
+    part.isr_nodes = p.isr;
+    part.offline_replicas = p.offline_replicas;
+    if (p.leader < 0) part.error_code = ToWire(ErrorCode::LEADER_NOT_AVAILABLE);
+  }
+  return t;
+}
+
+void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& request,
+                      bool all_topics, MetadataResponse& response) {
+  std::shared_ptr<const cluster::MetadataSnapshot> snapshot =
+      ctx.services->metadata_cache->Current();
+  if (all_topics) {
+    for (const auto& [name, topic] : snapshot->topics) {
+      response.topics.push_back(DescribeClusterTopic(name, topic));
+    }
+  } else {
+    for (const auto& wanted : *request.topics) {
+      if (!wanted.name) {
+        response.topics.push_back(TopicError(std::nullopt, ErrorCode::UNKNOWN_TOPIC_ID));
+      } else if (auto it = snapshot->topics.find(*wanted.name); it != snapshot->topics.end()) {
+        response.topics.push_back(DescribeClusterTopic(it->first, it->second));
+      } else if (!cluster::ValidateTopicName(*wanted.name).ok()) {
+        response.topics.push_back(TopicError(wanted.name, ErrorCode::INVALID_TOPIC_EXCEPTION));
+      } else {
+        response.topics.push_back(TopicError(wanted.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+      }
+    }
+  }
+  for (const auto& t : response.topics) {
+    ctx.RecordError(t.error_code);
+    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+  }
+  ctx.Respond(response);
+}
+
 }  // namespace
 
 void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
@@ -63,6 +115,10 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
   // v0: an empty list means every topic; v1+: null means every topic.
   const bool all_topics = !request.topics.has_value() ||
                           (ctx.version() == 0 && request.topics->empty());
+  if (services.metadata_cache != nullptr) {
+    RespondFromCache(ctx, request, all_topics, response);
+    return;
+  }
   if (all_topics) {
     for (const cluster::TopicInfo& info : services.partitions.ListTopics()) {
       response.topics.push_back(DescribeTopic(services, info));

@@ -1,0 +1,29 @@
+#include "cluster/metadata_cache.h"
+
+namespace sluice::cluster {
+
+MetadataCache::MetadataCache() : snapshot_(std::make_shared<const MetadataSnapshot>()) {}
+
+bool MetadataCache::Update(int32_t controller_epoch, const std::vector<PartitionUpdate>& partitions) {
+  MutexLock lock(&update_mu_);
+  std::shared_ptr<const MetadataSnapshot> current = Current();
+  if (controller_epoch < current->controller_epoch) return false;
+  auto next = std::make_shared<MetadataSnapshot>(*current);
+  next->controller_epoch = controller_epoch;
+  for (const PartitionUpdate& u : partitions) {
+    if (u.state.leader == PartitionUpdate::kDeleted) {
+      auto t = next->topics.find(u.topic);
+      if (t == next->topics.end()) continue;
+      t->second.partitions.erase(u.partition);
+      if (t->second.partitions.empty()) next->topics.erase(t);
+      continue;
+    }
+    TopicMetadata& t = next->topics[u.topic];
+    t.id = u.topic_id;
+    t.partitions[u.partition] = u.state;
+  }
+  snapshot_.store(std::move(next), std::memory_order_release);
+  return true;
+}
+
+}  // namespace sluice::cluster

@@ -1,0 +1,71 @@
+// MetadataCache: what this broker knows of the whole cluster's topics, as
+// the controller last told it (UpdateMetadata), so that any broker answers
+// Metadata for every partition: its leader, leader epoch, replicas, ISR and
+// offline replicas, wherever they are.
+//
+// Thread-safe and lock-free for readers: the state is an immutable snapshot
+// behind an atomic pointer, replaced whole by Update (copy-on-write, as
+// PartitionManager's topic map), so Metadata on a network shard never waits.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/mutex.h"
+#include "cluster/topic_table.h"
+
+namespace sluice::cluster {
+
+struct PartitionMetadata {
+  int32_t leader = -1;  // -1: no leader (offline)
+  int32_t leader_epoch = 0;
+  int32_t partition_epoch = 0;
+  std::vector<int32_t> replicas;
+  std::vector<int32_t> isr;
+  std::vector<int32_t> offline_replicas;
+  bool operator==(const PartitionMetadata&) const = default;
+};
+
+struct TopicMetadata {
+  TopicId id{};
+  std::map<int32_t, PartitionMetadata> partitions;
+};
+
+struct MetadataSnapshot {
+  int32_t controller_epoch = -1;
+  std::map<std::string, TopicMetadata, std::less<>> topics;
+};
+
+// One partition's change in an UpdateMetadata.
+struct PartitionUpdate {
+  std::string topic;
+  TopicId topic_id{};
+  int32_t partition = 0;
+  // kDeleted: the partition is gone (its topic too, with its last one).
+  static constexpr int32_t kDeleted = -2;
+  PartitionMetadata state;
+};
+
+class MetadataCache {
+ public:
+  MetadataCache();
+
+  // Applies one UpdateMetadata. False (and nothing changes) when
+  // `controller_epoch` is older than one applied before.
+  bool Update(int32_t controller_epoch, const std::vector<PartitionUpdate>& partitions)
+      EXCLUDES(update_mu_);
+
+  std::shared_ptr<const MetadataSnapshot> Current() const {
+    return snapshot_.load(std::memory_order_acquire);
+  }
+
+ private:
+  Mutex update_mu_;  // serializes writers; readers never take it
+  std::atomic<std::shared_ptr<const MetadataSnapshot>> snapshot_;
+};
+
+}  // namespace sluice::cluster

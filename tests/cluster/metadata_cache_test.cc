@@ -1,0 +1,49 @@
+// MetadataCache: the controller's UpdateMetadata applied in order, a stale
+// controller's ignored, deletions removing partitions and then topics, and
+// readers holding a snapshot unaffected by later updates.
+#include "cluster/metadata_cache.h"
+
+#include <gtest/gtest.h>
+
+namespace sluice::cluster {
+namespace {
+
+PartitionUpdate Update(const std::string& topic, int32_t p, int32_t leader, int32_t epoch) {
+  PartitionUpdate u;
+  u.topic = topic;
+  u.partition = p;
+  u.state.leader = leader;
+  u.state.leader_epoch = epoch;
+  u.state.replicas = {1, 2, 3};
+  u.state.isr = {1, 2, 3};
+  return u;
+}
+
+TEST(MetadataCacheTest, AppliesUpdatesAndIgnoresAStaleController) {
+  MetadataCache cache;
+  ASSERT_TRUE(cache.Update(3, {Update("a", 0, 1, 0), Update("a", 1, 2, 0), Update("b", 0, 3, 0)}));
+  auto before = cache.Current();
+  ASSERT_TRUE(cache.Update(3, {Update("a", 0, 2, 1)}));
+  EXPECT_EQ(1, before->topics.at("a").partitions.at(0).leader) << "a held snapshot never changes";
+  EXPECT_EQ(2, cache.Current()->topics.at("a").partitions.at(0).leader);
+  EXPECT_EQ(2u, cache.Current()->topics.at("a").partitions.size());
+  // An older controller's word is dropped whole.
+  EXPECT_FALSE(cache.Update(2, {Update("a", 0, 3, 9)}));
+  EXPECT_EQ(2, cache.Current()->topics.at("a").partitions.at(0).leader);
+  // A newer controller's is applied.
+  EXPECT_TRUE(cache.Update(4, {Update("a", 0, 3, 2)}));
+  EXPECT_EQ(3, cache.Current()->topics.at("a").partitions.at(0).leader);
+}
+
+TEST(MetadataCacheTest, DeletedPartitionsGoAndTheirTopicWithTheLast) {
+  MetadataCache cache;
+  ASSERT_TRUE(cache.Update(1, {Update("t", 0, 1, 0), Update("t", 1, 2, 0)}));
+  ASSERT_TRUE(cache.Update(1, {Update("t", 0, PartitionUpdate::kDeleted, 0)}));
+  ASSERT_EQ(1u, cache.Current()->topics.count("t"));
+  EXPECT_EQ(0u, cache.Current()->topics.at("t").partitions.count(0));
+  ASSERT_TRUE(cache.Update(1, {Update("t", 1, PartitionUpdate::kDeleted, 0)}));
+  EXPECT_EQ(0u, cache.Current()->topics.count("t"));
+}
+
+}  // namespace
+}  // namespace sluice::cluster
