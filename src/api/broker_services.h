@@ -12,6 +12,7 @@
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
 #include "group/group_coordinator.h"
+#include "replication/replica_manager.h"
 
 namespace sluice::api {
 
@@ -31,9 +32,15 @@ struct BrokerServices {
   AdvertisedEndpoint advertised;  // What Metadata tells clients to connect to.
   // The other brokers and the controller; null on a single node.
   const ClusterView* cluster_view = nullptr;
-  // The cluster's topics as the controller last told this broker; null on
-  // a single node (which answers from its own topics).
-  const cluster::MetadataCache* metadata_cache = nullptr;
+  // In a cluster (null on a single node, which answers from its own topics
+  // and leads every partition): the cluster's topics as the controller last
+  // told this broker, and this broker's side of the controller's replica
+  // decisions. The cluster-only APIs (LeaderAndIsr, UpdateMetadata,
+  // StopReplica) are served only when they are set.
+  cluster::MetadataCache* metadata_cache = nullptr;
+  replication::ReplicaManager* replicas = nullptr;
+  // The listener other brokers are reached on (inter.broker.listener.name).
+  std::string inter_broker_listener;
 };
 
 }  // namespace sluice::api

@@ -70,6 +70,13 @@ constexpr HandlerEntry Entry(int16_t min_version, int16_t max_version) {
   return MakeEntry<Request>(min_version, max_version, &DispatchReused<Request, Handle>);
 }
 
+template <typename Request, void (*Handle)(RequestContext, Request)>
+constexpr HandlerEntry ClusterEntry(int16_t min_version, int16_t max_version) {
+  HandlerEntry e = Entry<Request, Handle>(min_version, max_version);
+  e.cluster_only = true;
+  return e;
+}
+
 using namespace protocol;
 
 // The versions each handler implements. Produce starts at v3, the first
@@ -101,11 +108,19 @@ constexpr std::array kHandlers = {
     Entry<DescribeGroupsRequest, HandleDescribeGroups>(0, 5),
     Entry<ListGroupsRequest, HandleListGroups>(0, 4),
     Entry<DeleteGroupsRequest, HandleDeleteGroups>(0, 2),
+    ClusterEntry<LeaderAndIsrRequest, HandleLeaderAndIsr>(0, 7),
+    ClusterEntry<StopReplicaRequest, HandleStopReplica>(0, 4),
+    ClusterEntry<UpdateMetadataRequest, HandleUpdateMetadata>(0, 8),
 };
 
 }  // namespace
 
 std::span<const HandlerEntry> Handlers() { return kHandlers; }
+
+const HandlerEntry* FindHandler(int16_t api_key, bool in_cluster) {
+  const HandlerEntry* e = FindHandler(api_key);
+  return e != nullptr && e->cluster_only && !in_cluster ? nullptr : e;
+}
 
 const HandlerEntry* FindHandler(int16_t api_key) {
   for (const HandlerEntry& e : kHandlers) {

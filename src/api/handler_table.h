@@ -18,10 +18,15 @@ struct HandlerEntry {
   int16_t max_version;
   // Decodes the body from `in` and handles the request.
   void (*dispatch)(RequestContext ctx, protocol::Reader& in);
+  // Served and advertised only by a broker in a cluster (the controller's
+  // requests to brokers); a single node treats the key as unknown.
+  bool cluster_only = false;
 };
 
 // Ordered by api key.
 std::span<const HandlerEntry> Handlers();
 const HandlerEntry* FindHandler(int16_t api_key);
+// FindHandler, without the cluster-only APIs unless `in_cluster`.
+const HandlerEntry* FindHandler(int16_t api_key, bool in_cluster);
 
 }  // namespace sluice::api

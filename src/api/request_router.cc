@@ -34,7 +34,8 @@ void RequestRouter::Handle(network::ConnectionContext& connection, network::Fram
     respond.CloseConnection(fmt::format("bad request header: {}", header_status.message()));
     return;
   }
-  const HandlerEntry* entry = FindHandler(header->request_api_key);
+  const HandlerEntry* entry =
+      FindHandler(header->request_api_key, /*in_cluster=*/services_.replicas != nullptr);
   const int16_t version = header->request_api_version;
   if (protocol::NeedsApiVersionsFallback(*header)) {
     // KIP-511: a client newer than us; answer in v0 so it can downgrade.

@@ -6,7 +6,7 @@
 #include <set>
 #include <utility>
 
-#include "config/listener.h"
+#include "interbroker/message_conversion.h"
 
 namespace sluice::replication {
 
@@ -62,18 +62,9 @@ std::optional<LeaderEndpoint> ReplicaManager::EndpointOf(
     const controller::LeaderAndIsrRequest& request, int32_t broker_id) const {
   for (const zk::BrokerRegistration& b : request.live_leaders) {
     if (b.id != broker_id) continue;
-    std::optional<config::Listener> chosen;
-    for (const std::string& e : b.endpoints) {
-      auto parsed = config::ParseListenerSyntax(e);
-      if (!parsed.ok() || parsed->empty()) continue;
-      const config::Listener& l = parsed->front();
-      if (!chosen || (!options_.listener_name.empty() && l.name == options_.listener_name)) {
-        if (!chosen || l.name == options_.listener_name) chosen = l;
-      }
-    }
-    if (!chosen) return std::nullopt;
-    return LeaderEndpoint{broker_id, chosen->host.empty() ? "127.0.0.1" : chosen->host,
-                          chosen->port};
+    std::optional<interbroker::Endpoint> e = interbroker::FindEndpoint(b, options_.listener_name);
+    if (!e) return std::nullopt;
+    return LeaderEndpoint{broker_id, e->host.empty() ? "127.0.0.1" : e->host, e->port};
   }
   return std::nullopt;
 }

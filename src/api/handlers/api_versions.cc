@@ -12,6 +12,7 @@ void HandleApiVersions(RequestContext ctx, protocol::ApiVersionsRequest /*reques
   protocol::ApiVersionsResponse response;
   response.error_code = protocol::ToWire(protocol::ErrorCode::NONE);
   for (const HandlerEntry& e : Handlers()) {
+    if (e.cluster_only && ctx.services->replicas == nullptr) continue;
     protocol::ApiVersionsResponse::ApiVersion v;
     v.api_key = e.api_key;
     v.min_version = e.min_version;

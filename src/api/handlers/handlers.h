@@ -20,6 +20,7 @@
 #include "protocol/generated/incremental_alter_configs.h"
 #include "protocol/generated/init_producer_id.h"
 #include "protocol/generated/join_group.h"
+#include "protocol/generated/leader_and_isr.h"
 #include "protocol/generated/leave_group.h"
 #include "protocol/generated/list_groups.h"
 #include "protocol/generated/list_offsets.h"
@@ -29,7 +30,9 @@
 #include "protocol/generated/offset_fetch.h"
 #include "protocol/generated/offset_for_leader_epoch.h"
 #include "protocol/generated/produce.h"
+#include "protocol/generated/stop_replica.h"
 #include "protocol/generated/sync_group.h"
+#include "protocol/generated/update_metadata.h"
 
 namespace sluice::api {
 
@@ -63,6 +66,10 @@ void HandleOffsetFetch(RequestContext ctx, protocol::OffsetFetchRequest request)
 void HandleOffsetDelete(RequestContext ctx, protocol::OffsetDeleteRequest request);
 void HandleDescribeGroups(RequestContext ctx, protocol::DescribeGroupsRequest request);
 void HandleListGroups(RequestContext ctx, protocol::ListGroupsRequest request);
+// The controller's requests to brokers (cluster only).
+void HandleLeaderAndIsr(RequestContext ctx, protocol::LeaderAndIsrRequest request);
+void HandleStopReplica(RequestContext ctx, protocol::StopReplicaRequest request);
+void HandleUpdateMetadata(RequestContext ctx, protocol::UpdateMetadataRequest request);
 void HandleDeleteGroups(RequestContext ctx, protocol::DeleteGroupsRequest request);
 
 }  // namespace sluice::api
