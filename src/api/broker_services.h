@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "api/cluster_admin.h"
 #include "api/cluster_view.h"
 #include "base/timer_thread.h"
 #include "cluster/partition_manager.h"
@@ -30,6 +31,9 @@ struct BrokerServices {
   AdvertisedEndpoint advertised;  // What Metadata tells clients to connect to.
   // The other brokers and the controller; null on a single node.
   const ClusterView* cluster_view = nullptr;
+  // CreateTopics, CreatePartitions and DeleteTopics in a ZooKeeper cluster;
+  // null on a single node, whose handlers change `partitions` instead.
+  ClusterAdmin* cluster_admin = nullptr;
 };
 
 }  // namespace sluice::api
