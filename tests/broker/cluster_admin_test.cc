@@ -400,6 +400,14 @@ TEST_F(ClusterAdminTest, RefusalsCarryKafkasCodes) {
     EXPECT_FALSE(Exists(zk::TopicPath(refused))) << refused;
   }
 
+  // The internal topics' protections hold in a cluster too.
+  ASSERT_EQ(CreateTopic(port, "__consumer_offsets", 3, 3).code, 0);
+  a = DeleteTopic(port, "__consumer_offsets");
+  EXPECT_EQ(a.code, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) << a.message;
+  a = CreatePartitions(port, "__consumer_offsets", 6);
+  EXPECT_EQ(a.code, RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION) << a.message;
+  EXPECT_FALSE(Exists(zk::DeleteTopicPath("__consumer_offsets")));
+
   // CreatePartitions and DeleteTopics refusals.
   a = CreatePartitions(port, "taken", 2);
   EXPECT_EQ(a.code, RD_KAFKA_RESP_ERR_INVALID_PARTITIONS) << a.message;
