@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string>
 
+#include "api/cluster_admin.h"
 #include "api/cluster_view.h"
 #include "base/timer_thread.h"
 #include "cluster/metadata_cache.h"
@@ -41,6 +42,9 @@ struct BrokerServices {
   replication::ReplicaManager* replicas = nullptr;
   // The listener other brokers are reached on (inter.broker.listener.name).
   std::string inter_broker_listener;
+  // CreateTopics, CreatePartitions and DeleteTopics in a ZooKeeper cluster;
+  // null on a single node, whose handlers change `partitions` instead.
+  ClusterAdmin* cluster_admin = nullptr;
 };
 
 }  // namespace sluice::api

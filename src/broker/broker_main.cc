@@ -18,6 +18,7 @@
 #include "broker/kafka_service.h"
 #include "broker/logging.h"
 #include "broker/server_process.h"
+#include "broker/zk_cluster_admin.h"
 #include "config/broker_config.h"
 #include "config/listener.h"
 #include "http/http_server.h"
@@ -99,6 +100,7 @@ int BrokerMain(int argc, const char* const* argv) {
   // With zookeeper.connect the broker joins a cluster; without it, it is a
   // single node and nothing of this exists.
   std::unique_ptr<ClusterMembership> membership;
+  std::unique_ptr<ZkClusterAdmin> cluster_admin;  // Outlives the service, which uses it.
   std::string cluster_id;
   if (config->zookeeper_connect()) {
     auto connected = ClusterMembership::Connect(*config);
@@ -114,9 +116,12 @@ int BrokerMain(int argc, const char* const* argv) {
       return kExitRuntimeError;
     }
     cluster_id = std::move(agreed).value();
+    cluster_admin = std::make_unique<ZkClusterAdmin>(membership.get(), *config);
+    // No ControllerChannel yet (SetControllerChannel): the controller's
+    // decisions are logged, not sent, until the network channel is wired in.
   }
 
-  auto service = KafkaService::Open(*config, cluster_id, membership.get());
+  auto service = KafkaService::Open(*config, cluster_id, membership.get(), cluster_admin.get());
   if (!service.ok()) {
     spdlog::error("cannot open the data in log.dirs: {}", service.status().ToString());
     return kExitRuntimeError;

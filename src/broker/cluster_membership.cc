@@ -1,5 +1,6 @@
 #include "broker/cluster_membership.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -20,11 +21,19 @@ int64_t WallClockMs() {
 
 }  // namespace
 
+// Activation retries: 250 ms doubling to 10 s. ZooKeeper failing mid-way
+// is usually a lost connection the client is re-establishing, or an expiry
+// (which resigns): quick first retries, then no faster than a slow ensemble
+// answers.
+constexpr int64_t kFirstRetryMs = 250;
+constexpr int64_t kMaxRetryMs = 10000;
+
 ClusterMembership::ClusterMembership(const config::BrokerConfig& config)
     : broker_id_(config.broker_id()),
       rack_(config.rack()),
       session_timeout_ms_(config.GetInt("zookeeper.session.timeout.ms")),
       connect_(config.zookeeper_connect().value_or("")),
+      unclean_leader_election_(config.GetBool("unclean.leader.election.enable")),
       loop_("controller") {}
 
 Result<std::unique_ptr<ClusterMembership>> ClusterMembership::Connect(
@@ -42,12 +51,20 @@ Result<std::unique_ptr<ClusterMembership>> ClusterMembership::Connect(
                                        m->connect_, session.error().message()));
   }
   m->session_ = std::move(*session);
+  {
+    MutexLock lock(&m->mu_);
+    m->admin_session_ = m->session_.get();
+  }
   spdlog::info("connected to ZooKeeper at {} (session {:#x})", m->connect_,
                m->session_->client()->session_id());
   return m;
 }
 
 ClusterMembership::~ClusterMembership() { Leave(); }
+
+void ClusterMembership::SetControllerChannel(ControllerChannelHooks hooks) {
+  hooks_ = std::move(hooks);
+}
 
 Result<std::string> ClusterMembership::AgreeClusterId(storage::FileSystem* fs,
                                                       const std::filesystem::path& dir) {
@@ -89,6 +106,21 @@ Status ClusterMembership::Join(const std::vector<config::Listener>& endpoints) {
   controller::ElectionOptions election_options;
   election_options.broker_id = broker_id_;
   election_options.clock = WallClockMs;
+  election_options.on_elected = [this](controller::ControllerEpoch epoch) { OnElected(epoch); };
+  election_options.on_resigned = [this] { OnResigned(); };
+
+  controller::PartitionStateMachineOptions psm_options;
+  psm_options.broker_id = broker_id_;
+  psm_options.unclean_leader_election = unclean_leader_election_;
+  controller::ControllerChannel* channel =
+      hooks_.channel != nullptr ? hooks_.channel : &unsent_channel_;
+  if (hooks_.channel == nullptr) {
+    spdlog::warn("no controller channel: as controller, this broker writes its decisions to "
+                 "ZooKeeper but sends them to no broker");
+  }
+  // Before the election starts: only loop events touch it from then on.
+  psm_ = std::make_unique<controller::PartitionStateMachine>(session_.get(), &loop_, channel,
+                                                             psm_options);
 
   controller::BrokerRegistry* registry = nullptr;
   controller::ControllerElection* election = nullptr;
@@ -127,6 +159,10 @@ void ClusterMembership::Leave() {
   {
     MutexLock lock(&mu_);
     if (election_) election_->Shutdown();
+    // No admin request gets the session from now on; those holding it
+    // finish first (the client must not outlive the ZkSession that made it).
+    admin_session_ = nullptr;
+    while (admin_leases_ > 0) admin_released_.Wait(&mu_);
   }
   loop_.Stop();  // Runs the resignation, then ends.
   // Closing the session removes /brokers/ids/<id> (and /controller if it
@@ -147,6 +183,87 @@ api::ClusterState ClusterMembership::Current() const {
   return state;
 }
 
+std::map<int32_t, zk::BrokerRegistration> ClusterMembership::LiveBrokers() const {
+  MutexLock lock(&mu_);
+  return live_brokers_;
+}
+
+std::shared_ptr<zk::ZkClient> ClusterMembership::AdminZk() {
+  std::shared_ptr<zk::ZkClient> client;
+  {
+    MutexLock lock(&mu_);
+    if (admin_session_ == nullptr) return nullptr;
+    client = admin_session_->client();
+    ++admin_leases_;
+  }
+  // The caller's pointer shares nothing with `client`'s count: its deleter
+  // drops `client` and ends the lease, which Leave waits for.
+  zk::ZkClient* raw = client.get();
+  return std::shared_ptr<zk::ZkClient>(raw, [this, client = std::move(client)](zk::ZkClient*) mutable {
+    client.reset();
+    MutexLock lock(&mu_);
+    if (--admin_leases_ == 0) admin_released_.SignalAll();
+  });
+}
+
+void ClusterMembership::OnElected(controller::ControllerEpoch epoch) {
+  leading_ = true;
+  epoch_ = epoch;
+  TryActivate(++activation_, 0);
+}
+
+void ClusterMembership::OnResigned() {
+  leading_ = false;
+  ++activation_;  // A retry scheduled meanwhile finds itself stale.
+  psm_->Deactivate();
+  SyncChannelBrokers({});
+  spdlog::info("controller deactivated on broker {}", broker_id_);
+}
+
+void ClusterMembership::TryActivate(uint64_t activation, int attempt) {
+  if (!leading_ || activation != activation_) return;  // Resigned or elected again since.
+  SyncChannelBrokers(live_);
+  Status s = psm_->Activate(epoch_, live_);
+  if (s.ok()) return;
+  if (psm_->deposed()) {
+    // Another controller took over: the election hears of it through its
+    // watch on /controller and resigns; nothing to retry.
+    spdlog::warn("controller epoch {}: deposed while activating: {}", epoch_.epoch, s.message());
+    return;
+  }
+  const int64_t delay = std::min(kMaxRetryMs, kFirstRetryMs << std::min(attempt, 10));
+  spdlog::warn("controller epoch {}: activation failed ({}); retrying in {} ms", epoch_.epoch,
+               s.message(), delay);
+  retry_timer_.Schedule(std::chrono::milliseconds(delay), [this, activation, attempt] {
+    loop_.Post([this, activation, attempt] { TryActivate(activation, attempt + 1); });
+  });
+}
+
+void ClusterMembership::SyncChannelBrokers(
+    const std::map<int32_t, zk::BrokerRegistration>& target) {
+  // A registration that changed is removed and added again: the channel
+  // drops what it queued for the broker's previous process and connects to
+  // the new endpoints.
+  auto same = [](const zk::BrokerRegistration& a, const zk::BrokerRegistration& b) {
+    return a.timestamp_ms == b.timestamp_ms && a.endpoints == b.endpoints && a.rack == b.rack &&
+           a.security_protocols == b.security_protocols;
+  };
+  for (auto it = channel_brokers_.begin(); it != channel_brokers_.end();) {
+    auto now = target.find(it->first);
+    if (now != target.end() && same(now->second, it->second)) {
+      ++it;
+      continue;
+    }
+    if (hooks_.remove_broker) hooks_.remove_broker(it->first);
+    it = channel_brokers_.erase(it);
+  }
+  for (const auto& [id, registration] : target) {
+    if (channel_brokers_.contains(id)) continue;
+    if (hooks_.add_broker) hooks_.add_broker(registration);
+    channel_brokers_.emplace(id, registration);
+  }
+}
+
 void ClusterMembership::OnSessionExpired() {
   spdlog::warn("ZooKeeper session expired: this broker is out of the cluster until a new "
                "session registers it again");
@@ -164,7 +281,14 @@ void ClusterMembership::SetLiveBrokers(const std::map<int32_t, zk::BrokerRegistr
   std::vector<int32_t> ids;
   for (const auto& entry : live) ids.push_back(entry.first);
   spdlog::info("live brokers: [{}]", fmt::join(ids, ","));
+  live_ = live;
+  if (leading_) {
+    // The channel first: the state machine may send to a new broker at once.
+    SyncChannelBrokers(live_);
+    psm_->OnBrokersChanged(live_);  // Does nothing while not active.
+  }
   MutexLock lock(&mu_);
+  live_brokers_ = live;
   brokers_.clear();
   for (const auto& [id, registration] : live) {
     for (const std::string& endpoint : registration.endpoints) {

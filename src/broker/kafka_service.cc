@@ -24,7 +24,8 @@ KafkaService::KafkaService()
 
 Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerConfig& config,
                                                         const std::string& cluster_id,
-                                                        const api::ClusterView* cluster_view) {
+                                                        const api::ClusterView* cluster_view,
+                                                        api::ClusterAdmin* cluster_admin) {
   const auto dirs = config.log_dirs();
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
   const std::filesystem::path first_dir = dirs.front();
@@ -61,6 +62,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   service->services_.reset(new api::BrokerServices{
       config, *service->partitions_, *service->timers_, *service->producer_ids_,
       *service->groups_, meta->broker_id, meta->cluster_id, {}, cluster_view});
+  service->services_->cluster_admin = cluster_admin;
   service->router_ =
       std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
   size_t partition_count = 0;

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "api/broker_services.h"
+#include "api/cluster_admin.h"
 #include "api/cluster_view.h"
 #include "api/request_router.h"
 #include "base/status.h"
@@ -36,10 +37,12 @@ class KafkaService {
   // records it, one of another cluster is refused); empty on a single node,
   // whose fresh directory gets a new id. `cluster_view`: the brokers and
   // controller Metadata reports; null on a single node (this broker alone).
-  // It must outlive the service.
+  // `cluster_admin`: where topics are created and deleted in a cluster; null
+  // on a single node (the local partitions). Both must outlive the service.
   static Result<std::unique_ptr<KafkaService>> Open(const config::BrokerConfig& config,
                                                     const std::string& cluster_id = "",
-                                                    const api::ClusterView* cluster_view = nullptr);
+                                                    const api::ClusterView* cluster_view = nullptr,
+                                                    api::ClusterAdmin* cluster_admin = nullptr);
   ~KafkaService();
 
   network::RequestHandler& handler() { return *router_; }

@@ -1,7 +1,9 @@
 // CreatePartitions: raise topics' partition counts to a new total. On a
 // single node the only valid manual assignment puts each new partition on
 // this broker alone; anything else is INVALID_REPLICA_ASSIGNMENT, as Kafka
-// answers for an assignment it cannot satisfy (replica_assignment.h).
+// answers for an assignment it cannot satisfy (replica_assignment.h). In a
+// ZooKeeper cluster (BrokerServices::cluster_admin) the new partitions are
+// written there instead (cluster_admin.h).
 #include <map>
 #include <string>
 
@@ -59,6 +61,17 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
       fail(ErrorCode::INVALID_REQUEST, "Duplicate topic in request.");
       continue;
     }
+    if (services.cluster_admin != nullptr) {
+      std::optional<std::vector<std::vector<int32_t>>> assignment;
+      if (t.assignments) {
+        assignment.emplace();
+        for (const auto& a : *t.assignments) assignment->push_back(a.broker_ids);
+      }
+      AdminOutcome added = services.cluster_admin->CreatePartitions(t.name, t.count, assignment,
+                                                                    request.validate_only);
+      if (!added.ok()) fail(added.error, std::move(added.message));
+      continue;
+    }
     auto info = services.partitions.FindTopic(t.name);
     if (!info) {
       fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, fmt::format("The topic '{}' does not exist.", t.name));
@@ -108,7 +121,8 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
 
 }  // namespace
 
-// Creates logs (disk I/O): runs on the metadata thread (metadata_task.h).
+// Creates logs (disk I/O), or writes ZooKeeper in a cluster: runs on the
+// metadata thread (metadata_task.h).
 void HandleCreatePartitions(RequestContext ctx, protocol::CreatePartitionsRequest request) {
   RunAsMetadataTask(std::move(ctx), std::move(request), &CreatePartitionsNow);
 }

@@ -1,7 +1,9 @@
 // CreateTopics: partitions, replication factor 1 (a single node), configs,
 // validate_only, or a manual replica assignment naming this broker (see
 // replica_assignment.h). Each topic succeeds or fails on its own, with
-// Kafka's codes.
+// Kafka's codes. In a ZooKeeper cluster (BrokerServices::cluster_admin)
+// CreateTopics and DeleteTopics go to the cluster instead (cluster_admin.h);
+// only the request-level checks stay here.
 #include <map>
 #include <optional>
 #include <utility>
@@ -47,6 +49,68 @@ std::optional<std::pair<ErrorCode, std::string>> Precheck(const std::string& nam
   return std::nullopt;
 }
 
+std::vector<protocol::CreateTopicsResponse::CreatableTopicConfigs> DescribedConfigs(
+    const config::BrokerConfig& broker, const std::map<std::string, std::string>& configs) {
+  std::vector<protocol::CreateTopicsResponse::CreatableTopicConfigs> described;
+  for (const auto& e : config::DescribeTopicConfig(broker, configs)) {
+    auto& c = described.emplace_back();
+    c.name = e.name;
+    c.value = e.value;
+    c.read_only = e.read_only;
+    c.config_source = static_cast<int8_t>(e.source);
+    c.is_sensitive = e.sensitive;
+  }
+  return described;
+}
+
+// One topic of the request in a ZooKeeper cluster.
+void CreateInCluster(RequestContext& ctx, const protocol::CreateTopicsRequest::CreatableTopic& t,
+                     bool validate_only, protocol::CreateTopicsResponse::CreatableTopicResult& r) {
+  BrokerServices& services = *ctx.services;
+  NewTopic topic;
+  topic.name = t.name;
+  topic.partitions = t.num_partitions;
+  topic.replication_factor = t.replication_factor;
+  topic.validate_only = validate_only;
+  for (const auto& c : t.configs) {
+    if (c.value) topic.configs[c.name] = *c.value;
+  }
+  if (!t.assignments.empty()) {
+    // Kafka's checks, as on a single node below.
+    if (t.replication_factor != -1) {
+      r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+      r.error_message =
+          "A manual partition assignment was specified, but replication factor was not set to -1.";
+      return;
+    }
+    if (t.num_partitions != -1) {
+      r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+      r.error_message =
+          "A manual partition assignment was specified, but numPartitions was not set to -1.";
+      return;
+    }
+    topic.assignment.emplace();
+    for (const auto& a : t.assignments) {
+      if (!topic.assignment->emplace(a.partition_index, a.broker_ids).second) {
+        r.error_code = ToWire(ErrorCode::INVALID_REPLICA_ASSIGNMENT);
+        r.error_message = fmt::format("Found multiple manual partition assignments for partition {}",
+                                      a.partition_index);
+        return;
+      }
+    }
+  }
+  CreatedTopic created = services.cluster_admin->CreateTopic(topic);
+  if (!created.ok()) {
+    r.error_code = ToWire(created.error);
+    r.error_message = std::move(created.message);
+    return;
+  }
+  r.topic_id.bytes = created.topic_id;
+  r.num_partitions = created.partitions;
+  r.replication_factor = created.replication_factor;
+  if (ctx.version() >= 5) r.configs = DescribedConfigs(services.config, topic.configs);
+}
+
 void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::CreateTopicsResponse response;
@@ -60,6 +124,10 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
     if (seen[t.name] > 1) {
       r.error_code = ToWire(ErrorCode::INVALID_REQUEST);
       r.error_message = "Create topics request from client contains a duplicate topic";
+      continue;
+    }
+    if (services.cluster_admin != nullptr) {
+      CreateInCluster(ctx, t, request.validate_only, r);
       continue;
     }
     // -1 means the broker default (KIP-464), or "given by assignments".
@@ -113,18 +181,7 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
     r.topic_id.bytes = created->id;
     r.num_partitions = created->partition_count;
     r.replication_factor = created->replication_factor;
-    if (ctx.version() >= 5) {
-      std::vector<protocol::CreateTopicsResponse::CreatableTopicConfigs> described;
-      for (const auto& e : config::DescribeTopicConfig(services.config, configs)) {
-        auto& c = described.emplace_back();
-        c.name = e.name;
-        c.value = e.value;
-        c.read_only = e.read_only;
-        c.config_source = static_cast<int8_t>(e.source);
-        c.is_sensitive = e.sensitive;
-      }
-      r.configs = std::move(described);
-    }
+    if (ctx.version() >= 5) r.configs = DescribedConfigs(services.config, configs);
   }
   for (const auto& t : response.topics) ctx.RecordError(t.error_code);
   ctx.Respond(response);
@@ -132,7 +189,8 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
 
 }  // namespace
 
-// Creates logs (disk I/O): runs on the metadata thread (metadata_task.h).
+// Creates logs (disk I/O), or writes ZooKeeper in a cluster: runs on the
+// metadata thread (metadata_task.h).
 void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request) {
   RunAsMetadataTask(std::move(ctx), std::move(request), &CreateTopicsNow);
 }
@@ -158,6 +216,17 @@ void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& r
     }
     if (!enabled) {
       r.error_code = ToWire(ErrorCode::TOPIC_DELETION_DISABLED);
+      continue;
+    }
+    if (services.cluster_admin != nullptr) {
+      // Marked for deletion in ZooKeeper (internal topics refused there too);
+      // the controller deletes it.
+      DeletedTopic deleted = services.cluster_admin->DeleteTopic(*name);
+      r.topic_id.bytes = deleted.topic_id;
+      if (!deleted.ok()) {
+        r.error_code = ToWire(deleted.error);
+        r.error_message = std::move(deleted.message);
+      }
       continue;
     }
     auto info = services.partitions.FindTopic(*name);
@@ -187,7 +256,8 @@ void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& r
 
 }  // namespace
 
-// Removes logs (disk I/O): runs on the metadata thread (metadata_task.h).
+// Removes logs (disk I/O), or writes ZooKeeper in a cluster: runs on the
+// metadata thread (metadata_task.h).
 void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request) {
   RunAsMetadataTask(std::move(ctx), std::move(request), &DeleteTopicsNow);
 }

@@ -1,0 +1,93 @@
+// ClusterAdmin: CreateTopics, CreatePartitions and DeleteTopics for a broker
+// in a ZooKeeper cluster.
+//
+// A single node has none (BrokerServices::cluster_admin is null) and its
+// handlers change its own PartitionManager. A broker with zookeeper.connect
+// answers them as Kafka's ZooKeeper-mode brokers do, whichever broker
+// receives them: it validates the request against the cluster (the live
+// brokers and their racks, the topics in ZooKeeper) and writes the topic's
+// znodes; the controller, watching them, elects the leaders and tells the
+// replicas. An answer therefore means "written to ZooKeeper", not "leaders
+// elected" (Kafka waits for its metadata cache up to the request's
+// timeout_ms; this broker has no such cache yet).
+//
+// The handlers keep the request-level checks (duplicate topics in one
+// request, an assignment together with explicit counts, delete.topic.enable);
+// everything that depends on the cluster is here.
+//
+// Threads: every call blocks on ZooKeeper round trips. Call from a thread
+// that may block (the metadata thread, api/handlers/metadata_task.h), never
+// a network shard. Implementations are thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+
+// partition -> broker ids, the preferred leader first.
+using PartitionAssignment = std::map<int32_t, std::vector<int32_t>>;
+
+// A Kafka error code and the message for the client (NONE: success).
+struct AdminOutcome {
+  protocol::ErrorCode error = protocol::ErrorCode::NONE;
+  std::string message;
+  bool ok() const { return error == protocol::ErrorCode::NONE; }
+};
+
+struct NewTopic {
+  std::string name;
+  int32_t partitions = -1;          // -1: num.partitions (or the assignment's count)
+  int16_t replication_factor = -1;  // -1: default.replication.factor (or the assignment's)
+  // A client's assignment, partitions numbered from 0. With it, partitions
+  // and replication_factor must be -1 (the handler checks that).
+  std::optional<PartitionAssignment> assignment;
+  std::map<std::string, std::string> configs;  // topic overrides
+  bool validate_only = false;
+};
+
+struct CreatedTopic : AdminOutcome {
+  std::array<uint8_t, 16> topic_id{};  // zero when validate_only
+  int32_t partitions = -1;
+  int16_t replication_factor = -1;
+};
+
+struct DeletedTopic : AdminOutcome {
+  std::array<uint8_t, 16> topic_id{};  // zero when unknown
+};
+
+class ClusterAdmin {
+ public:
+  virtual ~ClusterAdmin() = default;
+
+  // Errors: INVALID_TOPIC_EXCEPTION (the name, or it collides with a topic
+  // in metric names, or the topic is being deleted), INVALID_PARTITIONS,
+  // INVALID_REPLICATION_FACTOR (more than the live brokers, or racks on only
+  // some), INVALID_REPLICA_ASSIGNMENT, INVALID_CONFIG, POLICY_VIOLATION
+  // (sluice.broker.max.partitions), TOPIC_ALREADY_EXISTS,
+  // UNKNOWN_SERVER_ERROR (ZooKeeper failed or the broker is leaving).
+  virtual CreatedTopic CreateTopic(const NewTopic& topic) = 0;
+
+  // Raises `name`'s partition count to `total`. `assignment`: one replica
+  // list per new partition, in partition order. Errors:
+  // UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS (not an increase),
+  // INVALID_TOPIC_EXCEPTION (an internal topic, or being deleted),
+  // INVALID_REPLICA_ASSIGNMENT, INVALID_REPLICATION_FACTOR,
+  // POLICY_VIOLATION, UNKNOWN_SERVER_ERROR.
+  virtual AdminOutcome CreatePartitions(const std::string& name, int32_t total,
+                                        const std::optional<std::vector<std::vector<int32_t>>>& assignment,
+                                        bool validate_only) = 0;
+
+  // Marks `name` for deletion (the controller deletes it). Errors:
+  // UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION (an internal topic),
+  // UNKNOWN_SERVER_ERROR.
+  virtual DeletedTopic DeleteTopic(const std::string& name) = 0;
+};
+
+}  // namespace sluice::api
