@@ -27,6 +27,9 @@
 #include <string>
 #include <vector>
 
+#include <functional>
+
+#include "controller/partition_state_machine.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
@@ -88,6 +91,19 @@ class ClusterAdmin {
   // UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION (an internal topic),
   // UNKNOWN_SERVER_ERROR.
   virtual DeletedTopic DeleteTopic(const std::string& name) = 0;
+};
+
+// What only the controller serves: a partition leader's AlterPartition
+// (KIP-497). A broker that is not the controller answers NOT_CONTROLLER for
+// every change, and the leader asks again once it knows the new one.
+class ControllerService {
+ public:
+  virtual ~ControllerService() = default;
+  // Calls `done` once, from the controller's thread, with one result per
+  // change, in order. Never blocks the caller.
+  virtual void AlterPartition(
+      std::vector<controller::AlterPartitionRequest> changes,
+      std::function<void(std::vector<controller::AlterPartitionResult>)> done) = 0;
 };
 
 }  // namespace sluice::api

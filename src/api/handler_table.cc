@@ -111,6 +111,7 @@ constexpr std::array kHandlers = {
     ClusterEntry<LeaderAndIsrRequest, HandleLeaderAndIsr>(0, 7),
     ClusterEntry<StopReplicaRequest, HandleStopReplica>(0, 4),
     ClusterEntry<UpdateMetadataRequest, HandleUpdateMetadata>(0, 8),
+    ClusterEntry<AlterPartitionRequest, HandleAlterPartition>(0, 1),
 };
 
 }  // namespace

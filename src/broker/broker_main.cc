@@ -19,6 +19,7 @@
 #include "broker/logging.h"
 #include "broker/server_process.h"
 #include "broker/zk_cluster_admin.h"
+#include "interbroker/controller_channel_client.h"
 #include "config/broker_config.h"
 #include "config/listener.h"
 #include "http/http_server.h"
@@ -99,6 +100,9 @@ int BrokerMain(int argc, const char* const* argv) {
 
   // With zookeeper.connect the broker joins a cluster; without it, it is a
   // single node and nothing of this exists.
+  // The controller's requests to the brokers; declared first so that it
+  // outlives the membership, whose loop calls it until Leave.
+  std::unique_ptr<interbroker::NetworkControllerChannel> channel;
   std::unique_ptr<ClusterMembership> membership;
   std::unique_ptr<ZkClusterAdmin> cluster_admin;  // Outlives the service, which uses it.
   std::string cluster_id;
@@ -117,8 +121,15 @@ int BrokerMain(int argc, const char* const* argv) {
     }
     cluster_id = std::move(agreed).value();
     cluster_admin = std::make_unique<ZkClusterAdmin>(membership.get(), *config);
-    // No ControllerChannel yet (SetControllerChannel): the controller's
-    // decisions are logged, not sent, until the network channel is wired in.
+    interbroker::NetworkControllerChannelOptions channel_options;
+    channel_options.listener = config->IsNull("inter.broker.listener.name")
+                                   ? ""
+                                   : config->GetString("inter.broker.listener.name");
+    channel = std::make_unique<interbroker::NetworkControllerChannel>(channel_options);
+    interbroker::NetworkControllerChannel* ch = channel.get();
+    membership->SetControllerChannel(ControllerChannelHooks{
+        ch, [ch](const zk::BrokerRegistration& b) { (void)ch->AddBroker(b); },
+        [ch](int32_t id) { ch->RemoveBroker(id); }});
   }
 
   auto service = KafkaService::Open(*config, cluster_id, membership.get(), cluster_admin.get());

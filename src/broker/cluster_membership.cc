@@ -306,4 +306,26 @@ void ClusterMembership::SetLiveBrokers(const std::map<int32_t, zk::BrokerRegistr
   }
 }
 
+void ClusterMembership::AlterPartition(
+    std::vector<controller::AlterPartitionRequest> changes,
+    std::function<void(std::vector<controller::AlterPartitionResult>)> done) {
+  auto not_controller = [](size_t n) {
+    std::vector<controller::AlterPartitionResult> out(n);
+    for (auto& r : out) r.error = controller::AlterPartitionError::kNotController;
+    return out;
+  };
+  const size_t n = changes.size();
+  const bool posted = loop_.Post([this, changes = std::move(changes), done, not_controller] {
+    if (!psm_ || !leading_ || !psm_->active()) {
+      done(not_controller(changes.size()));
+      return;
+    }
+    std::vector<controller::AlterPartitionResult> out;
+    out.reserve(changes.size());
+    for (const controller::AlterPartitionRequest& c : changes) out.push_back(psm_->AlterPartition(c));
+    done(std::move(out));
+  });
+  if (!posted) done(not_controller(n));
+}
+
 }  // namespace sluice::broker

@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "api/cluster_admin.h"
 #include "api/cluster_view.h"
 #include "base/mutex.h"
 #include "base/status.h"
@@ -73,7 +74,7 @@ struct ControllerChannelHooks {
   std::function<void(int32_t broker_id)> remove_broker;           // may be empty
 };
 
-class ClusterMembership : public api::ClusterView {
+class ClusterMembership : public api::ClusterView, public api::ControllerService {
  public:
   // REQUIRES: config.zookeeper_connect() is set.
   static Result<std::unique_ptr<ClusterMembership>> Connect(const config::BrokerConfig& config);
@@ -111,6 +112,12 @@ class ClusterMembership : public api::ClusterView {
   // The live brokers as last read from /brokers/ids (registrations with
   // endpoints and racks); empty before Join.
   std::map<int32_t, zk::BrokerRegistration> LiveBrokers() const EXCLUDES(mu_);
+
+  // api::ControllerService: runs on the loop, through the partition state
+  // machine while this broker is the active controller.
+  void AlterPartition(
+      std::vector<controller::AlterPartitionRequest> changes,
+      std::function<void(std::vector<controller::AlterPartitionResult>)> done) override;
 
   // The current session's client, for admin writes (api::ClusterAdmin), or
   // null once Leave has begun. Leave waits until every client handed out is

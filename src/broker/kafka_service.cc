@@ -1,6 +1,9 @@
 #include "broker/kafka_service.h"
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -8,9 +11,78 @@
 #include "api/handler_table.h"
 #include "cluster/meta_properties.h"
 #include "protocol/api_registry.h"
+#include "config/listener.h"
+#include "replication/alter_partition_sender.h"
 #include "storage/file.h"
+#include "zk/znodes.h"
 
 namespace sluice::broker {
+
+namespace {
+
+// inter.broker.listener.name, or else the name of the first listener (as
+// Kafka defaults it through security.inter.broker.protocol).
+std::string InterBrokerListener(const config::BrokerConfig& config) {
+  if (!config.IsNull("inter.broker.listener.name")) {
+    return config.GetString("inter.broker.listener.name");
+  }
+  auto listeners = config::ParseListenerSyntax(config.GetString("listeners"));
+  return listeners.ok() && !listeners->empty() ? listeners->front().name : "PLAINTEXT";
+}
+
+// The topic's overrides in /config/topics/<topic>; none if it has no node.
+Result<std::map<std::string, std::string>> ReadTopicConfigs(ClusterMembership* membership,
+                                                            const std::string& topic) {
+  std::shared_ptr<zk::ZkClient> zk = membership->AdminZk();
+  if (!zk) return Status::Aborted("the broker is leaving the cluster");
+  zk::ZkResult<zk::ZkNode> node = zk->Get(zk::TopicConfigPath(topic));
+  if (node.code() == zk::ZkCode::kNoNode) return std::map<std::string, std::string>{};
+  if (!node.ok()) return node.ToStatus();
+  return zk::DecodeTopicConfig(node->data);
+}
+
+replication::ReplicaManagerOptions ReplicaManagerOptionsFor(const config::BrokerConfig& config,
+                                                           int32_t broker_id,
+                                                           ClusterMembership* membership,
+                                                           TimerThread& timers) {
+  replication::ReplicaManagerOptions o;
+  o.broker_id = broker_id;
+  o.listener_name = InterBrokerListener(config);
+  o.fetcher.max_wait_ms = config.GetInt("replica.fetch.wait.max.ms");
+  o.fetcher.min_bytes = config.GetInt("replica.fetch.min.bytes");
+  o.fetcher.partition_max_bytes = config.GetInt("replica.fetch.max.bytes");
+  o.fetcher.response_max_bytes = config.GetInt("replica.fetch.response.max.bytes");
+  o.fetcher.backoff = std::chrono::milliseconds(config.GetInt("replica.fetch.backoff.ms"));
+  o.fetcher.socket_timeout = std::chrono::milliseconds(config.GetInt("replica.socket.timeout.ms"));
+  o.replica_lag_time_max_ms = config.GetLong("replica.lag.time.max.ms");
+  // Shrinks are due after the lag time; expansions as soon as a follower
+  // caught up. A quarter of the lag time, within [100 ms, 2.5 s].
+  o.isr_check_interval = std::chrono::milliseconds(
+      std::clamp<int64_t>(o.replica_lag_time_max_ms / 4, 100, 2500));
+  o.topic_configs = [membership](const std::string& topic) {
+    return ReadTopicConfigs(membership, topic);
+  };
+  auto sender = std::make_shared<replication::AlterPartitionSender>(
+      broker_id,
+      [membership]() -> std::optional<replication::LeaderEndpoint> {
+        api::ClusterState state = membership->Current();
+        for (const api::BrokerEndpoint& b : state.brokers) {
+          if (b.id == state.controller_id) {
+            return replication::LeaderEndpoint{b.id, b.host, b.port};
+          }
+        }
+        return std::nullopt;
+      },
+      o.fetcher.socket_timeout);
+  // Only the ISR thread calls it (ReplicaManager), one call at a time.
+  o.alter_partition = [sender](const std::vector<replication::IsrChange>& changes) {
+    return sender->Send(changes);
+  };
+  o.clock = [&timers] { return timers.NowMs(); };
+  return o;
+}
+
+}  // namespace
 
 KafkaService::KafkaService()
     : metrics_registry_(std::make_unique<metrics::MetricsRegistry>()),
@@ -24,7 +96,7 @@ KafkaService::KafkaService()
 
 Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerConfig& config,
                                                         const std::string& cluster_id,
-                                                        const api::ClusterView* cluster_view,
+                                                        ClusterMembership* membership,
                                                         api::ClusterAdmin* cluster_admin) {
   const auto dirs = config.log_dirs();
   if (dirs.empty()) return Status::InvalidArgument("log.dirs is empty");
@@ -61,8 +133,19 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
 
   service->services_.reset(new api::BrokerServices{
       config, *service->partitions_, *service->timers_, *service->producer_ids_,
-      *service->groups_, meta->broker_id, meta->cluster_id, {}, cluster_view});
+      *service->groups_, meta->broker_id, meta->cluster_id, {}, membership});
   service->services_->cluster_admin = cluster_admin;
+  if (membership != nullptr) {
+    service->metadata_cache_ = std::make_unique<cluster::MetadataCache>();
+    service->replicas_ = std::make_unique<replication::ReplicaManager>(
+        service->partitions_.get(),
+        ReplicaManagerOptionsFor(config, meta->broker_id, membership, *service->timers_));
+    api::BrokerServices& s = *service->services_;
+    s.metadata_cache = service->metadata_cache_.get();
+    s.replicas = service->replicas_.get();
+    s.controller = membership;
+    s.inter_broker_listener = InterBrokerListener(config);
+  }
   service->router_ =
       std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
   size_t partition_count = 0;
@@ -89,6 +172,8 @@ void KafkaService::BeginShutdown() {
 Status KafkaService::Close() {
   if (!partitions_) return Status::Ok();
   BeginShutdown();
+  // Followers stop fetching before their logs close.
+  if (replicas_) replicas_->Shutdown();
   Status s = partitions_->Close();
   // Timers may still hold fetches that reference the partitions: stop them
   // before the partitions go away. The coordinator goes after the flusher,

@@ -20,6 +20,8 @@
 #include "api/request_router.h"
 #include "base/status.h"
 #include "base/timer_thread.h"
+#include "broker/cluster_membership.h"
+#include "cluster/metadata_cache.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
@@ -28,6 +30,7 @@
 #include "group/lag_metrics.h"
 #include "metrics/broker_metrics.h"
 #include "metrics/registry.h"
+#include "replication/replica_manager.h"
 
 namespace sluice::broker {
 
@@ -39,9 +42,13 @@ class KafkaService {
   // controller Metadata reports; null on a single node (this broker alone).
   // `cluster_admin`: where topics are created and deleted in a cluster; null
   // on a single node (the local partitions). Both must outlive the service.
+  // With `membership` (a cluster) the service also keeps the metadata cache
+  // and the ReplicaManager (follower fetchers, ISR upkeep), and serves the
+  // cluster-only APIs; `membership` is also the cluster view and the
+  // controller.
   static Result<std::unique_ptr<KafkaService>> Open(const config::BrokerConfig& config,
                                                     const std::string& cluster_id = "",
-                                                    const api::ClusterView* cluster_view = nullptr,
+                                                    ClusterMembership* membership = nullptr,
                                                     api::ClusterAdmin* cluster_admin = nullptr);
   ~KafkaService();
 
@@ -74,6 +81,9 @@ class KafkaService {
   std::unique_ptr<group::GroupLog> group_log_;
   std::unique_ptr<group::GroupLagMetrics> group_lag_;
   std::unique_ptr<group::GroupCoordinator> groups_;
+  // A cluster only (null on a single node).
+  std::unique_ptr<cluster::MetadataCache> metadata_cache_;
+  std::unique_ptr<replication::ReplicaManager> replicas_;
   std::unique_ptr<api::BrokerServices> services_;
   std::unique_ptr<api::RequestRouter> router_;
 };

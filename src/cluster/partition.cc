@@ -101,8 +101,10 @@ int64_t Partition::TargetHighWatermarkLocked() {
 
 void Partition::AdvanceHighWatermark() {
   std::vector<CommitWaiter> committed;
+  size_t isr_size = 1;
   {
     MutexLock lock(&replica_mu_);
+    isr_size = std::max<size_t>(replica_set_.isr().size(), 1);
     const int64_t before = log_->high_watermark();
     const int64_t target = TargetHighWatermarkLocked();
     if (target <= before) return;
@@ -112,7 +114,7 @@ void Partition::AdvanceHighWatermark() {
     for (auto it = commit_waiters_.begin(); it != end; ++it) committed.push_back(std::move(it->second));
     commit_waiters_.erase(commit_waiters_.begin(), end);
   }
-  for (CommitWaiter& w : committed) w.done(Status::Ok());
+  for (CommitWaiter& w : committed) w.done(Status::Ok(), isr_size);
   RunWaiters();
 }
 
@@ -171,7 +173,8 @@ void Partition::BecomeFollower(int32_t leader_id, int32_t leader_epoch, int32_t 
   }
   for (auto& [offset, w] : abandoned) {
     w.done(Status::NotLeader("leadership of " + tp_.topic + "-" + std::to_string(tp_.partition) +
-                             " moved before the write was replicated"));
+                             " moved before the write was replicated"),
+           0);
   }
   RunWaiters();  // Parked fetches answer NOT_LEADER_OR_FOLLOWER now.
 }
@@ -241,10 +244,12 @@ void Partition::ApplyIsr(int32_t leader_epoch, std::vector<int32_t> isr, int32_t
   AdvanceHighWatermark();
 }
 
-uint64_t Partition::WhenCommitted(int64_t offset, std::function<void(Status)> done) {
+uint64_t Partition::WhenCommitted(int64_t offset, CommitCallback done) {
   Status now_status = Status::Ok();
+  size_t isr_size = 0;
   {
     MutexLock lock(&replica_mu_);
+    isr_size = std::max<size_t>(replica_set_.isr().size(), 1);
     if (!is_leader()) {
       now_status = Status::NotLeader("not the leader");
     } else if (log_->high_watermark() < offset) {
@@ -253,7 +258,7 @@ uint64_t Partition::WhenCommitted(int64_t offset, std::function<void(Status)> do
       return id;
     }
   }
-  done(now_status);
+  done(now_status, isr_size);
   return 0;
 }
 

@@ -166,10 +166,13 @@ class Partition {
                 int64_t now_ms) EXCLUDES(replica_mu_);
 
   // acks=all on a partition with followers: `done` runs once the high
-  // watermark reaches `offset` (OK), or with NotLeader once this replica
+  // watermark reaches `offset` (OK, with the size of the ISR at that moment,
+  // which the caller compares with min.insync.replicas as Kafka does:
+  // NOT_ENOUGH_REPLICAS_AFTER_APPEND), or with NotLeader once this replica
   // stops leading, on the thread that moved it. Returns an id for
   // CancelCommitWaiter, or 0 when `done` already ran (on this thread).
-  uint64_t WhenCommitted(int64_t offset, std::function<void(Status)> done) EXCLUDES(replica_mu_);
+  using CommitCallback = std::function<void(Status, size_t isr_size)>;
+  uint64_t WhenCommitted(int64_t offset, CommitCallback done) EXCLUDES(replica_mu_);
   // True when the waiter was removed before it ran.
   bool CancelCommitWaiter(uint64_t id) EXCLUDES(replica_mu_);
 
@@ -198,7 +201,7 @@ class Partition {
 
   struct CommitWaiter {
     uint64_t id;
-    std::function<void(Status)> done;
+    CommitCallback done;
   };
 
   const storage::TopicPartition tp_;

@@ -57,7 +57,7 @@ TEST_F(PartitionReplicationTest, AcksAllWaitsForEveryIsrMember) {
   auto batch = Batch(10);
   ASSERT_TRUE(p.Append(batch, -1).ok());
   std::optional<Status> answered;
-  p.WhenCommitted(10, [&](Status s) { answered = s; });
+  p.WhenCommitted(10, [&](Status s, size_t) { answered = s; });
   Flush(p);
   EXPECT_EQ(0, p.high_watermark()) << "the followers have nothing yet";
   EXPECT_FALSE(answered.has_value());
@@ -80,7 +80,7 @@ TEST_F(PartitionReplicationTest, ASmallerIsrReleasesWaitingWrites) {
   Flush(p);
   ASSERT_TRUE(p.OnFollowerFetch(2, 5, 1).ok());
   std::optional<Status> answered;
-  p.WhenCommitted(5, [&](Status s) { answered = s; });
+  p.WhenCommitted(5, [&](Status s, size_t) { answered = s; });
   EXPECT_FALSE(answered.has_value());
   // Follower 3 never fetched; the controller took it out of the ISR.
   p.ApplyIsr(/*leader_epoch=*/1, {1, 2}, /*partition_epoch=*/1, 10);
@@ -99,7 +99,7 @@ TEST_F(PartitionReplicationTest, LosingLeadershipAnswersWaitersAndRefusesAppends
   auto batch = Batch(3);
   ASSERT_TRUE(p.Append(batch, -1).ok());
   std::optional<Status> answered;
-  p.WhenCommitted(3, [&](Status s) { answered = s; });
+  p.WhenCommitted(3, [&](Status s, size_t) { answered = s; });
   p.BecomeFollower(/*leader_id=*/2, /*leader_epoch=*/2, /*partition_epoch=*/1);
   ASSERT_TRUE(answered.has_value());
   EXPECT_EQ(StatusCode::kNotLeader, answered->code());
@@ -110,7 +110,7 @@ TEST_F(PartitionReplicationTest, LosingLeadershipAnswersWaitersAndRefusesAppends
   EXPECT_EQ(StatusCode::kNotLeader, p.Append(more, -1).status().code());
   EXPECT_EQ(StatusCode::kNotLeader, p.OnFollowerFetch(3, 0, 0).code());
   std::optional<Status> late;
-  EXPECT_EQ(0u, p.WhenCommitted(1, [&](Status s) { late = s; }));
+  EXPECT_EQ(0u, p.WhenCommitted(1, [&](Status s, size_t) { late = s; }));
   ASSERT_TRUE(late.has_value());
   EXPECT_EQ(StatusCode::kNotLeader, late->code());
 }

@@ -42,6 +42,7 @@ struct Pending {
   std::shared_ptr<cluster::Partition> partition;
   int64_t end_offset;
   PartitionResponse* response;
+  int32_t min_insync_replicas = 1;  // replicated partitions: checked again once committed
 };
 
 // Validates and appends one partition's records; fills `r`. Returns the
@@ -202,7 +203,12 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
       } else if (request.transactional_id.has_value()) {
         SetError(r, ErrorCode::INVALID_TXN_STATE, "transactions are not supported yet");
       } else if (auto partition = ProducePartition(services, topic.name, data.records, acks, r)) {
+        const bool replicated = acks == -1 && partition->has_followers();
         pending.push_back(Pending{std::move(partition), r.base_offset, &r});
+        if (replicated) {
+          auto config = services.partitions.TopicConfigOf(topic.name);
+          if (config.ok()) pending.back().min_insync_replicas = config->min_insync_replicas;
+        }
       }
       any_error |= r.error_code != 0;
     }
@@ -288,9 +294,21 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
   std::vector<std::pair<Pending, uint64_t>> ids;
   for (Pending& p : replicated) {
     PartitionResponse* r = p.response;
-    const uint64_t id = p.partition->WhenCommitted(p.end_offset, [waiting, r](Status s) {
-      waiting->Done(r, s, ErrorCode::NOT_LEADER_OR_FOLLOWER);
-    });
+    const size_t min_isr = static_cast<size_t>(std::max(p.min_insync_replicas, 1));
+    const uint64_t id =
+        p.partition->WhenCommitted(p.end_offset, [waiting, r, min_isr](Status s, size_t isr) {
+          if (s.ok() && isr < min_isr) {
+            // Committed by an ISR that shrank below min.insync.replicas
+            // meanwhile: the write is in the log but not acknowledged.
+            waiting->Done(r,
+                          Status::Aborted(fmt::format(
+                              "the ISR shrank to {} replica(s), below min.insync.replicas {}",
+                              isr, min_isr)),
+                          ErrorCode::NOT_ENOUGH_REPLICAS_AFTER_APPEND);
+            return;
+          }
+          waiting->Done(r, s, ErrorCode::NOT_LEADER_OR_FOLLOWER);
+        });
     if (id != 0) ids.emplace_back(p, id);
   }
   MutexLock lock(&waiting->mu);
