@@ -12,6 +12,7 @@
 #include "cluster/meta_properties.h"
 #include "protocol/api_registry.h"
 #include "config/listener.h"
+#include "controller/producer_id_block.h"
 #include "replication/alter_partition_sender.h"
 #include "storage/file.h"
 #include "zk/znodes.h"
@@ -112,9 +113,20 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   auto partitions = cluster::PartitionManager::Open(config, service->metrics_.get(), fs);
   if (!partitions.ok()) return partitions.status();
   service->partitions_ = std::move(partitions).value();
-  auto producer_ids = cluster::ProducerIdAllocator::Open(fs, first_dir / cluster::kMetadataDir);
-  if (!producer_ids.ok()) return producer_ids.status();
-  service->producer_ids_ = std::move(producer_ids).value();
+  if (membership != nullptr) {
+    // Every broker answers InitProducerId: ids come from the cluster's one sequence.
+    const int32_t broker_id = meta->broker_id;
+    service->producer_ids_ = cluster::ProducerIdAllocator::FromSource([membership, broker_id]() {
+      std::shared_ptr<zk::ZkClient> zk = membership->AdminZk();
+      if (!zk) return Result<int64_t>(Status::Aborted("the broker is leaving the cluster"));
+      return controller::ReserveProducerIdBlock(*zk, broker_id,
+                                                cluster::ProducerIdAllocator::kBlockSize);
+    });
+  } else {
+    auto producer_ids = cluster::ProducerIdAllocator::Open(fs, first_dir / cluster::kMetadataDir);
+    if (!producer_ids.ok()) return producer_ids.status();
+    service->producer_ids_ = std::move(producer_ids).value();
+  }
   service->group_log_ = std::make_unique<group::GroupLog>(*service->partitions_, config);
   service->groups_ = std::make_unique<group::GroupCoordinator>(
       group::CoordinatorOptions::FromConfig(config), *service->group_log_, *service->timers_);

@@ -33,9 +33,18 @@ Result<std::unique_ptr<ProducerIdAllocator>> ProducerIdAllocator::Open(
   return std::unique_ptr<ProducerIdAllocator>(new ProducerIdAllocator(fs, dir, next_block));
 }
 
+std::unique_ptr<ProducerIdAllocator> ProducerIdAllocator::FromSource(BlockSource source) {
+  return std::unique_ptr<ProducerIdAllocator>(new ProducerIdAllocator(std::move(source)));
+}
+
 Result<int64_t> ProducerIdAllocator::Next() {
   MutexLock lock(&mu_);
-  if (next_id_ >= block_end_) {
+  if (next_id_ >= block_end_ && source_) {
+    Result<int64_t> start = source_();
+    if (!start.ok()) return start.status();
+    next_id_ = *start;
+    block_end_ = *start + kBlockSize;
+  } else if (next_id_ >= block_end_) {
     const int64_t start = next_block_;
     SLUICE_RETURN_IF_ERROR(storage::WriteFileAtomically(fs_, dir_, kFileName,
                                                          std::to_string(start + kBlockSize) + "\n"));

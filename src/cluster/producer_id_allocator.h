@@ -1,11 +1,16 @@
 // ProducerIdAllocator: hands out idempotent producer ids that are never
 // reused, even across restarts. Ids are reserved in blocks persisted before
 // use (as Kafka's controller does), so a crash wastes at most one block and
-// costs one fsync per block, not per id. Thread-safe.
+// costs one fsync per block, not per id. On a single node the blocks are
+// recorded in a file; in a cluster every broker hands out ids, so the
+// blocks come from the cluster (a BlockSource: ZooKeeper's
+// /latest_producer_id_block), or two brokers would give two producers one
+// id and each would fence the other's sequence numbers. Thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "base/status.h"
@@ -23,15 +28,22 @@ class ProducerIdAllocator {
   static Result<std::unique_ptr<ProducerIdAllocator>> Open(storage::FileSystem* fs,
                                                            const std::filesystem::path& dir);
 
+  // Reserves a new block of kBlockSize ids; returns its first id.
+  using BlockSource = std::function<Result<int64_t>()>;
+  static std::unique_ptr<ProducerIdAllocator> FromSource(BlockSource source);
+
   Result<int64_t> Next();
 
  private:
   ProducerIdAllocator(storage::FileSystem* fs, std::filesystem::path dir, int64_t next_block)
       : fs_(fs), dir_(std::move(dir)), next_block_(next_block) {}
+  explicit ProducerIdAllocator(BlockSource source)
+      : fs_(nullptr), source_(std::move(source)), next_block_(0) {}
 
   Mutex mu_;
   storage::FileSystem* const fs_;
   const std::filesystem::path dir_;
+  const BlockSource source_;  // set: blocks from the cluster, not the file
   int64_t next_block_ GUARDED_BY(mu_);   // First id of the next unreserved block (persisted).
   int64_t next_id_ GUARDED_BY(mu_) = 0;  // Next id of the current block.
   int64_t block_end_ GUARDED_BY(mu_) = 0;

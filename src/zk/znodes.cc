@@ -289,4 +289,35 @@ Result<std::string> DecodeClusterId(const std::string& text) {
   return id->get<std::string>();
 }
 
+std::string EncodeProducerIdBlock(const ProducerIdBlock& b) {
+  json j = {{"version", 1},
+            {"broker", b.broker},
+            {"block_start", std::to_string(b.start)},
+            {"block_end", std::to_string(b.end)}};
+  return j.dump();
+}
+
+Result<ProducerIdBlock> DecodeProducerIdBlock(const std::string& text) {
+  constexpr char kWhat[] = "producer id block";
+  Result<json> j = ParseObject(text, kWhat);
+  if (!j.ok()) return j.status();
+  Result<int32_t> broker = Int32At(*j, "broker", kWhat);
+  if (!broker.ok()) return broker.status();
+  ProducerIdBlock b;
+  b.broker = *broker;
+  for (auto [key, out] : {std::pair{"block_start", &b.start}, std::pair{"block_end", &b.end}}) {
+    auto it = j->find(key);
+    if (it == j->end() || !it->is_string()) {
+      return Status::InvalidArgument(fmt::format("{}: \"{}\" missing or not a string", kWhat, key));
+    }
+    const std::string& digits = it->get_ref<const std::string&>();
+    auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), *out);
+    if (ec != std::errc() || p != digits.data() + digits.size() || *out < 0) {
+      return Status::InvalidArgument(fmt::format("{}: \"{}\" is not a non-negative number", kWhat, key));
+    }
+  }
+  if (b.end < b.start) return Status::InvalidArgument(fmt::format("{}: ends before it starts", kWhat));
+  return b;
+}
+
 }  // namespace sluice::zk

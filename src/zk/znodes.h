@@ -17,6 +17,8 @@
 //                                                 "controller_epoch":7,"isr":[1,2,3]}
 //   /config/topics/<topic>                       {"version":1,"config":{"retention.ms":"1000"}}
 //   /admin/delete_topics/<topic>                 (empty: deletion pending)
+//   /latest_producer_id_block                    {"version":1,"broker":1,"block_start":"0",
+//                                                 "block_end":"999"}
 //
 // Decoders take bytes from the network (another broker, an operator's tool):
 // anything malformed is an InvalidArgument, never a crash.
@@ -40,6 +42,7 @@ inline constexpr char kBrokerIdsPath[] = "/brokers/ids";
 inline constexpr char kTopicsPath[] = "/brokers/topics";
 inline constexpr char kTopicConfigsPath[] = "/config/topics";
 inline constexpr char kDeleteTopicsPath[] = "/admin/delete_topics";
+inline constexpr char kProducerIdBlockPath[] = "/latest_producer_id_block";
 
 std::string BrokerPath(int32_t broker_id);
 std::string TopicPath(const std::string& topic);
@@ -101,6 +104,16 @@ Result<PartitionState> DecodePartitionState(const std::string& json);
 // /config/topics/<topic>
 std::string EncodeTopicConfig(const std::map<std::string, std::string>& config);
 Result<std::map<std::string, std::string>> DecodeTopicConfig(const std::string& json);
+
+// /latest_producer_id_block: the last block of producer ids handed out.
+struct ProducerIdBlock {
+  int32_t broker = -1;
+  int64_t start = 0;
+  int64_t end = 0;  // inclusive
+  bool operator==(const ProducerIdBlock&) const = default;
+};
+std::string EncodeProducerIdBlock(const ProducerIdBlock& b);
+Result<ProducerIdBlock> DecodeProducerIdBlock(const std::string& json);
 
 // /cluster/id
 std::string EncodeClusterId(const std::string& id);

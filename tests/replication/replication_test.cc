@@ -110,11 +110,17 @@ class ReplicationTest : public ::testing::Test {
     }
     producer->flush(90000);
     std::map<int32_t, std::vector<std::string>> acked;
+    std::map<std::string, int> failures;
     for (int i = 0; i < n; ++i) {
       const DeliveryResult& r = results[static_cast<size_t>(i)];
       if (r.done && r.err == RdKafka::ERR_NO_ERROR) {
         acked[r.partition].push_back(fmt::format("{}-{}", tag, i));
+      } else {
+        ++failures[r.done ? RdKafka::err2str(r.err) : "no delivery report"];
       }
+    }
+    for (const auto& [error, count] : failures) {
+      ADD_FAILURE() << count << " message(s) of \"" << tag << "\" failed: " << error;
     }
     return acked;
   }
