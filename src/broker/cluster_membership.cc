@@ -328,4 +328,10 @@ void ClusterMembership::AlterPartition(
   if (!posted) done(not_controller(n));
 }
 
+int32_t ClusterMembership::ActiveControllerEpoch() const {
+  MutexLock lock(&mu_);
+  if (!election_ || !election_->is_controller()) return -1;
+  return election_->epoch().epoch;
+}
+
 }  // namespace sluice::broker

@@ -113,6 +113,10 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   // endpoints and racks); empty before Join.
   std::map<int32_t, zk::BrokerRegistration> LiveBrokers() const EXCLUDES(mu_);
 
+  // This broker's controller epoch while it is the controller, else -1
+  // (metrics). Thread-safe.
+  int32_t ActiveControllerEpoch() const EXCLUDES(mu_);
+
   // api::ControllerService: runs on the loop, through the partition state
   // machine while this broker is the active controller.
   void AlterPartition(

@@ -157,6 +157,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
     s.replicas = service->replicas_.get();
     s.controller = membership;
     s.inter_broker_listener = InterBrokerListener(config);
+    service->RegisterClusterGauges(membership);
   }
   service->router_ =
       std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
@@ -167,6 +168,48 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
   spdlog::info("opened {} topics with {} partitions (cluster.id={})",
                service->partitions_->ListTopics().size(), partition_count, meta->cluster_id);
   return service;
+}
+
+void KafkaService::RegisterClusterGauges(ClusterMembership* membership) {
+  replication::ReplicaManager* replicas = replicas_.get();
+  struct Series {
+    const char* name;
+    const char* help;
+    uint64_t replication::ReplicaStats::*field;
+    bool counter;
+  };
+  static constexpr Series kSeries[] = {
+      {"sluice_replication_leader_partitions", "Partitions this broker leads.",
+       &replication::ReplicaStats::leaders, false},
+      {"sluice_replication_under_replicated_partitions",
+       "Partitions this broker leads whose ISR is smaller than their replicas.",
+       &replication::ReplicaStats::under_replicated, false},
+      {"sluice_replication_follower_partitions", "Partitions this broker follows.",
+       &replication::ReplicaStats::followers, false},
+      {"sluice_replication_isr_shrinks_total", "ISR shrinks the controller accepted.",
+       &replication::ReplicaStats::isr_shrinks, true},
+      {"sluice_replication_isr_expands_total", "ISR expansions the controller accepted.",
+       &replication::ReplicaStats::isr_expands, true},
+  };
+  for (const Series& s : kSeries) {
+    auto read = [replicas, field = s.field] { return static_cast<double>(replicas->stats().*field); };
+    cluster_gauges_.push_back(
+        s.counter ? metrics_registry_->AddCounter(s.name, s.help).AddCallback({}, read)
+                  : metrics_registry_->AddGauge(s.name, s.help).AddCallback({}, read));
+  }
+  cluster_gauges_.push_back(
+      metrics_registry_
+          ->AddGauge("sluice_controller_active", "1 while this broker is the controller.")
+          .AddCallback({}, [membership] {
+            return membership->ActiveControllerEpoch() >= 0 ? 1.0 : 0.0;
+          }));
+  cluster_gauges_.push_back(
+      metrics_registry_
+          ->AddGauge("sluice_controller_epoch", "The controller epoch while this broker is the "
+                                                "controller, else -1.")
+          .AddCallback({}, [membership] {
+            return static_cast<double>(membership->ActiveControllerEpoch());
+          }));
 }
 
 KafkaService::~KafkaService() {
@@ -185,6 +228,7 @@ Status KafkaService::Close() {
   if (!partitions_) return Status::Ok();
   BeginShutdown();
   // Followers stop fetching before their logs close.
+  cluster_gauges_.clear();
   if (replicas_) replicas_->Shutdown();
   Status s = partitions_->Close();
   // Timers may still hold fetches that reference the partitions: stop them

@@ -13,6 +13,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "api/broker_services.h"
 #include "api/cluster_admin.h"
@@ -70,6 +71,8 @@ class KafkaService {
 
  private:
   KafkaService();
+  // sluice_replication_* and sluice_controller_* (a cluster only).
+  void RegisterClusterGauges(ClusterMembership* membership);
 
   // Declared first: destroyed last, after the partitions and router that
   // hold handles into them.
@@ -84,6 +87,8 @@ class KafkaService {
   // A cluster only (null on a single node).
   std::unique_ptr<cluster::MetadataCache> metadata_cache_;
   std::unique_ptr<replication::ReplicaManager> replicas_;
+  // Gauges reading replicas_ and the membership; dropped before them.
+  std::vector<metrics::CallbackHandle> cluster_gauges_;
   std::unique_ptr<api::BrokerServices> services_;
   std::unique_ptr<api::RequestRouter> router_;
 };

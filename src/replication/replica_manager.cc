@@ -46,6 +46,19 @@ void ReplicaManager::Shutdown() {
   if (isr_thread_.joinable()) isr_thread_.join();
 }
 
+ReplicaStats ReplicaManager::stats() const {
+  MutexLock lock(&mu_);
+  ReplicaStats st;
+  st.leaders = led_.size();
+  for (const auto& [tp, p] : led_) {
+    if (p->isr_size() < p->replicas().size()) ++st.under_replicated;
+  }
+  st.followers = fetched_from_.size();
+  st.isr_shrinks = isr_shrinks_;
+  st.isr_expands = isr_expands_;
+  return st;
+}
+
 int32_t ReplicaManager::controller_epoch() const {
   MutexLock lock(&mu_);
   return controller_epoch_;
@@ -274,6 +287,10 @@ void ReplicaManager::CheckIsr() {
     }
     spdlog::info("{}-{}: ISR now {} (partition epoch {})", c.topic, c.partition,
                  fmt::join(a.isr, ","), a.partition_epoch);
+    {
+      MutexLock lock(&mu_);
+      (a.isr.size() < changed[i]->isr_size() ? isr_shrinks_ : isr_expands_) += 1;
+    }
     changed[i]->ApplyIsr(a.leader_epoch, a.isr, a.partition_epoch, now);
   }
 }

@@ -83,6 +83,15 @@ struct PartitionResult {
   int32_t partition = 0;
   protocol::ErrorCode error = protocol::ErrorCode::NONE;
 };
+// What this broker's replicas look like now (metrics, tests).
+struct ReplicaStats {
+  uint64_t leaders = 0;            // partitions this broker leads
+  uint64_t under_replicated = 0;   // of those, with an ISR smaller than the replicas
+  uint64_t followers = 0;          // partitions this broker follows
+  uint64_t isr_shrinks = 0;        // ISR changes the controller accepted, since start
+  uint64_t isr_expands = 0;
+};
+
 struct ApplyResult {
   protocol::ErrorCode error = protocol::ErrorCode::NONE;  // the whole request
   std::vector<PartitionResult> partitions;
@@ -100,6 +109,8 @@ class ReplicaManager {
 
   // Runs one ISR check now (the thread's body; tests call it directly).
   void CheckIsr() EXCLUDES(mu_);
+
+  ReplicaStats stats() const EXCLUDES(mu_);
 
   // The controller epoch of the newest request applied (-1: none yet).
   int32_t controller_epoch() const EXCLUDES(mu_);
@@ -133,6 +144,8 @@ class ReplicaManager {
   // Which fetcher each follower is on.
   std::map<storage::TopicPartition, int32_t> fetched_from_ GUARDED_BY(mu_);
   std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers_ GUARDED_BY(mu_);
+  uint64_t isr_shrinks_ GUARDED_BY(mu_) = 0;
+  uint64_t isr_expands_ GUARDED_BY(mu_) = 0;
 
   std::thread isr_thread_;  // last
 };
