@@ -6,6 +6,9 @@
 // by the new leader. Every wait is on an observable state, not a sleep.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -193,6 +196,48 @@ TEST_F(ReplicationTest, AcknowledgedMessagesSurviveTheLeadersDeath) {
       },
       60s))
       << "the restarted broker never rejoined every ISR";
+}
+
+// A follower stopped (SIGSTOP) for longer than replica.lag.time.max.ms and
+// its session timeout drops out of the ISR, acks=all writes go on with the
+// two replicas left, and after SIGCONT it catches up and is back in the ISR.
+TEST_F(ReplicationTest, AStoppedFollowerLeavesTheIsrAndComesBack) {
+  const std::string topic = "paused";
+  KafkaClient admin(Bootstrap());
+  ASSERT_EQ(0, admin.CreateTopic(topic, 1, 3, {{"min.insync.replicas", "2"}}));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = State(topic, 0);
+    return s && s->leader >= 0 && s->isr.size() == 3;
+  }));
+  const int32_t leader = State(topic, 0)->leader;
+  const int32_t controller = Controller();
+  // A follower that is not the controller, if there is one.
+  int32_t follower = -1;
+  for (int32_t id = 1; id <= 3; ++id) {
+    if (id != leader && (follower < 0 || follower == controller)) follower = id;
+  }
+  ASSERT_EQ(0, ::kill(broker(follower).pid(), SIGSTOP));
+  auto during = Produce(topic, 200, "p");
+  EXPECT_EQ(200u, during[0].size()) << "the two live replicas acknowledge every write";
+  auto s = State(topic, 0);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(2u, s->isr.size());
+  EXPECT_EQ(s->isr.end(), std::find(s->isr.begin(), s->isr.end(), follower));
+
+  ASSERT_EQ(0, ::kill(broker(follower).pid(), SIGCONT));
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        auto now = State(topic, 0);
+        return now && now->isr.size() == 3;
+      },
+      60s))
+      << "the follower never rejoined the ISR\n"
+      << broker(follower).output();
+  KafkaClient reader(Bootstrap());
+  auto consumed = reader.ConsumePartition(topic, 0, during[0].size(), 60s);
+  std::vector<std::string> got;
+  for (const auto& m : consumed) got.push_back(m.value.value_or(""));
+  EXPECT_EQ(during[0], got);
 }
 
 }  // namespace
