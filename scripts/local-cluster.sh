@@ -119,6 +119,8 @@ stop_pids() {
 cleanup() {
   (( cleaned )) && return
   cleaned=1
+  # Nothing here may end the script early: every process gets stopped.
+  set +e
   trap '' INT TERM
   [[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null
   if (( ${#broker_pids[@]} )); then
