@@ -40,8 +40,8 @@ zk*/server.log and broker*/broker.log.
 EOF
 }
 
-cd "$(dirname "$0")/.."
-repo=$PWD
+# Stays in the caller's directory: a relative --data is relative to it.
+repo=$(cd "$(dirname "$0")/.." && pwd)
 
 base_port=${SLUICE_CLUSTER_PORT:-9092}
 data_dir=
@@ -76,7 +76,7 @@ if [[ ! -x $bin_dir/sluice-broker || ! -x $bin_dir/sluice ]]; then
     exit 1
   fi
   echo "building the release binaries (scripts/build.sh release)..."
-  scripts/build.sh release --target sluice-broker sluice
+  "$repo/scripts/build.sh" release --target sluice-broker sluice
 fi
 broker_bin=$bin_dir/sluice-broker
 cli_bin=$bin_dir/sluice
@@ -88,7 +88,7 @@ else
   data_dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-cluster.XXXXXX")
 fi
 
-# Processes started, in start order; stopped in reverse kind order.
+# Processes started; the brokers are stopped first, then ZooKeeper.
 zk_pids=()
 broker_pids=()
 status=0
