@@ -170,7 +170,7 @@ class GroupCoordinator {
   // and whoever waits on them is answered NOT_COORDINATOR. Calls must come
   // in the order the changes were applied (the metadata thread's).
   void OnLeadership(int32_t index, bool is_leader) EXCLUDES(mu_);
-  // Whether this coordinator serves `group_id` now (tests, FindCoordinator).
+  // Whether this coordinator serves `group_id` now.
   bool Serves(const std::string& group_id) EXCLUDES(mu_);
   // Answers every waiting request with NOT_COORDINATOR and stops timers'
   // effects. Call before the timer thread and the group log go away.

@@ -59,8 +59,8 @@ Answer LookupLocal(BrokerServices& services, int8_t key_type) {
 
 // In a cluster: the leader of `group`'s offsets partition, from `topic`
 // (null: the topic is not known yet).
-Answer LookupInCluster(const BrokerServices& services, const cluster::TopicMetadata* topic,
-                       const ClusterState& state, int8_t key_type, const std::string& group) {
+Answer LookupInCluster(const cluster::TopicMetadata* topic, const ClusterState& state,
+                       int8_t key_type, const std::string& group) {
   if (key_type != kGroupKey) return KeyTypeError(key_type);
   if (topic == nullptr || topic->partitions.empty()) {
     return {ErrorCode::COORDINATOR_NOT_AVAILABLE, "the offsets topic is being created"};
@@ -74,7 +74,6 @@ Answer LookupInCluster(const BrokerServices& services, const cluster::TopicMetad
   for (const BrokerEndpoint& b : state.brokers) {
     if (b.id == p->second.leader) return {ErrorCode::NONE, std::nullopt, b.id, b.host, b.port};
   }
-  (void)services;
   return {ErrorCode::COORDINATOR_NOT_AVAILABLE, "the coordinator's broker is not registered"};
 }
 
@@ -113,7 +112,7 @@ void RespondInCluster(RequestContext& ctx, const protocol::FindCoordinatorReques
       topic == snapshot->topics.end() ? nullptr : &topic->second;
   const ClusterState state = CurrentClusterState(services);
   Respond(ctx, request, [&](const std::string& key) {
-    return LookupInCluster(services, metadata, state, request.key_type, key);
+    return LookupInCluster(metadata, state, request.key_type, key);
   });
 }
 
