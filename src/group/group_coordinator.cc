@@ -112,7 +112,10 @@ bool GroupCoordinator::Serves(const std::string& group_id) {
 
 Group& GroupCoordinator::GetOrCreateGroup(const std::string& group_id) {
   auto& slot = groups_[group_id];
-  if (!slot) slot = std::make_unique<Group>(group_id, WallNow());
+  if (!slot) {
+    slot = std::make_unique<Group>(group_id, WallNow());
+    slot->SeedRebalanceEpoch(rebalance_epoch_floor_);
+  }
   return *slot;
 }
 
@@ -125,6 +128,7 @@ void GroupCoordinator::UnloadPartitionLocked(int32_t index, Deferred& out) {
       continue;
     }
     Group& g = *it->second;
+    rebalance_epoch_floor_ = std::max(rebalance_epoch_floor_, g.rebalance_epoch() + 1);
     for (const std::string& member_id : g.member_order()) {
       Member* m = g.Find(member_id);
       FailWaitingJoin(*m, ErrorCode::NOT_COORDINATOR, out);

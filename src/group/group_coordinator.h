@@ -281,6 +281,9 @@ class GroupCoordinator {
   bool closed_ GUARDED_BY(mu_) = false;
   // In a cluster: the offsets partitions led here; false while loading.
   std::map<int32_t, bool> led_partitions_ GUARDED_BY(mu_);
+  // Above every rebalance epoch of a group dropped by UnloadPartitionLocked;
+  // new groups start their count here (0 on a single node, which drops none).
+  uint64_t rebalance_epoch_floor_ GUARDED_BY(mu_) = 0;
   uint64_t next_member_suffix_ GUARDED_BY(mu_) = 0;
 };
 
