@@ -128,6 +128,20 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
     service->producer_ids_ = std::move(producer_ids).value();
   }
   service->group_log_ = std::make_unique<group::GroupLog>(*service->partitions_, config);
+  if (membership != nullptr) {
+    // In a cluster __consumer_offsets is a cluster topic: its partition
+    // count is the cluster's (the configured one until the controller has
+    // told this broker of it).
+    service->metadata_cache_ = std::make_unique<cluster::MetadataCache>();
+    service->group_log_->SetClusterPartitionCount(
+        [cache = service->metadata_cache_.get(),
+         configured = config.GetInt("offsets.topic.num.partitions")]() -> int32_t {
+          auto snapshot = cache->Current();
+          auto it = snapshot->topics.find(group::kOffsetsTopic);
+          if (it == snapshot->topics.end() || it->second.partitions.empty()) return configured;
+          return static_cast<int32_t>(it->second.partitions.size());
+        });
+  }
   service->groups_ = std::make_unique<group::GroupCoordinator>(
       group::CoordinatorOptions::FromConfig(config), *service->group_log_, *service->timers_);
   service->group_lag_ = std::make_unique<group::GroupLagMetrics>(
@@ -148,10 +162,16 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
       *service->groups_, meta->broker_id, meta->cluster_id, {}, membership});
   service->services_->cluster_admin = cluster_admin;
   if (membership != nullptr) {
-    service->metadata_cache_ = std::make_unique<cluster::MetadataCache>();
+    replication::ReplicaManagerOptions replica_options =
+        ReplicaManagerOptionsFor(config, meta->broker_id, membership, *service->timers_);
+    // The coordinator serves the groups of the offsets partitions led here.
+    replica_options.on_leadership = [groups = service->groups_.get()](
+                                        const storage::TopicPartition& tp, bool is_leader,
+                                        int32_t /*leader_epoch*/) {
+      if (tp.topic == group::kOffsetsTopic) groups->OnLeadership(tp.partition, is_leader);
+    };
     service->replicas_ = std::make_unique<replication::ReplicaManager>(
-        service->partitions_.get(),
-        ReplicaManagerOptionsFor(config, meta->broker_id, membership, *service->timers_));
+        service->partitions_.get(), std::move(replica_options));
     api::BrokerServices& s = *service->services_;
     s.metadata_cache = service->metadata_cache_.get();
     s.replicas = service->replicas_.get();

@@ -151,6 +151,10 @@ class Group {
   // check it so that they do nothing for a later one.
   uint64_t rebalance_epoch() const { return rebalance_epoch_; }
   void BumpRebalanceEpoch() { ++rebalance_epoch_; }
+  // Starts the count at `epoch`: a group made again after its coordinator
+  // dropped it (a partition unloaded and loaded back) must not match the
+  // timers still armed for the dropped one.
+  void SeedRebalanceEpoch(uint64_t epoch) { rebalance_epoch_ = epoch; }
 
   // During the initial delay of a group's first rebalance (Kafka's
   // group.initial.rebalance.delay.ms) the join is not completed early.

@@ -11,6 +11,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "group/offsets_record.h"
+
 namespace sluice::group {
 namespace {
 
@@ -95,10 +97,48 @@ Group* GroupCoordinator::FindGroup(const std::string& group_id) {
   return it == groups_.end() ? nullptr : it->second.get();
 }
 
+ErrorCode GroupCoordinator::CoordinatorError(const std::string& group_id) const {
+  if (closed_) return ErrorCode::NOT_COORDINATOR;
+  if (!log_.in_cluster()) return ErrorCode::NONE;
+  auto it = led_partitions_.find(OffsetsPartitionFor(group_id, log_.partition_count()));
+  if (it == led_partitions_.end()) return ErrorCode::NOT_COORDINATOR;
+  return it->second ? ErrorCode::NONE : ErrorCode::COORDINATOR_LOAD_IN_PROGRESS;
+}
+
+bool GroupCoordinator::Serves(const std::string& group_id) {
+  MutexLock lock(&mu_);
+  return CoordinatorError(group_id) == ErrorCode::NONE;
+}
+
 Group& GroupCoordinator::GetOrCreateGroup(const std::string& group_id) {
   auto& slot = groups_[group_id];
-  if (!slot) slot = std::make_unique<Group>(group_id, WallNow());
+  if (!slot) {
+    slot = std::make_unique<Group>(group_id, WallNow());
+    slot->SeedRebalanceEpoch(rebalance_epoch_floor_);
+  }
   return *slot;
+}
+
+void GroupCoordinator::UnloadPartitionLocked(int32_t index, Deferred& out) {
+  led_partitions_.erase(index);
+  const int32_t count = log_.partition_count();
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (OffsetsPartitionFor(it->first, count) != index) {
+      ++it;
+      continue;
+    }
+    Group& g = *it->second;
+    rebalance_epoch_floor_ = std::max(rebalance_epoch_floor_, g.rebalance_epoch() + 1);
+    for (const std::string& member_id : g.member_order()) {
+      Member* m = g.Find(member_id);
+      FailWaitingJoin(*m, ErrorCode::NOT_COORDINATOR, out);
+      FailWaitingSync(*m, ErrorCode::NOT_COORDINATOR, out);
+    }
+    std::vector<PartitionKey> keys;
+    for (const auto& [key, entry] : g.offsets()) keys.push_back(key);
+    NotifyRemoved(it->first, std::move(keys), out);
+    it = groups_.erase(it);
+  }
 }
 
 void GroupCoordinator::Shutdown() {
@@ -134,8 +174,8 @@ void GroupCoordinator::JoinGroup(JoinParams params, JoinCallback done) {
     auto fail = [&](ErrorCode error) {
       out.push_back([cb = std::move(done), r = JoinError(error, params.member_id)] { cb(r); });
     };
-    if (closed_) {
-      fail(ErrorCode::NOT_COORDINATOR);
+    if (ErrorCode e = CoordinatorError(params.group_id); e != ErrorCode::NONE) {
+      fail(e);
     } else if (params.group_id.empty()) {
       fail(ErrorCode::INVALID_GROUP_ID);
     } else if (params.session_timeout_ms < options_.min_session_timeout_ms ||
@@ -394,10 +434,11 @@ void GroupCoordinator::SyncGroup(SyncParams params, SyncCallback done) {
       r.error = error;
       out.push_back([cb = std::move(done), r] { cb(r); });
     };
-    Group* g = closed_ ? nullptr : FindGroup(params.group_id);
+    const ErrorCode coordinator_error = CoordinatorError(params.group_id);
+    Group* g = coordinator_error != ErrorCode::NONE ? nullptr : FindGroup(params.group_id);
     Member* m = g != nullptr ? g->Find(params.member_id) : nullptr;
-    if (closed_) {
-      fail(ErrorCode::NOT_COORDINATOR);
+    if (coordinator_error != ErrorCode::NONE) {
+      fail(coordinator_error);
     } else if (g == nullptr) {
       fail(ErrorCode::UNKNOWN_MEMBER_ID);
     } else if (g->Is(GroupState::kDead)) {
@@ -496,7 +537,7 @@ ErrorCode GroupCoordinator::Heartbeat(const std::string& group_id, int32_t gener
                                       const std::string& member_id,
                                       const std::optional<std::string>& group_instance_id) {
   MutexLock lock(&mu_);
-  if (closed_) return ErrorCode::NOT_COORDINATOR;
+  if (ErrorCode e = CoordinatorError(group_id); e != ErrorCode::NONE) return e;
   Group* g = FindGroup(group_id);
   if (g == nullptr) return ErrorCode::UNKNOWN_MEMBER_ID;
   if (g->Is(GroupState::kDead)) return ErrorCode::COORDINATOR_NOT_AVAILABLE;
@@ -518,9 +559,10 @@ std::pair<ErrorCode, std::vector<ErrorCode>> GroupCoordinator::LeaveGroup(
   Deferred out;
   {
     MutexLock lock(&mu_);
-    Group* g = closed_ ? nullptr : FindGroup(group_id);
-    if (closed_) {
-      top = ErrorCode::NOT_COORDINATOR;
+    const ErrorCode coordinator_error = CoordinatorError(group_id);
+    Group* g = coordinator_error != ErrorCode::NONE ? nullptr : FindGroup(group_id);
+    if (coordinator_error != ErrorCode::NONE) {
+      top = coordinator_error;
     } else if (g != nullptr && g->Is(GroupState::kDead)) {
       top = ErrorCode::COORDINATOR_NOT_AVAILABLE;
     }

@@ -12,6 +12,13 @@
 // Offsets: OffsetCommit / OffsetFetch / OffsetDelete, stored in
 // __consumer_offsets through GroupLog and loaded back by Start().
 //
+// In a cluster (GroupLog::in_cluster) a broker coordinates only the groups
+// of the __consumer_offsets partitions it leads, as Kafka's coordinators
+// do: OnLeadership loads a partition's groups when this broker becomes its
+// leader and drops them when it stops leading. Requests for any other
+// group answer NOT_COORDINATOR (the client looks the coordinator up again),
+// and COORDINATOR_LOAD_IN_PROGRESS while its partition is being loaded.
+//
 // Thread-safe: one mutex guards every group (group traffic is light next to
 // produce and fetch, which never touch it). Callbacks are always run after
 // that mutex is released, on the calling, timer or flusher thread.
@@ -151,9 +158,20 @@ class GroupCoordinator {
   // committed offset from now on. Call before Start.
   void SetObserver(OffsetObserver* observer) { observer_ = observer; }
 
-  // Loads every group and its offsets from __consumer_offsets. Loaded
-  // members keep their generation and assignment and get a fresh session.
+  // Loads every group and its offsets from __consumer_offsets (in a
+  // cluster, none: OnLeadership loads them). Loaded members keep their
+  // generation and assignment and get a fresh session.
   Status Start();
+
+  // In a cluster: this broker now leads (`is_leader`) or no longer leads
+  // partition `index` of __consumer_offsets. Leading, its groups are loaded
+  // by replaying the partition (blocking; requests for them answer
+  // COORDINATOR_LOAD_IN_PROGRESS meanwhile); not leading, they are dropped
+  // and whoever waits on them is answered NOT_COORDINATOR. Calls must come
+  // in the order the changes were applied (the metadata thread's).
+  void OnLeadership(int32_t index, bool is_leader) EXCLUDES(mu_);
+  // Whether this coordinator serves `group_id` now.
+  bool Serves(const std::string& group_id) EXCLUDES(mu_);
   // Answers every waiting request with NOT_COORDINATOR and stops timers'
   // effects. Call before the timer thread and the group log go away.
   void Shutdown();
@@ -197,6 +215,15 @@ class GroupCoordinator {
   friend class GroupCoordinatorTestPeer;
 
   Group* FindGroup(const std::string& group_id) REQUIRES(mu_);
+  // NONE when this coordinator serves `group_id`; NOT_COORDINATOR (closed,
+  // or in a cluster a partition not led here) or COORDINATOR_LOAD_IN_PROGRESS.
+  protocol::ErrorCode CoordinatorError(const std::string& group_id) const REQUIRES(mu_);
+  // Drops the groups of offsets partition `index` (see OnLeadership).
+  void UnloadPartitionLocked(int32_t index, Deferred& out) REQUIRES(mu_);
+  // Makes groups of the stored group records read by a replay; their
+  // members get a fresh session. Returns how many members were loaded.
+  size_t InstallStoredGroups(std::map<std::string, std::optional<StoredGroup>>& stored)
+      REQUIRES(mu_);
   Group& GetOrCreateGroup(const std::string& group_id) REQUIRES(mu_);
 
   // Membership (group_coordinator.cc).
@@ -252,6 +279,11 @@ class GroupCoordinator {
   Mutex mu_;
   std::map<std::string, std::unique_ptr<Group>, std::less<>> groups_ GUARDED_BY(mu_);
   bool closed_ GUARDED_BY(mu_) = false;
+  // In a cluster: the offsets partitions led here; false while loading.
+  std::map<int32_t, bool> led_partitions_ GUARDED_BY(mu_);
+  // Above every rebalance epoch of a group dropped by UnloadPartitionLocked;
+  // new groups start their count here (0 on a single node, which drops none).
+  uint64_t rebalance_epoch_floor_ GUARDED_BY(mu_) = 0;
   uint64_t next_member_suffix_ GUARDED_BY(mu_) = 0;
 };
 

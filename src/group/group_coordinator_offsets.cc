@@ -16,6 +16,13 @@ namespace {
 
 using protocol::ErrorCode;
 
+// The answer to a write to __consumer_offsets that failed: in a cluster,
+// NotLeader means another broker leads the group's partition now.
+ErrorCode WriteError(const Status& s) {
+  return s.code() == StatusCode::kNotLeader ? ErrorCode::NOT_COORDINATOR
+                                            : ErrorCode::COORDINATOR_NOT_AVAILABLE;
+}
+
 // Topics any member of a consumer group subscribes to (empty if unknown).
 std::set<std::string> SubscribedTopicsOf(const Group& g) {
   std::set<std::string> topics;
@@ -40,9 +47,10 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
   {
     MutexLock lock(&mu_);
     ErrorCode group_error = ErrorCode::NONE;
-    Group* g = closed_ ? nullptr : FindGroup(params.group_id);
-    if (closed_) {
-      group_error = ErrorCode::NOT_COORDINATOR;
+    const ErrorCode coordinator_error = CoordinatorError(params.group_id);
+    Group* g = coordinator_error != ErrorCode::NONE ? nullptr : FindGroup(params.group_id);
+    if (coordinator_error != ErrorCode::NONE) {
+      group_error = coordinator_error;
     } else if (params.group_id.empty()) {
       group_error = ErrorCode::INVALID_GROUP_ID;
     } else if (g == nullptr) {
@@ -92,7 +100,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
         if (!write.ok()) {
           spdlog::error("group {}: offset commit not stored: {}", params.group_id,
                         write.status().ToString());
-          for (size_t i : written) errors[i] = ErrorCode::COORDINATOR_NOT_AVAILABLE;
+          for (size_t i : written) errors[i] = WriteError(write.status());
         } else {
           // Answered once durable; only then is the cache updated, in log
           // order (a later commit that became durable first wins).
@@ -124,7 +132,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
                   }
                 }
               } else {
-                for (size_t i : written) errors[i] = ErrorCode::COORDINATOR_NOT_AVAILABLE;
+                for (size_t i : written) errors[i] = WriteError(s);
               }
               done(std::move(errors));
             });
@@ -141,7 +149,7 @@ void GroupCoordinator::CommitOffsets(OffsetCommitParams params,
 std::pair<ErrorCode, std::vector<FetchedOffset>> GroupCoordinator::FetchOffsets(
     const std::string& group_id, const std::optional<std::vector<PartitionKey>>& partitions) {
   MutexLock lock(&mu_);
-  if (closed_) return {ErrorCode::NOT_COORDINATOR, {}};
+  if (ErrorCode e = CoordinatorError(group_id); e != ErrorCode::NONE) return {e, {}};
   std::vector<FetchedOffset> out;
   Group* g = FindGroup(group_id);
   if (!partitions) {
@@ -175,9 +183,10 @@ void GroupCoordinator::DeleteOffsets(
   Deferred out;
   {
     MutexLock lock(&mu_);
-    Group* g = closed_ ? nullptr : FindGroup(group_id);
-    if (closed_) {
-      group_error = ErrorCode::NOT_COORDINATOR;
+    const ErrorCode coordinator_error = CoordinatorError(group_id);
+    Group* g = coordinator_error != ErrorCode::NONE ? nullptr : FindGroup(group_id);
+    if (coordinator_error != ErrorCode::NONE) {
+      group_error = coordinator_error;
     } else if (group_id.empty()) {
       group_error = ErrorCode::INVALID_GROUP_ID;
     } else if (g == nullptr || g->Is(GroupState::kDead)) {
@@ -227,8 +236,8 @@ GroupDescription GroupCoordinator::DescribeGroup(const std::string& group_id) {
   MutexLock lock(&mu_);
   GroupDescription d;
   d.group_id = group_id;
-  if (closed_) {
-    d.error = ErrorCode::NOT_COORDINATOR;
+  if (ErrorCode e = CoordinatorError(group_id); e != ErrorCode::NONE) {
+    d.error = e;
     return d;
   }
   Group* g = FindGroup(group_id);
@@ -281,10 +290,11 @@ void GroupCoordinator::DeleteGroups(std::vector<std::string> group_ids,
     MutexLock lock(&mu_);
     for (size_t i = 0; i < group_ids.size(); ++i) {
       const std::string& id = group_ids[i];
-      Group* g = closed_ ? nullptr : FindGroup(id);
+      const ErrorCode coordinator_error = CoordinatorError(id);
+      Group* g = coordinator_error != ErrorCode::NONE ? nullptr : FindGroup(id);
       ErrorCode& error = shared->errors[i];
-      if (closed_) {
-        error = ErrorCode::NOT_COORDINATOR;
+      if (coordinator_error != ErrorCode::NONE) {
+        error = coordinator_error;
       } else if (id.empty()) {
         error = ErrorCode::INVALID_GROUP_ID;
       } else if (g == nullptr || g->Is(GroupState::kDead)) {
@@ -452,15 +462,8 @@ Status GroupCoordinator::LoadRecord(int64_t offset, std::span<const uint8_t> key
   return Status::Ok();
 }
 
-Status GroupCoordinator::Start() {
-  MutexLock lock(&mu_);
-  std::map<std::string, std::optional<StoredGroup>> stored;
-  Status s = log_.Replay([&](int64_t offset, std::span<const uint8_t> key,
-                             std::optional<std::span<const uint8_t>> value) {
-    mu_.AssertHeld();  // Replay calls back synchronously, inside this lock.
-    return LoadRecord(offset, key, value, stored);
-  });
-  if (!s.ok()) return s;
+size_t GroupCoordinator::InstallStoredGroups(
+    std::map<std::string, std::optional<StoredGroup>>& stored) {
   const int64_t now = WallNow();
   size_t members = 0;
   for (auto& [id, group] : stored) {
@@ -473,6 +476,24 @@ Status GroupCoordinator::Start() {
       ++members;
     }
   }
+  return members;
+}
+
+Status GroupCoordinator::Start() {
+  MutexLock lock(&mu_);
+  if (log_.in_cluster()) {
+    // Groups come with the leadership of their partitions (OnLeadership).
+    ScheduleRetentionCheck();
+    return Status::Ok();
+  }
+  std::map<std::string, std::optional<StoredGroup>> stored;
+  Status s = log_.Replay([&](int64_t offset, std::span<const uint8_t> key,
+                             std::optional<std::span<const uint8_t>> value) {
+    mu_.AssertHeld();  // Replay calls back synchronously, inside this lock.
+    return LoadRecord(offset, key, value, stored);
+  });
+  if (!s.ok()) return s;
+  const size_t members = InstallStoredGroups(stored);
   spdlog::info("loaded {} groups ({} members) from {}", groups_.size(), members, kOffsetsTopic);
   ScheduleRetentionCheck();
   if (observer_ != nullptr) {
@@ -484,6 +505,82 @@ Status GroupCoordinator::Start() {
     }
   }
   return Status::Ok();
+}
+
+void GroupCoordinator::OnLeadership(int32_t index, bool is_leader) {
+  Deferred out;
+  {
+    MutexLock lock(&mu_);
+    if (closed_) return;
+    // Still the leader (a new leader epoch after an ISR change): what is
+    // loaded is current, since no other broker led in between.
+    if (is_leader && led_partitions_.count(index) > 0) return;
+    // Otherwise what this broker held of the partition is stale: a new
+    // leadership starts from the log, which another leader may have
+    // extended meanwhile.
+    UnloadPartitionLocked(index, out);
+    if (is_leader) led_partitions_[index] = false;  // loading
+  }
+  Run(out);
+  if (!is_leader) {
+    spdlog::info("{}-{}: its groups unloaded (not the leader)", kOffsetsTopic, index);
+    return;
+  }
+  // Read without the lock, so that other groups are served meanwhile; this
+  // partition's groups answer COORDINATOR_LOAD_IN_PROGRESS until it ends.
+  struct Record {
+    int64_t offset;
+    std::vector<uint8_t> key;
+    std::optional<std::vector<uint8_t>> value;
+  };
+  std::vector<Record> records;
+  Status s = log_.ReplayPartition(index, [&](int64_t offset, std::span<const uint8_t> key,
+                                             std::optional<std::span<const uint8_t>> value) {
+    Record& r = records.emplace_back();
+    r.offset = offset;
+    r.key.assign(key.begin(), key.end());
+    if (value) r.value.emplace(value->begin(), value->end());
+    return Status::Ok();
+  });
+  {
+    MutexLock lock(&mu_);
+    auto it = led_partitions_.find(index);
+    if (closed_ || it == led_partitions_.end()) return;
+    if (!s.ok()) {
+      spdlog::error("{}-{}: loading its groups failed: {}", kOffsetsTopic, index, s.ToString());
+      led_partitions_.erase(it);  // NOT_COORDINATOR rather than a half-loaded group
+      return;
+    }
+    std::map<std::string, std::optional<StoredGroup>> stored;
+    for (const Record& r : records) {
+      std::optional<std::span<const uint8_t>> value;
+      if (r.value) value = std::span<const uint8_t>(*r.value);
+      s = LoadRecord(r.offset, r.key, value, stored);
+      if (!s.ok()) break;
+    }
+    if (!s.ok()) {
+      spdlog::error("{}-{}: loading its groups failed: {}", kOffsetsTopic, index, s.ToString());
+      UnloadPartitionLocked(index, out);
+      return;
+    }
+    const size_t members = InstallStoredGroups(stored);
+    it->second = true;
+    size_t loaded = 0;
+    const int32_t count = log_.partition_count();
+    for (const auto& [id, g] : groups_) {
+      if (OffsetsPartitionFor(id, count) != index) continue;
+      ++loaded;
+      if (observer_ == nullptr) continue;
+      for (const auto& [key, entry] : g->offsets()) {
+        out.push_back([this, id = id, key = key, offset = entry.value.offset] {
+          observer_->OnOffsetCommitted(id, key.topic, key.partition, offset);
+        });
+      }
+    }
+    spdlog::info("{}-{}: loaded {} groups ({} members) as its leader", kOffsetsTopic, index,
+                 loaded, members);
+  }
+  Run(out);
 }
 
 void GroupCoordinator::NotifyRemoved(const std::string& group_id, std::vector<PartitionKey> keys,

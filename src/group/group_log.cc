@@ -17,12 +17,13 @@ bool GroupLog::TopicExists() const {
 }
 
 int32_t GroupLog::partition_count() const {
+  if (cluster_partition_count_) return cluster_partition_count_();
   if (auto info = partitions_.FindTopic(kOffsetsTopic)) return info->partition_count;
   return config_.GetInt("offsets.topic.num.partitions");
 }
 
 Status GroupLog::EnsureTopic() {
-  if (exists_.load(std::memory_order_acquire)) return Status::Ok();
+  if (exists_.load(std::memory_order_acquire) || in_cluster()) return Status::Ok();
   MutexLock lock(&create_mu_);
   if (!partitions_.FindTopic(kOffsetsTopic)) {
     const std::map<std::string, std::string> configs = {
@@ -46,7 +47,10 @@ Result<GroupLogWrite> GroupLog::Append(std::string_view group, const std::vector
   if (!s.ok()) return s;
   const int32_t index = OffsetsPartitionFor(group, partition_count());
   auto partition = partitions_.Get(kOffsetsTopic, index);
-  if (!partition) return Status::NotFound(fmt::format("{}-{} is not open", kOffsetsTopic, index));
+  if (!partition) {
+    const std::string what = fmt::format("{}-{} is not hosted here", kOffsetsTopic, index);
+    return in_cluster() ? Status::NotLeader(what) : Status::NotFound(what);
+  }
   model::RecordBatchBuilder builder;
   for (const KeyValue& kv : records) {
     std::optional<model::Bytes> value;
@@ -62,6 +66,13 @@ Result<GroupLogWrite> GroupLog::Append(std::string_view group, const std::vector
 }
 
 void GroupLog::WhenDurable(const GroupLogWrite& write, std::function<void(Status)> done) {
+  if (write.partition->has_followers()) {
+    // acks=all over the ISR, as a produce: committed once every in-sync
+    // replica has it, NotLeader if this broker stops leading first.
+    write.partition->WhenCommitted(
+        write.end_offset, [done = std::move(done)](Status s, size_t /*isr_size*/) { done(s); });
+    return;
+  }
   partitions_.flusher().WhenDurable(write.partition, write.end_offset, std::move(done));
 }
 
@@ -75,6 +86,16 @@ Status GroupLog::Replay(const Visitor& visit) {
     Status s = ReplayPartition(*partition, visit);
     if (!s.ok()) return Status::Corruption(fmt::format("{}-{}: {}", kOffsetsTopic, i, s.message()));
   }
+  return Status::Ok();
+}
+
+Status GroupLog::ReplayPartition(int32_t index, const Visitor& visit) {
+  auto partition = partitions_.Get(kOffsetsTopic, index);
+  if (!partition) {
+    return Status::NotFound(fmt::format("{}-{} is not hosted here", kOffsetsTopic, index));
+  }
+  Status s = ReplayPartition(*partition, visit);
+  if (!s.ok()) return Status::Corruption(fmt::format("{}-{}: {}", kOffsetsTopic, index, s.message()));
   return Status::Ok();
 }
 

@@ -4,8 +4,12 @@
 // order; a commit is answered only once its batch is durable (the flusher's
 // group commit), like a produce with acks=all.
 //
-// Thread-safe (the partitions are). The topic is created on first use, with
-// offsets.topic.num.partitions partitions and cleanup.policy=compact.
+// Thread-safe (the partitions are). On a single node the topic is created on
+// first use, with offsets.topic.num.partitions partitions and
+// cleanup.policy=compact. In a cluster (SetClusterPartitionCount) the topic
+// is a replicated cluster topic, created through the cluster's admin by
+// FindCoordinator: this log only writes to and replays the partitions
+// hosted here, and a write is answered once the partition's ISR has it.
 #pragma once
 
 #include <atomic>
@@ -42,13 +46,23 @@ class GroupLog {
  public:
   GroupLog(cluster::PartitionManager& partitions, const config::BrokerConfig& config);
 
-  // Creates the topic if it does not exist yet. Cheap once it does.
+  // Makes this the log of a broker in a cluster: `partition_count` says the
+  // topic's partition count as the cluster knows it (the configured count
+  // while the topic is unknown). Call before any other method.
+  void SetClusterPartitionCount(std::function<int32_t()> partition_count) {
+    cluster_partition_count_ = std::move(partition_count);
+  }
+  bool in_cluster() const { return static_cast<bool>(cluster_partition_count_); }
+
+  // Creates the topic if it does not exist yet. Cheap once it does. In a
+  // cluster it does nothing (FindCoordinator creates the cluster topic).
   Status EnsureTopic();
   bool TopicExists() const;
   // The partition count of the existing topic (or the configured count).
   int32_t partition_count() const;
 
-  // Appends `records` as one batch to `group`'s partition. Never calls
+  // Appends `records` as one batch to `group`'s partition (NotLeader in a
+  // cluster when this broker does not lead it). Never calls
   // back; wait for durability with WhenDurable (outside any caller lock:
   // `done` may run inline when the broker is stopping).
   Result<GroupLogWrite> Append(std::string_view group, const std::vector<KeyValue>& records,
@@ -60,10 +74,13 @@ class GroupLog {
   using Visitor = std::function<Status(int64_t offset, std::span<const uint8_t> key,
                                        std::optional<std::span<const uint8_t>> value)>;
   Status Replay(const Visitor& visit);
+  // The same for partition `index` alone (NotFound if it is not hosted here).
+  Status ReplayPartition(int32_t index, const Visitor& visit);
 
  private:
   Status ReplayPartition(cluster::Partition& partition, const Visitor& visit);
 
+  std::function<int32_t()> cluster_partition_count_;  // set: in a cluster
   cluster::PartitionManager& partitions_;
   const config::BrokerConfig& config_;
   Mutex create_mu_;

@@ -119,6 +119,7 @@ void ReplicaManager::DropIdleFetchersLocked() {
 
 ApplyResult ReplicaManager::ApplyLeaderAndIsr(const controller::LeaderAndIsrRequest& request) {
   ApplyResult result;
+  std::vector<RoleChange> changes;
   MutexLock lock(&mu_);
   if (request.controller_epoch < controller_epoch_) {
     spdlog::warn("LeaderAndIsr from controller {} at epoch {} ignored: epoch {} seen already",
@@ -191,11 +192,13 @@ ApplyResult ReplicaManager::ApplyLeaderAndIsr(const controller::LeaderAndIsrRequ
       l.replicas = info->replicas;
       l.isr = info->isr;
       p->BecomeLeader(l, now);
+      changes.push_back({tp, true, info->leader_epoch});
       led_[tp] = p;
       spdlog::info("{}-{}: leader at epoch {}, ISR {}", tp.topic, tp.partition, info->leader_epoch,
                    fmt::join(info->isr, ","));
     } else {
       p->BecomeFollower(info->leader, info->leader_epoch, info->partition_epoch);
+      changes.push_back({tp, false, info->leader_epoch});
       led_.erase(tp);
       std::optional<LeaderEndpoint> leader;
       if (info->leader >= 0) {
@@ -212,11 +215,14 @@ ApplyResult ReplicaManager::ApplyLeaderAndIsr(const controller::LeaderAndIsrRequ
     applied_epoch_[tp] = info->leader_epoch;
   }
   DropIdleFetchersLocked();
+  lock.Unlock();
+  NotifyRoleChanges(changes);
   return result;
 }
 
 ApplyResult ReplicaManager::ApplyStopReplica(const controller::StopReplicaRequest& request) {
   ApplyResult result;
+  std::vector<RoleChange> changes;
   MutexLock lock(&mu_);
   if (request.controller_epoch < controller_epoch_) {
     result.error = ErrorCode::STALE_CONTROLLER_EPOCH;
@@ -236,6 +242,7 @@ ApplyResult ReplicaManager::ApplyStopReplica(const controller::StopReplicaReques
       continue;
     }
     if (auto p = partitions_->Get(s.topic, s.partition)) AssignFetcherLocked(p, std::nullopt);
+    if (led_.count(tp) > 0) changes.push_back({tp, false, s.leader_epoch});
     led_.erase(tp);
     applied_epoch_.erase(tp);
     stops[{s.topic, s.delete_partition}].push_back(s.partition);
@@ -249,7 +256,14 @@ ApplyResult ReplicaManager::ApplyStopReplica(const controller::StopReplicaReques
     }
   }
   DropIdleFetchersLocked();
+  lock.Unlock();
+  NotifyRoleChanges(changes);
   return result;
+}
+
+void ReplicaManager::NotifyRoleChanges(const std::vector<RoleChange>& changes) {
+  if (!options_.on_leadership) return;
+  for (const RoleChange& c : changes) options_.on_leadership(c.tp, c.is_leader, c.leader_epoch);
 }
 
 void ReplicaManager::CheckIsr() {

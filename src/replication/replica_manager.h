@@ -76,6 +76,13 @@ struct ReplicaManagerOptions {
   // Milliseconds on the clock the fetch handler stamps follower progress
   // with (Partition::OnFollowerFetch).
   std::function<int64_t()> clock;
+  // Told of every role change applied here, after BecomeLeader (true) or
+  // BecomeFollower / StopReplica (false), on the thread applying the
+  // request (the metadata thread) and outside this manager's lock, in the
+  // order applied: the group coordinator loads and unloads the groups of
+  // the __consumer_offsets partitions it leads. May block. Unset: nothing.
+  std::function<void(const storage::TopicPartition& tp, bool is_leader, int32_t leader_epoch)>
+      on_leadership;
 };
 
 struct PartitionResult {
@@ -129,6 +136,13 @@ class ReplicaManager {
   std::optional<LeaderEndpoint> EndpointOf(const controller::LeaderAndIsrRequest& request,
                                            int32_t broker_id) const;
   void RunIsrThread() EXCLUDES(mu_);
+  struct RoleChange {
+    storage::TopicPartition tp;
+    bool is_leader = false;
+    int32_t leader_epoch = 0;
+  };
+  // Calls options_.on_leadership for each change, in order.
+  void NotifyRoleChanges(const std::vector<RoleChange>& changes) EXCLUDES(mu_);
 
   cluster::PartitionManager* const partitions_;
   const ReplicaManagerOptions options_;

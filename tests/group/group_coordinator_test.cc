@@ -472,5 +472,92 @@ TEST_F(GroupCoordinatorTest, ShutdownAnswersWaitingJoins) {
   EXPECT_EQ(Join(Params("g")).error, ErrorCode::NOT_COORDINATOR);
 }
 
+// In a cluster the coordinator serves only the groups of the
+// __consumer_offsets partitions this broker leads: it loads a partition's
+// groups when told it leads it, and drops them when told it does not.
+class ClusterGroupCoordinatorTest : public GroupCoordinatorTest {
+ protected:
+  void SetUp() override {
+    GroupCoordinatorTest::SetUp();
+    if (HasFatalFailure()) return;
+    // The partitions exist here as a cluster's hosted replicas would.
+    ASSERT_TRUE(log_->EnsureTopic().ok());
+    coordinator_->Shutdown();
+    timers_.reset();
+    coordinator_.reset();
+    log_->SetClusterPartitionCount([] { return 3; });
+    StartCoordinator();
+  }
+
+  // A group id whose offsets partition is `index`.
+  static std::string GroupIn(int32_t index, const std::string& prefix) {
+    for (int i = 0;; ++i) {
+      std::string id = prefix + std::to_string(i);
+      if (OffsetsPartitionFor(id, 3) == index) return id;
+    }
+  }
+};
+
+TEST_F(ClusterGroupCoordinatorTest, GroupsOfPartitionsNotLedHereAreRefusedWithNotCoordinator) {
+  const std::string group = GroupIn(1, "g");
+  EXPECT_EQ(Join(Params(group)).error, ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(coordinator_->Heartbeat(group, 1, "m", std::nullopt), ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(Commit(CommitParams(group, 5)).front(), ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(coordinator_->FetchOffsets(group, std::nullopt).first, ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(coordinator_->DescribeGroup(group).error, ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(coordinator_->LeaveGroup(group, {{"m", std::nullopt}}).first,
+            ErrorCode::NOT_COORDINATOR);
+
+  coordinator_->OnLeadership(0, /*is_leader=*/true);
+  EXPECT_EQ(Join(Params(group)).error, ErrorCode::NOT_COORDINATOR);  // still not partition 1
+  const std::string led = GroupIn(0, "g");
+  EXPECT_TRUE(coordinator_->Serves(led));
+  EXPECT_FALSE(coordinator_->Serves(group));
+  auto [member, generation] = StableSingleMember(led);
+  EXPECT_EQ(Commit(CommitParams(led, 9, generation, member)).front(), ErrorCode::NONE);
+}
+
+TEST_F(ClusterGroupCoordinatorTest, LeadingAPartitionLoadsItsGroupsAndLosingItUnloadsThem) {
+  const std::string group = GroupIn(2, "g");
+  const std::string standalone = GroupIn(2, "s");
+  coordinator_->OnLeadership(2, /*is_leader=*/true);
+  auto [member, generation] = StableSingleMember(group);
+  ASSERT_EQ(Commit(CommitParams(group, 41, generation, member)).front(), ErrorCode::NONE);
+  ASSERT_EQ(Commit(CommitParams(standalone, 7)).front(), ErrorCode::NONE);
+
+  // A member waiting on a rebalance when leadership goes is told to find
+  // the new coordinator.
+  auto waiting = JoinAsync(Params(group));
+  coordinator_->OnLeadership(2, /*is_leader=*/false);
+  ASSERT_EQ(waiting.wait_for(10s), std::future_status::ready);
+  EXPECT_EQ(waiting.get().error, ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(coordinator_->FetchOffsets(group, std::nullopt).first, ErrorCode::NOT_COORDINATOR);
+  EXPECT_EQ(coordinator_->Heartbeat(group, generation, member, std::nullopt),
+            ErrorCode::NOT_COORDINATOR);
+  EXPECT_TRUE(coordinator_->ListGroups({}).empty());
+
+  // Leading again: the partition is replayed, groups and offsets are back.
+  coordinator_->OnLeadership(2, /*is_leader=*/true);
+  auto [error, offsets] = coordinator_->FetchOffsets(group, std::nullopt);
+  EXPECT_EQ(error, ErrorCode::NONE);
+  ASSERT_EQ(offsets.size(), 1u);
+  EXPECT_EQ(offsets[0].offset, 41);
+  EXPECT_EQ(coordinator_->FetchOffsets(standalone, std::nullopt).second.at(0).offset, 7);
+  GroupDescription d = coordinator_->DescribeGroup(group);
+  EXPECT_EQ(d.state, GroupState::kStable);
+  EXPECT_EQ(coordinator_->Heartbeat(group, generation, member, std::nullopt), ErrorCode::NONE);
+}
+
+TEST_F(ClusterGroupCoordinatorTest, ACommitToAPartitionThatLostItsLeadershipIsNotCoordinator) {
+  const std::string group = GroupIn(0, "g");
+  coordinator_->OnLeadership(0, /*is_leader=*/true);
+  ASSERT_EQ(Commit(CommitParams(group, 3)).front(), ErrorCode::NONE);
+  // The replica stops leading before the coordinator hears of it.
+  auto p = partitions_->Get(std::string(kOffsetsTopic), 0);
+  ASSERT_NE(p, nullptr);
+  p->BecomeFollower(/*leader_id=*/7, p->leader_epoch() + 1, /*partition_epoch=*/1);
+  EXPECT_EQ(Commit(CommitParams(group, 4)).front(), ErrorCode::NOT_COORDINATOR);
+}
+
 }  // namespace
 }  // namespace sluice::group
