@@ -11,4 +11,18 @@ ClusterState CurrentClusterState(const BrokerServices& services) {
   return state;
 }
 
+bool PartitionExists(const BrokerServices& services, std::string_view topic, int32_t partition) {
+  if (services.metadata_cache == nullptr) return services.partitions.Get(topic, partition) != nullptr;
+  std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
+  auto t = snapshot->topics.find(topic);
+  return t != snapshot->topics.end() && t->second.partitions.count(partition) > 0;
+}
+
+protocol::ErrorCode MissingPartitionError(const BrokerServices& services, std::string_view topic,
+                                          int32_t partition) {
+  return services.metadata_cache != nullptr && PartitionExists(services, topic, partition)
+             ? protocol::ErrorCode::NOT_LEADER_OR_FOLLOWER
+             : protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 }  // namespace sluice::api

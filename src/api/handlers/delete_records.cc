@@ -6,6 +6,7 @@
 // has nothing to wait for on a single node.
 #include <fmt/format.h>
 
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/partition_errors.h"
 #include "protocol/error_code.h"
@@ -35,7 +36,7 @@ void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest requ
       r.low_watermark = -1;
       auto partition = services.partitions.Get(topic.name, want.partition_index);
       if (!partition || !topic_config.ok()) {
-        r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        r.error_code = ToWire(MissingPartitionError(services, topic.name, want.partition_index));
         continue;
       }
       if (!topic_config->cleanup_delete) {

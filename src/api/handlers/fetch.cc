@@ -15,6 +15,7 @@
 #include <memory>
 #include <vector>
 
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/partition_errors.h"
 #include "base/mutex.h"
@@ -63,7 +64,7 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
       r.partition_index = want.partition;
       auto partition = services.partitions.Get(topic.topic, want.partition);
       if (!partition) {
-        r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        r.error_code = ToWire(MissingPartitionError(services, topic.topic, want.partition));
         r.high_watermark = -1;
         built.has_error = true;
         continue;

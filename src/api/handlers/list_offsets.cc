@@ -6,6 +6,7 @@
 // watermark too. Any other replica id (a broker, or -2 for debugging tools)
 // is bounded by the log end offset instead. A timestamp lookup answers the
 // first *record* whose timestamp reaches the target, not its batch.
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/partition_errors.h"
 #include "protocol/error_code.h"
@@ -34,7 +35,7 @@ void HandleListOffsets(RequestContext ctx, protocol::ListOffsetsRequest request)
       r.partition_index = want.partition_index;
       auto partition = services.partitions.Get(topic.name, want.partition_index);
       if (!partition) {
-        r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        r.error_code = ToWire(MissingPartitionError(services, topic.name, want.partition_index));
         continue;
       }
       if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);

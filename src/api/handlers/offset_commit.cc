@@ -4,6 +4,7 @@
 // -1 and no member id).
 #include <memory>
 
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "protocol/error_code.h"
 
@@ -27,7 +28,7 @@ void HandleOffsetCommit(RequestContext ctx, protocol::OffsetCommitRequest reques
     for (const auto& p : topic.partitions) {
       auto& r = t.partitions.emplace_back();
       r.partition_index = p.partition_index;
-      if (!services.partitions.Get(topic.name, p.partition_index)) {
+      if (!PartitionExists(services, topic.name, p.partition_index)) {
         r.error_code = protocol::ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
         continue;
       }

@@ -2,6 +2,7 @@
 // consumes (GROUP_SUBSCRIBED_TO_TOPIC for topics a member still subscribes to).
 #include <memory>
 
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "protocol/error_code.h"
 
@@ -32,7 +33,7 @@ void HandleOffsetDelete(RequestContext ctx, protocol::OffsetDeleteRequest reques
               protocol::ErrorCode e = i < results.size() ? results[i].error
                                                          : protocol::ErrorCode::NONE;
               if (e == protocol::ErrorCode::NONE &&
-                  !shared->services->partitions.Get(t.name, p.partition_index)) {
+                  !PartitionExists(*shared->services, t.name, p.partition_index)) {
                 e = protocol::ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
               }
               r.error_code = protocol::ToWire(e);

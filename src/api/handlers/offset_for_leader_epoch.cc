@@ -3,6 +3,7 @@
 // history. A current_leader_epoch other than the partition's is fenced or
 // unknown, as in Fetch. An epoch newer than every epoch in the log (or an
 // empty history) answers epoch -1 / offset -1 without an error, as Kafka does.
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/partition_errors.h"
 #include "protocol/error_code.h"
@@ -28,7 +29,7 @@ void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpo
       r.end_offset = -1;
       auto partition = services.partitions.Get(topic.topic, want.partition);
       if (!partition) {
-        r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        r.error_code = ToWire(MissingPartitionError(services, topic.topic, want.partition));
         continue;
       }
       if (ErrorCode e = LeaderEpochError(*partition, want.current_leader_epoch);

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "api/handlers/cluster_state.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/partition_errors.h"
 #include "base/mutex.h"
@@ -53,7 +54,8 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
                                                      int16_t acks, PartitionResponse& r) {
   auto partition = services.partitions.Get(topic, r.index);
   if (!partition) {
-    SetError(r, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION, "unknown topic or partition");
+    SetError(r, MissingPartitionError(services, topic, r.index),
+             fmt::format("this broker holds no replica of {}-{}", topic, r.index));
     return nullptr;
   }
   if (cluster::IsInternalTopic(topic)) {
