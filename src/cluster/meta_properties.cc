@@ -6,28 +6,14 @@
 
 #include <fmt/format.h>
 
+#include "base/base64url.h"
 #include "cluster/topic_table.h"
 
 namespace sluice::cluster {
 
 std::string NewClusterId() {
-  static constexpr char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   const TopicId id = NewTopicId();
-  // 128 bits as 22 base64 characters (the last one carries 2 bits).
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : id) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      out += kAlphabet[(acc >> (bits - 6)) & 0x3F];
-      bits -= 6;
-    }
-  }
-  if (bits > 0) out += kAlphabet[(acc << (6 - bits)) & 0x3F];
-  return out;
+  return Base64UrlEncode(id);  // 22 characters, as Kafka's cluster ids
 }
 
 Result<std::optional<MetaProperties>> ReadMetaProperties(storage::FileSystem* fs,

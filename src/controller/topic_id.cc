@@ -2,21 +2,9 @@
 
 #include <random>
 
+#include "base/base64url.h"
+
 namespace sluice::controller {
-namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int DigitOf(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
-
-}  // namespace
 
 TopicUuid NewTopicUuid(const std::function<uint64_t()>& random) {
   std::random_device device;
@@ -36,22 +24,7 @@ TopicUuid NewTopicUuid(const std::function<uint64_t()>& random) {
   }
 }
 
-std::string TopicUuidToString(const TopicUuid& id) {
-  // 128 bits as 22 characters; the last carries 2 bits.
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (uint8_t b : id) {
-    acc = (acc << 8) | b;
-    bits += 8;
-    while (bits >= 6) {
-      out += kAlphabet[(acc >> (bits - 6)) & 0x3F];
-      bits -= 6;
-    }
-  }
-  out += kAlphabet[(acc << (6 - bits)) & 0x3F];
-  return out;
-}
+std::string TopicUuidToString(const TopicUuid& id) { return Base64UrlEncode(id); }
 
 std::optional<TopicUuid> ParseTopicUuid(std::string_view text) {
   if (text.size() != 22) return std::nullopt;
@@ -60,7 +33,7 @@ std::optional<TopicUuid> ParseTopicUuid(std::string_view text) {
   int bits = 0;
   size_t at = 0;
   for (char c : text) {
-    const int d = DigitOf(c);
+    const int d = Base64UrlDigit(c);
     if (d < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(d);
     bits += 6;
