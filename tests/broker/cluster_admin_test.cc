@@ -25,6 +25,7 @@
 #include "protocol/generated/response_header.h"
 #include "protocol/header.h"
 #include "support/broker_process.h"
+#include "support/cluster_znodes.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"
 #include "support/zookeeper_ensemble.h"
@@ -220,19 +221,8 @@ class ClusterAdminTest : public ::testing::Test {
     return c.ok() ? std::move(*c) : nullptr;
   }
 
-  std::set<int32_t> LiveIds() {
-    std::set<int32_t> out;
-    auto children = zk_client_->GetChildren(zk::kBrokerIdsPath);
-    if (!children.ok()) return out;
-    for (const std::string& c : *children) out.insert(std::stoi(c));
-    return out;
-  }
-  int32_t Controller() {
-    auto node = zk_client_->Get(zk::kControllerPath);
-    if (!node.ok()) return -1;
-    auto c = zk::DecodeController(node->data);
-    return c.ok() ? c->broker_id : -1;
-  }
+  std::set<int32_t> LiveIds() { return LiveBrokerIds(*zk_client_); }
+  int32_t Controller() { return ControllerId(*zk_client_); }
   int32_t NonController() {
     const int32_t c = Controller();
     return c == 1 ? 2 : 1;
@@ -245,10 +235,7 @@ class ClusterAdminTest : public ::testing::Test {
     return a.ok() ? std::optional(*a) : std::nullopt;
   }
   std::optional<zk::PartitionState> State(const std::string& topic, int32_t p) {
-    auto node = zk_client_->Get(zk::PartitionStatePath(topic, p));
-    if (!node.ok()) return std::nullopt;
-    auto s = zk::DecodePartitionState(node->data);
-    return s.ok() ? std::optional(*s) : std::nullopt;
+    return ReadPartitionState(*zk_client_, topic, p);
   }
   // Waits until every partition of `topic` (by its assignment) has a state;
   // returns them.

@@ -20,6 +20,7 @@
 #include "api/group_member.h"
 #include "group/offsets_record.h"
 #include "support/broker_process.h"
+#include "support/cluster_znodes.h"
 #include "support/kafka_client.h"
 #include "support/temp_dir.h"
 #include "support/zookeeper_ensemble.h"
@@ -77,25 +78,10 @@ class CoordinatorFailoverTest : public ::testing::Test {
   }
   std::string Outputs() { return broker(1).output() + broker(2).output() + broker(3).output(); }
 
-  std::set<int32_t> LiveIds() {
-    std::set<int32_t> out;
-    auto children = zk_client_->GetChildren(zk::kBrokerIdsPath);
-    if (children.ok()) {
-      for (const std::string& c : *children) out.insert(std::stoi(c));
-    }
-    return out;
-  }
-  int32_t Controller() {
-    auto node = zk_client_->Get(zk::kControllerPath);
-    if (!node.ok()) return -1;
-    auto c = zk::DecodeController(node->data);
-    return c.ok() ? c->broker_id : -1;
-  }
+  std::set<int32_t> LiveIds() { return LiveBrokerIds(*zk_client_); }
+  int32_t Controller() { return ControllerId(*zk_client_); }
   std::optional<zk::PartitionState> State(const std::string& topic, int32_t p) {
-    auto node = zk_client_->Get(zk::PartitionStatePath(topic, p));
-    if (!node.ok()) return std::nullopt;
-    auto s = zk::DecodePartitionState(node->data);
-    return s.ok() ? std::optional(*s) : std::nullopt;
+    return ReadPartitionState(*zk_client_, topic, p);
   }
   bool FullyReplicated(const std::string& topic, int32_t partitions) {
     for (int32_t p = 0; p < partitions; ++p) {

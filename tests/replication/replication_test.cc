@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "support/broker_process.h"
+#include "support/cluster_znodes.h"
 #include "support/kafka_client.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"
@@ -70,25 +71,10 @@ class ReplicationTest : public ::testing::Test {
     return fmt::format("{}", fmt::join(out, ","));
   }
 
-  std::set<int32_t> LiveIds() {
-    std::set<int32_t> out;
-    auto children = zk_client_->GetChildren(zk::kBrokerIdsPath);
-    if (children.ok()) {
-      for (const std::string& c : *children) out.insert(std::stoi(c));
-    }
-    return out;
-  }
-  int32_t Controller() {
-    auto node = zk_client_->Get(zk::kControllerPath);
-    if (!node.ok()) return -1;
-    auto c = zk::DecodeController(node->data);
-    return c.ok() ? c->broker_id : -1;
-  }
+  std::set<int32_t> LiveIds() { return LiveBrokerIds(*zk_client_); }
+  int32_t Controller() { return ControllerId(*zk_client_); }
   std::optional<zk::PartitionState> State(const std::string& topic, int32_t p) {
-    auto node = zk_client_->Get(zk::PartitionStatePath(topic, p));
-    if (!node.ok()) return std::nullopt;
-    auto s = zk::DecodePartitionState(node->data);
-    return s.ok() ? std::optional(*s) : std::nullopt;
+    return ReadPartitionState(*zk_client_, topic, p);
   }
 
   // Produces `n` keyed messages "<tag>-<i>" with acks=all through an
