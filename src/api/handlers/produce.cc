@@ -46,12 +46,14 @@ struct Pending {
   int32_t min_insync_replicas = 1;  // replicated partitions: checked again once committed
 };
 
-// Validates and appends one partition's records; fills `r`. Returns the
-// partition when something was appended (or found already written).
+// Validates and appends one partition's records; fills `r` and the topic's
+// min.insync.replicas. Returns the partition when something was appended
+// (or found already written).
 std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
                                                      const std::string& topic,
                                                      const protocol::Records& records,
-                                                     int16_t acks, PartitionResponse& r) {
+                                                     int16_t acks, PartitionResponse& r,
+                                                     int32_t* min_insync_replicas) {
   auto partition = services.partitions.Get(topic, r.index);
   if (!partition) {
     SetError(r, MissingPartitionError(services, topic, r.index),
@@ -75,6 +77,7 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
              fmt::format("this broker does not lead {}-{}", topic, r.index));
     return nullptr;
   }
+  *min_insync_replicas = topic_config->min_insync_replicas;
   if (const size_t in_sync = partition->isr_size();
       acks == -1 && static_cast<size_t>(std::max(topic_config->min_insync_replicas, 1)) > in_sync) {
     SetError(r, ErrorCode::NOT_ENOUGH_REPLICAS,
@@ -204,13 +207,9 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
         SetError(r, ErrorCode::INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1");
       } else if (request.transactional_id.has_value()) {
         SetError(r, ErrorCode::INVALID_TXN_STATE, "transactions are not supported yet");
-      } else if (auto partition = ProducePartition(services, topic.name, data.records, acks, r)) {
-        const bool replicated = acks == -1 && partition->has_followers();
-        pending.push_back(Pending{std::move(partition), r.base_offset, &r});
-        if (replicated) {
-          auto config = services.partitions.TopicConfigOf(topic.name);
-          if (config.ok()) pending.back().min_insync_replicas = config->min_insync_replicas;
-        }
+      } else if (int32_t min_isr = 1; auto partition = ProducePartition(
+                     services, topic.name, data.records, acks, r, &min_isr)) {
+        pending.push_back(Pending{std::move(partition), r.base_offset, &r, min_isr});
       }
       any_error |= r.error_code != 0;
     }
