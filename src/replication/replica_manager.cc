@@ -169,18 +169,16 @@ ApplyResult ReplicaManager::ApplyLeaderAndIsr(const controller::LeaderAndIsrRequ
     for (size_t i = 0; i < ids.size(); ++i) hosted[{topic, ids[i]}] = (*made)[i];
   }
 
-  // Then the roles.
-  for (PartitionResult& r : result.partitions) {
+  // Then the roles. result.partitions[i] answers request.partitions[i].
+  for (size_t i = 0; i < result.partitions.size(); ++i) {
+    PartitionResult& r = result.partitions[i];
+    const controller::PartitionLeaderInfo* info = &request.partitions[i];
     if (r.error != ErrorCode::NONE) continue;
     const storage::TopicPartition tp{r.topic, r.partition};
     auto h = hosted.find(tp);
     if (h == hosted.end()) {
       if (failed_topics.count(r.topic) > 0) r.error = ErrorCode::KAFKA_STORAGE_ERROR;
       continue;
-    }
-    const controller::PartitionLeaderInfo* info = nullptr;
-    for (const auto* i : by_topic[r.topic]) {
-      if (i->partition == r.partition) info = i;
     }
     const std::shared_ptr<cluster::Partition>& p = h->second;
     if (info->leader == options_.broker_id) {
