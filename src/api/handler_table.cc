@@ -96,6 +96,7 @@ constexpr std::array kHandlers = {
     Entry<AlterConfigsRequest, HandleAlterConfigs>(0, 2),
     Entry<IncrementalAlterConfigsRequest, HandleIncrementalAlterConfigs>(0, 1),
     Entry<DeleteRecordsRequest, HandleDeleteRecords>(0, 2),
+    Entry<DescribeLogDirsRequest, HandleDescribeLogDirs>(0, 4),
     Entry<OffsetForLeaderEpochRequest, HandleOffsetForLeaderEpoch>(0, 4),
     Entry<FindCoordinatorRequest, HandleFindCoordinator>(0, 4),
     Entry<JoinGroupRequest, HandleJoinGroup>(0, 9),

@@ -11,6 +11,7 @@
 #include "protocol/generated/create_topics.h"
 #include "protocol/generated/delete_groups.h"
 #include "protocol/generated/delete_records.h"
+#include "protocol/generated/describe_log_dirs.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/describe_cluster.h"
 #include "protocol/generated/describe_configs.h"
@@ -54,6 +55,7 @@ void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest reques
 void HandleIncrementalAlterConfigs(RequestContext ctx,
                                    protocol::IncrementalAlterConfigsRequest request);
 void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest request);
+void HandleDescribeLogDirs(RequestContext ctx, protocol::DescribeLogDirsRequest request);
 void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpochRequest request);
 
 // Consumer groups (group/group_coordinator.h).
