@@ -328,6 +328,11 @@ void ClusterMembership::AlterPartition(
   if (!posted) done(not_controller(n));
 }
 
+bool ClusterMembership::ZooKeeperConnected() const {
+  MutexLock lock(&mu_);
+  return admin_session_ != nullptr && admin_session_->connected();
+}
+
 int32_t ClusterMembership::ActiveControllerEpoch() const {
   MutexLock lock(&mu_);
   if (!election_ || !election_->is_controller()) return -1;

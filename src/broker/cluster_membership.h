@@ -116,6 +116,9 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   // This broker's controller epoch while it is the controller, else -1
   // (metrics). Thread-safe.
   int32_t ActiveControllerEpoch() const EXCLUDES(mu_);
+  // Whether this broker's ZooKeeper session is connected now; false once
+  // Leave has begun (metrics). Thread-safe.
+  bool ZooKeeperConnected() const EXCLUDES(mu_);
 
   // api::ControllerService: runs on the loop, through the partition state
   // machine while this broker is the active controller.

@@ -145,6 +145,10 @@ class Partition {
   std::vector<int32_t> replicas() const EXCLUDES(replica_mu_);
   // How many replicas acknowledge acks=all writes now (1 on a single node).
   size_t isr_size() const EXCLUDES(replica_mu_);
+  // On a leader: how far its slowest follower's log end (as its last fetch
+  // reported it) trails this log's end, in offsets; a follower not heard
+  // from in this leadership counts from the log start. 0 without followers.
+  int64_t MaxFollowerLag() EXCLUDES(replica_mu_);
   // Whether acks=all must wait for followers (WhenCommitted) rather than
   // for this replica's flush alone.
   bool has_followers() const { return has_followers_.load(std::memory_order_acquire); }
