@@ -63,7 +63,8 @@ TEST(ElectLeadersWire, NullPartitionsMeanEveryPartition) {
   ExpectWire(none, 0, Bytes().I32(0).I32(100));
   ExpectWire(none, 2, Bytes().I8(0).U(1).I32(100).U(0));
   // A fresh request names no partition (the default is not "all").
-  EXPECT_EQ(ElectLeadersRequest().topic_partitions, std::vector<ElectLeadersRequest::TopicPartitions>{});
+  EXPECT_EQ(ElectLeadersRequest().topic_partitions,
+            std::vector<ElectLeadersRequest::TopicPartitions>{});
 }
 
 ElectLeadersResponse SomeResponse() {
@@ -83,10 +84,10 @@ ElectLeadersResponse SomeResponse() {
 
 TEST(ElectLeadersWire, ResponseV0HasOnlyPerPartitionErrors) {
   Bytes b;
-  b.I32(0);                                 // throttle
-  b.I32(1).Str("t").I32(2);                 // one topic, two partitions
-  b.I32(0).I16(0).I16(-1);                  // partition 0: ok, null message
-  b.I32(2).I16(84).Str("x");                // partition 2
+  b.I32(0);                   // throttle
+  b.I32(1).Str("t").I32(2);   // one topic, two partitions
+  b.I32(0).I16(0).I16(-1);    // partition 0: ok, null message
+  b.I32(2).I16(84).Str("x");  // partition 2
   ExpectWire(SomeResponse(), 0, b);
 }
 
@@ -107,10 +108,10 @@ TEST(ElectLeadersWire, ResponseV2IsCompactWithTaggedFields) {
   Bytes b;
   b.I32(0).I16(0);
   b.U(2).CompactStr("t").U(3);
-  b.I32(0).I16(0).U(0).U(0);           // null message (0), tags
+  b.I32(0).I16(0).U(0).U(0);  // null message (0), tags
   b.I32(2).I16(84).CompactStr("x").U(0);
-  b.U(0);                              // the topic's tags
-  b.U(0);                              // the response's tags
+  b.U(0);  // the topic's tags
+  b.U(0);  // the response's tags
   ExpectWire(SomeResponse(), 2, b);
 }
 
