@@ -49,12 +49,14 @@ CommandStatus FindController(KafkaClient& client, Controller* out) {
       return {};
     }
   }
-  return CommandStatus::Failed(fmt::format("the controller, broker {}, is not in the metadata", id));
+  return CommandStatus::Failed(
+      fmt::format("the controller, broker {}, is not in the metadata", id));
 }
 
 // The partitions to name: nullopt for every partition of every topic.
-CommandStatus PartitionsToName(KafkaClient& client, const ElectLeadersOptions& opts,
-                               std::optional<std::vector<ElectLeadersRequest::TopicPartitions>>* out) {
+CommandStatus PartitionsToName(
+    KafkaClient& client, const ElectLeadersOptions& opts,
+    std::optional<std::vector<ElectLeadersRequest::TopicPartitions>>* out) {
   if (opts.topic.empty()) {
     *out = std::nullopt;
     return {};
@@ -70,7 +72,9 @@ CommandStatus PartitionsToName(KafkaClient& client, const ElectLeadersOptions& o
     const rd_kafka_metadata_topic_t* topic = nullptr;
     s = KafkaClient::FindTopic(*md, opts.topic, &topic);
     if (!s.ok()) return s;
-    for (int i = 0; i < topic->partition_cnt; ++i) t.partition_id.push_back(topic->partitions[i].id);
+    for (int i = 0; i < topic->partition_cnt; ++i) {
+      t.partition_id.push_back(topic->partitions[i].id);
+    }
     std::sort(t.partition_id.begin(), t.partition_id.end());
   }
   *out = std::vector<ElectLeadersRequest::TopicPartitions>{std::move(t)};
@@ -91,8 +95,9 @@ CommandStatus Send(const GlobalOptions& global, const Controller& controller,
   const std::string where = fmt::format("{}:{}", controller.host, controller.port);
   auto conn = rpc::Connection::Connect(controller.host, controller.port, options);
   if (!conn.ok()) {
-    return CommandStatus::Unreachable(fmt::format("cannot reach the controller, broker {} at {}: {}",
-                                                  controller.id, where, conn.status().message()));
+    return CommandStatus::Unreachable(
+        fmt::format("cannot reach the controller, broker {} at {}: {}", controller.id, where,
+                    conn.status().message()));
   }
   auto versions = (*conn)->Call<protocol::ApiVersionsRequest, protocol::ApiVersionsResponse>(
       protocol::ApiVersionsRequest{}, 0);
@@ -203,7 +208,8 @@ int RunClusterElectLeaders(const GlobalOptions& global, const ElectLeadersOption
   fmt::print("{} elected, {} not needed, {} failed ({} election).\n", elected, not_needed, failed,
              unclean ? "unclean" : "preferred");
   if (failed > 0) {
-    return Finish(CommandStatus::Failed(fmt::format("{} partition(s) had no leader elected", failed)));
+    return Finish(
+        CommandStatus::Failed(fmt::format("{} partition(s) had no leader elected", failed)));
   }
   return kExitOk;
 }

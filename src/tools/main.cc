@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     return sub;
   };
 
-  CLI::App* cluster = app.add_subcommand("cluster", "Cluster-wide information and leader elections")->fallthrough();
+  CLI::App* cluster =
+      app.add_subcommand("cluster", "Cluster-wide information and leader elections")->fallthrough();
   cluster->require_subcommand(1);
   leaf(cluster, "info", "Brokers, controller, cluster id and topic count",
        [&] { return RunClusterInfo(global); });

@@ -103,9 +103,7 @@ class LeaderBalanceTest : public ::testing::Test {
     }
     return fmt::format("{}", fmt::join(out, ","));
   }
-  std::string Outputs() {
-    return broker(1).output() + broker(2).output() + broker(3).output();
-  }
+  std::string Outputs() { return broker(1).output() + broker(2).output() + broker(3).output(); }
 
   std::set<int32_t> LiveIds() { return LiveBrokerIds(*zk_client_); }
   int32_t Controller() { return ControllerId(*zk_client_); }
@@ -260,8 +258,7 @@ TEST_F(LeaderBalanceTest, ElectLeadersGivesLeadershipBackToThePreferredReplicas)
   {
     std::unique_ptr<rpc::Connection> c = Connect(1);
     ASSERT_TRUE(c);
-    auto versions =
-        c->Call<protocol::ApiVersionsRequest, protocol::ApiVersionsResponse>({}, 0);
+    auto versions = c->Call<protocol::ApiVersionsRequest, protocol::ApiVersionsResponse>({}, 0);
     ASSERT_TRUE(versions.ok());
     auto k = std::find_if(versions->body().api_keys.begin(), versions->body().api_keys.end(),
                           [](const auto& v) { return v.api_key == 43; });
@@ -275,10 +272,12 @@ TEST_F(LeaderBalanceTest, ElectLeadersGivesLeadershipBackToThePreferredReplicas)
   ASSERT_EQ(victims_own.size(), 2u) << "the assignment spreads preferred replicas evenly";
   broker(victim).Kill();
   ASSERT_TRUE(WaitUntil([&] { return NoneLedBy(topic, victim); }))
-      << "leadership never moved off broker " << victim << "\n" << Outputs();
+      << "leadership never moved off broker " << victim << "\n"
+      << Outputs();
   ASSERT_TRUE(StartBroker(victim).ok()) << broker(victim).output();
   ASSERT_TRUE(WaitUntil([&] { return AllInSync(topic); }))
-      << "broker " << victim << " never rejoined every ISR\n" << Outputs();
+      << "broker " << victim << " never rejoined every ISR\n"
+      << Outputs();
   // Back in the ISR, but a clean election never moves a live leader.
   for (int32_t p : victims_own) EXPECT_NE(State(topic, p)->leader, victim);
   std::map<int32_t, int32_t> epochs;
@@ -292,7 +291,8 @@ TEST_F(LeaderBalanceTest, ElectLeadersGivesLeadershipBackToThePreferredReplicas)
   ASSERT_EQ(results.size(), 6u);
   for (int32_t p = 0; p < 6; ++p) {
     const bool moved = std::count(victims_own.begin(), victims_own.end(), p) > 0;
-    EXPECT_EQ(results[std::make_pair(topic, p)], moved ? kNone : kElectionNotNeeded) << "partition " << p;
+    EXPECT_EQ(results[std::make_pair(topic, p)], moved ? kNone : kElectionNotNeeded)
+        << "partition " << p;
     auto s = State(topic, p);
     EXPECT_EQ(s->leader, AssignmentOf(topic).at(p).front()) << "partition " << p;
     EXPECT_EQ(s->leader_epoch, epochs[p] + (moved ? 1 : 0)) << "partition " << p;
@@ -300,8 +300,10 @@ TEST_F(LeaderBalanceTest, ElectLeadersGivesLeadershipBackToThePreferredReplicas)
   }
   // Every broker hears of it: Metadata from one that is not the controller.
   const int32_t observer = NotController(victim);
-  EXPECT_TRUE(WaitUntil([&] { return MetadataLeaders(observer, topic) == PreferredLeaders(topic); }))
-      << "broker " << observer << "'s metadata never showed the preferred leaders";
+  EXPECT_TRUE(WaitUntil([&] {
+    return MetadataLeaders(observer, topic) == PreferredLeaders(topic);
+  })) << "broker "
+      << observer << "'s metadata never showed the preferred leaders";
   EXPECT_TRUE(WaitUntil([&] { return MetadataLeaders(victim, topic) == PreferredLeaders(topic); }));
 
   // Nothing left to do: every partition (null: all of them) answers
@@ -348,14 +350,18 @@ TEST_F(LeaderBalanceTest, TheControllerRebalancesLeadersByItself) {
   ASSERT_TRUE(WaitUntil([&] {
     const int32_t c = Controller();
     return c > 0 && c != victim && NoneLedBy(topic, victim);
-  })) << "leadership never moved off broker " << victim << "\n" << Outputs();
+  })) << "leadership never moved off broker "
+      << victim << "\n"
+      << Outputs();
   ASSERT_TRUE(StartBroker(victim).ok()) << broker(victim).output();
   // No request: once the broker is back in the ISR, the controller's check
   // (every second here) gives it its partitions back.
   EXPECT_TRUE(WaitUntil([&] { return AllInSync(topic) && PreferredLead(topic); }))
-      << "leadership never returned to broker " << victim << "\n" << Outputs();
+      << "leadership never returned to broker " << victim << "\n"
+      << Outputs();
   const int32_t observer = NotController(victim);
-  EXPECT_TRUE(WaitUntil([&] { return MetadataLeaders(observer, topic) == PreferredLeaders(topic); }));
+  EXPECT_TRUE(
+      WaitUntil([&] { return MetadataLeaders(observer, topic) == PreferredLeaders(topic); }));
 }
 
 TEST_F(LeaderBalanceTest, TheCliListsUnhealthyPartitionsAndElectsLeaders) {
@@ -380,7 +386,9 @@ TEST_F(LeaderBalanceTest, TheCliListsUnhealthyPartitionsAndElectsLeaders) {
     for (int32_t p = 0; p < 6; ++p) expected += DescribeLine("replicated", p);
     under = RunCli("topic describe --under-replicated");
     return under.exit_code == 0 && under.output == expected;
-  })) << "expected:\n" << expected << "got:\n" << under.output;
+  })) << "expected:\n"
+      << expected << "got:\n"
+      << under.output;
   CliResult unavailable = RunCli("topic describe --unavailable");
   EXPECT_EQ(unavailable.exit_code, 0);
   EXPECT_EQ(unavailable.output, DescribeLine("single", alone[0]));
@@ -390,9 +398,9 @@ TEST_F(LeaderBalanceTest, TheCliListsUnhealthyPartitionsAndElectsLeaders) {
   // An unclean election cannot help a partition whose only replica is down.
   CliResult unclean = RunCli("cluster elect-leaders --topic single --type unclean");
   EXPECT_EQ(unclean.exit_code, 1) << unclean.output;
-  EXPECT_NE(unclean.output.find(fmt::format("single  {:<9}  ELIGIBLE_LEADERS_NOT_AVAILABLE",
-                                            alone[0])),
-            std::string::npos)
+  EXPECT_NE(
+      unclean.output.find(fmt::format("single  {:<9}  ELIGIBLE_LEADERS_NOT_AVAILABLE", alone[0])),
+      std::string::npos)
       << unclean.output;
   EXPECT_NE(unclean.output.find("0 elected, 2 not needed, 1 failed (unclean election)."),
             std::string::npos)
@@ -401,15 +409,14 @@ TEST_F(LeaderBalanceTest, TheCliListsUnhealthyPartitionsAndElectsLeaders) {
   ASSERT_TRUE(StartBroker(victim).ok()) << broker(victim).output();
   ASSERT_TRUE(WaitUntil([&] { return AllInSync("replicated") && AllInSync("single"); }))
       << Outputs();
-  EXPECT_TRUE(WaitUntil([&] {
-    return RunCli("topic describe --under-replicated --unavailable").output.empty();
-  }));
+  EXPECT_TRUE(WaitUntil(
+      [&] { return RunCli("topic describe --under-replicated --unavailable").output.empty(); }));
 
   // One partition by name, then the rest with everything else.
   const std::vector<int32_t> victims_own = PreferredBy("replicated", victim);
   ASSERT_EQ(victims_own.size(), 2u);
-  CliResult first =
-      RunCli(fmt::format("cluster elect-leaders --topic replicated --partition {}", victims_own[0]));
+  CliResult first = RunCli(
+      fmt::format("cluster elect-leaders --topic replicated --partition {}", victims_own[0]));
   EXPECT_EQ(first.exit_code, 0) << first.output;
   EXPECT_EQ(first.output, fmt::format("TOPIC       PARTITION  RESULT\n"
                                       "replicated  {:<9}  ELECTED\n"
