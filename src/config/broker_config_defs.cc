@@ -254,7 +254,16 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Ignored("transaction.state.log.replication.factor", T::kShort, "3", "Transactions: unused."),
       Ignored("transaction.state.log.min.isr", T::kInt, "2", "Transactions: unused."),
       Ignored("transaction.state.log.num.partitions", T::kInt, "50", "Transactions: unused."),
-      Ignored("auto.leader.rebalance.enable", T::kBoolean, "true", "Single node: unused."),
+      Def("auto.leader.rebalance.enable", T::kBoolean, "true", {},
+          "Cluster: the controller moves leaderships back to each partition's preferred replica "
+          "(the first in its assignment) when a broker's share of them led elsewhere exceeds "
+          "leader.imbalance.per.broker.percentage."),
+      Def("leader.imbalance.check.interval.seconds", T::kLong, "300", positive,
+          "Cluster: how often the controller checks the leader imbalance (the first check comes "
+          "5 s after it takes over, or sooner with a shorter interval)."),
+      Def("leader.imbalance.per.broker.percentage", T::kInt, "10", non_negative,
+          "Cluster: the share of a broker's preferred partitions led elsewhere, in percent, above "
+          "which the controller elects their preferred replicas."),
       Ignored("controlled.shutdown.enable", T::kBoolean, "true", "Single node: unused."),
       Ignored("num.replica.fetchers", T::kInt, "1", "Single node: unused."),
       Def("replica.lag.time.max.ms", T::kLong, "30000", positive,

@@ -16,6 +16,7 @@
 #include "protocol/generated/describe_cluster.h"
 #include "protocol/generated/describe_configs.h"
 #include "protocol/generated/describe_groups.h"
+#include "protocol/generated/elect_leaders.h"
 #include "protocol/generated/fetch.h"
 #include "protocol/generated/find_coordinator.h"
 #include "protocol/generated/heartbeat.h"
@@ -75,6 +76,8 @@ void HandleAlterPartition(RequestContext ctx, protocol::AlterPartitionRequest re
 void HandleLeaderAndIsr(RequestContext ctx, protocol::LeaderAndIsrRequest request);
 void HandleStopReplica(RequestContext ctx, protocol::StopReplicaRequest request);
 void HandleUpdateMetadata(RequestContext ctx, protocol::UpdateMetadataRequest request);
+// An admin's leader elections, served by the controller (cluster only).
+void HandleElectLeaders(RequestContext ctx, protocol::ElectLeadersRequest request);
 void HandleDeleteGroups(RequestContext ctx, protocol::DeleteGroupsRequest request);
 
 }  // namespace sluice::api
