@@ -55,6 +55,7 @@ replication::ReplicaManagerOptions ReplicaManagerOptionsFor(const config::Broker
   o.fetcher.response_max_bytes = config.GetInt("replica.fetch.response.max.bytes");
   o.fetcher.backoff = std::chrono::milliseconds(config.GetInt("replica.fetch.backoff.ms"));
   o.fetcher.socket_timeout = std::chrono::milliseconds(config.GetInt("replica.socket.timeout.ms"));
+  o.fetcher.sync_together_min_partitions = config.GetInt("sluice.log.flush.group.min.partitions");
   o.replica_lag_time_max_ms = config.GetLong("replica.lag.time.max.ms");
   // Shrinks are due after the lag time; expansions as soon as a follower
   // caught up. A quarter of the lag time, within [100 ms, 2.5 s].

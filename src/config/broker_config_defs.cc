@@ -292,7 +292,8 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Def("sluice.shutdown.grace.ms", T::kLong, "10000", non_negative,
           "On SIGTERM, how long in-flight requests may take before connections are closed."),
       Def("sluice.log.flush.group.min.partitions", T::kInt, "8", non_negative,
-          "When this many partitions await a sync at once, make them durable together with one "
+          "When this many partitions await a sync at once (in the flusher, or appended by one "
+          "follower fetch), make them durable together with one "
           "syncfs of their file system instead of one fdatasync each (this also flushes other "
           "writers' data there); 0: always one fdatasync per partition."),
       Def("sluice.log.preallocate.bytes", T::kLong, "262144", non_negative,

@@ -289,7 +289,13 @@ void ReplicaFetcher::Run() {
     for (auto& [p, hw] : to_sync) {
       if (p->log().flushed_offset() < p->log().log_end_offset()) logs.push_back(&p->log());
     }
-    std::vector<Status> synced = storage::Log::FlushTogether(logs);
+    std::vector<Status> synced;
+    const auto together = static_cast<size_t>(options_.sync_together_min_partitions);
+    if (together > 0 && logs.size() >= together) {
+      synced = storage::Log::FlushTogether(logs);
+    } else {
+      for (storage::Log* log : logs) synced.push_back(log->Flush());
+    }
     for (size_t i = 0; i < synced.size(); ++i) {
       if (!synced[i].ok()) spdlog::error("sync of {} failed: {}", logs[i]->dir().string(), synced[i].ToString());
     }
