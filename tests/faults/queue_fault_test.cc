@@ -29,6 +29,12 @@ void QueueFaultTest::StartCluster() {
                                     << cluster_->Outputs();
 }
 
+void QueueFaultTest::TearDown() {
+  workload_.reset();
+  states_.reset();
+  cluster_.reset();
+}
+
 bool QueueFaultTest::WaitForProgress(int64_t n, std::chrono::milliseconds timeout) {
   const int64_t target = workload_->acked() + n;
   return WaitUntil([&] { return workload_->acked() >= target; }, timeout);

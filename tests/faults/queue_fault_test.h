@@ -43,6 +43,9 @@ class QueueFaultTest : public ::testing::Test {
                                std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // The judgement above; `faults` describes what the test injected.
   void Heal(const std::string& faults);
+  // Clients first, then the brokers and ZooKeeper: a test that made the
+  // cluster's environment (a namespace, a mount) removes it after this.
+  void TearDown() override;
 
   std::unique_ptr<BrokerCluster> cluster_;
   std::unique_ptr<PartitionStateHistory> states_;
