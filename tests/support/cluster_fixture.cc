@@ -1,5 +1,7 @@
 #include "support/cluster_fixture.h"
 
+#include <fstream>
+#include <iterator>
 #include <utility>
 
 #include <fmt/format.h>
@@ -55,7 +57,7 @@ Status BrokerCluster::StartBroker(int32_t id) {
                  "zookeeper.connect=" + zk_connect(),
                  fmt::format("zookeeper.session.timeout.ms={}", options_.session_timeout_ms),
                  fmt::format("replica.lag.time.max.ms={}", options_.replica_lag_time_max_ms),
-                 "replica.fetch.backoff.ms=200",
+                 fmt::format("replica.fetch.backoff.ms={}", options_.replica_fetch_backoff_ms),
                  "sluice.metrics.listener="};
   o.overrides.insert(o.overrides.end(), options_.overrides.begin(), options_.overrides.end());
   return broker(id).Start(o);
@@ -74,6 +76,17 @@ Status BrokerCluster::StopBrokers() {
   }
   if (!failures.empty()) return Status::Aborted("clean stop failed:" + failures);
   return Status::Ok();
+}
+
+bool BrokerCluster::Alive(int32_t id) {
+  if (!broker(id).running()) return false;
+  // Field 3 of /proc/<pid>/stat is the state; the command before it is in
+  // parentheses and may hold spaces.
+  std::ifstream in(fmt::format("/proc/{}/stat", broker(id).pid()));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close = stat.rfind(')');
+  return close != std::string::npos && close + 2 < stat.size() && stat[close + 2] != 'Z' &&
+         stat[close + 2] != 'X';
 }
 
 std::string BrokerCluster::Bootstrap() const {

@@ -39,6 +39,7 @@ struct BrokerClusterOptions {
   std::string host = "127.0.0.1";
   int session_timeout_ms = 3000;
   int replica_lag_time_max_ms = 4000;
+  int replica_fetch_backoff_ms = 200;
   // More "key=value" overrides for every broker.
   std::vector<std::string> overrides;
 };
@@ -72,6 +73,9 @@ class BrokerCluster {
   // that did not exit 0.
   Status StopBrokers();
 
+  // The broker's process is running (started, and neither exited nor
+  // killed): it is not a zombie waiting to be reaped.
+  bool Alive(int32_t id);
   BrokerProcess& broker(int32_t id) { return *brokers_[static_cast<size_t>(id - 1)]; }
   int size() const { return static_cast<int>(brokers_.size()); }
   ZooKeeperEnsemble& zookeeper() { return zk_; }
