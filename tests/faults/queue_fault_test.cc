@@ -1,6 +1,7 @@
 #include "faults/queue_fault_test.h"
 
 #include <cstdio>
+#include <map>
 #include <vector>
 
 #include "support/kafka_client.h"
@@ -17,16 +18,30 @@ void QueueFaultTest::StartCluster() {
   Status started = cluster_->Start();
   ASSERT_TRUE(started.ok()) << started.ToString() << "\n" << cluster_->Outputs();
   KafkaClient admin(cluster_->Bootstrap());
-  ASSERT_EQ(0, admin.CreateTopic(kTopic, kPartitions, 3, {{"min.insync.replicas", "2"}}));
+  const std::map<std::string, std::string> config = {{"min.insync.replicas", "2"}};
+  // A broker checks an explicit assignment against the live brokers it has
+  // heard of, which may lag the registrations seen above by a watch event:
+  // INVALID_REPLICA_ASSIGNMENT (39) is asked again.
+  constexpr int kInvalidReplicaAssignment = 39;
+  int created = -1;
+  WaitUntil([&] {
+    created = assignment_.empty() ? admin.CreateTopic(kTopic, kPartitions, 3, config)
+                                  : admin.CreateTopic(kTopic, assignment_, config);
+    return created != kInvalidReplicaAssignment;
+  });
+  ASSERT_EQ(0, created);
   ASSERT_TRUE(WaitUntil([&] { return cluster_->FullyReplicated(kTopic, kPartitions); }))
       << cluster_->Outputs();
   states_ = std::make_unique<PartitionStateHistory>(cluster_->zk_connect(), kTopic, kPartitions);
   states_->Start();
-  workload_ = std::make_unique<QueueWorkload>(
-      cluster_->Bootstrap(), QueueWorkloadOptions{.topic = kTopic, .partitions = kPartitions});
+  workload_ = std::make_unique<QueueWorkload>(cluster_->Bootstrap(), workload_options_);
   workload_->Start();
   ASSERT_TRUE(WaitForProgress(100)) << "a healthy cluster acknowledges writes\n"
                                     << cluster_->Outputs();
+  // The faults find a consumer group at work, not one still forming.
+  ASSERT_TRUE(WaitUntil([&] { return workload_->consumed() > 0; }))
+      << "the group consumer received nothing\n"
+      << cluster_->Outputs();
 }
 
 void QueueFaultTest::TearDown() {
@@ -60,7 +75,9 @@ void QueueFaultTest::Heal(const std::string& faults) {
                                     << cluster_->Outputs();
   EXPECT_TRUE(workload_->StopProducing(60s)) << "some writes never got a delivery report";
   EXPECT_TRUE(workload_->WaitConsumed(60s))
-      << "the group consumer did not receive every acknowledged write";
+      << "the group consumer did not receive every acknowledged write (it received "
+      << workload_->consumed() << ")\n"
+      << cluster_->Outputs(20000);
   workload_->StopConsuming();
   states_->Stop();
 

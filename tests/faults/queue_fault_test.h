@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "support/cluster_fixture.h"
 #include "support/partition_state_history.h"
@@ -34,7 +35,8 @@ class QueueFaultTest : public ::testing::Test {
 
   // Starts `cluster_` (made and configured by the test, or a default one),
   // creates the topic, waits until it is fully replicated, and starts the
-  // history and the workload; returns once writes are acknowledged.
+  // history and the workload; returns once writes are acknowledged and the
+  // group consumer has received some.
   void StartCluster();
   // Waits until `n` more writes are acknowledged than when called.
   bool WaitForProgress(int64_t n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
@@ -48,6 +50,10 @@ class QueueFaultTest : public ::testing::Test {
   void TearDown() override;
 
   std::unique_ptr<BrokerCluster> cluster_;
+  // Set before StartCluster to change the defaults: the topic's replicas
+  // (empty: the controller spreads them) and the workload.
+  std::vector<std::vector<int32_t>> assignment_;
+  QueueWorkloadOptions workload_options_{.topic = kTopic, .partitions = kPartitions};
   std::unique_ptr<PartitionStateHistory> states_;
   std::unique_ptr<QueueWorkload> workload_;
 };

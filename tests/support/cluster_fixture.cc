@@ -52,12 +52,18 @@ Status BrokerCluster::StartBroker(int32_t id) {
   o.default_listener = false;
   o.log_dir = LogDir(id);
   o.exec_prefix = setup.exec_prefix;
-  o.overrides = {fmt::format("listeners=PLAINTEXT://{}:0", host),
+  // A restarted broker takes its old port again, as a real one would: a
+  // client that knew it there (librdkafka's group coordinator connection
+  // does not follow a broker to a new address) finds it again.
+  const uint16_t port = broker(id).port();
+  o.overrides = {fmt::format("listeners=PLAINTEXT://{}:{}", host, port),
                  fmt::format("broker.id={}", id),
                  "zookeeper.connect=" + zk_connect(),
                  fmt::format("zookeeper.session.timeout.ms={}", options_.session_timeout_ms),
                  fmt::format("replica.lag.time.max.ms={}", options_.replica_lag_time_max_ms),
                  fmt::format("replica.fetch.backoff.ms={}", options_.replica_fetch_backoff_ms),
+                 // Kafka's default (Sluice's is 1): group state survives a broker.
+                 "offsets.topic.replication.factor=3",
                  "sluice.metrics.listener="};
   o.overrides.insert(o.overrides.end(), options_.overrides.begin(), options_.overrides.end());
   return broker(id).Start(o);

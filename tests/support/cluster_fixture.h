@@ -6,9 +6,10 @@
 //   ... cluster.broker(2).Kill(); cluster.StartBroker(2); ...
 //   ASSERT_TRUE(cluster.StopBrokers().ok());  // clean stops, exit code 0 each
 //
-// Brokers are numbered 1..n (broker.id); each keeps its data directory
-// across restarts, and its listener host, log dir and exec prefix (set with
-// Configure before it starts) across restarts too. Sessions are short
+// Brokers are numbered 1..n (broker.id); each keeps its data directory,
+// its port (the first start picks a free one) and its listener host, log dir
+// and exec prefix (set with Configure before it starts) across restarts.
+// __consumer_offsets gets three replicas, as in Kafka. Sessions are short
 // (zookeeper.session.timeout.ms=3000, replica.lag.time.max.ms=4000) so that
 // failures are noticed within seconds. Not thread-safe: one test thread
 // drives it (the brokers die with that thread, see broker_process.h).

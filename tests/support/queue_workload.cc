@@ -27,15 +27,22 @@ void SetOrDie(RdKafka::Conf* conf, const std::string& key, const std::string& va
 
 }  // namespace
 
-std::string EncodeQueueValue(int64_t value) { return fmt::format("{:0{}d}", value, kValueDigits); }
+std::string EncodeQueueValue(int64_t value, size_t size) {
+  std::string out = fmt::format("{:0{}d}", value, kValueDigits);
+  if (out.size() < size) out.resize(size, '.');
+  return out;
+}
 
 int64_t DecodeQueueValue(const void* data, size_t size) {
-  if (data == nullptr || size != kValueDigits) return -1;
+  if (data == nullptr || size < kValueDigits) return -1;
   const char* p = static_cast<const char*>(data);
   int64_t v = 0;
-  for (size_t i = 0; i < size; ++i) {
+  for (size_t i = 0; i < kValueDigits; ++i) {
     if (p[i] < '0' || p[i] > '9') return -1;
     v = v * 10 + (p[i] - '0');
+  }
+  for (size_t i = kValueDigits; i < size; ++i) {
+    if (p[i] != '.') return -1;
   }
   return v;
 }
@@ -118,7 +125,7 @@ void QueueWorkload::ProduceLoop() {
       std::lock_guard lock(mu_);
       if (!history_.fatal_error.empty()) break;  // every later write would fail
     }
-    const std::string text = EncodeQueueValue(value);
+    const std::string text = EncodeQueueValue(value, options_.value_bytes);
     const int32_t partition = static_cast<int32_t>(value % options_.partitions);
     ++outstanding_;
     RdKafka::ErrorCode e;

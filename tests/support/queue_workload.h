@@ -2,7 +2,8 @@
 // queue_checker.h to judge.
 //
 // A producer thread writes sequence numbers 0, 1, 2, ... as values
-// ("%012d", so that byte order is numeric order) through one idempotent
+// ("%012d", so that byte order is numeric order, then optional '.' padding)
+// through one idempotent
 // acks=all librdkafka producer, value v to partition v % partitions, at a
 // steady rate; every delivery report is recorded: acknowledged with its
 // (partition, offset), or failed with its error (a failed write may or may
@@ -38,6 +39,9 @@ struct QueueWorkloadOptions {
   std::string topic;
   int partitions = 3;
   int messages_per_second = 200;
+  // Size of each value: the 12 digits, padded with '.' (a test that must
+  // fill a disk writes more bytes per message).
+  size_t value_bytes = 12;
   std::string group = "fault-test-group";
   // Extra librdkafka settings for the producer, over the workload's own.
   std::map<std::string, std::string> producer_conf;
@@ -64,8 +68,9 @@ struct QueueHistory {
   std::string fatal_error;                   // the producer's fatal error, if any
 };
 
-// The value's text as written, and back (-1 if `text` is not one).
-std::string EncodeQueueValue(int64_t value);
+// The value's text as written (`size` bytes, at least 12), and back (-1 if
+// the bytes are not one).
+std::string EncodeQueueValue(int64_t value, size_t size = 12);
 int64_t DecodeQueueValue(const void* data, size_t size);
 
 class QueueWorkload {
