@@ -199,7 +199,16 @@ void QueueWorkload::ConsumeLoop() {
     consumed_values_.insert(value);
     ++consumed_count_;
   }
+  // The history is complete. librdkafka's close and destroy may never
+  // return (a broker thread that does not terminate after brokers restarted
+  // under it, seen with 2.0.2), so StopConsuming waits for them only so
+  // long and may leave this thread behind: from here on it touches nothing
+  // of the workload's but the shared flag.
+  std::shared_ptr<std::atomic<bool>> closed = consumer_closed_;
+  consume_loop_done_ = true;
   c->close();
+  c.reset();
+  *closed = true;
 }
 
 bool QueueWorkload::WaitConsumed(std::chrono::milliseconds timeout) {
@@ -214,7 +223,16 @@ bool QueueWorkload::WaitConsumed(std::chrono::milliseconds timeout) {
 
 void QueueWorkload::StopConsuming() {
   stop_consuming_ = true;
-  if (consumer_.joinable()) consumer_.join();
+  if (!consumer_.joinable()) return;
+  WaitUntil([&] { return consume_loop_done_.load(); }, std::chrono::seconds(30));
+  if (consume_loop_done_.load() &&
+      !WaitUntil([&] { return consumer_closed_->load(); }, std::chrono::seconds(30))) {
+    std::printf("note: the group consumer's librdkafka close did not return in 30 s; its thread "
+                "is left behind\n");
+    consumer_.detach();
+    return;
+  }
+  consumer_.join();
 }
 
 QueueHistory QueueWorkload::history() const {

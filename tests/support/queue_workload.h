@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -87,6 +88,8 @@ class QueueWorkload {
   // Waits until the group consumer has received every acknowledged value
   // at least once; false on timeout. REQUIRES: StopProducing returned.
   bool WaitConsumed(std::chrono::milliseconds timeout);
+  // Stops the group consumer; returns once its history is complete. Its
+  // librdkafka close is waited for up to 30 s, then left to its thread.
   void StopConsuming();
 
   int64_t acked() const { return acked_count_.load(); }
@@ -112,6 +115,10 @@ class QueueWorkload {
   std::chrono::milliseconds flush_timeout_{60000};
   std::thread producer_;
   std::thread consumer_;
+  std::atomic<bool> consume_loop_done_{false};  // the consumer's history is complete
+  // Set by the consumer thread once librdkafka's close returned; shared, as
+  // that thread may outlive the workload (see ConsumeLoop).
+  std::shared_ptr<std::atomic<bool>> consumer_closed_ = std::make_shared<std::atomic<bool>>(false);
 
   mutable std::mutex mu_;
   QueueHistory history_;                 // guarded by mu_
