@@ -32,7 +32,8 @@ void QueueFaultTest::StartCluster() {
   ASSERT_EQ(0, created);
   ASSERT_TRUE(WaitUntil([&] { return cluster_->FullyReplicated(kTopic, kPartitions); }))
       << cluster_->Outputs();
-  states_ = std::make_unique<PartitionStateHistory>(cluster_->zk_connect(), kTopic, kPartitions);
+  states_ = std::make_unique<PartitionStateHistory>(
+      kPartitions, [cluster = cluster_.get()](int32_t p) { return cluster->VersionedState(kTopic, p); });
   states_->Start();
   workload_ = std::make_unique<QueueWorkload>(cluster_->Bootstrap(), workload_options_);
   workload_->Start();

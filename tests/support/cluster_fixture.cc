@@ -103,7 +103,8 @@ std::string BrokerCluster::Bootstrap() const {
   return fmt::format("{}", fmt::join(out, ","));
 }
 
-zk::ZkClient* BrokerCluster::Zk() {
+std::shared_ptr<zk::ZkClient> BrokerCluster::Zk() {
+  std::lock_guard lock(zk_mu_);
   if (zk_client_ && zk_client_->state() == zk::SessionState::kExpired) zk_client_.reset();
   if (!zk_client_) {
     zk::ZkOptions o;
@@ -115,23 +116,34 @@ zk::ZkClient* BrokerCluster::Zk() {
     if (!c.ok()) return nullptr;
     zk_client_ = std::move(*c);
   }
-  return zk_client_.get();
+  return zk_client_;
 }
 
 std::set<int32_t> BrokerCluster::LiveIds() {
-  zk::ZkClient* zk = Zk();
+  auto zk = Zk();
   return zk ? LiveBrokerIds(*zk) : std::set<int32_t>{};
 }
 
 int32_t BrokerCluster::Controller() {
-  zk::ZkClient* zk = Zk();
+  auto zk = Zk();
   return zk ? ControllerId(*zk) : -1;
 }
 
 std::optional<zk::PartitionState> BrokerCluster::State(const std::string& topic,
                                                        int32_t partition) {
-  zk::ZkClient* zk = Zk();
+  auto zk = Zk();
   return zk ? ReadPartitionState(*zk, topic, partition) : std::nullopt;
+}
+
+std::optional<std::pair<zk::PartitionState, int32_t>> BrokerCluster::VersionedState(
+    const std::string& topic, int32_t partition) {
+  auto zk = Zk();
+  if (!zk) return std::nullopt;
+  auto node = zk->Get(zk::PartitionStatePath(topic, partition));
+  if (!node.ok()) return std::nullopt;
+  auto s = zk::DecodePartitionState(node->data);
+  if (!s.ok()) return std::nullopt;
+  return std::pair(*s, node->stat.version);
 }
 
 bool BrokerCluster::FullyReplicated(const std::string& topic, int partitions) {

@@ -19,9 +19,11 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -88,10 +90,16 @@ class BrokerCluster {
   std::filesystem::path LogDir(int32_t id) const;
 
   // Read through the cluster's own ZooKeeper session (zk::ZkClient waits
-  // out a lost connection; an expired session is replaced).
+  // out a lost connection; an expired session is replaced). These reads,
+  // unlike the rest of the class, may come from any thread: a process holds
+  // one session, as the ZooKeeper C client formats its log lines in a
+  // static buffer that two handles logging at once would share.
   std::set<int32_t> LiveIds();
   int32_t Controller();
   std::optional<zk::PartitionState> State(const std::string& topic, int32_t partition);
+  // The state with its znode version (which every controller write bumps).
+  std::optional<std::pair<zk::PartitionState, int32_t>> VersionedState(const std::string& topic,
+                                                                        int32_t partition);
   // Every partition of `topic` has a leader and an ISR of all brokers.
   bool FullyReplicated(const std::string& topic, int partitions);
   // Partitions of `topic` that `id` leads right now.
@@ -103,14 +111,15 @@ class BrokerCluster {
  private:
   // The session, reconnected if it expired; null if ZooKeeper cannot be
   // reached right now.
-  zk::ZkClient* Zk();
+  std::shared_ptr<zk::ZkClient> Zk();
 
   BrokerClusterOptions options_;
   ZooKeeperEnsemble zk_;
   std::vector<std::unique_ptr<TempDir>> dirs_;
   std::vector<BrokerSetup> setups_;
   std::vector<std::unique_ptr<BrokerProcess>> brokers_;
-  std::unique_ptr<zk::ZkClient> zk_client_;
+  std::mutex zk_mu_;
+  std::shared_ptr<zk::ZkClient> zk_client_;  // guarded by zk_mu_
 };
 
 }  // namespace sluice::testing

@@ -7,13 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "zk/zk_client.h"
-
 namespace sluice::testing {
 
-PartitionStateHistory::PartitionStateHistory(std::string zk_connect, std::string topic,
-                                             int partitions)
-    : zk_connect_(std::move(zk_connect)), topic_(std::move(topic)), partitions_(partitions) {}
+PartitionStateHistory::PartitionStateHistory(int partitions, Reader read)
+    : partitions_(partitions), read_(std::move(read)) {}
 
 PartitionStateHistory::~PartitionStateHistory() { Stop(); }
 
@@ -25,26 +22,12 @@ void PartitionStateHistory::Stop() {
 }
 
 void PartitionStateHistory::Run() {
-  std::unique_ptr<zk::ZkClient> zk;
   while (!stop_.load()) {
-    if (zk && zk->state() == zk::SessionState::kExpired) zk.reset();
-    if (!zk) {
-      zk::ZkOptions o;
-      o.connect = zk_connect_;
-      o.session_timeout_ms = 30000;
-      o.connection_timeout_ms = 2000;
-      auto c = zk::ZkClient::Connect(o);
-      if (c.ok()) zk = std::move(*c);
-    }
-    if (zk) {
-      for (int32_t p = 0; p < partitions_ && !stop_.load(); ++p) {
-        auto node = zk->Get(zk::PartitionStatePath(topic_, p));
-        if (!node.ok()) continue;  // Not created yet, or ZooKeeper unreachable.
-        auto state = zk::DecodePartitionState(node->data);
-        if (!state.ok()) continue;
-        std::lock_guard lock(mu_);
-        seen_[p].emplace(node->stat.version, *state);
-      }
+    for (int32_t p = 0; p < partitions_ && !stop_.load(); ++p) {
+      auto state = read_(p);
+      if (!state) continue;  // Not created yet, or ZooKeeper unreachable.
+      std::lock_guard lock(mu_);
+      seen_[p].emplace(state->second, state->first);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

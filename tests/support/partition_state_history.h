@@ -2,15 +2,18 @@
 // (/brokers/topics/<topic>/partitions/<p>/state) seen while a fault test
 // runs, to check that no leader epoch ever had two leaders.
 //
-// A thread polls each partition's state every 20 ms through its own
-// ZooKeeper session (a long one, so that it outlives a quorum outage) and
-// records each new znode version. The controller writes a state with a
+// A thread polls each partition's state every 20 ms through a reader the
+// owner gives (BrokerCluster::VersionedState: the test's one ZooKeeper
+// session, a long one that outlives a quorum outage) and records each new
+// znode version. The controller writes a state with a
 // conditional set, so versions are consecutive; a version written and
 // overwritten between two polls is not seen, and CheckLeaderEpochs says how
 // many were missed (a watch would miss them just the same: it fires once
 // and the node may change again before it is read back).
 //
-//   PartitionStateHistory states(cluster.zk_connect(), topic, partitions);
+//   PartitionStateHistory states(partitions, [&](int32_t p) {
+//     return cluster.VersionedState(topic, p);
+//   });
 //   states.Start();
 //   ... faults ...
 //   states.Stop();
@@ -20,10 +23,13 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "zk/znodes.h"
@@ -50,7 +56,11 @@ EpochCheck CheckLeaderEpochs(const StateVersions& seen);
 
 class PartitionStateHistory {
  public:
-  PartitionStateHistory(std::string zk_connect, std::string topic, int partitions);
+  // A partition's state and its znode version; nullopt if unreadable now.
+  using Reader =
+      std::function<std::optional<std::pair<zk::PartitionState, int32_t>>(int32_t partition)>;
+  // `read` is called from the history's thread; it must be thread-safe.
+  PartitionStateHistory(int partitions, Reader read);
   ~PartitionStateHistory();  // Stops the thread.
   PartitionStateHistory(const PartitionStateHistory&) = delete;
   PartitionStateHistory& operator=(const PartitionStateHistory&) = delete;
@@ -64,9 +74,8 @@ class PartitionStateHistory {
  private:
   void Run();
 
-  const std::string zk_connect_;
-  const std::string topic_;
   const int partitions_;
+  const Reader read_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
   mutable std::mutex mu_;
