@@ -87,6 +87,17 @@ TEST(QueueCheckerTest, AnAcknowledgedValueAtAnotherOffsetIsMisplaced) {
   EXPECT_EQ(0, check.lost);
 }
 
+TEST(QueueCheckerTest, AnAcknowledgementWithoutAnOffsetNeedsTheValueInItsPartition) {
+  Clean c;
+  c.history.acked[4].offset = -1001;  // librdkafka's "delivered, offset unknown"
+  QueueCheck present = CheckQueue(c.history, c.log);
+  EXPECT_TRUE(present.ok()) << present.Problems();
+  EXPECT_EQ(1, present.acked_without_offset);
+  c.log.records[0].pop_back();  // value 4
+  c.history.consumed.clear();
+  EXPECT_EQ(1, CheckQueue(c.history, c.log).lost);
+}
+
 TEST(QueueCheckerTest, ValuesOutOfOrderInAPartitionAreCaught) {
   Clean c;
   std::swap(c.log.records[0][0].value, c.log.records[0][1].value);

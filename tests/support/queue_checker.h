@@ -9,7 +9,8 @@
 //
 // What must hold (each violation counted and described):
 //   lost        an acknowledged (partition, offset, value) is not in the log
-//               at that offset (counted once per acknowledged write);
+//               at that offset (counted once per acknowledged write; a write
+//               acknowledged without an offset must be in its partition);
 //   duplicated  a value appears more than once in the log (acknowledged or
 //               not: a failed write may be in the log, but at most once);
 //   misplaced   an acknowledged value is in the log, but at another offset
@@ -52,7 +53,9 @@ FinalLog ReadFinalLog(const std::string& bootstrap, const std::string& topic, in
 struct QueueCheck {
   int64_t sent = 0;
   int64_t acked = 0;
+  int64_t acked_without_offset = 0;  // delivery reports with offset -1001 (see the .cc)
   int64_t failed = 0;
+  std::map<std::string, int64_t> failure_reasons;  // error -> writes
   int64_t read = 0;              // records in the final log
   int64_t read_unacked = 0;      // of those, writes whose report was a failure
   int64_t group_consumed = 0;    // messages the group consumer received
