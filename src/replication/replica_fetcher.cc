@@ -236,6 +236,7 @@ void ReplicaFetcher::Run() {
 
     // Step 3: append, sync, then learn the leader's high watermark.
     bool refused = false;
+    bool append_failed = false;  // this replica's storage refused a batch
     uint64_t appended_batches = 0;
     std::vector<std::pair<cluster::Partition*, int64_t>> to_sync;  // with the leader's HW
     for (const auto& topic : reply->body().responses) {
@@ -275,6 +276,7 @@ void ReplicaFetcher::Run() {
             if (appended.status().code() != StatusCode::kAborted) {
               spdlog::warn("{}: append of the leader's batch at {} failed: {}", Name(tp),
                            h->base_offset, appended.status().ToString());
+              append_failed = true;
             }
             stop = true;
             continue;
@@ -305,7 +307,13 @@ void ReplicaFetcher::Run() {
       ++stats_.rounds;
       stats_.batches_appended += appended_batches;
     }
-    if (refused && appended_batches == 0 && !Backoff(options_.backoff)) return;
+    // A local append error (a full disk, a failed log) does not clear by
+    // asking again at once: the next fetch returns the same batch and fails
+    // the same way, a tight loop of fetches and warnings. Back off as for a
+    // refusal, even if other partitions appended.
+    if ((append_failed || (refused && appended_batches == 0)) && !Backoff(options_.backoff)) {
+      return;
+    }
   }
 }
 
