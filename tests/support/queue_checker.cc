@@ -102,9 +102,10 @@ QueueCheck CheckQueue(const QueueHistory& history, const FinalLog& log) {
   for (const auto& [value, why] : history.failed) ++check.failure_reasons[why];
   check.group_consumed = static_cast<int64_t>(history.consumed.size());
   for (const std::string& p : log.problems) check.problems.push_back("incomplete: " + p);
-  if (!history.fatal_error.empty()) {
-    check.problems.push_back("fatal: the producer failed: " + history.fatal_error);
-  }
+  // A producer's fatal error is the client giving up, not a broken promise:
+  // counted and reported; what the broker kept is judged below like any.
+  check.producer_fatal_errors = history.fatal_errors;
+  if (!history.fatal_error.empty()) check.producer_fatal_errors.push_back(history.fatal_error);
 
   // Where each value is in the final log, and the log by (partition, offset).
   std::map<int64_t, std::vector<std::pair<int32_t, int64_t>>> where;
@@ -193,12 +194,15 @@ std::string QueueCheck::Summary(const std::string& faults) const {
     reasons += fmt::format("{}{} x{}", reasons.empty() ? " (" : ", ", why, n);
   }
   if (!reasons.empty()) reasons += ")";
+  std::string fatal;
+  for (const std::string& e : producer_fatal_errors) fatal += fmt::format("{}{}", fatal.empty() ? "" : "; ", e);
   return fmt::format(
       "faults injected: {}; sent {}, acknowledged {} ({} without an offset), failed {}{}, read {} "
       "({} of them unacknowledged), group consumer received {}; lost {}, duplicated {}, misplaced "
-      "{}, out of order {}, foreign {}, dirty reads {}",
+      "{}, out of order {}, foreign {}, dirty reads {}; producers replaced after a fatal error {}{}",
       faults, sent, acked, acked_without_offset, failed, reasons, read, read_unacked,
-      group_consumed, lost, duplicated, misplaced, unordered, foreign, dirty);
+      group_consumed, lost, duplicated, misplaced, unordered, foreign, dirty,
+      producer_fatal_errors.size(), fatal.empty() ? "" : " (" + fatal + ")");
 }
 
 std::string QueueCheck::Problems() const {

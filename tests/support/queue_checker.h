@@ -65,6 +65,9 @@ struct QueueCheck {
   int64_t unordered = 0;
   int64_t foreign = 0;
   int64_t dirty = 0;
+  // The producer's fatal errors (the workload replaced it each time): not a
+  // problem by themselves, reported in the summary.
+  std::vector<std::string> producer_fatal_errors;
   std::vector<std::string> problems;  // the first few of each kind, described
 
   bool ok() const { return problems.empty(); }

@@ -111,19 +111,45 @@ void QueueWorkload::ProduceLoop() {
   conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reporter), err);
   conf->set("event_cb", static_cast<RdKafka::EventCb*>(&reporter), err);
   for (const auto& [k, v] : options_.producer_conf) SetOrDie(conf.get(), k, v);
-  std::unique_ptr<RdKafka::Producer> producer(RdKafka::Producer::create(conf.get(), err));
-  if (!producer) {
-    std::fprintf(stderr, "producer: %s\n", err.c_str());
-    std::abort();
-  }
+  auto make_producer = [&] {
+    std::unique_ptr<RdKafka::Producer> made(RdKafka::Producer::create(conf.get(), err));
+    if (!made) {
+      std::fprintf(stderr, "producer: %s\n", err.c_str());
+      std::abort();
+    }
+    return made;
+  };
+  // Answers everything `p` still holds (purged: failed, maybe written).
+  auto drain = [&](RdKafka::Producer& p, std::chrono::milliseconds flush) {
+    p.flush(static_cast<int>(flush.count()));
+    const int64_t unanswered = outstanding_.load();
+    p.purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
+    WaitUntil([&] {
+      p.poll(10);
+      return outstanding_.load() == 0;
+    }, std::chrono::seconds(10));
+    return unanswered;
+  };
+  std::unique_ptr<RdKafka::Producer> producer = make_producer();
 
   const auto period = std::chrono::microseconds(1'000'000 / std::max(1, options_.messages_per_second));
   auto next = std::chrono::steady_clock::now();
   int64_t value = 0;
   while (!stop_producing_.load()) {
+    bool replace = false;
     {
       std::lock_guard lock(mu_);
-      if (!history_.fatal_error.empty()) break;  // every later write would fail
+      replace = !history_.fatal_error.empty();  // every later write would fail
+    }
+    if (replace) {
+      drain(*producer, std::chrono::milliseconds(0));
+      producer.reset();
+      {
+        std::lock_guard lock(mu_);
+        history_.fatal_errors.push_back(std::move(history_.fatal_error));
+        history_.fatal_error.clear();
+      }
+      producer = make_producer();
     }
     const std::string text = EncodeQueueValue(value, options_.value_bytes);
     const int32_t partition = static_cast<int32_t>(value % options_.partitions);
@@ -153,15 +179,9 @@ void QueueWorkload::ProduceLoop() {
       producer->poll(static_cast<int>(std::max<int64_t>(left.count(), 1)));
     }
   }
-  producer->flush(static_cast<int>(flush_timeout_.count()));
-  unanswered_at_flush_ = outstanding_.load();
   // What is still unanswered gets a purge report (a failure: it may or may
   // not have been written), so that every sent value has an outcome.
-  producer->purge(RdKafka::Producer::PURGE_QUEUE | RdKafka::Producer::PURGE_INFLIGHT);
-  WaitUntil([&] {
-    producer->poll(10);
-    return outstanding_.load() == 0;
-  }, std::chrono::seconds(10));
+  unanswered_at_flush_ = drain(*producer, flush_timeout_);
 }
 
 bool QueueWorkload::StopProducing(std::chrono::milliseconds timeout) {

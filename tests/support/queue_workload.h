@@ -66,7 +66,13 @@ struct QueueHistory {
   std::vector<AckedWrite> acked;             // in delivery-report order
   std::map<int64_t, std::string> failed;     // value -> error
   std::vector<ConsumedRecord> consumed;      // by the group consumer, in arrival order
-  std::string fatal_error;                   // the producer's fatal error, if any
+  // Fatal errors of the idempotent producer (librdkafka gives up on its
+  // sequence state, e.g. OUT_OF_ORDER_SEQUENCE_NUMBER after a failover that
+  // dropped writes it never had acknowledged). As an application must, the
+  // workload then replaces the producer with a new one and goes on; what
+  // the old one had unanswered is reported failed (maybe written).
+  std::vector<std::string> fatal_errors;
+  std::string fatal_error;  // the current producer's, until it is replaced
 };
 
 // The value's text as written (`size` bytes, at least 12), and back (-1 if
