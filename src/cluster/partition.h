@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <atomic>
@@ -68,6 +69,10 @@ class Partition {
 
   int64_t log_start_offset() { return log_->log_start_offset(); }
   int64_t log_end_offset() { return log_->log_end_offset(); }
+  // DescribeLogDirs: the bytes of the log's segments, and the data
+  // directory (one of log.dirs) that holds it.
+  uint64_t size_bytes() { return log_->size_bytes(); }
+  std::filesystem::path data_dir() const { return log_->dir().parent_path(); }
   // Whole batches from the one holding `offset`, ending below `max_offset`
   // (the caller's visibility bound: the high watermark for consumers).
   Result<storage::ReadResult> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {

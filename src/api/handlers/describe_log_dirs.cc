@@ -79,8 +79,7 @@ void HandleDescribeLogDirs(RequestContext ctx, protocol::DescribeLogDirsRequest 
     for (int32_t index : Wanted(topic, want_only)) {
       auto partition = partitions.Get(topic.name, index);
       if (!partition) continue;  // Not held here.
-      storage::Log& log = partition->log();
-      auto dir = by_dir.find(Normal(log.dir().parent_path()));
+      auto dir = by_dir.find(Normal(partition->data_dir()));
       if (dir == by_dir.end()) continue;  // Cannot happen: logs live in log.dirs.
       auto& entry = entries[dir->second];
       if (entry == nullptr) {
@@ -89,7 +88,7 @@ void HandleDescribeLogDirs(RequestContext ctx, protocol::DescribeLogDirsRequest 
       }
       auto& p = entry->partitions.emplace_back();
       p.partition_index = index;
-      p.partition_size = static_cast<int64_t>(log.size_bytes());
+      p.partition_size = static_cast<int64_t>(partition->size_bytes());
       p.offset_lag = std::max<int64_t>(0, partition->high_watermark() - partition->log_end_offset());
       p.is_future_key = false;
     }
