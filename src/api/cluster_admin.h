@@ -94,8 +94,9 @@ class ClusterAdmin {
 };
 
 // What only the controller serves: a partition leader's AlterPartition
-// (KIP-497). A broker that is not the controller answers NOT_CONTROLLER for
-// every change, and the leader asks again once it knows the new one.
+// (KIP-497) and a stopping broker's ControlledShutdown. A broker that is not
+// the controller answers NOT_CONTROLLER, and the sender asks again once it
+// knows the new one.
 class ControllerService {
  public:
   virtual ~ControllerService() = default;
@@ -104,6 +105,11 @@ class ControllerService {
   virtual void AlterPartition(
       std::vector<controller::AlterPartitionRequest> changes,
       std::function<void(std::vector<controller::AlterPartitionResult>)> done) = 0;
+  // Broker `broker_id` is stopping: moves its leaderships away
+  // (controller::PartitionStateMachine::ControlledShutdown). Calls `done`
+  // once, from the controller's thread. Never blocks the caller.
+  virtual void ControlledShutdown(
+      int32_t broker_id, std::function<void(controller::ControlledShutdownResult)> done) = 0;
 };
 
 }  // namespace sluice::api

@@ -112,6 +112,7 @@ constexpr std::array kHandlers = {
     ClusterEntry<StopReplicaRequest, HandleStopReplica>(0, 4),
     ClusterEntry<UpdateMetadataRequest, HandleUpdateMetadata>(0, 8),
     ClusterEntry<AlterPartitionRequest, HandleAlterPartition>(0, 1),
+    ClusterEntry<ControlledShutdownRequest, HandleControlledShutdown>(0, 3),
 };
 
 }  // namespace

@@ -122,6 +122,8 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   void AlterPartition(
       std::vector<controller::AlterPartitionRequest> changes,
       std::function<void(std::vector<controller::AlterPartitionResult>)> done) override;
+  void ControlledShutdown(int32_t broker_id,
+                          std::function<void(controller::ControlledShutdownResult)> done) override;
 
   // The current session's client, for admin writes (api::ClusterAdmin), or
   // null once Leave has begun. Leave waits until every client handed out is
