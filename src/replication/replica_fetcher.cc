@@ -49,8 +49,6 @@ int64_t TruncationOffset(cluster::Partition& p, int32_t asked_epoch, int32_t ans
 
 ReplicaFetcher::ReplicaFetcher(LeaderEndpoint leader, FetcherOptions options)
     : leader_(std::move(leader)), options_(options) {
-  auto signal = rpc::ShutdownSignal::Create();
-  if (signal.ok()) shutdown_ = std::move(signal).value();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -62,8 +60,14 @@ void ReplicaFetcher::Add(std::shared_ptr<cluster::Partition> partition) {
   Follower f;
   f.leader_epoch = partition->leader_epoch();
   f.partition = std::move(partition);
+  auto it = followers_.find(tp);
+  const bool changes_the_fetch = it == followers_.end() || it->second.leader_epoch != f.leader_epoch;
   followers_.insert_or_assign(tp, std::move(f));
   changed_.SignalAll();
+  if (changes_the_fetch && fetch_in_flight_ && signal_ && !cut_short_) {
+    cut_short_ = true;
+    signal_->Fire();
+  }
 }
 
 void ReplicaFetcher::Remove(const storage::TopicPartition& tp) {
@@ -86,9 +90,29 @@ void ReplicaFetcher::Shutdown() {
     MutexLock lock(&mu_);
     stop_ = true;
     changed_.SignalAll();
+    if (signal_) signal_->Fire();
   }
-  if (shutdown_) shutdown_->Fire();
   if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<rpc::ShutdownSignal> ReplicaFetcher::NewConnectionSignal() {
+  auto signal = rpc::ShutdownSignal::Create();
+  MutexLock lock(&mu_);
+  if (stop_ || !signal.ok()) return nullptr;
+  signal_ = std::move(signal).value();
+  cut_short_ = false;
+  return signal_;
+}
+
+void ReplicaFetcher::FetchStarts() {
+  MutexLock lock(&mu_);
+  fetch_in_flight_ = true;
+}
+
+bool ReplicaFetcher::FetchEndedCutShort() {
+  MutexLock lock(&mu_);
+  fetch_in_flight_ = false;
+  return cut_short_;
 }
 
 bool ReplicaFetcher::stopping() const {
@@ -127,11 +151,17 @@ void ReplicaFetcher::Run() {
     FollowerMap followers = Snapshot();
     if (followers.empty()) return;  // stopping
     if (!conn || conn->broken()) {
+      conn.reset();
       rpc::ConnectionOptions co;
       co.client_id = "sluice-replica-fetcher-" + std::to_string(options_.local_id);
       co.connect_timeout = options_.socket_timeout;
       co.request_timeout = options_.socket_timeout + std::chrono::milliseconds(options_.max_wait_ms);
-      co.shutdown = shutdown_;
+      co.shutdown = NewConnectionSignal();
+      if (!co.shutdown) {
+        if (stopping()) return;
+        if (!Backoff(options_.backoff)) return;  // No eventfd: try again later.
+        continue;
+      }
       auto connected = rpc::Connection::Connect(leader_.host, leader_.port, co);
       if (!connected.ok()) {
         Count(&FetcherStats::connection_failures);
@@ -225,7 +255,19 @@ void ReplicaFetcher::Run() {
       if (!Backoff(options_.backoff)) return;
       continue;
     }
+    FetchStarts();
     auto reply = conn->Call<protocol::FetchRequest, protocol::FetchResponse>(request, kFetchVersion);
+    if (FetchEndedCutShort()) {
+      // A partition came (or moved to a new epoch): fetch again at once, on
+      // a new connection (the signal that cut this one stays fired). An
+      // answer that made it is used all the same.
+      if (stopping()) return;
+      if (!reply.ok()) {
+        conn.reset();
+        continue;
+      }
+      conn.reset();
+    }
     if (!reply.ok()) {
       Count(&FetcherStats::connection_failures);
       if (stopping()) return;

@@ -20,6 +20,13 @@
 // controller's next LeaderAndIsr, which moves it to another fetcher; a lost
 // connection is retried after replica.fetch.backoff.ms.
 //
+// A partition added (or re-added at a new leader epoch) while a fetch waits
+// at the leader cuts that fetch short: its connection is dropped and made
+// again at once. Otherwise, after a leader change, the new leader's first
+// acks=all writes would wait out an idle long poll (up to
+// replica.fetch.wait.max.ms) for the partitions this fetcher already
+// followed before the follower asked for the moved one.
+//
 // Thread-safe. Add and Remove may be called from any thread; an append
 // checks the partition still follows the epoch the fetch was made for
 // (Partition::AppendAsFollower), so a reply from a deposed leader never lands.
@@ -102,13 +109,25 @@ class ReplicaFetcher {
   void MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) EXCLUDES(mu_);
   void Count(uint64_t FetcherStats::*field, uint64_t n = 1) EXCLUDES(mu_);
 
+  // Makes the signal of the next connection (and its connect) current, so
+  // that Shutdown and Add can reach it; null when stopping (or eventfd
+  // failed).
+  std::shared_ptr<rpc::ShutdownSignal> NewConnectionSignal() EXCLUDES(mu_);
+  // Around the fetch call: whether Add cut it short meanwhile.
+  void FetchStarts() EXCLUDES(mu_);
+  bool FetchEndedCutShort() EXCLUDES(mu_);
+
   const LeaderEndpoint leader_;
   const FetcherOptions options_;
-  std::shared_ptr<rpc::ShutdownSignal> shutdown_;
 
   mutable Mutex mu_;
   CondVar changed_;
   bool stop_ GUARDED_BY(mu_) = false;
+  // The current connection's signal: Shutdown fires it, and so does Add
+  // while a fetch is in flight (`cut_short_` then says why the call ended).
+  std::shared_ptr<rpc::ShutdownSignal> signal_ GUARDED_BY(mu_);
+  bool fetch_in_flight_ GUARDED_BY(mu_) = false;
+  bool cut_short_ GUARDED_BY(mu_) = false;
   FollowerMap followers_ GUARDED_BY(mu_);
   FetcherStats stats_ GUARDED_BY(mu_);
 
