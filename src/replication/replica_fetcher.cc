@@ -85,13 +85,15 @@ FetcherStats ReplicaFetcher::stats() const {
   return stats_;
 }
 
+void ReplicaFetcher::Stop() {
+  MutexLock lock(&mu_);
+  stop_ = true;
+  changed_.SignalAll();
+  if (signal_) signal_->Fire();
+}
+
 void ReplicaFetcher::Shutdown() {
-  {
-    MutexLock lock(&mu_);
-    stop_ = true;
-    changed_.SignalAll();
-    if (signal_) signal_->Fire();
-  }
+  Stop();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -91,6 +91,10 @@ class ReplicaFetcher {
 
   // Stops the thread (a call in flight returns at once). Idempotent.
   void Shutdown() EXCLUDES(mu_);
+  // Asks the thread to stop, as Shutdown, without waiting for it: a sync of
+  // appended data it is in finishes first. Shutdown (or the destructor)
+  // still joins it.
+  void Stop() EXCLUDES(mu_);
 
  private:
   struct Follower {
