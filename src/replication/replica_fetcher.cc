@@ -19,6 +19,12 @@ namespace {
 using protocol::ErrorCode;
 using protocol::ToWire;
 
+// A partition the leader refused is asked for again after this, doubled on
+// each further refusal up to replica.fetch.backoff.ms: after a leader change
+// the refusal usually lasts only until one side has applied its
+// LeaderAndIsr, a few milliseconds.
+constexpr std::chrono::milliseconds kFirstRetry{10};
+
 // The versions this broker sends its peers: the newest each side has.
 constexpr int16_t kFetchVersion = 12;
 constexpr int16_t kOffsetForLeaderEpochVersion = 4;
@@ -61,9 +67,11 @@ void ReplicaFetcher::Add(std::shared_ptr<cluster::Partition> partition) {
   f.leader_epoch = partition->leader_epoch();
   f.partition = std::move(partition);
   auto it = followers_.find(tp);
-  const bool changes_the_fetch = it == followers_.end() || it->second.leader_epoch != f.leader_epoch;
+  const bool changes_the_fetch =
+      it == followers_.end() || it->second.leader_epoch != f.leader_epoch;
   followers_.insert_or_assign(tp, std::move(f));
   changed_.SignalAll();
+  if (changes_the_fetch) ++changes_;
   if (changes_the_fetch && fetch_in_flight_ && signal_ && !cut_short_) {
     cut_short_ = true;
     signal_->Fire();
@@ -144,7 +152,42 @@ bool ReplicaFetcher::Backoff(std::chrono::milliseconds d) {
 void ReplicaFetcher::MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) {
   MutexLock lock(&mu_);
   auto it = followers_.find(tp);
-  if (it != followers_.end() && it->second.leader_epoch == epoch) it->second.reconciled = true;
+  if (it != followers_.end() && it->second.leader_epoch == epoch) {
+    it->second.reconciled = true;
+    it->second.refusals = 0;
+  }
+}
+
+bool ReplicaFetcher::WaitForChange(Clock::time_point deadline) {
+  MutexLock lock(&mu_);
+  const uint64_t seen = changes_;
+  while (!stop_ && changes_ == seen && changed_.WaitUntil(&mu_, deadline)) {
+  }
+  return !stop_;
+}
+
+void ReplicaFetcher::Refused(
+    const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused) {
+  if (refused.empty()) return;
+  const auto now = Clock::now();
+  MutexLock lock(&mu_);
+  for (const auto& [tp, epoch] : refused) {
+    auto it = followers_.find(tp);
+    if (it == followers_.end() || it->second.leader_epoch != epoch) continue;  // Re-added.
+    Follower& f = it->second;
+    const auto delay = std::min<std::chrono::milliseconds>(
+        options_.backoff, kFirstRetry * (int64_t{1} << std::min(f.refusals, 16)));
+    ++f.refusals;
+    f.retry_at = now + delay;
+  }
+}
+
+void ReplicaFetcher::Answered(const std::vector<storage::TopicPartition>& answered) {
+  MutexLock lock(&mu_);
+  for (const storage::TopicPartition& tp : answered) {
+    auto it = followers_.find(tp);
+    if (it != followers_.end()) it->second.refusals = 0;
+  }
 }
 
 void ReplicaFetcher::Run() {
@@ -152,6 +195,22 @@ void ReplicaFetcher::Run() {
   while (true) {
     FollowerMap followers = Snapshot();
     if (followers.empty()) return;  // stopping
+    // Partitions refused lately wait their turn; with nothing else to
+    // fetch, so does the thread.
+    const auto now = Clock::now();
+    auto next_retry = Clock::time_point::max();
+    for (auto it = followers.begin(); it != followers.end();) {
+      if (it->second.retry_at <= now) {
+        ++it;
+        continue;
+      }
+      next_retry = std::min(next_retry, it->second.retry_at);
+      it = followers.erase(it);
+    }
+    if (followers.empty()) {
+      if (!WaitForChange(next_retry)) return;
+      continue;
+    }
     if (!conn || conn->broken()) {
       conn.reset();
       rpc::ConnectionOptions co;
@@ -204,14 +263,17 @@ void ReplicaFetcher::Run() {
         if (!Backoff(options_.backoff)) return;
         continue;
       }
+      std::vector<std::pair<storage::TopicPartition, int32_t>> refused;
       for (const auto& topic : reply->body().topics) {
         for (const auto& r : topic.partitions) {
           const storage::TopicPartition tp{topic.topic, r.partition};
           auto f = followers.find(tp);
           if (f == followers.end() || asked.count(tp) == 0) continue;
+          asked.erase(tp);
           if (r.error_code != ToWire(ErrorCode::NONE)) {
             spdlog::debug("{}: leader {} answered OffsetForLeaderEpoch with error {}", Name(tp),
                           leader_.id, r.error_code);
+            refused.emplace_back(tp, f->second.leader_epoch);
             continue;
           }
           cluster::Partition& p = *f->second.partition;
@@ -230,6 +292,12 @@ void ReplicaFetcher::Run() {
           f->second.reconciled = true;
         }
       }
+      // Not answered at all: as refused, so that it is not asked for in a
+      // tight loop.
+      for (const auto& [tp, newest] : asked) {
+        refused.emplace_back(tp, followers.at(tp).leader_epoch);
+      }
+      Refused(refused);
     }
 
     // Step 2: fetch for the reconciled ones.
@@ -251,12 +319,7 @@ void ReplicaFetcher::Run() {
       part.log_start_offset = f.partition->log_start_offset();
       part.partition_max_bytes = options_.partition_max_bytes;
     }
-    if (request.topics.empty()) {
-      // Nothing reconciled: the leader refused every one (it does not know
-      // the epoch yet, or no longer leads). Ask again later.
-      if (!Backoff(options_.backoff)) return;
-      continue;
-    }
+    if (request.topics.empty()) continue;  // Every one refused: they wait their turn.
     FetchStarts();
     auto reply = conn->Call<protocol::FetchRequest, protocol::FetchResponse>(request, kFetchVersion);
     if (FetchEndedCutShort()) {
@@ -279,7 +342,8 @@ void ReplicaFetcher::Run() {
     }
 
     // Step 3: append, sync, then learn the leader's high watermark.
-    bool refused = false;
+    std::vector<std::pair<storage::TopicPartition, int32_t>> refused;
+    std::vector<storage::TopicPartition> answered;
     uint64_t appended_batches = 0;
     std::vector<std::pair<cluster::Partition*, int64_t>> to_sync;  // with the leader's HW
     for (const auto& topic : reply->body().responses) {
@@ -290,14 +354,16 @@ void ReplicaFetcher::Run() {
         cluster::Partition& p = *f->second.partition;
         if (r.error_code != ToWire(ErrorCode::NONE)) {
           // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH:
-          // the controller's next LeaderAndIsr settles who leads.
+          // the controller's next LeaderAndIsr settles who leads; until
+          // then the partition waits its turn (Refused), the others go on.
           // OFFSET_OUT_OF_RANGE: see the note in the .h's caller (left for
           // the reassignment work: a follower behind the leader's log start).
           spdlog::debug("{}: fetch from leader {} answered error {}", Name(tp), leader_.id,
                         r.error_code);
-          refused = true;
+          refused.emplace_back(tp, f->second.leader_epoch);
           continue;
         }
+        if (f->second.refusals > 0) answered.push_back(tp);
         std::span<const uint8_t> bytes = r.records.is_null() ? std::span<const uint8_t>{}
                                                               : r.records.bytes();
         bool stop = false;
@@ -343,7 +409,8 @@ void ReplicaFetcher::Run() {
       ++stats_.rounds;
       stats_.batches_appended += appended_batches;
     }
-    if (refused && appended_batches == 0 && !Backoff(options_.backoff)) return;
+    Refused(refused);
+    Answered(answered);
   }
 }
 

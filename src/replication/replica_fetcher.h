@@ -16,8 +16,12 @@
 //      offset tells the leader how far it has the data durably, which is
 //      what acks=all counts on (cluster/replica_set.h). Each follower's high
 //      watermark follows the leader's.
-// A partition the leader refuses (not leader, fenced epoch) waits for the
-// controller's next LeaderAndIsr, which moves it to another fetcher; a lost
+// A partition the leader refuses (not leader, fenced or unknown epoch) is
+// left out of this fetcher's requests for a while, as Kafka delays a
+// partition in error, while the others go on: 10 ms at first, doubling on
+// each further refusal up to replica.fetch.backoff.ms. Right after a leader
+// change most refusals last only until the leader, or this follower, has
+// applied its LeaderAndIsr; an Add at the new epoch ends the wait. A lost
 // connection is retried after replica.fetch.backoff.ms.
 //
 // A partition added (or re-added at a new leader epoch) while a fetch waits
@@ -97,10 +101,13 @@ class ReplicaFetcher {
   void Stop() EXCLUDES(mu_);
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Follower {
     std::shared_ptr<cluster::Partition> partition;
     int32_t leader_epoch = 0;  // the epoch the partition followed when added
     bool reconciled = false;   // step 1 done for this epoch
+    int refusals = 0;          // by the leader, in a row
+    Clock::time_point retry_at{};  // refused: not asked for before then
   };
   using FollowerMap = std::map<storage::TopicPartition, Follower>;
 
@@ -109,6 +116,14 @@ class ReplicaFetcher {
   FollowerMap Snapshot() EXCLUDES(mu_);
   // Waits `d` or until Shutdown; false when shut down.
   bool Backoff(std::chrono::milliseconds d) EXCLUDES(mu_);
+  // Waits until `deadline`, an Add that changes what to fetch, or Shutdown;
+  // false when shut down.
+  bool WaitForChange(Clock::time_point deadline) EXCLUDES(mu_);
+  // The leader refused these partitions (at these epochs): delay them. Or
+  // answered them: forget their refusals.
+  void Refused(const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused)
+      EXCLUDES(mu_);
+  void Answered(const std::vector<storage::TopicPartition>& answered) EXCLUDES(mu_);
   bool stopping() const EXCLUDES(mu_);
   void MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) EXCLUDES(mu_);
   void Count(uint64_t FetcherStats::*field, uint64_t n = 1) EXCLUDES(mu_);
@@ -131,6 +146,7 @@ class ReplicaFetcher {
   // while a fetch is in flight (`cut_short_` then says why the call ended).
   std::shared_ptr<rpc::ShutdownSignal> signal_ GUARDED_BY(mu_);
   bool fetch_in_flight_ GUARDED_BY(mu_) = false;
+  uint64_t changes_ GUARDED_BY(mu_) = 0;  // Adds that changed what to fetch
   bool cut_short_ GUARDED_BY(mu_) = false;
   FollowerMap followers_ GUARDED_BY(mu_);
   FetcherStats stats_ GUARDED_BY(mu_);
