@@ -102,9 +102,9 @@ struct ElectLeadersOutcome {
 };
 
 // What only the controller serves: a partition leader's AlterPartition
-// (KIP-497) and an admin's ElectLeaders. A broker that is not the
-// controller answers NOT_CONTROLLER, and the leader (or admin) asks again
-// once it knows the new one.
+// (KIP-497), an admin's ElectLeaders and a stopping broker's
+// ControlledShutdown. A broker that is not the controller answers
+// NOT_CONTROLLER, and the sender asks again once it knows the new one.
 class ControllerService {
  public:
   virtual ~ControllerService() = default;
@@ -123,6 +123,11 @@ class ControllerService {
   virtual void ElectLeaders(ElectionType type,
                             std::optional<std::vector<controller::TopicPartition>> partitions,
                             std::function<void(ElectLeadersOutcome)> done) = 0;
+  // Broker `broker_id` is stopping: moves its leaderships away
+  // (controller::PartitionStateMachine::ControlledShutdown). Calls `done`
+  // once, from the controller's thread. Never blocks the caller.
+  virtual void ControlledShutdown(
+      int32_t broker_id, std::function<void(controller::ControlledShutdownResult)> done) = 0;
 };
 
 }  // namespace sluice::api

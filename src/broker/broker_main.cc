@@ -1,10 +1,14 @@
 #include "broker/broker_main.h"
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <asio.hpp>
@@ -14,15 +18,18 @@
 #include "broker/advertised_listeners.h"
 #include "broker/cluster_membership.h"
 #include "broker/command_line.h"
+#include "broker/controlled_shutdown.h"
 #include "broker/fd_limit.h"
 #include "broker/kafka_service.h"
 #include "broker/logging.h"
 #include "broker/server_process.h"
 #include "broker/zk_cluster_admin.h"
 #include "interbroker/controller_channel_client.h"
+#include "interbroker/message_conversion.h"
 #include "config/broker_config.h"
 #include "config/listener.h"
 #include "http/http_server.h"
+#include "rpc/shutdown_signal.h"
 #include "storage/dir_lock.h"
 
 namespace sluice::broker {
@@ -54,6 +61,48 @@ std::unique_ptr<http::HttpServer> StartMetricsServer(const config::BrokerConfig&
   const bool v6 = host.find(':') != std::string::npos;
   spdlog::info("metrics on http://{}{}{}:{}/metrics", v6 ? "[" : "", host, v6 ? "]" : "", *port);
   return server;
+}
+
+// Controlled shutdown (broker/controlled_shutdown.h), run while the broker
+// still serves, once the first SIGINT or SIGTERM was caught. A second one
+// meanwhile abandons it: `signals` is waited on again on a thread of its
+// own, which fires the request's stop signal.
+void ShutDownControlled(const config::BrokerConfig& config, ClusterMembership& membership,
+                        asio::io_context& signal_loop, asio::signal_set& signals) {
+  ControlledShutdownOptions options;
+  options.broker_id = config.broker_id();
+  options.max_attempts = config.GetInt("controlled.shutdown.max.retries");
+  options.retry_backoff =
+      std::chrono::milliseconds(config.GetLong("controlled.shutdown.retry.backoff.ms"));
+  // The controller's endpoint on the listener brokers reach each other on
+  // (the first one without inter.broker.listener.name), as its channel does.
+  const std::string listener = config.IsNull("inter.broker.listener.name")
+                                   ? ""
+                                   : config.GetString("inter.broker.listener.name");
+  options.controller = [&membership, listener]() -> std::optional<interbroker::Endpoint> {
+    const int32_t id = membership.Current().controller_id;
+    const std::map<int32_t, zk::BrokerRegistration> live = membership.LiveBrokers();
+    auto it = live.find(id);
+    if (it == live.end()) return std::nullopt;
+    return interbroker::FindEndpoint(it->second, listener);
+  };
+  auto stop = rpc::ShutdownSignal::Create();
+  if (!stop.ok()) {
+    spdlog::warn("controlled shutdown: {}; a second signal will not cut it short",
+                 stop.status().ToString());
+    (void)RequestControlledShutdown(options);
+    return;
+  }
+  options.stop = *stop;
+  signal_loop.restart();
+  signals.async_wait([stop = *stop](const std::error_code& ec, int) {
+    if (!ec) stop->Fire();
+  });
+  std::thread second_signal([&signal_loop] { signal_loop.run(); });
+  (void)RequestControlledShutdown(options);
+  // The signal loop's objects belong to its thread until it ends.
+  asio::post(signal_loop, [&signals] { signals.cancel(); });
+  second_signal.join();
 }
 
 }  // namespace
@@ -177,6 +226,9 @@ int BrokerMain(int argc, const char* const* argv) {
   signal_loop.run();
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
                caught == 0 ? "shutdown request" : strsignal(caught));
+  if (membership && config->GetBool("controlled.shutdown.enable")) {
+    ShutDownControlled(*config, *membership, signal_loop, signals);
+  }
   (*service)->BeginShutdown();
   // Out of the cluster first: a broker that is stopping is no longer
   // advertised, nor controller, while it finishes its requests.

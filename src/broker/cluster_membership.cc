@@ -378,6 +378,23 @@ void ClusterMembership::CheckLeaderImbalance() {
   psm_->RebalancePreferredLeaders(imbalance_percentage_);
 }
 
+void ClusterMembership::ControlledShutdown(
+    int32_t broker_id, std::function<void(controller::ControlledShutdownResult)> done) {
+  auto not_controller = [] {
+    controller::ControlledShutdownResult r;
+    r.error = controller::ControlledShutdownError::kNotController;
+    return r;
+  };
+  const bool posted = loop_.Post([this, broker_id, done, not_controller] {
+    if (!psm_ || !leading_ || !psm_->active()) {
+      done(not_controller());
+      return;
+    }
+    done(psm_->ControlledShutdown(broker_id));
+  });
+  if (!posted) done(not_controller());
+}
+
 int32_t ClusterMembership::ActiveControllerEpoch() const {
   MutexLock lock(&mu_);
   if (!election_ || !election_->is_controller()) return -1;

@@ -135,6 +135,8 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   void ElectLeaders(api::ElectionType type,
                     std::optional<std::vector<controller::TopicPartition>> partitions,
                     std::function<void(api::ElectLeadersOutcome)> done) override;
+  void ControlledShutdown(int32_t broker_id,
+                          std::function<void(controller::ControlledShutdownResult)> done) override;
 
   // The current session's client, for admin writes (api::ClusterAdmin), or
   // null once Leave has begun. Leave waits until every client handed out is

@@ -52,4 +52,35 @@ void MetadataCache::Apply(const MetadataSnapshot& current, int32_t controller_ep
   snapshot_.store(std::move(next), std::memory_order_release);
 }
 
+bool MetadataCache::ApplyLeaderChanges(int32_t controller_epoch,
+                                       const std::vector<PartitionUpdate>& partitions) {
+  MutexLock lock(&update_mu_);
+  std::shared_ptr<const MetadataSnapshot> current = Current();
+  if (controller_epoch < current->controller_epoch) return false;
+  std::shared_ptr<MetadataSnapshot> next;
+  for (const PartitionUpdate& u : partitions) {
+    if (u.state.leader == PartitionUpdate::kDeleted) continue;
+    auto t = current->topics.find(u.topic);
+    const PartitionMetadata* cached = nullptr;
+    if (t != current->topics.end()) {
+      auto p = t->second.partitions.find(u.partition);
+      if (p != t->second.partitions.end()) cached = &p->second;
+    }
+    if (cached != nullptr && cached->leader_epoch >= u.state.leader_epoch) continue;
+    if (!next) next = std::make_shared<MetadataSnapshot>(*current);
+    TopicMetadata& topic = next->topics[u.topic];
+    topic.id = u.topic_id;
+    PartitionMetadata& state = topic.partitions[u.partition];
+    std::vector<int32_t> offline = cached != nullptr ? cached->offline_replicas
+                                                     : std::vector<int32_t>{};
+    state = u.state;
+    state.offline_replicas = std::move(offline);
+  }
+  if (next) {
+    next->controller_epoch = controller_epoch;
+    snapshot_.store(std::move(next), std::memory_order_release);
+  }
+  return true;
+}
+
 }  // namespace sluice::cluster

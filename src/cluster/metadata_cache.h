@@ -1,5 +1,6 @@
 // MetadataCache: what this broker knows of the whole cluster's topics, as
-// the controller last told it (UpdateMetadata), so that any broker answers
+// the controller last told it (UpdateMetadata, and LeaderAndIsr for this
+// broker's own replicas), so that any broker answers
 // Metadata for every partition: its leader, leader epoch, replicas, ISR and
 // offline replicas, wherever they are.
 //
@@ -58,6 +59,18 @@ class MetadataCache {
   // Applies one UpdateMetadata. False (and nothing changes) when
   // `controller_epoch` is older than one applied before.
   bool Update(int32_t controller_epoch, const std::vector<PartitionUpdate>& partitions)
+      EXCLUDES(update_mu_);
+
+  // What a LeaderAndIsr this broker applied says of its partitions. Each
+  // replaces the cached state only where its leader epoch is newer (an ISR
+  // change at the same epoch comes with UpdateMetadata alone), keeping the
+  // cached offline replicas (LeaderAndIsr carries none). The controller's
+  // UpdateMetadata says the same moments later; without this, a client told
+  // NOT_LEADER_OR_FOLLOWER by the old leader often asks a replica in that
+  // moment, is sent back to the old leader, and (librdkafka) waits up to a
+  // second before asking again. False when `controller_epoch` is older than
+  // one applied before.
+  bool ApplyLeaderChanges(int32_t controller_epoch, const std::vector<PartitionUpdate>& partitions)
       EXCLUDES(update_mu_);
 
   std::shared_ptr<const MetadataSnapshot> Current() const {

@@ -36,6 +36,9 @@ Result<AppendOutcome> Partition::Append(std::span<uint8_t> batch, int64_t log_ap
   }
   AppendOutcome out;
   out.log_append_time_ms = log_append_time_ms;
+  // Leadership and followers change under append_mu_ too: this is what they
+  // were for this batch.
+  out.replicated = has_followers();
   const bool idempotent = header->producer_id >= 0;
   if (idempotent) {
     std::optional<BatchMetadata> duplicate;

@@ -44,6 +44,11 @@ struct AppendOutcome {
   int64_t base_offset = -1;
   int64_t last_offset = -1;
   int64_t log_append_time_ms = -1;  // Set when the topic uses LogAppendTime.
+  // The partition had followers when the batch was appended: acks=all waits
+  // for the in-sync replicas (WhenCommitted, which answers NotLeader once
+  // leadership moved), never for this replica's flush alone, even if this
+  // replica has become a follower since.
+  bool replicated = false;
 };
 
 class Partition {

@@ -264,7 +264,15 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Def("leader.imbalance.per.broker.percentage", T::kInt, "10", non_negative,
           "Cluster: the share of a broker's preferred partitions led elsewhere, in percent, above "
           "which the controller elects their preferred replicas."),
-      Ignored("controlled.shutdown.enable", T::kBoolean, "true", "Single node: unused."),
+      Def("controlled.shutdown.enable", T::kBoolean, "true", {},
+          "In a cluster, on SIGTERM first ask the controller to move this broker's leaderships "
+          "to other in-sync replicas (ControlledShutdown), then stop."),
+      Def("controlled.shutdown.max.retries", T::kInt, "3", non_negative,
+          "ControlledShutdown requests sent at most (Kafka counts the first one too) while the "
+          "controller is unknown, fails or answers partitions still led here; then the broker "
+          "stops anyway."),
+      Def("controlled.shutdown.retry.backoff.ms", T::kLong, "5000", non_negative,
+          "Wait between two ControlledShutdown requests."),
       Ignored("num.replica.fetchers", T::kInt, "1", "Single node: unused."),
       Def("replica.lag.time.max.ms", T::kLong, "30000", positive,
           "A follower not caught up with its leader for this long leaves the ISR."),

@@ -16,11 +16,21 @@ std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t
                                                        const std::optional<zk::PartitionState>& current,
                                                        const std::set<int32_t>& live, bool unclean,
                                                        int32_t controller_epoch) {
+  return DecideForLiveBrokers(replicas, current, live, {}, unclean, controller_epoch);
+}
+
+std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t>& replicas,
+                                                       const std::optional<zk::PartitionState>& current,
+                                                       const std::set<int32_t>& live,
+                                                       const std::set<int32_t>& shutting_down,
+                                                       bool unclean, int32_t controller_epoch) {
+  // Who may become a leader or a new ISR member.
+  auto eligible = [&](int32_t r) { return live.contains(r) && !shutting_down.contains(r); };
   zk::PartitionState next;
   next.controller_epoch = controller_epoch;
   if (!current) {
     for (int32_t r : replicas) {
-      if (live.contains(r)) next.isr.push_back(r);
+      if (eligible(r)) next.isr.push_back(r);
     }
     if (next.isr.empty()) return std::nullopt;
     next.leader = next.isr.front();
@@ -39,7 +49,7 @@ std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t
     return next;
   }
   for (int32_t r : replicas) {
-    if (live.contains(r) && Contains(current->isr, r)) {
+    if (eligible(r) && Contains(current->isr, r)) {
       next.leader = r;
       next.isr = std::move(live_isr);
       return next;
@@ -47,7 +57,7 @@ std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t
   }
   if (unclean) {
     for (int32_t r : replicas) {
-      if (live.contains(r)) {
+      if (eligible(r)) {
         next.leader = r;
         next.isr = {r};
         return next;
@@ -80,6 +90,33 @@ UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
   d.outcome = UncleanElection::kElect;
   d.next = std::move(*next);
   return d;
+}
+
+std::optional<zk::PartitionState> DecideForControlledShutdown(
+    const std::vector<int32_t>& replicas, const zk::PartitionState& current, int32_t broker,
+    const std::set<int32_t>& live, const std::set<int32_t>& shutting_down,
+    int32_t controller_epoch) {
+  zk::PartitionState next;
+  next.controller_epoch = controller_epoch;
+  next.leader_epoch = current.leader_epoch + 1;
+  if (current.leader == broker) {
+    for (int32_t r : replicas) {
+      if (live.contains(r) && !shutting_down.contains(r) && Contains(current.isr, r)) {
+        next.leader = r;
+        for (int32_t m : current.isr) {
+          if (!shutting_down.contains(m)) next.isr.push_back(m);
+        }
+        return next;
+      }
+    }
+    return std::nullopt;
+  }
+  if (!Contains(current.isr, broker) || current.isr.size() == 1) return std::nullopt;
+  next.leader = current.leader;
+  for (int32_t m : current.isr) {
+    if (m != broker) next.isr.push_back(m);
+  }
+  return next;
 }
 
 PreferredElection DecidePreferred(const std::vector<int32_t>& replicas,

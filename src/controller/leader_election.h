@@ -32,6 +32,34 @@ std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t
                                                        const std::optional<zk::PartitionState>& current,
                                                        const std::set<int32_t>& live, bool unclean,
                                                        int32_t controller_epoch);
+// The same, where the live brokers in `shutting_down` (in a controlled
+// shutdown) are never chosen: not as a new leader, clean or unclean, nor as
+// a new partition's ISR members. Where they already lead or are in the ISR
+// they stay: a broker that could not hand a partition over keeps serving it
+// until it leaves the live set.
+std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t>& replicas,
+                                                       const std::optional<zk::PartitionState>& current,
+                                                       const std::set<int32_t>& live,
+                                                       const std::set<int32_t>& shutting_down,
+                                                       bool unclean, int32_t controller_epoch);
+
+// The state a partition should have when the live broker `broker` asks to
+// shut down (Kafka's controlled shutdown), or nullopt to leave it as it is.
+// `shutting_down` holds `broker` and any other broker shutting down.
+//  * `broker` leads: the first replica in assignment order that is live, in
+//    the ISR and not shutting down leads; the ISR loses every broker
+//    shutting down; leader epoch + 1. With no such replica, nullopt: the
+//    broker keeps leading (the caller reports the partition as remaining).
+//  * Another broker leads and `broker` is in the ISR: the ISR loses it,
+//    leader epoch + 1 (the replicas apply only a newer leader epoch). Not
+//    when it is the ISR's only member (an offline partition keeps the one
+//    replica that may lead it again).
+//  * Otherwise nullopt.
+// The result carries `controller_epoch`.
+std::optional<zk::PartitionState> DecideForControlledShutdown(
+    const std::vector<int32_t>& replicas, const zk::PartitionState& current, int32_t broker,
+    const std::set<int32_t>& live, const std::set<int32_t>& shutting_down,
+    int32_t controller_epoch);
 
 // An unclean election on demand (ElectLeaders with election type 1,
 // KIP-460), whatever unclean.leader.election.enable says: only for a

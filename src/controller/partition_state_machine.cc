@@ -45,6 +45,15 @@ const char* AlterPartitionErrorName(AlterPartitionError e) {
   return "?";
 }
 
+const char* ControlledShutdownErrorName(ControlledShutdownError e) {
+  switch (e) {
+    case ControlledShutdownError::kNone: return "NONE";
+    case ControlledShutdownError::kNotController: return "NOT_CONTROLLER";
+    case ControlledShutdownError::kBrokerNotAvailable: return "BROKER_NOT_AVAILABLE";
+  }
+  return "?";
+}
+
 // The requests one event produces, sent together at its end (Kafka's
 // ControllerBrokerRequestBatch): LeaderAndIsr, then UpdateMetadata, then
 // StopReplica. Partition states are taken from the model when sent, so a
@@ -204,6 +213,12 @@ std::set<int32_t> PartitionStateMachine::LiveIds() const {
   return out;
 }
 
+std::set<int32_t> PartitionStateMachine::ElectableIds() const {
+  std::set<int32_t> out = LiveIds();
+  for (int32_t b : shutting_down_) out.erase(b);
+  return out;
+}
+
 std::vector<TopicPartition> PartitionStateMachine::AllPartitions() const {
   std::vector<TopicPartition> out;
   for (const auto& [name, topic] : topics_) {
@@ -285,8 +300,8 @@ Status PartitionStateMachine::Activate(ControllerEpoch epoch,
   const std::set<int32_t> live_ids = LiveIds();
   const Applied applied = Apply(*zk, AllPartitions(), [&](const TopicPartition&,
                                                           const PartitionModel& m) {
-    return DecideForLiveBrokers(m.replicas, m.state, live_ids, options_.unclean_leader_election,
-                                epoch_.epoch);
+    return DecideForLiveBrokers(m.replicas, m.state, live_ids, shutting_down_,
+                                options_.unclean_leader_election, epoch_.epoch);
   });
   if (deposed_) return Status::Aborted("another controller took over during activation");
   Batch batch(this);
@@ -306,6 +321,7 @@ void PartitionStateMachine::Deactivate() {
   deposed_ = false;
   topics_.clear();
   live_.clear();
+  shutting_down_.clear();
   topics_watch_armed_ = false;
   deletions_watch_armed_ = false;
   assignment_watches_armed_.clear();
@@ -388,8 +404,8 @@ void PartitionStateMachine::OnTopicsChanged() {
   }
   const std::set<int32_t> live_ids = LiveIds();
   const Applied applied = Apply(*zk, added, [&](const TopicPartition&, const PartitionModel& m) {
-    return DecideForLiveBrokers(m.replicas, m.state, live_ids, options_.unclean_leader_election,
-                                epoch_.epoch);
+    return DecideForLiveBrokers(m.replicas, m.state, live_ids, shutting_down_,
+                                options_.unclean_leader_election, epoch_.epoch);
   });
   Batch batch(this);
   batch.Announce(applied);
@@ -407,8 +423,8 @@ void PartitionStateMachine::OnAssignmentChanged(const std::string& topic) {
   }
   const std::set<int32_t> live_ids = LiveIds();
   const Applied applied = Apply(*zk, added, [&](const TopicPartition&, const PartitionModel& m) {
-    return DecideForLiveBrokers(m.replicas, m.state, live_ids, options_.unclean_leader_election,
-                                epoch_.epoch);
+    return DecideForLiveBrokers(m.replicas, m.state, live_ids, shutting_down_,
+                                options_.unclean_leader_election, epoch_.epoch);
   });
   Batch batch(this);
   batch.Announce(applied);
@@ -417,6 +433,7 @@ void PartitionStateMachine::OnAssignmentChanged(const std::string& topic) {
 
 void PartitionStateMachine::OnBrokersChanged(std::map<int32_t, zk::BrokerRegistration> live) {
   if (!Acting()) return;
+  ForgetShutdowns(live);
   std::set<int32_t> dead, born, bounced;
   bool changed = false;
   for (const auto& [id, reg] : live_) {
@@ -441,8 +458,8 @@ void PartitionStateMachine::OnBrokersChanged(std::map<int32_t, zk::BrokerRegistr
     const std::set<int32_t> live_ids = LiveIds();
     batch.Announce(Apply(*zk, AllPartitions(), [&](const TopicPartition&,
                                                    const PartitionModel& m) {
-      return DecideForLiveBrokers(m.replicas, m.state, live_ids, options_.unclean_leader_election,
-                                  epoch_.epoch);
+      return DecideForLiveBrokers(m.replicas, m.state, live_ids, shutting_down_,
+                                  options_.unclean_leader_election, epoch_.epoch);
     }));
   };
   if (!bounced.empty()) {
@@ -479,6 +496,67 @@ void PartitionStateMachine::OnBrokersChanged(std::map<int32_t, zk::BrokerRegistr
   }
   batch.BrokersChanged();
   batch.Flush();
+}
+
+void PartitionStateMachine::ForgetShutdowns(const std::map<int32_t, zk::BrokerRegistration>& live) {
+  for (auto it = shutting_down_.begin(); it != shutting_down_.end();) {
+    auto now = live.find(*it);
+    auto before = live_.find(*it);
+    const bool same_process = now != live.end() && before != live_.end() &&
+                              now->second.timestamp_ms == before->second.timestamp_ms;
+    it = same_process ? std::next(it) : shutting_down_.erase(it);
+  }
+}
+
+ControlledShutdownResult PartitionStateMachine::ControlledShutdown(int32_t broker_id) {
+  ControlledShutdownResult result;
+  if (!Acting()) {
+    result.error = ControlledShutdownError::kNotController;
+    return result;
+  }
+  if (!live_.contains(broker_id)) {
+    result.error = ControlledShutdownError::kBrokerNotAvailable;
+    return result;
+  }
+  if (shutting_down_.insert(broker_id).second) {
+    spdlog::info("controller: broker {} is shutting down; moving its leaderships", broker_id);
+  }
+  auto hosts = [broker_id](const PartitionModel& m) {
+    return m.state && std::find(m.replicas.begin(), m.replicas.end(), broker_id) != m.replicas.end();
+  };
+  std::vector<TopicPartition> hosted;
+  for (const auto& [name, topic] : topics_) {
+    for (const auto& [p, m] : topic.partitions) {
+      if (hosts(m)) hosted.push_back({name, p});
+    }
+  }
+  std::shared_ptr<zk::ZkClient> zk = session_->client();
+  const std::set<int32_t> live_ids = LiveIds();
+  const Applied applied = Apply(*zk, hosted, [&](const TopicPartition&, const PartitionModel& m) {
+    if (!m.state) return std::optional<zk::PartitionState>();
+    return DecideForControlledShutdown(m.replicas, *m.state, broker_id, live_ids, shutting_down_,
+                                       epoch_.epoch);
+  });
+  if (deposed_) {
+    result.error = ControlledShutdownError::kNotController;
+    return result;
+  }
+  Batch batch(this);
+  batch.Announce(applied);
+  for (const TopicPartition& tp : hosted) {
+    std::optional<PartitionModel> m = partition(tp);
+    if (!m || !hosts(*m)) continue;  // Deleted meanwhile.
+    if (m->state->leader == broker_id) {
+      result.remaining.push_back(tp);
+    } else {
+      batch.StopReplica(broker_id,
+                        StopReplicaPartition{tp.topic, tp.partition, m->state->leader_epoch, false});
+    }
+  }
+  batch.Flush();
+  spdlog::info("controller: broker {} shutting down: {} partition(s) changed, {} still led by it",
+               broker_id, applied.written.size(), result.remaining.size());
+  return result;
 }
 
 AlterPartitionResult PartitionStateMachine::AlterPartition(const AlterPartitionRequest& request) {
@@ -527,7 +605,9 @@ AlterPartitionResult PartitionStateMachine::AlterPartition(const AlterPartitionR
       return result;
     }
     for (int32_t r : request.new_isr) {
-      if (!live_.contains(r)) {
+      // A broker shutting down may stay in the ISR, never join it.
+      const bool joins = std::find(current.isr.begin(), current.isr.end(), r) == current.isr.end();
+      if (!live_.contains(r) || (joins && shutting_down_.contains(r))) {
         result.error = AlterPartitionError::kIneligibleReplica;
         return result;
       }
@@ -568,7 +648,7 @@ std::map<TopicPartition, ElectionError> PartitionStateMachine::ElectPreferredLea
     for (const TopicPartition& tp : partitions) out[tp] = ElectionError::kNotController;
     return out;
   }
-  const std::set<int32_t> live_ids = LiveIds();
+  const std::set<int32_t> live_ids = ElectableIds();
   std::vector<TopicPartition> eligible;
   auto judge = [&](const PartitionModel& m) {
     switch (DecidePreferred(m.replicas, *m.state, live_ids)) {

@@ -22,6 +22,10 @@
 // every live replica of a changed partition, UpdateMetadata to every live
 // broker.
 //
+// A broker that is stopping asks for a controlled shutdown first
+// (ControlledShutdown): its leaderships move while it still serves, so
+// clients see a leader change instead of a session timeout.
+//
 // Choices where Kafka's design leaves room:
 //  * A new partition none of whose replicas is live gets no state znode (as
 //    in Kafka, it stays "new"); it is initialized when one comes.
@@ -110,6 +114,21 @@ struct AlterPartitionResult {
   int32_t partition_epoch = -1;  // and its version
 };
 
+// Kafka's error codes for ControlledShutdown.
+enum class ControlledShutdownError {
+  kNone,
+  kNotController,       // NOT_CONTROLLER: inactive or deposed
+  kBrokerNotAvailable,  // BROKER_NOT_AVAILABLE: the broker is not live
+};
+const char* ControlledShutdownErrorName(ControlledShutdownError e);
+
+struct ControlledShutdownResult {
+  ControlledShutdownError error = ControlledShutdownError::kNone;
+  // On kNone: the partitions the broker still leads (no other live ISR
+  // member could take over, or the write failed).
+  std::vector<TopicPartition> remaining;
+};
+
 // Kafka's ElectLeaders error codes, per partition.
 enum class ElectionError {
   kNone,
@@ -157,6 +176,22 @@ class PartitionStateMachine {
   // sent again (a retry after a lost answer) answers the current state even
   // with an older partition epoch. REQUIRES: on the loop.
   AlterPartitionResult AlterPartition(const AlterPartitionRequest& request);
+
+  // Broker `broker_id` is about to stop (Kafka's controlled shutdown). It is
+  // marked shutting down: from now until it leaves the live set or
+  // registers again (restarted) it is never chosen as a leader nor added to
+  // an ISR (elections skip it, AlterPartition refuses it as
+  // INELIGIBLE_REPLICA). Every partition it leads moves to the first live,
+  // not shutting down ISR member in assignment order (leader epoch + 1, the
+  // broker out of the ISR), every ISR it follows in loses it (leader epoch
+  // + 1), and it is sent StopReplica (logs kept) for every partition it no
+  // longer leads, so that it stops fetching. Answers the partitions it still
+  // leads; the broker asks again while there are some. Idempotent.
+  // The broker epoch is not checked: this code base registers none yet.
+  // REQUIRES: on the loop.
+  ControlledShutdownResult ControlledShutdown(int32_t broker_id);
+  // The live brokers in a controlled shutdown. REQUIRES: on the loop.
+  const std::set<int32_t>& shutting_down() const { return shutting_down_; }
 
   // Moves leadership of each partition to its preferred replica where that
   // is live and in the ISR (leader epoch + 1). REQUIRES: on the loop.
@@ -225,6 +260,11 @@ class PartitionStateMachine {
   Status RemoveTopicZnodes(zk::ZkClient& zk, const std::string& topic);
 
   std::set<int32_t> LiveIds() const;
+  // The live brokers not shutting down: those that may lead or join an ISR.
+  std::set<int32_t> ElectableIds() const;
+  // Before the live set becomes `live`: a broker shutting down that left it
+  // or registered again is no longer shutting down.
+  void ForgetShutdowns(const std::map<int32_t, zk::BrokerRegistration>& live);
   std::vector<TopicPartition> AllPartitions() const;
   PartitionLeaderInfo Info(const TopicPartition& tp) const;
   // Whether the machine may act (active and not deposed).
@@ -243,6 +283,7 @@ class PartitionStateMachine {
   // generation is stale.
   uint64_t generation_ = 0;
   std::map<int32_t, zk::BrokerRegistration> live_;
+  std::set<int32_t> shutting_down_;  // live brokers in a controlled shutdown
   std::map<std::string, TopicModel> topics_;
   // Watches set and not fired yet (one per node, so re-reads do not pile
   // them up).

@@ -19,6 +19,12 @@ namespace {
 using protocol::ErrorCode;
 using protocol::ToWire;
 
+// A partition the leader refused is asked for again after this, doubled on
+// each further refusal up to replica.fetch.backoff.ms: after a leader change
+// the refusal usually lasts only until one side has applied its
+// LeaderAndIsr, a few milliseconds.
+constexpr std::chrono::milliseconds kFirstRetry{10};
+
 // The versions this broker sends its peers: the newest each side has.
 constexpr int16_t kFetchVersion = 12;
 constexpr int16_t kOffsetForLeaderEpochVersion = 4;
@@ -49,8 +55,6 @@ int64_t TruncationOffset(cluster::Partition& p, int32_t asked_epoch, int32_t ans
 
 ReplicaFetcher::ReplicaFetcher(LeaderEndpoint leader, FetcherOptions options)
     : leader_(std::move(leader)), options_(options) {
-  auto signal = rpc::ShutdownSignal::Create();
-  if (signal.ok()) shutdown_ = std::move(signal).value();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -62,8 +66,16 @@ void ReplicaFetcher::Add(std::shared_ptr<cluster::Partition> partition) {
   Follower f;
   f.leader_epoch = partition->leader_epoch();
   f.partition = std::move(partition);
+  auto it = followers_.find(tp);
+  const bool changes_the_fetch =
+      it == followers_.end() || it->second.leader_epoch != f.leader_epoch;
   followers_.insert_or_assign(tp, std::move(f));
   changed_.SignalAll();
+  if (changes_the_fetch) ++changes_;
+  if (changes_the_fetch && fetch_in_flight_ && signal_ && !cut_short_) {
+    cut_short_ = true;
+    signal_->Fire();
+  }
 }
 
 void ReplicaFetcher::Remove(const storage::TopicPartition& tp) {
@@ -81,14 +93,36 @@ FetcherStats ReplicaFetcher::stats() const {
   return stats_;
 }
 
+void ReplicaFetcher::Stop() {
+  MutexLock lock(&mu_);
+  stop_ = true;
+  changed_.SignalAll();
+  if (signal_) signal_->Fire();
+}
+
 void ReplicaFetcher::Shutdown() {
-  {
-    MutexLock lock(&mu_);
-    stop_ = true;
-    changed_.SignalAll();
-  }
-  if (shutdown_) shutdown_->Fire();
+  Stop();
   if (thread_.joinable()) thread_.join();
+}
+
+std::shared_ptr<rpc::ShutdownSignal> ReplicaFetcher::NewConnectionSignal() {
+  auto signal = rpc::ShutdownSignal::Create();
+  MutexLock lock(&mu_);
+  if (stop_ || !signal.ok()) return nullptr;
+  signal_ = std::move(signal).value();
+  cut_short_ = false;
+  return signal_;
+}
+
+void ReplicaFetcher::FetchStarts() {
+  MutexLock lock(&mu_);
+  fetch_in_flight_ = true;
+}
+
+bool ReplicaFetcher::FetchEndedCutShort() {
+  MutexLock lock(&mu_);
+  fetch_in_flight_ = false;
+  return cut_short_;
 }
 
 bool ReplicaFetcher::stopping() const {
@@ -118,7 +152,42 @@ bool ReplicaFetcher::Backoff(std::chrono::milliseconds d) {
 void ReplicaFetcher::MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) {
   MutexLock lock(&mu_);
   auto it = followers_.find(tp);
-  if (it != followers_.end() && it->second.leader_epoch == epoch) it->second.reconciled = true;
+  if (it != followers_.end() && it->second.leader_epoch == epoch) {
+    it->second.reconciled = true;
+    it->second.refusals = 0;
+  }
+}
+
+bool ReplicaFetcher::WaitForChange(Clock::time_point deadline) {
+  MutexLock lock(&mu_);
+  const uint64_t seen = changes_;
+  while (!stop_ && changes_ == seen && changed_.WaitUntil(&mu_, deadline)) {
+  }
+  return !stop_;
+}
+
+void ReplicaFetcher::Refused(
+    const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused) {
+  if (refused.empty()) return;
+  const auto now = Clock::now();
+  MutexLock lock(&mu_);
+  for (const auto& [tp, epoch] : refused) {
+    auto it = followers_.find(tp);
+    if (it == followers_.end() || it->second.leader_epoch != epoch) continue;  // Re-added.
+    Follower& f = it->second;
+    const auto delay = std::min<std::chrono::milliseconds>(
+        options_.backoff, kFirstRetry * (int64_t{1} << std::min(f.refusals, 16)));
+    ++f.refusals;
+    f.retry_at = now + delay;
+  }
+}
+
+void ReplicaFetcher::Answered(const std::vector<storage::TopicPartition>& answered) {
+  MutexLock lock(&mu_);
+  for (const storage::TopicPartition& tp : answered) {
+    auto it = followers_.find(tp);
+    if (it != followers_.end()) it->second.refusals = 0;
+  }
 }
 
 void ReplicaFetcher::Run() {
@@ -126,12 +195,34 @@ void ReplicaFetcher::Run() {
   while (true) {
     FollowerMap followers = Snapshot();
     if (followers.empty()) return;  // stopping
+    // Partitions refused lately wait their turn; with nothing else to
+    // fetch, so does the thread.
+    const auto now = Clock::now();
+    auto next_retry = Clock::time_point::max();
+    for (auto it = followers.begin(); it != followers.end();) {
+      if (it->second.retry_at <= now) {
+        ++it;
+        continue;
+      }
+      next_retry = std::min(next_retry, it->second.retry_at);
+      it = followers.erase(it);
+    }
+    if (followers.empty()) {
+      if (!WaitForChange(next_retry)) return;
+      continue;
+    }
     if (!conn || conn->broken()) {
+      conn.reset();
       rpc::ConnectionOptions co;
       co.client_id = "sluice-replica-fetcher-" + std::to_string(options_.local_id);
       co.connect_timeout = options_.socket_timeout;
       co.request_timeout = options_.socket_timeout + std::chrono::milliseconds(options_.max_wait_ms);
-      co.shutdown = shutdown_;
+      co.shutdown = NewConnectionSignal();
+      if (!co.shutdown) {
+        if (stopping()) return;
+        if (!Backoff(options_.backoff)) return;  // No eventfd: try again later.
+        continue;
+      }
       auto connected = rpc::Connection::Connect(leader_.host, leader_.port, co);
       if (!connected.ok()) {
         Count(&FetcherStats::connection_failures);
@@ -172,14 +263,17 @@ void ReplicaFetcher::Run() {
         if (!Backoff(options_.backoff)) return;
         continue;
       }
+      std::vector<std::pair<storage::TopicPartition, int32_t>> refused;
       for (const auto& topic : reply->body().topics) {
         for (const auto& r : topic.partitions) {
           const storage::TopicPartition tp{topic.topic, r.partition};
           auto f = followers.find(tp);
           if (f == followers.end() || asked.count(tp) == 0) continue;
+          asked.erase(tp);
           if (r.error_code != ToWire(ErrorCode::NONE)) {
             spdlog::debug("{}: leader {} answered OffsetForLeaderEpoch with error {}", Name(tp),
                           leader_.id, r.error_code);
+            refused.emplace_back(tp, f->second.leader_epoch);
             continue;
           }
           cluster::Partition& p = *f->second.partition;
@@ -198,6 +292,12 @@ void ReplicaFetcher::Run() {
           f->second.reconciled = true;
         }
       }
+      // Not answered at all: as refused, so that it is not asked for in a
+      // tight loop.
+      for (const auto& [tp, newest] : asked) {
+        refused.emplace_back(tp, followers.at(tp).leader_epoch);
+      }
+      Refused(refused);
     }
 
     // Step 2: fetch for the reconciled ones.
@@ -219,13 +319,20 @@ void ReplicaFetcher::Run() {
       part.log_start_offset = f.partition->log_start_offset();
       part.partition_max_bytes = options_.partition_max_bytes;
     }
-    if (request.topics.empty()) {
-      // Nothing reconciled: the leader refused every one (it does not know
-      // the epoch yet, or no longer leads). Ask again later.
-      if (!Backoff(options_.backoff)) return;
-      continue;
-    }
+    if (request.topics.empty()) continue;  // Every one refused: they wait their turn.
+    FetchStarts();
     auto reply = conn->Call<protocol::FetchRequest, protocol::FetchResponse>(request, kFetchVersion);
+    if (FetchEndedCutShort()) {
+      // A partition came (or moved to a new epoch): fetch again at once, on
+      // a new connection (the signal that cut this one stays fired). An
+      // answer that made it is used all the same.
+      if (stopping()) return;
+      if (!reply.ok()) {
+        conn.reset();
+        continue;
+      }
+      conn.reset();
+    }
     if (!reply.ok()) {
       Count(&FetcherStats::connection_failures);
       if (stopping()) return;
@@ -235,8 +342,8 @@ void ReplicaFetcher::Run() {
     }
 
     // Step 3: append, sync, then learn the leader's high watermark.
-    bool refused = false;
-    bool append_failed = false;  // this replica's storage refused a batch
+    std::vector<std::pair<storage::TopicPartition, int32_t>> refused;
+    std::vector<storage::TopicPartition> answered;
     uint64_t appended_batches = 0;
     std::vector<std::pair<cluster::Partition*, int64_t>> to_sync;  // with the leader's HW
     for (const auto& topic : reply->body().responses) {
@@ -247,14 +354,16 @@ void ReplicaFetcher::Run() {
         cluster::Partition& p = *f->second.partition;
         if (r.error_code != ToWire(ErrorCode::NONE)) {
           // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH:
-          // the controller's next LeaderAndIsr settles who leads.
+          // the controller's next LeaderAndIsr settles who leads; until
+          // then the partition waits its turn (Refused), the others go on.
           // OFFSET_OUT_OF_RANGE: see the note in the .h's caller (left for
           // the reassignment work: a follower behind the leader's log start).
           spdlog::debug("{}: fetch from leader {} answered error {}", Name(tp), leader_.id,
                         r.error_code);
-          refused = true;
+          refused.emplace_back(tp, f->second.leader_epoch);
           continue;
         }
+        bool append_failed = false;  // this replica's storage refused a batch
         std::span<const uint8_t> bytes = r.records.is_null() ? std::span<const uint8_t>{}
                                                               : r.records.bytes();
         bool stop = false;
@@ -284,6 +393,14 @@ void ReplicaFetcher::Run() {
           ++appended_batches;
           bytes = bytes.subspan(batch.size());
         }
+        // A local append error (a full disk, a failed log) does not clear by
+        // asking again at once: the next fetch returns the same batch and
+        // fails the same way. The partition waits its turn as if refused.
+        if (append_failed) {
+          refused.emplace_back(tp, f->second.leader_epoch);
+        } else if (f->second.refusals > 0) {
+          answered.push_back(tp);
+        }
         to_sync.emplace_back(&p, r.high_watermark);
       }
     }
@@ -307,13 +424,8 @@ void ReplicaFetcher::Run() {
       ++stats_.rounds;
       stats_.batches_appended += appended_batches;
     }
-    // A local append error (a full disk, a failed log) does not clear by
-    // asking again at once: the next fetch returns the same batch and fails
-    // the same way, a tight loop of fetches and warnings. Back off as for a
-    // refusal, even if other partitions appended.
-    if ((append_failed || (refused && appended_batches == 0)) && !Backoff(options_.backoff)) {
-      return;
-    }
+    Refused(refused);
+    Answered(answered);
   }
 }
 

@@ -16,9 +16,20 @@
 //      offset tells the leader how far it has the data durably, which is
 //      what acks=all counts on (cluster/replica_set.h). Each follower's high
 //      watermark follows the leader's.
-// A partition the leader refuses (not leader, fenced epoch) waits for the
-// controller's next LeaderAndIsr, which moves it to another fetcher; a lost
+// A partition the leader refuses (not leader, fenced or unknown epoch) is
+// left out of this fetcher's requests for a while, as Kafka delays a
+// partition in error, while the others go on: 10 ms at first, doubling on
+// each further refusal up to replica.fetch.backoff.ms. Right after a leader
+// change most refusals last only until the leader, or this follower, has
+// applied its LeaderAndIsr; an Add at the new epoch ends the wait. A lost
 // connection is retried after replica.fetch.backoff.ms.
+//
+// A partition added (or re-added at a new leader epoch) while a fetch waits
+// at the leader cuts that fetch short: its connection is dropped and made
+// again at once. Otherwise, after a leader change, the new leader's first
+// acks=all writes would wait out an idle long poll (up to
+// replica.fetch.wait.max.ms) for the partitions this fetcher already
+// followed before the follower asked for the moved one.
 //
 // Thread-safe. Add and Remove may be called from any thread; an append
 // checks the partition still follows the epoch the fetch was made for
@@ -91,12 +102,19 @@ class ReplicaFetcher {
 
   // Stops the thread (a call in flight returns at once). Idempotent.
   void Shutdown() EXCLUDES(mu_);
+  // Asks the thread to stop, as Shutdown, without waiting for it: a sync of
+  // appended data it is in finishes first. Shutdown (or the destructor)
+  // still joins it.
+  void Stop() EXCLUDES(mu_);
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Follower {
     std::shared_ptr<cluster::Partition> partition;
     int32_t leader_epoch = 0;  // the epoch the partition followed when added
     bool reconciled = false;   // step 1 done for this epoch
+    int refusals = 0;          // by the leader, in a row
+    Clock::time_point retry_at{};  // refused: not asked for before then
   };
   using FollowerMap = std::map<storage::TopicPartition, Follower>;
 
@@ -105,17 +123,38 @@ class ReplicaFetcher {
   FollowerMap Snapshot() EXCLUDES(mu_);
   // Waits `d` or until Shutdown; false when shut down.
   bool Backoff(std::chrono::milliseconds d) EXCLUDES(mu_);
+  // Waits until `deadline`, an Add that changes what to fetch, or Shutdown;
+  // false when shut down.
+  bool WaitForChange(Clock::time_point deadline) EXCLUDES(mu_);
+  // The leader refused these partitions (at these epochs): delay them. Or
+  // answered them: forget their refusals.
+  void Refused(const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused)
+      EXCLUDES(mu_);
+  void Answered(const std::vector<storage::TopicPartition>& answered) EXCLUDES(mu_);
   bool stopping() const EXCLUDES(mu_);
   void MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) EXCLUDES(mu_);
   void Count(uint64_t FetcherStats::*field, uint64_t n = 1) EXCLUDES(mu_);
 
+  // Makes the signal of the next connection (and its connect) current, so
+  // that Shutdown and Add can reach it; null when stopping (or eventfd
+  // failed).
+  std::shared_ptr<rpc::ShutdownSignal> NewConnectionSignal() EXCLUDES(mu_);
+  // Around the fetch call: whether Add cut it short meanwhile.
+  void FetchStarts() EXCLUDES(mu_);
+  bool FetchEndedCutShort() EXCLUDES(mu_);
+
   const LeaderEndpoint leader_;
   const FetcherOptions options_;
-  std::shared_ptr<rpc::ShutdownSignal> shutdown_;
 
   mutable Mutex mu_;
   CondVar changed_;
   bool stop_ GUARDED_BY(mu_) = false;
+  // The current connection's signal: Shutdown fires it, and so does Add
+  // while a fetch is in flight (`cut_short_` then says why the call ended).
+  std::shared_ptr<rpc::ShutdownSignal> signal_ GUARDED_BY(mu_);
+  bool fetch_in_flight_ GUARDED_BY(mu_) = false;
+  uint64_t changes_ GUARDED_BY(mu_) = 0;  // Adds that changed what to fetch
+  bool cut_short_ GUARDED_BY(mu_) = false;
   FollowerMap followers_ GUARDED_BY(mu_);
   FetcherStats stats_ GUARDED_BY(mu_);
 

@@ -44,6 +44,7 @@ void ReplicaManager::Shutdown() {
   }
   for (auto& [id, f] : fetchers) f->Shutdown();
   if (isr_thread_.joinable()) isr_thread_.join();
+  ReapRetiredFetchers();
 }
 
 ReplicaStats ReplicaManager::stats() const {
@@ -110,7 +111,8 @@ void ReplicaManager::AssignFetcherLocked(const std::shared_ptr<cluster::Partitio
 void ReplicaManager::DropIdleFetchersLocked() {
   for (auto it = fetchers_.begin(); it != fetchers_.end();) {
     if (it->second->partition_count() == 0) {
-      it->second->Shutdown();
+      it->second->Stop();
+      retired_.push_back(std::move(it->second));
       it = fetchers_.erase(it);
     } else {
       ++it;
@@ -308,6 +310,15 @@ void ReplicaManager::CheckIsr() {
   }
 }
 
+void ReplicaManager::ReapRetiredFetchers() {
+  std::vector<std::unique_ptr<ReplicaFetcher>> retired;
+  {
+    MutexLock lock(&mu_);
+    retired.swap(retired_);
+  }
+  retired.clear();  // Each destructor joins its thread.
+}
+
 void ReplicaManager::RunIsrThread() {
   while (true) {
     {
@@ -317,6 +328,7 @@ void ReplicaManager::RunIsrThread() {
       }
       if (stop_) return;
     }
+    ReapRetiredFetchers();
     CheckIsr();
   }
 }

@@ -136,7 +136,10 @@ class ReplicaManager {
   // fetcher when `leader` is null.
   void AssignFetcherLocked(const std::shared_ptr<cluster::Partition>& p,
                            const std::optional<LeaderEndpoint>& leader) REQUIRES(mu_);
+  // Stops the fetchers left without partitions and moves them to retired_.
   void DropIdleFetchersLocked() REQUIRES(mu_);
+  // Joins the retired fetchers (outside mu_).
+  void ReapRetiredFetchers() EXCLUDES(mu_);
   std::optional<LeaderEndpoint> EndpointOf(const controller::LeaderAndIsrRequest& request,
                                            int32_t broker_id) const;
   void RunIsrThread() EXCLUDES(mu_);
@@ -162,6 +165,12 @@ class ReplicaManager {
   // Which fetcher each follower is on.
   std::map<storage::TopicPartition, int32_t> fetched_from_ GUARDED_BY(mu_);
   std::map<int32_t, std::unique_ptr<ReplicaFetcher>> fetchers_ GUARDED_BY(mu_);
+  // Fetchers stopped because they were left without partitions, not joined
+  // yet: a fetcher's thread may be syncing what it appended, which takes
+  // milliseconds that a LeaderAndIsr must not wait for (the new leaders'
+  // Metadata answers and the controller's UpdateMetadata wait for it). The
+  // ISR thread and Shutdown join them.
+  std::vector<std::unique_ptr<ReplicaFetcher>> retired_ GUARDED_BY(mu_);
   uint64_t isr_shrinks_ GUARDED_BY(mu_) = 0;
   uint64_t isr_expands_ GUARDED_BY(mu_) = 0;
 

@@ -57,6 +57,7 @@ ZkStat ToStat(const struct Stat& s) {
   out.cversion = s.cversion;
   out.ephemeral_owner = s.ephemeralOwner;
   out.num_children = s.numChildren;
+  out.pzxid = s.pzxid;
   return out;
 }
 

@@ -65,6 +65,7 @@ struct ZkStat {
   int32_t cversion = 0;          // children version
   int64_t ephemeral_owner = 0;   // session id, 0 for a persistent node
   int32_t num_children = 0;
+  int64_t pzxid = 0;             // the transaction that last added or removed a child
 };
 
 struct ZkNode {

@@ -66,5 +66,28 @@ TEST(MetadataCacheTest, WaitersRunOnceAfterTheNextAcceptedUpdate) {
   EXPECT_FALSE(cache.RemoveWaiter(removed));
 }
 
+TEST(MetadataCacheTest, LeaderChangesApplyOnlyWhenTheirEpochIsNewer) {
+  MetadataCache cache;
+  PartitionUpdate known = Update("t", 0, 1, 4);
+  known.state.offline_replicas = {3};
+  ASSERT_TRUE(cache.Update(2, {known, Update("t", 1, 2, 7)}));
+  // The same epoch (an ISR change UpdateMetadata already told) or an older
+  // one changes nothing; a newer one does, keeping the offline replicas.
+  PartitionUpdate same = Update("t", 1, 3, 7);
+  PartitionUpdate moved = Update("t", 0, 2, 5);
+  moved.state.isr = {2, 1};
+  ASSERT_TRUE(cache.ApplyLeaderChanges(2, {same, moved, Update("new", 0, 1, 0)}));
+  const auto& t = cache.Current()->topics.at("t").partitions;
+  EXPECT_EQ(t.at(1).leader, 2);
+  EXPECT_EQ(t.at(0).leader, 2);
+  EXPECT_EQ(t.at(0).leader_epoch, 5);
+  EXPECT_EQ(t.at(0).isr, (std::vector<int32_t>{2, 1}));
+  EXPECT_EQ(t.at(0).offline_replicas, (std::vector<int32_t>{3}));
+  EXPECT_EQ(cache.Current()->topics.at("new").partitions.at(0).leader, 1);
+  // A stale controller's LeaderAndIsr is not applied.
+  EXPECT_FALSE(cache.ApplyLeaderChanges(1, {Update("t", 0, 3, 9)}));
+  EXPECT_EQ(cache.Current()->topics.at("t").partitions.at(0).leader, 2);
+}
+
 }  // namespace
 }  // namespace sluice::cluster

@@ -115,6 +115,29 @@ TEST_F(PartitionReplicationTest, LosingLeadershipAnswersWaitersAndRefusesAppends
   EXPECT_EQ(StatusCode::kNotLeader, late->code());
 }
 
+// The produce handler registers its acks=all wait after the append; the
+// append says whether it was replicated, so a write whose leader became a
+// follower in between still waits for the ISR (and is refused), rather than
+// for this replica's flush alone.
+TEST_F(PartitionReplicationTest, AnAppendSaysWhetherItWaitsForTheIsr) {
+  Partition p({"t", 0}, TopicId{}, OpenLog(dir_.path()), 0);
+  auto single = Batch(1);
+  auto alone = p.Append(single, -1);
+  ASSERT_TRUE(alone.ok());
+  EXPECT_FALSE(alone->replicated);
+  p.BecomeLeader(Lead(1, {1, 2}), 0);
+  auto batch = Batch(2);
+  auto appended = p.Append(batch, -1);
+  ASSERT_TRUE(appended.ok());
+  EXPECT_TRUE(appended->replicated);
+  p.BecomeFollower(/*leader_id=*/2, /*leader_epoch=*/2, /*partition_epoch=*/1);
+  EXPECT_FALSE(p.has_followers());
+  std::optional<Status> answered;
+  p.WhenCommitted(appended->last_offset + 1, [&](Status s, size_t) { answered = s; });
+  ASSERT_TRUE(answered.has_value());
+  EXPECT_EQ(StatusCode::kNotLeader, answered->code());
+}
+
 TEST_F(PartitionReplicationTest, AFollowerCopiesAndExposesOnlyWhatItHasDurably) {
   Partition leader({"t", 0}, TopicId{}, OpenLog(dir_.path() / "leader"), 0);
   Partition follower({"t", 0}, TopicId{}, OpenLog(dir_.path() / "follower"), 0);

@@ -70,5 +70,48 @@ TEST(LeaderElectionTest, UncleanElectionOnDemand) {
   EXPECT_EQ(DecideUnclean({1, 2}, S(-1, 4, {1}), {3}, 7).outcome, UncleanElection::kNoneEligible);
 }
 
+TEST(LeaderElectionTest, BrokersShuttingDownAreNeverChosen) {
+  const std::set<int32_t> live = {1, 2, 3};
+  const std::set<int32_t> shutting = {2};
+  // A new partition: neither leader nor ISR member.
+  EXPECT_EQ(*DecideForLiveBrokers({2, 1, 3}, std::nullopt, live, shutting, false, 7),
+            (zk::PartitionState{1, 0, 7, {1, 3}}));
+  EXPECT_FALSE(DecideForLiveBrokers({2}, std::nullopt, live, shutting, false, 7));
+  // A dead leader: the next ISR member not shutting down, and the one
+  // shutting down stays in the ISR.
+  EXPECT_EQ(*DecideForLiveBrokers({4, 2, 3}, S(4, 1, {4, 2, 3}), live, shutting, false, 7),
+            (zk::PartitionState{3, 2, 7, {2, 3}}));
+  // Nobody else in the ISR: offline, even with an unclean election allowed
+  // (then the live replica not shutting down leads).
+  EXPECT_EQ(*DecideForLiveBrokers({4, 2}, S(4, 1, {4, 2}), live, shutting, false, 7),
+            (zk::PartitionState{-1, 2, 7, {4}}));
+  EXPECT_EQ(*DecideForLiveBrokers({4, 2, 1}, S(4, 1, {4, 2}), live, shutting, true, 7),
+            (zk::PartitionState{1, 2, 7, {1}}));
+  // Leading already: it goes on leading.
+  EXPECT_FALSE(DecideForLiveBrokers({2, 1}, S(2, 1, {2}), live, shutting, false, 7));
+}
+
+TEST(LeaderElectionTest, ControlledShutdownMovesLeadershipWithinTheIsr) {
+  const std::set<int32_t> live = {1, 2, 3, 4};
+  // Assignment order, among live ISR members not shutting down; everyone
+  // shutting down leaves the ISR.
+  EXPECT_EQ(*DecideForControlledShutdown({1, 4, 2, 3}, S(1, 5, {1, 2, 3, 4}), 1, live, {1, 4}, 7),
+            (zk::PartitionState{2, 6, 7, {2, 3}}));
+  // No one to take over (replication factor 1, or the rest out of the ISR).
+  EXPECT_FALSE(DecideForControlledShutdown({1}, S(1, 5, {1}), 1, live, {1}, 7));
+  EXPECT_FALSE(DecideForControlledShutdown({1, 2}, S(1, 5, {1}), 1, live, {1}, 7));
+  EXPECT_FALSE(DecideForControlledShutdown({1, 2}, S(1, 5, {1, 2}), 1, {1}, {1}, 7));
+}
+
+TEST(LeaderElectionTest, ControlledShutdownTakesAFollowerOutOfTheIsr) {
+  const std::set<int32_t> live = {1, 2, 3};
+  EXPECT_EQ(*DecideForControlledShutdown({1, 2, 3}, S(1, 5, {1, 2, 3}), 2, live, {2}, 7),
+            (zk::PartitionState{1, 6, 7, {1, 3}}));
+  // Not in the ISR: nothing to change.
+  EXPECT_FALSE(DecideForControlledShutdown({1, 2, 3}, S(1, 5, {1, 3}), 2, live, {2}, 7));
+  // The last member of an offline partition's ISR stays.
+  EXPECT_FALSE(DecideForControlledShutdown({1, 2}, S(-1, 5, {2}), 2, live, {2}, 7));
+}
+
 }  // namespace
 }  // namespace sluice::controller

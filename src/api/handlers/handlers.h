@@ -7,6 +7,7 @@
 #include "protocol/generated/alter_configs.h"
 #include "protocol/generated/alter_partition.h"
 #include "protocol/generated/api_versions.h"
+#include "protocol/generated/controlled_shutdown.h"
 #include "protocol/generated/create_partitions.h"
 #include "protocol/generated/create_topics.h"
 #include "protocol/generated/delete_groups.h"
@@ -70,9 +71,10 @@ void HandleOffsetFetch(RequestContext ctx, protocol::OffsetFetchRequest request)
 void HandleOffsetDelete(RequestContext ctx, protocol::OffsetDeleteRequest request);
 void HandleDescribeGroups(RequestContext ctx, protocol::DescribeGroupsRequest request);
 void HandleListGroups(RequestContext ctx, protocol::ListGroupsRequest request);
-// The controller's requests to brokers, and a leader's to the controller
-// (cluster only).
+// The controller's requests to brokers, and a leader's or a stopping
+// broker's to the controller (cluster only).
 void HandleAlterPartition(RequestContext ctx, protocol::AlterPartitionRequest request);
+void HandleControlledShutdown(RequestContext ctx, protocol::ControlledShutdownRequest request);
 void HandleLeaderAndIsr(RequestContext ctx, protocol::LeaderAndIsrRequest request);
 void HandleStopReplica(RequestContext ctx, protocol::StopReplicaRequest request);
 void HandleUpdateMetadata(RequestContext ctx, protocol::UpdateMetadataRequest request);

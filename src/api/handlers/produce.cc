@@ -44,6 +44,9 @@ struct Pending {
   int64_t end_offset;
   PartitionResponse* response;
   int32_t min_insync_replicas = 1;  // replicated partitions: checked again once committed
+  // Appended while the partition had followers (AppendOutcome::replicated):
+  // acks=all waits for the ISR.
+  bool replicated = false;
 };
 
 // Validates and appends one partition's records; fills `r` and the topic's
@@ -53,7 +56,8 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
                                                      const std::string& topic,
                                                      const protocol::Records& records,
                                                      int16_t acks, PartitionResponse& r,
-                                                     int32_t* min_insync_replicas) {
+                                                     int32_t* min_insync_replicas,
+                                                     bool* replicated) {
   auto partition = services.partitions.Get(topic, r.index);
   if (!partition) {
     SetError(r, MissingPartitionError(services, topic, r.index),
@@ -176,7 +180,8 @@ std::shared_ptr<cluster::Partition> ProducePartition(BrokerServices& services,
   // acks=all on a single replica waits for the flusher, which marks the
   // partition dirty then; with followers it waits for the high watermark,
   // which this replica's flush moves too.
-  if (acks != -1 || partition->has_followers()) services.partitions.flusher().MarkDirty(partition);
+  *replicated = outcome->replicated;
+  if (acks != -1 || outcome->replicated) services.partitions.flusher().MarkDirty(partition);
   return partition;
 }
 
@@ -207,9 +212,13 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
         SetError(r, ErrorCode::INVALID_REQUIRED_ACKS, "acks must be 0, 1 or -1");
       } else if (request.transactional_id.has_value()) {
         SetError(r, ErrorCode::INVALID_TXN_STATE, "transactions are not supported yet");
-      } else if (int32_t min_isr = 1; auto partition = ProducePartition(
-                     services, topic.name, data.records, acks, r, &min_isr)) {
-        pending.push_back(Pending{std::move(partition), r.base_offset, &r, min_isr});
+      } else {
+        int32_t min_isr = 1;
+        bool replicated = false;
+        if (auto partition = ProducePartition(services, topic.name, data.records, acks, r,
+                                              &min_isr, &replicated)) {
+          pending.push_back(Pending{std::move(partition), r.base_offset, &r, min_isr, replicated});
+        }
       }
       any_error |= r.error_code != 0;
     }
@@ -282,7 +291,7 @@ void HandleProduce(RequestContext ctx, const protocol::ProduceRequest& request) 
   std::vector<Pending> replicated;
   for (Pending& p : pending) {
     PartitionResponse* r = p.response;
-    if (p.partition->has_followers()) {
+    if (p.replicated) {
       replicated.push_back(p);
       continue;
     }
