@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3
-  clang libclang-rt-14-dev clang-format
+  clang libclang-rt-14-dev clang-format lld
   libgtest-dev libgmock-dev libbenchmark-dev
   libasio-dev libspdlog-dev libfmt-dev libcli11-dev
   libzstd-dev liblz4-dev libsnappy-dev zlib1g-dev libssl-dev

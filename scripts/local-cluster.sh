@@ -8,6 +8,7 @@ set -euo pipefail
 usage() {
   cat <<'EOF'
 Usage: scripts/local-cluster.sh [--port BASE] [--data DIR] [--help]
+       scripts/local-cluster.sh restart DIR NODE
 
 Starts a local cluster on 127.0.0.1 and waits until Ctrl-C (SIGINT) or SIGTERM:
   - a three-node ZooKeeper ensemble (Debian's zookeeper package, run as three
@@ -32,8 +33,16 @@ directory holding sluice-broker and sluice.
 Once all three brokers are registered and a controller is elected it prints
 the bootstrap string and the process ids ("started broker 1 (pid N)"), then
 waits. On Ctrl-C or SIGTERM it stops the brokers (SIGTERM, waiting for each
-to finish), then the ZooKeeper nodes, and exits 0. If a broker or ZooKeeper
-node dies on its own it stops the rest and exits 1.
+to finish), then the ZooKeeper nodes, and exits 0. A node that fails to start
+stops the rest (exit 1). Once the cluster is ready, a node that dies (say a
+broker you killed to watch a failover) is reported and the others keep
+running; start it again, with the same ports and data, from another terminal:
+
+  scripts/local-cluster.sh restart DIR NODE
+
+where DIR is the data directory the script printed and NODE is broker1..3 or
+zk1..3. The running script notices the new process and stops it on Ctrl-C
+with the rest.
 
 Each node's directory (DIR/zk1..zk3, DIR/broker1..broker3) holds its log:
 zk*/server.log and broker*/broker.log.
@@ -42,7 +51,113 @@ EOF
 
 # Stays in the caller's directory: a relative --data is relative to it.
 repo=$(cd "$(dirname "$0")/.." && pwd)
+zk_jar=/usr/share/java/zookeeper.jar
 
+# --- What both modes need: the nodes' ports, and how each node starts. -----
+# Each node's directory holds its pid file (DIR/<node>/pid): the running
+# script watches and stops the processes named there, so a node started again
+# by `restart` is one of its nodes like the others.
+
+zk_client_port() { echo $((base_port + 100 + $1 - 1)); }
+zk_connect_string() {
+  local i s=
+  for i in 1 2 3; do s+="${s:+,}127.0.0.1:$(zk_client_port "$i")"; done
+  echo "$s"
+}
+
+start_zk() {
+  local i=$1 dir=$data_dir/zk$1 j
+  mkdir -p "$dir/data"
+  echo "$i" > "$dir/data/myid"
+  {
+    echo "tickTime=500"
+    echo "initLimit=20"
+    echo "syncLimit=10"
+    echo "dataDir=$dir/data"
+    echo "clientPort=$(zk_client_port "$i")"
+    echo "clientPortAddress=127.0.0.1"
+    echo "admin.enableServer=false"
+    echo "4lw.commands.whitelist=ruok,srvr,stat,mntr"
+    echo "autopurge.purgeInterval=1"
+    for j in 1 2 3; do
+      echo "server.$j=127.0.0.1:$((base_port + 200 + j - 1)):$((base_port + 300 + j - 1))"
+    done
+  } > "$dir/zoo.cfg"
+  # Its own session (setsid): a Ctrl-C in the terminal reaches the script
+  # only, which then stops everything in order.
+  setsid /usr/bin/java -Xms32m -Xmx256m -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true \
+    -Dzookeeper.jmx.log4j.disable=true -cp "/etc/zookeeper/conf:$zk_jar" \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
+    >> "$dir/server.log" 2>&1 < /dev/null &
+  echo "$!" > "$dir/pid"
+  echo "started zookeeper $i (pid $!) on 127.0.0.1:$(zk_client_port "$i")"
+}
+
+start_broker() {
+  local i=$1 dir=$data_dir/broker$1 port=$((base_port + $1 - 1))
+  mkdir -p "$dir/data"
+  setsid "$broker_bin" \
+    --override "broker.id=$i" \
+    --override "listeners=PLAINTEXT://127.0.0.1:$port" \
+    --override "log.dirs=$dir/data" \
+    --override "zookeeper.connect=$(zk_connect_string)/sluice" \
+    --override "zookeeper.session.timeout.ms=6000" \
+    --override "sluice.metrics.listener=" \
+    >> "$dir/broker.log" 2>&1 < /dev/null &
+  echo "$!" > "$dir/pid"
+  echo "started broker $i (pid $!) on 127.0.0.1:$port"
+}
+
+# Whether process $1 runs. A node started by `restart` is nobody's child
+# once that command returns, and where process 1 does not reap orphans (some
+# containers) it stays a zombie after it exits: that counts as gone.
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+
+# The pid in a node's pid file if that process is alive, else nothing.
+live_pid() {
+  local pid
+  pid=$(cat "$data_dir/$1/pid" 2>/dev/null) || return 0
+  [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" && echo "$pid"
+  return 0
+}
+
+# --- restart DIR NODE: start one node of a running cluster again. ----------
+if [[ ${1:-} == restart ]]; then
+  if [[ $# -ne 3 ]]; then
+    echo "usage: scripts/local-cluster.sh restart DIR NODE (NODE: broker1..3 or zk1..3)" >&2
+    exit 2
+  fi
+  data_dir=$(cd "$2" 2>/dev/null && pwd) || { echo "no directory $2" >&2; exit 1; }
+  node=$3
+  if [[ ! -f $data_dir/cluster.env ]]; then
+    echo "$data_dir is not the data directory of a cluster this script started" >&2
+    exit 1
+  fi
+  # shellcheck source=/dev/null
+  source "$data_dir/cluster.env"  # base_port, broker_bin
+  runner=$(cat "$data_dir/script.pid" 2>/dev/null || true)
+  if ! [[ $runner =~ ^[0-9]+$ ]] || ! alive "$runner"; then
+    echo "the script that started the cluster in $data_dir is not running" >&2
+    exit 1
+  fi
+  case "$node" in
+    broker[123]|zk[123]) ;;
+    *) echo "unknown node '$node': broker1..3 or zk1..3" >&2; exit 2 ;;
+  esac
+  if pid=$(live_pid "$node") && [[ -n $pid ]]; then
+    echo "$node is running (pid $pid)" >&2
+    exit 1
+  fi
+  if [[ $node == broker* ]]; then start_broker "${node#broker}"; else start_zk "${node#zk}"; fi
+  exit 0
+fi
+
+# --- Starting a cluster. -----------------------------------------------------
 base_port=${SLUICE_CLUSTER_PORT:-9092}
 data_dir=
 keep_data=0
@@ -63,7 +178,6 @@ if ! [[ $base_port =~ ^[0-9]+$ ]] || (( base_port < 1024 || base_port > 65535 - 
   exit 2
 fi
 
-zk_jar=/usr/share/java/zookeeper.jar
 if [[ ! -x /usr/bin/java || ! -f $zk_jar ]]; then
   echo "ZooKeeper is not installed (needs /usr/bin/java and $zk_jar): run scripts/install-deps.sh" >&2
   exit 1
@@ -78,6 +192,7 @@ if [[ ! -x $bin_dir/sluice-broker || ! -x $bin_dir/sluice ]]; then
   echo "building the release binaries (scripts/build.sh release)..."
   "$repo/scripts/build.sh" release --target sluice-broker sluice
 fi
+bin_dir=$(cd "$bin_dir" && pwd)
 broker_bin=$bin_dir/sluice-broker
 cli_bin=$bin_dir/sluice
 
@@ -88,15 +203,15 @@ else
   data_dir=$(mktemp -d "${TMPDIR:-/tmp}/sluice-cluster.XXXXXX")
 fi
 
-# Processes started; the brokers are stopped first, then ZooKeeper.
-zk_pids=()
-broker_pids=()
+nodes=(zk1 zk2 zk3 broker1 broker2 broker3)
 status=0
 cleaned=0
+started=0  # set once the cluster is ready: from then on a death is reported, not fatal
 sleeper=
 
 # SIGTERM to each pid, then waits up to `timeout` seconds for each to exit
-# (SIGKILL after that).
+# (SIGKILL after that). A pid may belong to a process `restart` started, not
+# a child of this script, so the wait is a poll.
 stop_pids() {
   local what=$1 timeout=$2
   shift 2
@@ -104,16 +219,26 @@ stop_pids() {
   for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "$@"; do
     local waited=0
-    while kill -0 "$pid" 2>/dev/null && (( waited < timeout * 10 )); do
+    while alive "$pid" && (( waited < timeout * 10 )); do
       sleep 0.1
       waited=$((waited + 1))
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$pid"; then
       echo "$what (pid $pid) did not stop in ${timeout}s: killing it" >&2
       kill -KILL "$pid" 2>/dev/null || true
     fi
     wait "$pid" 2>/dev/null || true
   done
+}
+
+# The live pids of the nodes named (brokers first, then ZooKeeper).
+live_pids() {
+  local node pid
+  for node in "$@"; do
+    pid=$(live_pid "$node")
+    [[ -n $pid ]] && echo "$pid"
+  done
+  return 0
 }
 
 cleanup() {
@@ -123,15 +248,20 @@ cleanup() {
   set +e
   trap '' INT TERM
   [[ -n $sleeper ]] && kill "$sleeper" 2>/dev/null
-  if (( ${#broker_pids[@]} )); then
+  rm -f "$data_dir/script.pid"
+  local pids
+  mapfile -t pids < <(live_pids broker1 broker2 broker3)
+  if (( ${#pids[@]} )); then
     echo "stopping the brokers..."
-    stop_pids broker 60 "${broker_pids[@]}"
+    stop_pids broker 60 "${pids[@]}"
   fi
-  if (( ${#zk_pids[@]} )); then
+  mapfile -t pids < <(live_pids zk1 zk2 zk3)
+  if (( ${#pids[@]} )); then
     echo "stopping ZooKeeper..."
-    stop_pids zookeeper 30 "${zk_pids[@]}"
+    stop_pids zookeeper 30 "${pids[@]}"
   fi
   if (( keep_data )); then
+    rm -f "$data_dir/cluster.env" "$data_dir"/{zk,broker}[123]/pid
     echo "data kept in $data_dir"
   else
     rm -rf "$data_dir"
@@ -147,11 +277,7 @@ on_exit() {
 trap on_exit EXIT
 trap 'exit 0' INT TERM
 
-zk_client_port() { echo $((base_port + 100 + $1 - 1)); }
-zk_connect=
-for i in 1 2 3; do
-  zk_connect+="${zk_connect:+,}127.0.0.1:$(zk_client_port "$i")"
-done
+zk_connect=$(zk_connect_string)
 bootstrap="127.0.0.1:$base_port,127.0.0.1:$((base_port + 1)),127.0.0.1:$((base_port + 2))"
 
 port_in_use() {
@@ -165,52 +291,41 @@ for port in "$base_port" $((base_port + 1)) $((base_port + 2)) \
   fi
 done
 
-# ZooKeeper: each node its own dir, config and myid.
-for i in 1 2 3; do
-  dir=$data_dir/zk$i
-  mkdir -p "$dir/data"
-  echo "$i" > "$dir/data/myid"
-  {
-    echo "tickTime=500"
-    echo "initLimit=20"
-    echo "syncLimit=10"
-    echo "dataDir=$dir/data"
-    echo "clientPort=$(zk_client_port "$i")"
-    echo "clientPortAddress=127.0.0.1"
-    echo "admin.enableServer=false"
-    echo "4lw.commands.whitelist=ruok,srvr,stat,mntr"
-    echo "autopurge.purgeInterval=1"
-    for j in 1 2 3; do
-      echo "server.$j=127.0.0.1:$((base_port + 200 + j - 1)):$((base_port + 300 + j - 1))"
-    done
-  } > "$dir/zoo.cfg"
-  # Its own session (setsid): a Ctrl-C in the terminal reaches this script
-  # only, which then stops everything in order.
-  setsid /usr/bin/java -Xms32m -Xmx256m -XX:+UseSerialGC -Djava.net.preferIPv4Stack=true \
-    -Dzookeeper.jmx.log4j.disable=true -cp "/etc/zookeeper/conf:$zk_jar" \
-    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
-    >> "$dir/server.log" 2>&1 < /dev/null &
-  zk_pids+=("$!")
-  echo "started zookeeper $i (pid $!) on 127.0.0.1:$(zk_client_port "$i")"
-done
+# What `restart` needs to start a node as this script did, and who to ask.
+rm -f "$data_dir"/{zk,broker}[123]/pid
+{
+  printf 'base_port=%q\n' "$base_port"
+  printf 'broker_bin=%q\n' "$broker_bin"
+} > "$data_dir/cluster.env"
+echo "$$" > "$data_dir/script.pid"
 
-# All alive, or report which one died and exit 1.
+node_log() {
+  if [[ $1 == zk* ]]; then echo "$data_dir/$1/server.log"; else echo "$data_dir/$1/broker.log"; fi
+}
+
+# Before the cluster is ready, any node gone is a failed start: report it
+# and exit 1. Once it is ready, a node that dies is reported once and the
+# rest keep running; one that `restart` started again is reported too.
+declare -A reported_pid=()
 check_alive() {
-  local i
-  for i in "${!zk_pids[@]}"; do
-    if ! kill -0 "${zk_pids[$i]}" 2>/dev/null; then
-      echo "zookeeper $((i + 1)) exited; its log, $data_dir/zk$((i + 1))/server.log, ends:" >&2
-      tail -n 20 "$data_dir/zk$((i + 1))/server.log" >&2 || true
-      status=1
-      exit 1
-    fi
-  done
-  for i in "${!broker_pids[@]}"; do
-    if ! kill -0 "${broker_pids[$i]}" 2>/dev/null; then
-      echo "broker $((i + 1)) exited; its log, $data_dir/broker$((i + 1))/broker.log, ends:" >&2
-      tail -n 20 "$data_dir/broker$((i + 1))/broker.log" >&2 || true
-      status=1
-      exit 1
+  local node pid
+  for node in "${nodes[@]}"; do
+    [[ -f $data_dir/$node/pid ]] || continue
+    pid=$(live_pid "$node")
+    if [[ -z $pid ]]; then
+      (( started )) && [[ ${reported_pid[$node]:-} == dead ]] && continue
+      echo "$node exited; its log, $(node_log "$node"), ends:" >&2
+      tail -n 20 "$(node_log "$node")" >&2 || true
+      if (( ! started )); then
+        status=1
+        exit 1
+      fi
+      echo "the other nodes keep running; start it again with:" >&2
+      echo "  $repo/scripts/local-cluster.sh restart $data_dir $node" >&2
+      reported_pid[$node]=dead
+    elif [[ ${reported_pid[$node]:-} == dead ]]; then
+      echo "$node is running again (pid $pid)"
+      reported_pid[$node]=$pid
     fi
   done
 }
@@ -220,6 +335,8 @@ zk_serving() {
   answer=$( { exec 3<>"/dev/tcp/127.0.0.1/$1" && printf 'srvr' >&3 && timeout 2 cat <&3; } 2>/dev/null) || true
   [[ $answer == *"Mode: leader"* || $answer == *"Mode: follower"* ]]
 }
+
+for i in 1 2 3; do start_zk "$i"; done
 
 echo "waiting for the ZooKeeper ensemble..."
 deadline=$((SECONDS + 90))
@@ -235,21 +352,7 @@ for i in 1 2 3; do
   done
 done
 
-for i in 1 2 3; do
-  dir=$data_dir/broker$i
-  mkdir -p "$dir/data"
-  port=$((base_port + i - 1))
-  setsid "$broker_bin" \
-    --override "broker.id=$i" \
-    --override "listeners=PLAINTEXT://127.0.0.1:$port" \
-    --override "log.dirs=$dir/data" \
-    --override "zookeeper.connect=$zk_connect/sluice" \
-    --override "zookeeper.session.timeout.ms=6000" \
-    --override "sluice.metrics.listener=" \
-    >> "$dir/broker.log" 2>&1 < /dev/null &
-  broker_pids+=("$!")
-  echo "started broker $i (pid $!) on 127.0.0.1:$port"
-done
+for i in 1 2 3; do start_broker "$i"; done
 
 echo "waiting for the brokers to register and a controller to be elected..."
 deadline=$((SECONDS + 120))
@@ -278,6 +381,7 @@ for i in 1 2 3; do
     sleep 0.5
   done
 done
+started=1
 
 cat <<EOF
 
@@ -293,6 +397,10 @@ A replicated topic, written with acks=all and read back:
   echo hello | $cli_bin -b $bootstrap produce orders --acks all
   $cli_bin -b $bootstrap consume orders --from-beginning --exit-at-end
   $cli_bin -b $bootstrap topic describe orders
+
+A failover: kill -9 the leader a describe names (pids above); the others keep
+serving. Start it again with:
+  $repo/scripts/local-cluster.sh restart $data_dir broker<N>
 
 Ctrl-C stops the cluster.
 EOF

@@ -45,7 +45,8 @@ struct BrokerServices {
   // CreateTopics, CreatePartitions and DeleteTopics in a ZooKeeper cluster;
   // null on a single node, whose handlers change `partitions` instead.
   ClusterAdmin* cluster_admin = nullptr;
-  // AlterPartition when this broker is the controller; null on a single node.
+  // AlterPartition and ElectLeaders when this broker is the controller; null
+  // on a single node.
   ControllerService* controller = nullptr;
 };
 

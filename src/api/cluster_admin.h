@@ -93,10 +93,18 @@ class ClusterAdmin {
   virtual DeletedTopic DeleteTopic(const std::string& name) = 0;
 };
 
+// ElectLeaders' election types (KIP-460), as on the wire.
+enum class ElectionType : int8_t { kPreferred = 0, kUnclean = 1 };
+
+struct ElectLeadersOutcome {
+  bool not_controller = false;  // NOT_CONTROLLER: nothing was elected
+  std::map<controller::TopicPartition, controller::ElectionError> partitions;
+};
+
 // What only the controller serves: a partition leader's AlterPartition
-// (KIP-497) and a stopping broker's ControlledShutdown. A broker that is not
-// the controller answers NOT_CONTROLLER, and the sender asks again once it
-// knows the new one.
+// (KIP-497), an admin's ElectLeaders and a stopping broker's
+// ControlledShutdown. A broker that is not the controller answers
+// NOT_CONTROLLER, and the sender asks again once it knows the new one.
 class ControllerService {
  public:
   virtual ~ControllerService() = default;
@@ -105,6 +113,16 @@ class ControllerService {
   virtual void AlterPartition(
       std::vector<controller::AlterPartitionRequest> changes,
       std::function<void(std::vector<controller::AlterPartitionResult>)> done) = 0;
+
+  // ElectLeaders (KIP-460): a preferred or an unclean election for
+  // `partitions` (nullopt: every partition that has a leader and ISR
+  // state). Calls `done` once, from the controller's thread, when the new
+  // states are written and the brokers' requests queued; not_controller
+  // (and no partitions) when this broker is not the active controller.
+  // Never blocks the caller.
+  virtual void ElectLeaders(ElectionType type,
+                            std::optional<std::vector<controller::TopicPartition>> partitions,
+                            std::function<void(ElectLeadersOutcome)> done) = 0;
   // Broker `broker_id` is stopping: moves its leaderships away
   // (controller::PartitionStateMachine::ControlledShutdown). Calls `done`
   // once, from the controller's thread. Never blocks the caller.

@@ -96,6 +96,7 @@ constexpr std::array kHandlers = {
     Entry<AlterConfigsRequest, HandleAlterConfigs>(0, 2),
     Entry<IncrementalAlterConfigsRequest, HandleIncrementalAlterConfigs>(0, 1),
     Entry<DeleteRecordsRequest, HandleDeleteRecords>(0, 2),
+    Entry<DescribeLogDirsRequest, HandleDescribeLogDirs>(0, 4),
     Entry<OffsetForLeaderEpochRequest, HandleOffsetForLeaderEpoch>(0, 4),
     Entry<FindCoordinatorRequest, HandleFindCoordinator>(0, 4),
     Entry<JoinGroupRequest, HandleJoinGroup>(0, 9),
@@ -112,6 +113,7 @@ constexpr std::array kHandlers = {
     ClusterEntry<StopReplicaRequest, HandleStopReplica>(0, 4),
     ClusterEntry<UpdateMetadataRequest, HandleUpdateMetadata>(0, 8),
     ClusterEntry<AlterPartitionRequest, HandleAlterPartition>(0, 1),
+    ClusterEntry<ElectLeadersRequest, HandleElectLeaders>(0, 2),
     ClusterEntry<ControlledShutdownRequest, HandleControlledShutdown>(0, 3),
 };
 

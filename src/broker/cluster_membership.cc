@@ -34,7 +34,16 @@ ClusterMembership::ClusterMembership(const config::BrokerConfig& config)
       session_timeout_ms_(config.GetInt("zookeeper.session.timeout.ms")),
       connect_(config.zookeeper_connect().value_or("")),
       unclean_leader_election_(config.GetBool("unclean.leader.election.enable")),
-      loop_("controller") {}
+      imbalance_percentage_(config.GetInt("leader.imbalance.per.broker.percentage")),
+      loop_("controller") {
+  if (config.GetBool("auto.leader.rebalance.enable")) {
+    controller::AutoLeaderRebalanceOptions options;
+    options.interval =
+        std::chrono::seconds(config.GetLong("leader.imbalance.check.interval.seconds"));
+    rebalance_ = std::make_unique<controller::AutoLeaderRebalance>(
+        &retry_timer_, &loop_, options, [this] { CheckLeaderImbalance(); });
+  }
+}
 
 Result<std::unique_ptr<ClusterMembership>> ClusterMembership::Connect(
     const config::BrokerConfig& config) {
@@ -216,6 +225,7 @@ void ClusterMembership::OnResigned() {
   leading_ = false;
   ++activation_;  // A retry scheduled meanwhile finds itself stale.
   psm_->Deactivate();
+  if (rebalance_) rebalance_->Stop();
   SyncChannelBrokers({});
   spdlog::info("controller deactivated on broker {}", broker_id_);
 }
@@ -224,7 +234,10 @@ void ClusterMembership::TryActivate(uint64_t activation, int attempt) {
   if (!leading_ || activation != activation_) return;  // Resigned or elected again since.
   SyncChannelBrokers(live_);
   Status s = psm_->Activate(epoch_, live_);
-  if (s.ok()) return;
+  if (s.ok()) {
+    if (rebalance_) rebalance_->Start();
+    return;
+  }
   if (psm_->deposed()) {
     // Another controller took over: the election hears of it through its
     // watch on /controller and resigns; nothing to retry.
@@ -326,6 +339,43 @@ void ClusterMembership::AlterPartition(
     done(std::move(out));
   });
   if (!posted) done(not_controller(n));
+}
+
+bool ClusterMembership::ZooKeeperConnected() const {
+  MutexLock lock(&mu_);
+  return admin_session_ != nullptr && admin_session_->connected();
+}
+
+void ClusterMembership::ElectLeaders(
+    api::ElectionType type, std::optional<std::vector<controller::TopicPartition>> partitions,
+    std::function<void(api::ElectLeadersOutcome)> done) {
+  const bool posted = loop_.Post([this, type, partitions = std::move(partitions), done] {
+    api::ElectLeadersOutcome out;
+    if (!psm_ || !leading_ || !psm_->active() || psm_->deposed()) {
+      out.not_controller = true;
+      done(std::move(out));
+      return;
+    }
+    std::vector<controller::TopicPartition> tps;
+    if (partitions) {
+      tps = *partitions;
+    } else {
+      for (const auto& [name, topic] : psm_->topics()) {
+        for (const auto& [p, m] : topic.partitions) {
+          if (m.state) tps.push_back({name, p});
+        }
+      }
+    }
+    out.partitions = type == api::ElectionType::kUnclean ? psm_->ElectUncleanLeaders(tps)
+                                                         : psm_->ElectPreferredLeaders(tps);
+    done(std::move(out));
+  });
+  if (!posted) done(api::ElectLeadersOutcome{.not_controller = true, .partitions = {}});
+}
+
+void ClusterMembership::CheckLeaderImbalance() {
+  if (!psm_ || !leading_ || !psm_->active()) return;
+  psm_->RebalancePreferredLeaders(imbalance_percentage_);
 }
 
 void ClusterMembership::ControlledShutdown(

@@ -24,8 +24,14 @@
 // being the controller (resigned, session expired, deposed, left). Live-set
 // changes reach it while it is active; resigning deactivates it.
 //
+// While this broker is the active controller and auto.leader.rebalance.enable
+// holds, an AutoLeaderRebalance checks the leader imbalance every
+// leader.imbalance.check.interval.seconds (PartitionStateMachine::
+// RebalancePreferredLeaders).
+//
 // Threads: an EventLoop thread ("controller") runs every registry, election
-// and controller event; a TimerThread only posts activation retries to it;
+// and controller event; a TimerThread only posts activation retries and
+// leader-imbalance checks to it;
 // the ZooKeeper C client has its own threads (ZkSession one more after an
 // expiry). Connect, AgreeClusterId, SetControllerChannel, Join and Leave are
 // called from the main thread; Current(), LiveBrokers() and AdminZk() from
@@ -49,6 +55,7 @@
 #include "broker/unsent_controller_channel.h"
 #include "config/broker_config.h"
 #include "config/listener.h"
+#include "controller/auto_leader_rebalance.h"
 #include "controller/broker_registry.h"
 #include "controller/controller_channel.h"
 #include "controller/controller_election.h"
@@ -116,12 +123,18 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   // This broker's controller epoch while it is the controller, else -1
   // (metrics). Thread-safe.
   int32_t ActiveControllerEpoch() const EXCLUDES(mu_);
+  // Whether this broker's ZooKeeper session is connected now; false once
+  // Leave has begun (metrics). Thread-safe.
+  bool ZooKeeperConnected() const EXCLUDES(mu_);
 
   // api::ControllerService: runs on the loop, through the partition state
   // machine while this broker is the active controller.
   void AlterPartition(
       std::vector<controller::AlterPartitionRequest> changes,
       std::function<void(std::vector<controller::AlterPartitionResult>)> done) override;
+  void ElectLeaders(api::ElectionType type,
+                    std::optional<std::vector<controller::TopicPartition>> partitions,
+                    std::function<void(api::ElectLeadersOutcome)> done) override;
   void ControlledShutdown(int32_t broker_id,
                           std::function<void(controller::ControlledShutdownResult)> done) override;
 
@@ -147,17 +160,23 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   void OnNewSession() EXCLUDES(mu_);
   // The registry's on_change, on the loop.
   void SetLiveBrokers(const std::map<int32_t, zk::BrokerRegistration>& live) EXCLUDES(mu_);
+  // One automatic rebalance check, on the loop.
+  void CheckLeaderImbalance();
 
   const int32_t broker_id_;
   const std::optional<std::string> rack_;
   const int32_t session_timeout_ms_;
   const std::string connect_;
   const bool unclean_leader_election_;
+  const int32_t imbalance_percentage_;  // leader.imbalance.per.broker.percentage
 
   controller::EventLoop loop_;
   // Declared after the loop: destroyed first, so no retry posts to a
   // destroyed loop. Its callbacks only post to the loop.
   TimerThread retry_timer_;
+  // Null unless auto.leader.rebalance.enable. Started and stopped on the
+  // loop; declared after the timer, so it cancels its check first.
+  std::unique_ptr<controller::AutoLeaderRebalance> rebalance_;
   std::unique_ptr<controller::ZkSession> session_;
   bool joined_ = false;  // main thread only: registered
   bool left_ = false;    // main thread only

@@ -55,6 +55,7 @@ replication::ReplicaManagerOptions ReplicaManagerOptionsFor(const config::Broker
   o.fetcher.response_max_bytes = config.GetInt("replica.fetch.response.max.bytes");
   o.fetcher.backoff = std::chrono::milliseconds(config.GetInt("replica.fetch.backoff.ms"));
   o.fetcher.socket_timeout = std::chrono::milliseconds(config.GetInt("replica.socket.timeout.ms"));
+  o.fetcher.sync_together_min_partitions = config.GetInt("sluice.log.flush.group.min.partitions");
   o.replica_lag_time_max_ms = config.GetLong("replica.lag.time.max.ms");
   // Shrinks are due after the lag time; expansions as soon as a follower
   // caught up. A quarter of the lag time, within [100 ms, 2.5 s].
@@ -210,6 +211,9 @@ void KafkaService::RegisterClusterGauges(ClusterMembership* membership) {
        &replication::ReplicaStats::isr_shrinks, true},
       {"sluice_replication_isr_expands_total", "ISR expansions the controller accepted.",
        &replication::ReplicaStats::isr_expands, true},
+      {"sluice_replication_max_follower_lag_messages",
+       "Over the partitions this broker leads, how many offsets the slowest follower trails.",
+       &replication::ReplicaStats::max_follower_lag, false},
   };
   for (const Series& s : kSeries) {
     auto read = [replicas, field = s.field] { return static_cast<double>(replicas->stats().*field); };
@@ -222,6 +226,24 @@ void KafkaService::RegisterClusterGauges(ClusterMembership* membership) {
           ->AddGauge("sluice_controller_active", "1 while this broker is the controller.")
           .AddCallback({}, [membership] {
             return membership->ActiveControllerEpoch() >= 0 ? 1.0 : 0.0;
+          }));
+  cluster_gauges_.push_back(
+      metrics_registry_
+          ->AddGauge("sluice_zookeeper_connected",
+                     "1 while this broker's ZooKeeper session is connected.")
+          .AddCallback({}, [membership] { return membership->ZooKeeperConnected() ? 1.0 : 0.0; }));
+  cluster::MetadataCache* cache = metadata_cache_.get();
+  cluster_gauges_.push_back(
+      metrics_registry_
+          ->AddGauge("sluice_cluster_offline_partitions",
+                     "Partitions of the cluster without a leader, as the controller last told "
+                     "this broker.")
+          .AddCallback({}, [cache] {
+            size_t offline = 0;
+            for (const auto& [name, topic] : cache->Current()->topics) {
+              for (const auto& [p, state] : topic.partitions) offline += state.leader < 0 ? 1 : 0;
+            }
+            return static_cast<double>(offline);
           }));
   cluster_gauges_.push_back(
       metrics_registry_

@@ -5,10 +5,37 @@ namespace sluice::cluster {
 MetadataCache::MetadataCache() : snapshot_(std::make_shared<const MetadataSnapshot>()) {}
 
 bool MetadataCache::Update(int32_t controller_epoch, const std::vector<PartitionUpdate>& partitions) {
-  MutexLock lock(&update_mu_);
-  std::shared_ptr<const MetadataSnapshot> current = Current();
-  if (controller_epoch < current->controller_epoch) return false;
-  auto next = std::make_shared<MetadataSnapshot>(*current);
+  {
+    MutexLock lock(&update_mu_);
+    std::shared_ptr<const MetadataSnapshot> current = Current();
+    if (controller_epoch < current->controller_epoch) return false;
+    Apply(*current, controller_epoch, partitions);
+  }
+  // Outside update_mu_: a waiter may read the cache (never update it).
+  std::map<uint64_t, std::function<void()>> ready;
+  {
+    MutexLock lock(&waiters_mu_);
+    ready.swap(waiters_);
+  }
+  for (auto& [id, fn] : ready) fn();
+  return true;
+}
+
+uint64_t MetadataCache::AddWaiter(std::function<void()> fn) {
+  MutexLock lock(&waiters_mu_);
+  const uint64_t id = next_waiter_id_++;
+  waiters_.emplace(id, std::move(fn));
+  return id;
+}
+
+bool MetadataCache::RemoveWaiter(uint64_t id) {
+  MutexLock lock(&waiters_mu_);
+  return waiters_.erase(id) > 0;
+}
+
+void MetadataCache::Apply(const MetadataSnapshot& current, int32_t controller_epoch,
+                          const std::vector<PartitionUpdate>& partitions) {
+  auto next = std::make_shared<MetadataSnapshot>(current);
   next->controller_epoch = controller_epoch;
   for (const PartitionUpdate& u : partitions) {
     if (u.state.leader == PartitionUpdate::kDeleted) {
@@ -23,7 +50,6 @@ bool MetadataCache::Update(int32_t controller_epoch, const std::vector<Partition
     t.partitions[u.partition] = u.state;
   }
   snapshot_.store(std::move(next), std::memory_order_release);
-  return true;
 }
 
 bool MetadataCache::ApplyLeaderChanges(int32_t controller_epoch,

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -76,9 +77,25 @@ class MetadataCache {
     return snapshot_.load(std::memory_order_acquire);
   }
 
+  // Runs `fn` once, on the thread of the next Update accepted (after its
+  // snapshot is published), unless RemoveWaiter comes first: how
+  // a request that waits for the controller's decisions (CreateTopics
+  // waiting for its partitions' leaders) learns of them. `fn` must not call
+  // back into this cache's waiter methods. Returns an id for RemoveWaiter.
+  uint64_t AddWaiter(std::function<void()> fn) EXCLUDES(waiters_mu_);
+  // False if the waiter already ran (or is running) or never existed.
+  bool RemoveWaiter(uint64_t id) EXCLUDES(waiters_mu_);
+
  private:
+  // Publishes `current` with `partitions` applied.
+  void Apply(const MetadataSnapshot& current, int32_t controller_epoch,
+             const std::vector<PartitionUpdate>& partitions) REQUIRES(update_mu_);
+
   Mutex update_mu_;  // serializes writers; readers never take it
   std::atomic<std::shared_ptr<const MetadataSnapshot>> snapshot_;
+  Mutex waiters_mu_;
+  uint64_t next_waiter_id_ GUARDED_BY(waiters_mu_) = 1;
+  std::map<uint64_t, std::function<void()>> waiters_ GUARDED_BY(waiters_mu_);
 };
 
 }  // namespace sluice::cluster

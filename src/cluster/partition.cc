@@ -207,6 +207,19 @@ size_t Partition::isr_size() const {
   return std::max<size_t>(replica_set_.isr().size(), 1);
 }
 
+int64_t Partition::MaxFollowerLag() {
+  const int64_t end = log_->log_end_offset();
+  const int64_t start = log_->log_start_offset();
+  MutexLock lock(&replica_mu_);
+  int64_t lag = 0;
+  for (int32_t id : replica_set_.replicas()) {
+    if (id == replica_set_.local_id()) continue;
+    const int64_t follower_end = replica_set_.FollowerEndOffset(id);
+    lag = std::max(lag, end - (follower_end < 0 ? start : follower_end));
+  }
+  return lag;
+}
+
 Status Partition::OnFollowerFetch(int32_t replica_id, int64_t fetch_offset, int64_t now_ms) {
   {
     MutexLock lock(&replica_mu_);

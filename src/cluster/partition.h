@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <atomic>
@@ -73,6 +74,10 @@ class Partition {
 
   int64_t log_start_offset() { return log_->log_start_offset(); }
   int64_t log_end_offset() { return log_->log_end_offset(); }
+  // DescribeLogDirs: the bytes of the log's segments, and the data
+  // directory (one of log.dirs) that holds it.
+  uint64_t size_bytes() { return log_->size_bytes(); }
+  std::filesystem::path data_dir() const { return log_->dir().parent_path(); }
   // Whole batches from the one holding `offset`, ending below `max_offset`
   // (the caller's visibility bound: the high watermark for consumers).
   Result<storage::ReadResult> Read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
@@ -150,6 +155,10 @@ class Partition {
   std::vector<int32_t> replicas() const EXCLUDES(replica_mu_);
   // How many replicas acknowledge acks=all writes now (1 on a single node).
   size_t isr_size() const EXCLUDES(replica_mu_);
+  // On a leader: how far its slowest follower's log end (as its last fetch
+  // reported it) trails this log's end, in offsets; a follower not heard
+  // from in this leadership counts from the log start. 0 without followers.
+  int64_t MaxFollowerLag() EXCLUDES(replica_mu_);
   // Whether acks=all must wait for followers (WhenCommitted) rather than
   // for this replica's flush alone.
   bool has_followers() const { return has_followers_.load(std::memory_order_acquire); }

@@ -254,7 +254,16 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Ignored("transaction.state.log.replication.factor", T::kShort, "3", "Transactions: unused."),
       Ignored("transaction.state.log.min.isr", T::kInt, "2", "Transactions: unused."),
       Ignored("transaction.state.log.num.partitions", T::kInt, "50", "Transactions: unused."),
-      Ignored("auto.leader.rebalance.enable", T::kBoolean, "true", "Single node: unused."),
+      Def("auto.leader.rebalance.enable", T::kBoolean, "true", {},
+          "Cluster: the controller moves leaderships back to each partition's preferred replica "
+          "(the first in its assignment) when a broker's share of them led elsewhere exceeds "
+          "leader.imbalance.per.broker.percentage."),
+      Def("leader.imbalance.check.interval.seconds", T::kLong, "300", positive,
+          "Cluster: how often the controller checks the leader imbalance (the first check comes "
+          "5 s after it takes over, or sooner with a shorter interval)."),
+      Def("leader.imbalance.per.broker.percentage", T::kInt, "10", non_negative,
+          "Cluster: the share of a broker's preferred partitions led elsewhere, in percent, above "
+          "which the controller elects their preferred replicas."),
       Def("controlled.shutdown.enable", T::kBoolean, "true", {},
           "In a cluster, on SIGTERM first ask the controller to move this broker's leaderships "
           "to other in-sync replicas (ControlledShutdown), then stop."),
@@ -291,7 +300,8 @@ std::vector<ConfigDef> MakeBrokerDefs() {
       Def("sluice.shutdown.grace.ms", T::kLong, "10000", non_negative,
           "On SIGTERM, how long in-flight requests may take before connections are closed."),
       Def("sluice.log.flush.group.min.partitions", T::kInt, "8", non_negative,
-          "When this many partitions await a sync at once, make them durable together with one "
+          "When this many partitions await a sync at once (in the flusher, or appended by one "
+          "follower fetch), make them durable together with one "
           "syncfs of their file system instead of one fdatasync each (this also flushes other "
           "writers' data there); 0: always one fdatasync per partition."),
       Def("sluice.log.preallocate.bytes", T::kLong, "262144", non_negative,

@@ -1,6 +1,7 @@
 #include "controller/leader_election.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace sluice::controller {
 namespace {
@@ -71,6 +72,24 @@ std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t
     next.isr = {current->isr.back()};
   }
   return next;
+}
+
+UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
+                              const zk::PartitionState& current, const std::set<int32_t>& live,
+                              int32_t controller_epoch) {
+  UncleanDecision d;
+  if (current.leader >= 0 && live.contains(current.leader)) {
+    d.outcome = UncleanElection::kNotNeeded;
+    return d;
+  }
+  // The same rules as a broker's death with unclean election allowed; what
+  // they cannot give a leader stays as it is.
+  std::optional<zk::PartitionState> next =
+      DecideForLiveBrokers(replicas, current, live, /*unclean=*/true, controller_epoch);
+  if (!next || next->leader < 0) return d;
+  d.outcome = UncleanElection::kElect;
+  d.next = std::move(*next);
+  return d;
 }
 
 std::optional<zk::PartitionState> DecideForControlledShutdown(

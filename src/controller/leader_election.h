@@ -61,6 +61,22 @@ std::optional<zk::PartitionState> DecideForControlledShutdown(
     const std::set<int32_t>& live, const std::set<int32_t>& shutting_down,
     int32_t controller_epoch);
 
+// An unclean election on demand (ElectLeaders with election type 1,
+// KIP-460), whatever unclean.leader.election.enable says: only for a
+// partition without a live leader. The first live ISR member in assignment
+// order leads if there is one (a clean election after all); otherwise the
+// first live replica leads alone, with whatever its log has. Leader epoch
+// + 1. kNotNeeded: the leader is live (ELECTION_NOT_NEEDED); kNoneEligible:
+// no replica is live (ELIGIBLE_LEADERS_NOT_AVAILABLE).
+enum class UncleanElection { kElect, kNotNeeded, kNoneEligible };
+struct UncleanDecision {
+  UncleanElection outcome = UncleanElection::kNoneEligible;
+  zk::PartitionState next;  // on kElect, with `controller_epoch`
+};
+UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
+                              const zk::PartitionState& current, const std::set<int32_t>& live,
+                              int32_t controller_epoch);
+
 enum class PreferredElection {
   kElect,         // the preferred replica can lead: do it
   kNotNeeded,     // it leads already (ELECTION_NOT_NEEDED)

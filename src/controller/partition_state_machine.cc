@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "controller/leader_election.h"
+#include "controller/leader_imbalance.h"
 
 namespace sluice::controller {
 
@@ -695,6 +696,85 @@ std::map<TopicPartition, ElectionError> PartitionStateMachine::ElectPreferredLea
   Batch batch(this);
   batch.Announce(applied);
   batch.Flush();
+  return out;
+}
+
+std::map<TopicPartition, ElectionError> PartitionStateMachine::ElectUncleanLeaders(
+    const std::vector<TopicPartition>& partitions) {
+  std::map<TopicPartition, ElectionError> out;
+  if (!Acting()) {
+    for (const TopicPartition& tp : partitions) out[tp] = ElectionError::kNotController;
+    return out;
+  }
+  const std::set<int32_t> live_ids = LiveIds();
+  auto judge = [&](const PartitionModel& m) {
+    switch (DecideUnclean(m.replicas, *m.state, live_ids, epoch_.epoch).outcome) {
+      case UncleanElection::kElect: return ElectionError::kNone;
+      case UncleanElection::kNotNeeded: return ElectionError::kElectionNotNeeded;
+      case UncleanElection::kNoneEligible: return ElectionError::kEligibleLeadersNotAvailable;
+    }
+    return ElectionError::kEligibleLeadersNotAvailable;
+  };
+  std::vector<TopicPartition> eligible;
+  for (const TopicPartition& tp : partitions) {
+    std::optional<PartitionModel> m = partition(tp);
+    if (!m || !m->state) {
+      out[tp] = ElectionError::kUnknownTopicOrPartition;
+      continue;
+    }
+    out[tp] = judge(*m);
+    if (out[tp] == ElectionError::kNone) eligible.push_back(tp);
+  }
+  if (eligible.empty()) return out;
+  std::shared_ptr<zk::ZkClient> zk = session_->client();
+  std::set<TopicPartition> outside_isr;  // led by a replica that was not in the ISR
+  auto decide = [&](const TopicPartition& tp,
+                    const PartitionModel& m) -> std::optional<zk::PartitionState> {
+    if (!m.state) return std::nullopt;
+    UncleanDecision d = DecideUnclean(m.replicas, *m.state, live_ids, epoch_.epoch);
+    if (d.outcome != UncleanElection::kElect) return std::nullopt;
+    const std::vector<int32_t>& isr = m.state->isr;
+    if (std::find(isr.begin(), isr.end(), d.next.leader) == isr.end()) outside_isr.insert(tp);
+    return d.next;
+  };
+  const Applied applied = Apply(*zk, eligible, decide);
+  for (const TopicPartition& tp : eligible) {
+    std::optional<PartitionModel> m = partition(tp);
+    if (deposed_ && !applied.written.contains(tp)) {
+      out[tp] = ElectionError::kNotController;
+    } else if (applied.failed.contains(tp) || !m || !m->state) {
+      out[tp] = ElectionError::kWriteFailed;
+    } else if (applied.written.contains(tp)) {
+      out[tp] = ElectionError::kNone;
+    } else {
+      out[tp] = judge(*m);  // Its state moved on meanwhile.
+    }
+  }
+  for (const TopicPartition& tp : applied.written) {
+    if (!outside_isr.contains(tp)) continue;
+    const zk::PartitionState s = *partition(tp)->state;
+    spdlog::warn("controller: unclean election on request: {}-{} now led by {} from outside the "
+                 "ISR (leader epoch {}); records only the old ISR had are lost",
+                 tp.topic, tp.partition, s.leader, s.leader_epoch);
+  }
+  Batch batch(this);
+  batch.Announce(applied);
+  batch.Flush();
+  return out;
+}
+
+std::map<TopicPartition, ElectionError> PartitionStateMachine::RebalancePreferredLeaders(
+    int32_t imbalance_percentage) {
+  if (!Acting()) return {};
+  const std::vector<TopicPartition> tps =
+      PartitionsToRebalance(topics_, LiveIds(), imbalance_percentage);
+  if (tps.empty()) return {};
+  std::map<TopicPartition, ElectionError> out = ElectPreferredLeaders(tps);
+  size_t moved = 0;
+  for (const auto& [tp, e] : out) moved += e == ElectionError::kNone ? 1 : 0;
+  spdlog::info("controller: leader imbalance above {}%: moved {} of {} partitions back to their "
+               "preferred leader",
+               imbalance_percentage, moved, tps.size());
   return out;
 }
 

@@ -129,13 +129,14 @@ struct ControlledShutdownResult {
   std::vector<TopicPartition> remaining;
 };
 
-// Kafka's ElectLeaders (preferred) error codes, per partition.
+// Kafka's ElectLeaders error codes, per partition.
 enum class ElectionError {
   kNone,
   kNotController,
   kUnknownTopicOrPartition,
   kElectionNotNeeded,          // ELECTION_NOT_NEEDED
   kPreferredLeaderNotAvailable,  // PREFERRED_LEADER_NOT_AVAILABLE
+  kEligibleLeadersNotAvailable,  // ELIGIBLE_LEADERS_NOT_AVAILABLE (unclean: no live replica)
   kWriteFailed,
 };
 
@@ -196,6 +197,21 @@ class PartitionStateMachine {
   // is live and in the ISR (leader epoch + 1). REQUIRES: on the loop.
   std::map<TopicPartition, ElectionError> ElectPreferredLeaders(
       const std::vector<TopicPartition>& partitions);
+
+  // An unclean election on demand (ElectLeaders type 1, KIP-460; whatever
+  // unclean_leader_election says): for each partition without a live
+  // leader, a live ISR member leads if there is one, else the first live
+  // replica alone (DecideUnclean); leader epoch + 1. kElectionNotNeeded
+  // where the leader is live, kEligibleLeadersNotAvailable where no replica
+  // is. REQUIRES: on the loop.
+  std::map<TopicPartition, ElectionError> ElectUncleanLeaders(
+      const std::vector<TopicPartition>& partitions);
+
+  // One automatic rebalance check (auto.leader.rebalance.enable): elects
+  // the preferred replicas PartitionsToRebalance picks for
+  // `imbalance_percentage` (controller/leader_imbalance.h). Returns what
+  // was tried. REQUIRES: on the loop.
+  std::map<TopicPartition, ElectionError> RebalancePreferredLeaders(int32_t imbalance_percentage);
 
   // The model, for the owner and tests. REQUIRES: on the loop.
   const std::map<std::string, TopicModel>& topics() const { return topics_; }

@@ -14,6 +14,7 @@ zk::ZkResult<std::unique_ptr<ZkSession>> ZkSession::Open(ZkSessionOptions option
     MutexLock lock(&session->mu_);
     session->client_ = std::move(*client);
     session->generation_ = 1;
+    session->connected_ = true;
   }
   session->thread_ = std::thread([s = session.get()] { s->Run(); });
   return session;
@@ -53,10 +54,16 @@ int ZkSession::generation() const {
   return generation_;
 }
 
+bool ZkSession::connected() const {
+  MutexLock lock(&mu_);
+  return connected_;
+}
+
 void ZkSession::OnState(zk::SessionState state) {
-  if (state != zk::SessionState::kExpired) return;
   {
     MutexLock lock(&mu_);
+    connected_ = state == zk::SessionState::kConnected;
+    if (state != zk::SessionState::kExpired) return;
     expired_ = true;
   }
   changed_.SignalAll();
@@ -95,6 +102,7 @@ void ZkSession::Run() {
     }
     client_ = std::move(fresh);
     ++generation_;
+    connected_ = true;
     lock.Unlock();
     if (options_.on_new_session) options_.on_new_session();
     lock.Lock();

@@ -40,6 +40,10 @@ class ZkSession {
   std::shared_ptr<zk::ZkClient> client() const EXCLUDES(mu_);
   // Sessions made so far (1 after Open).
   int generation() const EXCLUDES(mu_);
+  // Whether the session is connected to a ZooKeeper server now: false
+  // while the client looks for another server, and from an expiry until the
+  // next session connects (metrics).
+  bool connected() const EXCLUDES(mu_);
 
  private:
   explicit ZkSession(ZkSessionOptions options) : options_(std::move(options)) {}
@@ -53,6 +57,7 @@ class ZkSession {
   std::shared_ptr<zk::ZkClient> client_ GUARDED_BY(mu_);
   int generation_ GUARDED_BY(mu_) = 0;
   bool expired_ GUARDED_BY(mu_) = false;
+  bool connected_ GUARDED_BY(mu_) = false;
   bool stopping_ GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

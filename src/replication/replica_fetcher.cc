@@ -374,7 +374,7 @@ void ReplicaFetcher::Run() {
           refused.emplace_back(tp, f->second.leader_epoch);
           continue;
         }
-        if (f->second.refusals > 0) answered.push_back(tp);
+        bool append_failed = false;  // this replica's storage refused a batch
         std::span<const uint8_t> bytes = r.records.is_null() ? std::span<const uint8_t>{}
                                                               : r.records.bytes();
         bool stop = false;
@@ -396,12 +396,21 @@ void ReplicaFetcher::Run() {
             if (appended.status().code() != StatusCode::kAborted) {
               spdlog::warn("{}: append of the leader's batch at {} failed: {}", Name(tp),
                            h->base_offset, appended.status().ToString());
+              append_failed = true;
             }
             stop = true;
             continue;
           }
           ++appended_batches;
           bytes = bytes.subspan(batch.size());
+        }
+        // A local append error (a full disk, a failed log) does not clear by
+        // asking again at once: the next fetch returns the same batch and
+        // fails the same way. The partition waits its turn as if refused.
+        if (append_failed) {
+          refused.emplace_back(tp, f->second.leader_epoch);
+        } else if (f->second.refusals > 0) {
+          answered.push_back(tp);
         }
         to_sync.emplace_back(&p, r.high_watermark);
       }
@@ -410,7 +419,13 @@ void ReplicaFetcher::Run() {
     for (auto& [p, hw] : to_sync) {
       if (p->log().flushed_offset() < p->log().log_end_offset()) logs.push_back(&p->log());
     }
-    std::vector<Status> synced = storage::Log::FlushTogether(logs);
+    std::vector<Status> synced;
+    const auto together = static_cast<size_t>(options_.sync_together_min_partitions);
+    if (together > 0 && logs.size() >= together) {
+      synced = storage::Log::FlushTogether(logs);
+    } else {
+      for (storage::Log* log : logs) synced.push_back(log->Flush());
+    }
     for (size_t i = 0; i < synced.size(); ++i) {
       if (!synced[i].ok()) spdlog::error("sync of {} failed: {}", logs[i]->dir().string(), synced[i].ToString());
     }

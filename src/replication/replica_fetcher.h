@@ -65,6 +65,13 @@ struct FetcherOptions {
   int32_t partition_max_bytes = 1 << 20;    // replica.fetch.max.bytes
   std::chrono::milliseconds backoff{1000};  // replica.fetch.backoff.ms
   std::chrono::milliseconds socket_timeout{30000};  // replica.socket.timeout.ms
+  // sluice.log.flush.group.min.partitions: from this many logs appended in
+  // one round, one syncfs makes them durable together; below it (or at 0,
+  // never together) each gets its own fdatasync. syncfs also writes back
+  // whatever else is dirty on the file system (other processes' files), so
+  // for a few partitions it costs far more than their own syncs on a disk
+  // shared with other writers.
+  int32_t sync_together_min_partitions = 8;
 };
 
 // What a fetcher has done, for tests and metrics.

@@ -53,6 +53,7 @@ ReplicaStats ReplicaManager::stats() const {
   st.leaders = led_.size();
   for (const auto& [tp, p] : led_) {
     if (p->isr_size() < p->replicas().size()) ++st.under_replicated;
+    st.max_follower_lag = std::max<uint64_t>(st.max_follower_lag, p->MaxFollowerLag());
   }
   st.followers = fetched_from_.size();
   st.isr_shrinks = isr_shrinks_;

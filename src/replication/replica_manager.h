@@ -97,6 +97,10 @@ struct ReplicaStats {
   uint64_t followers = 0;          // partitions this broker follows
   uint64_t isr_shrinks = 0;        // ISR changes the controller accepted, since start
   uint64_t isr_expands = 0;
+  // Over the partitions this broker leads, how far the slowest follower's
+  // log end trails the leader's, in offsets (a follower not heard from
+  // since this leadership began counts from the log start).
+  uint64_t max_follower_lag = 0;
 };
 
 struct ApplyResult {

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -92,6 +94,42 @@ std::string JoinIds(const int32_t* ids, int n) {
   return out.empty() ? "-" : out;
 }
 
+// kafka-topics.sh --describe --under-replicated-partitions /
+// --unavailable-partitions: one line per partition that matches a filter,
+// sorted by topic and partition; nothing when all is well.
+CommandStatus PrintUnhealthyPartitions(const rd_kafka_metadata_t& md,
+                                       const TopicDescribeOptions& opts) {
+  std::set<int32_t> live;
+  for (int i = 0; i < md.broker_cnt; ++i) live.insert(md.brokers[i].id);
+  std::vector<const rd_kafka_metadata_topic_t*> topics;
+  if (!opts.topic.empty()) {
+    const rd_kafka_metadata_topic_t* topic = nullptr;
+    CommandStatus s = KafkaClient::FindTopic(md, opts.topic, &topic);
+    if (!s.ok()) return s;
+    topics.push_back(topic);
+  } else {
+    for (int i = 0; i < md.topic_cnt; ++i) topics.push_back(&md.topics[i]);
+    std::sort(topics.begin(), topics.end(),
+              [](auto* a, auto* b) { return std::string_view(a->topic) < b->topic; });
+  }
+  for (const rd_kafka_metadata_topic_t* t : topics) {
+    std::vector<const rd_kafka_metadata_partition_t*> partitions;
+    for (int i = 0; i < t->partition_cnt; ++i) partitions.push_back(&t->partitions[i]);
+    std::sort(partitions.begin(), partitions.end(), [](auto* a, auto* b) { return a->id < b->id; });
+    for (const rd_kafka_metadata_partition_t* p : partitions) {
+      const bool under_replicated = p->isr_cnt < p->replica_cnt;
+      const bool unavailable = p->leader < 0 || !live.contains(p->leader);
+      if (!(opts.under_replicated && under_replicated) && !(opts.unavailable && unavailable)) {
+        continue;
+      }
+      fmt::print("Topic: {}  Partition: {}  Leader: {}  Replicas: {}  Isr: {}\n", t->topic, p->id,
+                 p->leader < 0 ? "none" : fmt::to_string(p->leader),
+                 JoinIds(p->replicas, p->replica_cnt), JoinIds(p->isrs, p->isr_cnt));
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 int RunClusterInfo(const GlobalOptions& global) {
@@ -164,10 +202,16 @@ int RunTopicList(const GlobalOptions& global) {
 }
 
 int RunTopicDescribe(const GlobalOptions& global, const TopicDescribeOptions& opts) {
+  const bool filtered = opts.under_replicated || opts.unavailable;
+  if (opts.topic.empty() && !filtered) {
+    return Finish(CommandStatus::Usage(
+        "name a topic (or give --under-replicated or --unavailable to look at every topic)"));
+  }
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
   CommandStatus s = Connect(global, &client, &md);
   if (!s.ok()) return Finish(s);
+  if (filtered) return Finish(PrintUnhealthyPartitions(*md, opts));
   const rd_kafka_metadata_topic_t* topic = nullptr;
   s = KafkaClient::FindTopic(*md, opts.topic, &topic);
   if (!s.ok()) return Finish(s);

@@ -13,6 +13,15 @@ namespace sluice::tools {
 
 int RunClusterInfo(const GlobalOptions& global);
 
+struct ElectLeadersOptions {
+  std::string topic;               // empty: every partition of every topic
+  int partition = -1;              // -1: every partition of `topic`
+  std::string type = "preferred";  // preferred | unclean
+};
+// ElectLeaders to the controller; one line per partition with its result.
+// Exit 1 if a partition got neither a leader nor ELECTION_NOT_NEEDED.
+int RunClusterElectLeaders(const GlobalOptions& global, const ElectLeadersOptions& opts);
+
 struct TopicCreateOptions {
   std::string topic;
   int partitions = -1;          // -1: the broker's default.
@@ -24,8 +33,13 @@ int RunTopicCreate(const GlobalOptions& global, const TopicCreateOptions& opts);
 int RunTopicList(const GlobalOptions& global);
 
 struct TopicDescribeOptions {
-  std::string topic;
+  std::string topic;         // empty: every topic (with a filter below only)
   bool all_configs = false;  // Also configs left at their defaults.
+  // Filters: only the partitions whose ISR is smaller than their replica
+  // set, or without a live leader (either, with both), one line each,
+  // without offsets or configs.
+  bool under_replicated = false;
+  bool unavailable = false;
 };
 int RunTopicDescribe(const GlobalOptions& global, const TopicDescribeOptions& opts);
 

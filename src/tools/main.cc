@@ -35,10 +35,24 @@ int main(int argc, char** argv) {
     return sub;
   };
 
-  CLI::App* cluster = app.add_subcommand("cluster", "Cluster-wide information")->fallthrough();
+  CLI::App* cluster =
+      app.add_subcommand("cluster", "Cluster-wide information and leader elections")->fallthrough();
   cluster->require_subcommand(1);
   leaf(cluster, "info", "Brokers, controller, cluster id and topic count",
        [&] { return RunClusterInfo(global); });
+  ElectLeadersOptions elect;
+  CLI::App* el = leaf(cluster, "elect-leaders",
+                      "Elect leaders: each partition's preferred replica, or with --type unclean "
+                      "any live replica of a partition without a leader (may lose data)",
+                      [&] { return RunClusterElectLeaders(global, elect); });
+  CLI::Option* elect_topic =
+      el->add_option("--topic", elect.topic, "Only this topic (default: every partition)");
+  el->add_option("--partition", elect.partition, "Only this partition of --topic")
+      ->check(CLI::NonNegativeNumber)
+      ->needs(elect_topic);
+  el->add_option("--type", elect.type, "preferred or unclean")
+      ->check(CLI::IsMember({"preferred", "unclean"}))
+      ->capture_default_str();
 
   CLI::App* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics")
                         ->fallthrough();
@@ -57,8 +71,12 @@ int main(int argc, char** argv) {
   TopicDescribeOptions describe;
   CLI::App* d = leaf(topic, "describe", "Partitions (leader, replicas, isr, offsets) and configs",
                      [&] { return RunTopicDescribe(global, describe); });
-  d->add_option("topic", describe.topic, "Topic name")->required();
+  d->add_option("topic", describe.topic,
+                "Topic name (optional with --under-replicated or --unavailable: every topic)");
   d->add_flag("--all-configs", describe.all_configs, "Also list configs left at their default");
+  d->add_flag("--under-replicated", describe.under_replicated,
+              "Only partitions whose ISR is smaller than their replicas");
+  d->add_flag("--unavailable", describe.unavailable, "Only partitions without a live leader");
 
   std::string delete_topic;
   CLI::App* del = leaf(topic, "delete", "Delete a topic and its data",

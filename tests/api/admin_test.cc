@@ -1,11 +1,12 @@
 // The admin APIs of the real sluice-broker binary: CreatePartitions,
 // DescribeConfigs, AlterConfigs, DeleteRecords through librdkafka's admin C
-// API; IncrementalAlterConfigs and OffsetForLeaderEpoch (which librdkafka
+// API; IncrementalAlterConfigs, OffsetForLeaderEpoch and DescribeLogDirs (which librdkafka
 // 2.0 cannot send on its own) as raw protocol requests over TCP.
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -17,6 +18,7 @@
 #include "api/admin_client.h"
 #include "protocol/generated/create_topics.h"
 #include "protocol/generated/describe_configs.h"
+#include "protocol/generated/describe_log_dirs.h"
 #include "protocol/generated/incremental_alter_configs.h"
 #include "protocol/generated/offset_for_leader_epoch.h"
 #include "support/broker_process.h"
@@ -488,6 +490,74 @@ TEST_F(AdminTest, OffsetForLeaderEpoch) {
     EXPECT_EQ(-1, parts[1].end_offset);
     EXPECT_EQ(version >= 2 ? 75 : 0, parts[2].error_code);  // v0/v1 carry no current epoch.
     EXPECT_EQ(3, parts[3].error_code);
+  }
+}
+
+// DescribeLogDirs (raw protocol: librdkafka 2.0 has no call for it): the one
+// log.dirs directory, absolute, with each partition held and its size; a
+// null topic list means every partition, a named one only those asked for
+// and held here; v4 adds the directory's total and usable bytes.
+TEST_F(AdminTest, DescribeLogDirsListsPartitionsWithTheirSizes) {
+  ASSERT_EQ(0, client_->CreateTopic("sized", 2));
+  ASSERT_EQ(0, client_->CreateTopic("other", 1));
+  ProduceN("sized", 1, 20);
+  // A clean restart trims the active segment's preallocated tail, so the
+  // files' sizes are the logs' sizes.
+  Restart();
+  const std::string dir = std::filesystem::absolute(data_.path()).lexically_normal().string();
+  auto on_disk = [&](const std::string& partition_dir) {
+    int64_t bytes = 0;
+    for (const auto& f : std::filesystem::directory_iterator(data_.path() / partition_dir)) {
+      if (f.path().extension() == ".log") bytes += static_cast<int64_t>(f.file_size());
+    }
+    return bytes;
+  };
+  for (int16_t version = 0; version <= 4; ++version) {
+    SCOPED_TRACE("DescribeLogDirs v" + std::to_string(version));
+    protocol::DescribeLogDirsRequest all;
+    all.topics = std::nullopt;
+    auto resp = RoundTrip<protocol::DescribeLogDirsResponse>(broker_.port(), all, version);
+    EXPECT_EQ(0, resp.error_code);
+    ASSERT_EQ(1u, resp.results.size());
+    const auto& result = resp.results[0];
+    EXPECT_EQ(0, result.error_code);
+    EXPECT_EQ(dir, result.log_dir);
+    if (version >= 4) {
+      EXPECT_GT(result.total_bytes, 0);
+      EXPECT_GT(result.usable_bytes, 0);
+      EXPECT_LE(result.usable_bytes, result.total_bytes);
+    } else {
+      EXPECT_EQ(-1, result.total_bytes);  // Not in the wire format before v4.
+    }
+    std::map<std::string, std::map<int32_t, int64_t>> sizes;
+    for (const auto& t : result.topics) {
+      for (const auto& p : t.partitions) {
+        sizes[t.name][p.partition_index] = p.partition_size;
+        EXPECT_EQ(0, p.offset_lag) << t.name << "-" << p.partition_index;
+        EXPECT_FALSE(p.is_future_key);
+      }
+    }
+    ASSERT_TRUE(sizes.contains("sized"));
+    ASSERT_TRUE(sizes.contains("other"));
+    ASSERT_EQ(2u, sizes["sized"].size());
+    EXPECT_EQ(on_disk("sized-1"), sizes["sized"][1]);
+    EXPECT_GT(sizes["sized"][1], 20 * 2);  // Twenty records with their batch headers.
+    EXPECT_EQ(on_disk("sized-0"), sizes["sized"][0]);
+
+    protocol::DescribeLogDirsRequest some;
+    auto& want = some.topics.emplace().emplace_back();
+    want.topic = "sized";
+    want.partitions = {1, 5};  // 5 is not a partition: left out.
+    auto& unknown = some.topics->emplace_back();
+    unknown.topic = "no-such-topic";
+    unknown.partitions = {0};
+    auto only = RoundTrip<protocol::DescribeLogDirsResponse>(broker_.port(), some, version);
+    ASSERT_EQ(1u, only.results.size());
+    ASSERT_EQ(1u, only.results[0].topics.size());
+    EXPECT_EQ("sized", only.results[0].topics[0].name);
+    ASSERT_EQ(1u, only.results[0].topics[0].partitions.size());
+    EXPECT_EQ(1, only.results[0].topics[0].partitions[0].partition_index);
+    EXPECT_EQ(sizes["sized"][1], only.results[0].topics[0].partitions[0].partition_size);
   }
 }
 

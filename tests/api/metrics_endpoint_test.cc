@@ -21,6 +21,7 @@
 
 #include "support/broker_process.h"
 #include "support/kafka_client.h"
+#include "support/metrics_scrape.h"
 #include "support/prometheus_process.h"
 #include "support/temp_dir.h"
 
@@ -32,23 +33,6 @@ using namespace std::chrono_literals;
 constexpr int kMessages = 25;
 constexpr char kTopic[] = "t";
 
-// Parses the text exposition into "name{labels}" -> value.
-std::map<std::string, double> ParseExposition(const std::string& text) {
-  std::map<std::string, double> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.rfind(' ');
-    if (space == std::string::npos) continue;
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
-
 class MetricsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -58,15 +42,10 @@ class MetricsTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.ToString();
     // Logged right before the ready line, so it is there already.
     ASSERT_TRUE(broker_.WaitForOutput("metrics on http://", 5s)) << broker_.output();
-    const std::string out = broker_.output();
-    const size_t at = out.find("metrics on http://") + std::string("metrics on http://").size();
-    const size_t slash = out.find('/', at);
-    const std::string host_port = out.substr(at, slash - at);
-    const size_t colon = host_port.rfind(':');
-    ASSERT_NE(colon, std::string::npos) << out;
-    metrics_host_ = host_port.substr(0, colon);
-    metrics_port_ = static_cast<uint16_t>(std::stoi(host_port.substr(colon + 1)));
-    ASSERT_NE(metrics_port_, 0) << out;
+    auto endpoint = FindMetricsEndpoint(broker_.output());
+    ASSERT_TRUE(endpoint.has_value()) << broker_.output();
+    metrics_host_ = endpoint->host;
+    metrics_port_ = endpoint->port;
     client_ = std::make_unique<KafkaClient>(broker_.host() + ":" + std::to_string(broker_.port()));
   }
 
@@ -76,15 +55,11 @@ class MetricsTest : public ::testing::Test {
 
   // GET /metrics, parsed; the raw text in *text.
   std::map<std::string, double> Scrape(std::string* text = nullptr) {
-    httplib::Client http(metrics_host_, metrics_port_);
-    http.set_connection_timeout(2);
-    http.set_read_timeout(5);
-    auto res = http.Get("/metrics");
-    EXPECT_TRUE(res) << "GET /metrics failed";
-    if (!res) return {};
-    EXPECT_EQ(res->status, 200);
-    if (text != nullptr) *text = res->body;
-    return ParseExposition(res->body);
+    auto body = FetchMetrics({metrics_host_, metrics_port_});
+    EXPECT_TRUE(body.has_value()) << "GET /metrics failed";
+    if (!body) return {};
+    if (text != nullptr) *text = *body;
+    return ParseExposition(*body);
   }
 
   // Creates kTopic and produces kMessages to its partition 0.

@@ -22,6 +22,7 @@
 #include "protocol/api_registry.h"
 #include "protocol/error_code.h"
 #include "protocol/generated/create_topics.h"
+#include "protocol/generated/metadata.h"
 #include "protocol/generated/response_header.h"
 #include "protocol/header.h"
 #include "support/broker_process.h"
@@ -67,6 +68,9 @@ Answer RunAdmin(uint16_t port, rd_kafka_event_type_t type, Launch launch, Extrac
   rd_kafka_queue_t* q = rd_kafka_queue_new(rk);
   rd_kafka_AdminOptions_t* opts = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_ANY);
   rd_kafka_AdminOptions_set_request_timeout(opts, 20000, nullptr, 0);
+  // As kafka-topics.sh does: the broker answers once the new partitions
+  // have leaders (or this passes).
+  rd_kafka_AdminOptions_set_operation_timeout(opts, 15000, nullptr, 0);
   if (validate_only) rd_kafka_AdminOptions_set_validate_only(opts, 1, nullptr, 0);
   launch(rk, opts, q);
   Answer answer{-1001, "no result"};
@@ -160,14 +164,14 @@ Answer DeleteTopic(uint16_t port, const std::string& topic) {
 }
 
 // A raw CreateTopics (v5) to exactly the broker at `port`.
-std::optional<protocol::CreateTopicsResponse> RawCreateTopics(
-    uint16_t port, const protocol::CreateTopicsRequest& request) {
-  constexpr int16_t kVersion = 5;
+// One request over a plain connection, its response decoded.
+template <typename Request, typename Response>
+std::optional<Response> RawCall(uint16_t port, const Request& request, int16_t version) {
   network::testing::TestClient client(port);
   if (!client.connected()) return std::nullopt;
   protocol::RequestHeader header;
-  header.request_api_key = protocol::CreateTopicsRequest::kApiKey;
-  header.request_api_version = kVersion;
+  header.request_api_key = Request::kApiKey;
+  header.request_api_version = version;
   header.correlation_id = 11;
   header.client_id = "cluster-admin-test";
   if (!client.SendFrame(protocol::EncodeRequest(header, request))) return std::nullopt;
@@ -175,15 +179,28 @@ std::optional<protocol::CreateTopicsResponse> RawCreateTopics(
   if (!frame) return std::nullopt;
   protocol::Reader in(*frame);
   protocol::ResponseHeader response_header;
-  protocol::CreateTopicsResponse response;
-  if (!response_header
-           .Decode(in, protocol::ResponseHeaderVersion(protocol::CreateTopicsRequest::kApiKey,
-                                                        kVersion))
-           .ok() ||
-      !response.Decode(in, kVersion).ok()) {
+  Response response;
+  if (!response_header.Decode(in, protocol::ResponseHeaderVersion(Request::kApiKey, version)).ok() ||
+      !response.Decode(in, version).ok()) {
     return std::nullopt;
   }
   return response;
+}
+
+std::optional<protocol::CreateTopicsResponse> RawCreateTopics(
+    uint16_t port, const protocol::CreateTopicsRequest& request) {
+  return RawCall<protocol::CreateTopicsRequest, protocol::CreateTopicsResponse>(port, request, 5);
+}
+
+// Partition -> leader of `topic` in `port`'s Metadata answer (-1: none).
+std::map<int32_t, int32_t> MetadataLeaders(uint16_t port, const std::string& topic) {
+  protocol::MetadataRequest request;
+  request.topics.emplace().emplace_back().name = topic;
+  auto response = RawCall<protocol::MetadataRequest, protocol::MetadataResponse>(port, request, 9);
+  std::map<int32_t, int32_t> leaders;
+  if (!response || response->topics.empty()) return leaders;
+  for (const auto& p : response->topics[0].partitions) leaders[p.partition_index] = p.leader_id;
+  return leaders;
 }
 
 class ClusterAdminTest : public ::testing::Test {
@@ -292,10 +309,16 @@ TEST_F(ClusterAdminTest, ANonControllerCreatesTheTopicAndTheControllerElectsItsL
   auto& c = t.configs.emplace_back();
   c.name = "retention.ms";
   c.value = "123456";
+  request.timeout_ms = 30000;
   auto response = RawCreateTopics(broker(asked).port(), request);
   ASSERT_TRUE(response.has_value());
   const auto& r = response->topics.at(0);
   ASSERT_EQ(r.error_code, 0) << r.error_message.value_or("");
+  // Answered only once the controller's leaders reached the broker asked,
+  // as Kafka answers: its Metadata names a leader for every partition at once.
+  auto leaders_at_answer = MetadataLeaders(broker(asked).port(), "orders");
+  ASSERT_EQ(leaders_at_answer.size(), 6U);
+  for (const auto& [p, leader] : leaders_at_answer) EXPECT_GE(leader, 1) << "partition " << p;
   EXPECT_EQ(r.num_partitions, 6);
   EXPECT_EQ(r.replication_factor, 3);
   ASSERT_TRUE(r.configs.has_value());
@@ -425,6 +448,11 @@ TEST_F(ClusterAdminTest, AddedPartitionsGetStates) {
   CreateSixPartitions("growing");
   Answer a = CreatePartitions(broker(1).port(), "growing", 9);
   ASSERT_EQ(a.code, 0) << a.message;
+  // librdkafka sends it to the controller, which answered once its own
+  // metadata named leaders for the new partitions.
+  auto leaders_at_answer = MetadataLeaders(broker(Controller()).port(), "growing");
+  ASSERT_EQ(leaders_at_answer.size(), 9U);
+  for (const auto& [p, leader] : leaders_at_answer) EXPECT_GE(leader, 1) << "partition " << p;
   auto assignment = TopicAssignment("growing");
   ASSERT_TRUE(assignment.has_value());
   EXPECT_EQ(assignment->partitions.size(), 9U);

@@ -3,7 +3,9 @@
 # a fresh directory under a private TMPDIR, waits for the bootstrap line, asks
 # each of the three brokers for the cluster, creates a topic with replication
 # factor 3 and min.insync.replicas=2, produces with acks=all and reads every
-# message back; then SIGINT, and the script must exit 0 with no broker or
+# message back; kills broker 2 (the script must report it and keep the rest
+# running), writes with acks=all meanwhile, starts it again with `restart`
+# and waits for it to rejoin every ISR; then SIGINT, and the script must exit 0 with no broker or
 # ZooKeeper process it started left running and its data directory removed.
 #
 # Usage: local_cluster_test.sh <repo root> <dir holding sluice-broker and sluice>
@@ -17,6 +19,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/local-cluster-test.XXXXXX")
 out=$work/script.out
 mkdir -p "$work/tmp"
 script_pid=
+restarted_pid=
 pids=()
 
 fail() {
@@ -39,7 +42,7 @@ finish() {
     kill -KILL "$script_pid" 2>/dev/null || true
   fi
   mapfile -t pids < <(started_pids 2>/dev/null)
-  for pid in "${pids[@]}"; do
+  for pid in "${pids[@]}" ${restarted_pid:+"$restarted_pid"}; do
     if grep -Eqa "sluice-broker|QuorumPeerMain" "/proc/$pid/cmdline" 2>/dev/null; then
       kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -111,14 +114,52 @@ consumed=$("$cli" -b "$bootstrap" consume replicated --from-beginning --exit-at-
 [[ $(sort <<<"$consumed") == $(seq 1 100 | sed 's/^/message-/' | sort) ]] ||
   fail "consumed messages differ from the 100 produced: $consumed"
 
+# A broker killed by hand: the script reports it and the others keep
+# serving; `restart` starts it again, and it rejoins every ISR.
+victim_pid=$(sed -n 's/^started broker 2 (pid \([0-9]*\)).*/\1/p' "$out")
+[[ -n $victim_pid ]] || fail "no pid for broker 2"
+kill -KILL "$victim_pid"
+for _ in $(seq 60); do grep -q "^broker2 exited" "$out" && break; sleep 0.5; done
+grep -q "^broker2 exited" "$out" || fail "the script did not report broker 2's death"
+kill -0 "$script_pid" 2>/dev/null || fail "the script exited when broker 2 died"
+data=$(sed -n 's/^  Data: *\([^ ]*\).*/\1/p' "$out")
+[[ -d $data ]] || fail "no data directory in the script's output"
+seq 101 150 | sed 's/^/message-/' |
+  "$cli" -b "127.0.0.1:$base" produce replicated --acks all ||
+  fail "produce with acks=all while broker 2 is down (min.insync.replicas=2)"
+restart_out=$("$repo/scripts/local-cluster.sh" restart "$data" broker2 2>&1) ||
+  fail "restart broker2: $restart_out"
+restarted_pid=$(sed -n 's/^started broker 2 (pid \([0-9]*\)).*/\1/p' <<<"$restart_out")
+[[ -n $restarted_pid ]] || fail "restart printed no pid: $restart_out"
+if out2=$("$repo/scripts/local-cluster.sh" restart "$data" broker2 2>&1); then
+  fail "a second restart of a running broker2 succeeded: $out2"
+fi
+for _ in $(seq 60); do grep -q "^broker2 is running again (pid $restarted_pid)" "$out" && break; sleep 0.5; done
+grep -q "^broker2 is running again (pid $restarted_pid)" "$out" ||
+  fail "the script did not notice the restarted broker 2"
+for _ in $(seq 120); do
+  describe=$("$cli" -b "$bootstrap" topic describe replicated 2>&1) || true
+  [[ $(grep -c "Isr: [123],[123],[123] " <<<"$describe") == 3 ]] && break
+  sleep 0.5
+done
+[[ $(grep -c "Isr: [123],[123],[123] " <<<"$describe") == 3 ]] ||
+  fail "broker 2 did not rejoin every ISR after its restart: $describe"
+consumed=$("$cli" -b "$bootstrap" consume replicated --from-beginning --exit-at-end \
+  --format '%v\n') || fail "consume after the restart"
+[[ $(sort <<<"$consumed") == $(seq 1 150 | sed 's/^/message-/' | sort) ]] ||
+  fail "after broker 2's death and restart, consumed messages differ from the 150 produced"
+
 # Ctrl-C: everything stops, exit 0.
 kill -INT "$script_pid"
 rc=0
 wait "$script_pid" || rc=$?
 script_pid=
 (( rc == 0 )) || fail "the script exited $rc after SIGINT"
-for pid in "${pids[@]}"; do
-  if kill -0 "$pid" 2>/dev/null; then
+for pid in "${pids[@]}" "$restarted_pid"; do
+  # A zombie has exited (the restarted broker is nobody's child, and process
+  # 1 of some containers does not reap).
+  state=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -c1) || true
+  if [[ -n $state && $state != Z ]]; then
     fail "pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)) still running after the script exited"
   fi
 done
@@ -128,4 +169,5 @@ leftover=$(find "$work/tmp" -mindepth 1 -maxdepth 1)
 # The brokers stopped cleanly (SIGTERM, not SIGKILL).
 if grep -q "did not stop" "$out"; then fail "a process had to be killed"; fi
 
-echo "PASS: three brokers on $bootstrap, rf 3 topic written with acks=all and read back; SIGINT stopped all six processes"
+echo "PASS: three brokers on $bootstrap, rf 3 topic written with acks=all and read back;" \
+  "broker 2 killed, reported, restarted and back in every ISR; SIGINT stopped all seven processes"

@@ -45,6 +45,27 @@ TEST(MetadataCacheTest, DeletedPartitionsGoAndTheirTopicWithTheLast) {
   EXPECT_EQ(0u, cache.Current()->topics.count("t"));
 }
 
+TEST(MetadataCacheTest, WaitersRunOnceAfterTheNextAcceptedUpdate) {
+  MetadataCache cache;
+  ASSERT_TRUE(cache.Update(5, {Update("a", 0, 1, 0)}));
+  int ran = 0;
+  int32_t seen_leader = -1;
+  cache.AddWaiter([&] {
+    ++ran;
+    seen_leader = cache.Current()->topics.at("a").partitions.at(0).leader;
+  });
+  const uint64_t removed = cache.AddWaiter([&] { ran += 100; });
+  EXPECT_TRUE(cache.RemoveWaiter(removed));
+  EXPECT_FALSE(cache.Update(4, {Update("a", 0, 3, 1)}));
+  EXPECT_EQ(0, ran) << "a refused update wakes nobody";
+  ASSERT_TRUE(cache.Update(5, {Update("a", 0, 2, 1)}));
+  EXPECT_EQ(1, ran);
+  EXPECT_EQ(2, seen_leader) << "the waiter sees the update it was woken by";
+  ASSERT_TRUE(cache.Update(5, {Update("a", 0, 3, 2)}));
+  EXPECT_EQ(1, ran) << "once only";
+  EXPECT_FALSE(cache.RemoveWaiter(removed));
+}
+
 TEST(MetadataCacheTest, LeaderChangesApplyOnlyWhenTheirEpochIsNewer) {
   MetadataCache cache;
   PartitionUpdate known = Update("t", 0, 1, 4);

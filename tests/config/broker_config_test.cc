@@ -210,6 +210,23 @@ TEST(BrokerConfigTest, BadZooKeeperSettingsAreRefusedByName) {
   EXPECT_TRUE(FromText("zookeeper.connect=zk1:2181/").ok());
 }
 
+TEST(BrokerConfigTest, LeaderRebalanceSettings) {
+  BrokerConfig defaults;
+  EXPECT_TRUE(defaults.GetBool("auto.leader.rebalance.enable"));
+  EXPECT_EQ(defaults.GetLong("leader.imbalance.check.interval.seconds"), 300);
+  EXPECT_EQ(defaults.GetInt("leader.imbalance.per.broker.percentage"), 10);
+  auto c = FromText("auto.leader.rebalance.enable=false\n"
+                    "leader.imbalance.check.interval.seconds=1\n"
+                    "leader.imbalance.per.broker.percentage=0\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->GetBool("auto.leader.rebalance.enable"));
+  EXPECT_EQ(c->GetLong("leader.imbalance.check.interval.seconds"), 1);
+  EXPECT_EQ(c->GetInt("leader.imbalance.per.broker.percentage"), 0);
+  EXPECT_TRUE(c->IgnoredKeysSet().empty());  // Real settings now, not accepted and ignored.
+  EXPECT_FALSE(FromText("leader.imbalance.check.interval.seconds=0").ok());
+  EXPECT_FALSE(FromText("leader.imbalance.per.broker.percentage=-1").ok());
+}
+
 TEST(BrokerConfigTest, LoadReadsFileAndAppliesOverrides) {
   sluice::testing::TempDir dir;
   const auto path = (dir.path() / "server.properties").string();

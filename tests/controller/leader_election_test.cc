@@ -50,6 +50,26 @@ TEST(LeaderElectionTest, PreferredLeader) {
   EXPECT_EQ(DecidePreferred({1, 2}, S(2, 0, {2, 1}), {1, 2}), PreferredElection::kElect);
 }
 
+TEST(LeaderElectionTest, UncleanElectionOnDemand) {
+  // A live leader: nothing to elect.
+  EXPECT_EQ(DecideUnclean({1, 2}, S(1, 0, {1}), {1, 2}, 7).outcome, UncleanElection::kNotNeeded);
+  // Offline, its ISR member dead, a live replica outside it: that one leads alone.
+  UncleanDecision d = DecideUnclean({1, 2, 3}, S(-1, 4, {1}), {3}, 7);
+  ASSERT_EQ(d.outcome, UncleanElection::kElect);
+  EXPECT_EQ(d.next, (zk::PartitionState{3, 5, 7, {3}}));
+  // A live ISR member is preferred to a live replica outside the ISR,
+  // whatever the assignment order (and the ISR keeps its live members).
+  d = DecideUnclean({2, 3, 1}, S(-1, 4, {1, 3}), {1, 2}, 7);
+  ASSERT_EQ(d.outcome, UncleanElection::kElect);
+  EXPECT_EQ(d.next, (zk::PartitionState{1, 5, 7, {1}}));
+  // The leader's broker is gone but the state still names it.
+  d = DecideUnclean({1, 2}, S(1, 4, {1}), {2}, 7);
+  ASSERT_EQ(d.outcome, UncleanElection::kElect);
+  EXPECT_EQ(d.next, (zk::PartitionState{2, 5, 7, {2}}));
+  // No live replica at all.
+  EXPECT_EQ(DecideUnclean({1, 2}, S(-1, 4, {1}), {3}, 7).outcome, UncleanElection::kNoneEligible);
+}
+
 TEST(LeaderElectionTest, BrokersShuttingDownAreNeverChosen) {
   const std::set<int32_t> live = {1, 2, 3};
   const std::set<int32_t> shutting = {2};

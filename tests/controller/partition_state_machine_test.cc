@@ -443,6 +443,83 @@ TEST_F(PartitionStateMachineTest, PreferredLeaderElection) {
   EXPECT_EQ(channel_.LeaderAndIsrRecipients("t", 0), (std::set<int32_t>{1, 2}));
 }
 
+TEST_F(PartitionStateMachineTest, PreferredLeaderElectionWhileThePreferredReplicaIsDown) {
+  Activate(Live({1, 2}));
+  CreateTopic("t", {{0, {1, 2}}});
+  ASSERT_TRUE(WaitForStates("t", 1));
+  BrokersChanged(Live({2}));
+  channel_.Clear();
+  auto result = OnLoop([&] { return machine_->ElectPreferredLeaders({{"t", 0}, {"other", 0}}); });
+  EXPECT_EQ(result.at({"t", 0}), ElectionError::kPreferredLeaderNotAvailable);
+  EXPECT_EQ(result.at({"other", 0}), ElectionError::kUnknownTopicOrPartition);
+  EXPECT_EQ(State("t", 0)->first.leader, 2);
+  EXPECT_EQ(channel_.total(), 0u);  // Nothing decided, nothing sent.
+}
+
+// ElectLeaders with election type 1 on a machine whose own unclean
+// election is off: the partition is offline because its only ISR member
+// is dead, and a live replica outside the ISR takes over.
+TEST_F(PartitionStateMachineTest, UncleanElectionOnDemand) {
+  Activate(Live({1, 2}));
+  CreateTopic("t", {{0, {1, 2}}, {1, {1}}});
+  ASSERT_TRUE(WaitForStates("t", 2));
+  BrokersChanged(Live({1}));
+  BrokersChanged(Live({}));
+  BrokersChanged(Live({2}));
+  // Clean elections left it offline with the dead broker as its ISR.
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{-1, 2, kEpoch, {1}}, 2));
+  channel_.Clear();
+  auto elect = [&] {
+    return OnLoop([&] {
+      return machine_->ElectUncleanLeaders({{"t", 0}, {"t", 1}, {"t", 7}});
+    });
+  };
+  auto result = elect();
+  EXPECT_EQ(result.at({"t", 0}), ElectionError::kNone);
+  EXPECT_EQ(result.at({"t", 1}), ElectionError::kEligibleLeadersNotAvailable);  // Only on 1.
+  EXPECT_EQ(result.at({"t", 7}), ElectionError::kUnknownTopicOrPartition);
+  // Leader epoch + 1, the new leader alone in the ISR.
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{2, 3, kEpoch, {2}}, 3));
+  // Untouched.
+  EXPECT_EQ(*State("t", 1), std::make_pair(zk::PartitionState{-1, 1, kEpoch, {1}}, 1));
+  EXPECT_EQ(channel_.LeaderAndIsrRecipients("t", 0), (std::set<int32_t>{2}));
+  for (const auto& u : channel_.um()) {
+    for (const auto& p : u.request.partitions) {
+      if (p.topic == "t" && p.partition == 0) {
+        EXPECT_EQ(p.leader, 2);
+      }
+    }
+  }
+  // It has a live leader now.
+  EXPECT_EQ(elect().at({"t", 0}), ElectionError::kElectionNotNeeded);
+  EXPECT_EQ(State("t", 0)->second, 3);
+}
+
+TEST_F(PartitionStateMachineTest, RebalanceMovesLeadershipBackToThePreferredReplica) {
+  Activate(Live({1, 2, 3}));
+  CreateTopic("t", {{0, {1, 2, 3}}, {1, {2, 3, 1}}, {2, {3, 1, 2}}});
+  ASSERT_TRUE(WaitForStates("t", 3));
+  EXPECT_TRUE(OnLoop([&] { return machine_->RebalancePreferredLeaders(10); }).empty());
+  // Broker 1 restarts: partition 0 moves to 2, and 1 leaves every ISR.
+  auto restarted = Live({1, 2, 3});
+  restarted.at(1).timestamp_ms += 1;
+  BrokersChanged(restarted);
+  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{2, 1, kEpoch, {2, 3}}));
+  // Imbalanced (1 leads none of its one partition), but 1 is not in the ISR.
+  EXPECT_TRUE(OnLoop([&] { return machine_->RebalancePreferredLeaders(10); }).empty());
+  ASSERT_EQ(OnLoop([&] { return machine_->AlterPartition({2, "t", 0, 1, 1, {2, 3, 1}}); }).error,
+            AlterPartitionError::kNone);
+  channel_.Clear();
+  auto moved = OnLoop([&] { return machine_->RebalancePreferredLeaders(10); });
+  EXPECT_EQ(moved, (std::map<TopicPartition, ElectionError>{{{"t", 0}, ElectionError::kNone}}));
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 2, kEpoch, {2, 3, 1}}, 3));
+  EXPECT_EQ(channel_.LeaderAndIsrRecipients("t", 0), (std::set<int32_t>{1, 2, 3}));
+  EXPECT_TRUE(OnLoop([&] { return machine_->RebalancePreferredLeaders(10); }).empty());
+  // Not the controller any more: no check does anything.
+  OnLoop([&] { machine_->Deactivate(); });
+  EXPECT_TRUE(OnLoop([&] { return machine_->RebalancePreferredLeaders(0); }).empty());
+}
+
 TEST_F(PartitionStateMachineTest, DeletionStopsTheReplicasAndRemovesTheZnodes) {
   Activate(Live({1, 2, 3}));
   ASSERT_TRUE(CreateTopicZnodes(*observer_, "doomed", {{0, {1, 2}}, {1, {2, 3}}},

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -17,66 +16,14 @@
 #include "protocol/generated/stop_replica.h"
 #include "protocol/generated/update_metadata.h"
 #include "protocol/header.h"
+#include "support/wire_bytes.h"
 
 namespace sluice::protocol {
 namespace {
 
-// Big-endian bytes of fixed-width values, and strings, written out.
-class Bytes {
- public:
-  Bytes& I8(int8_t v) { return Fixed(static_cast<uint8_t>(v), 1); }
-  Bytes& I16(int16_t v) { return Fixed(static_cast<uint16_t>(v), 2); }
-  Bytes& I32(int32_t v) { return Fixed(static_cast<uint32_t>(v), 4); }
-  Bytes& I64(int64_t v) { return Fixed(static_cast<uint64_t>(v), 8); }
-  // Unsigned varints below 128 (counts, lengths and tags here) are one byte.
-  Bytes& U(uint8_t v) { return Raw({v}); }
-  Bytes& Str(const std::string& s) {  // int16 length.
-    I16(static_cast<int16_t>(s.size()));
-    out_.insert(out_.end(), s.begin(), s.end());
-    return *this;
-  }
-  Bytes& CompactStr(const std::string& s) {  // Length + 1.
-    U(static_cast<uint8_t>(s.size() + 1));
-    out_.insert(out_.end(), s.begin(), s.end());
-    return *this;
-  }
-  Bytes& Raw(std::initializer_list<uint8_t> b) {
-    out_.insert(out_.end(), b.begin(), b.end());
-    return *this;
-  }
-  Bytes& Id(const Uuid& id) {
-    out_.insert(out_.end(), id.bytes.begin(), id.bytes.end());
-    return *this;
-  }
-  const std::vector<uint8_t>& bytes() const { return out_; }
-
- private:
-  Bytes& Fixed(uint64_t v, int n) {
-    for (int i = n - 1; i >= 0; --i) out_.push_back(static_cast<uint8_t>(v >> (8 * i)));
-    return *this;
-  }
-  std::vector<uint8_t> out_;
-};
-
-Uuid SomeId() {
-  Uuid id;
-  for (size_t i = 0; i < id.bytes.size(); ++i) id.bytes[i] = static_cast<uint8_t>(0xa0 + i);
-  return id;
-}
-
-// encode(message) == bytes and decode(bytes) == message.
-template <typename T>
-void ExpectWire(const T& message, int16_t version, const Bytes& expected) {
-  Writer w;
-  message.Encode(w, version);
-  EXPECT_EQ(w.Take(), expected.bytes()) << T::kName << " v" << version;
-  Reader r(expected.bytes());
-  T decoded;
-  Status s = decoded.Decode(r, version);
-  ASSERT_TRUE(s.ok()) << T::kName << " v" << version << ": " << s.ToString();
-  EXPECT_EQ(r.remaining(), 0u);
-  EXPECT_TRUE(decoded == message) << T::kName << " v" << version;
-}
+using testing::Bytes;
+using testing::ExpectWire;
+using testing::SomeId;
 
 using LeaderAndIsrPartitionState = LeaderAndIsrRequest::LeaderAndIsrPartitionState;
 

@@ -21,6 +21,7 @@
 #include "support/broker_process.h"
 #include "support/cluster_znodes.h"
 #include "support/kafka_client.h"
+#include "support/metrics_scrape.h"
 #include "support/temp_dir.h"
 #include "support/wait_until.h"
 #include "support/zookeeper_ensemble.h"
@@ -59,7 +60,7 @@ class ReplicationTest : public ::testing::Test {
                          fmt::format("zookeeper.session.timeout.ms={}", kSessionTimeoutMs),
                          "replica.lag.time.max.ms=4000",
                          "replica.fetch.backoff.ms=200",
-                         "sluice.metrics.listener="};
+                         "sluice.metrics.listener=127.0.0.1:0"};
     return brokers_[static_cast<size_t>(id - 1)].Start(options);
   }
   BrokerProcess& broker(int32_t id) { return brokers_[static_cast<size_t>(id - 1)]; }
@@ -69,6 +70,27 @@ class ReplicationTest : public ::testing::Test {
       if (b.running()) out.push_back(fmt::format("127.0.0.1:{}", b.port()));
     }
     return fmt::format("{}", fmt::join(out, ","));
+  }
+
+  // One series of broker `id`'s /metrics; nullopt if the scrape failed or
+  // the series is missing.
+  std::optional<double> Metric(int32_t id, const std::string& series) {
+    auto endpoint = FindMetricsEndpoint(broker(id).output());
+    if (!endpoint) return std::nullopt;
+    auto body = FetchMetrics(*endpoint);
+    if (!body) return std::nullopt;
+    auto all = ParseExposition(*body);
+    auto it = all.find(series);
+    if (it == all.end()) return std::nullopt;
+    return it->second;
+  }
+  // The same series summed over the running brokers.
+  double MetricSum(const std::string& series) {
+    double sum = 0;
+    for (int32_t id = 1; id <= 3; ++id) {
+      if (broker(id).running()) sum += Metric(id, series).value_or(0);
+    }
+    return sum;
   }
 
   std::set<int32_t> LiveIds() { return LiveBrokerIds(*zk_client_); }
@@ -197,6 +219,17 @@ TEST_F(ReplicationTest, AStoppedFollowerLeavesTheIsrAndComesBack) {
   }));
   const int32_t leader = State(topic, 0)->leader;
   const int32_t controller = Controller();
+  // What an operator watches, on /metrics: one controller, every broker
+  // connected to ZooKeeper, nothing offline, the leader fully replicated.
+  EXPECT_EQ(1.0, MetricSum("sluice_controller_active"));
+  for (int32_t id = 1; id <= 3; ++id) {
+    EXPECT_EQ(std::optional<double>(1.0), Metric(id, "sluice_zookeeper_connected")) << id;
+    EXPECT_EQ(std::optional<double>(0.0), Metric(id, "sluice_cluster_offline_partitions")) << id;
+  }
+  EXPECT_TRUE(WaitUntil([&] {
+    return Metric(leader, "sluice_replication_under_replicated_partitions") == 0.0;
+  }));
+  const double expands_before = Metric(leader, "sluice_replication_isr_expands_total").value_or(-1);
   // A follower that is not the controller, if there is one.
   int32_t follower = -1;
   for (int32_t id = 1; id <= 3; ++id) {
@@ -209,6 +242,15 @@ TEST_F(ReplicationTest, AStoppedFollowerLeavesTheIsrAndComesBack) {
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(2u, s->isr.size());
   EXPECT_EQ(s->isr.end(), std::find(s->isr.begin(), s->isr.end(), follower));
+  // The leader reports the missing replica and its lag (the 200 writes it
+  // did not fetch). isr_shrinks_total is not checked: it counts the
+  // shrinks the leader asked for (as Kafka's IsrShrinksPerSec), and which
+  // comes first here, the leader's lag check or the controller removing a
+  // broker whose session expired, is a race.
+  EXPECT_TRUE(WaitUntil([&] {
+    return Metric(leader, "sluice_replication_under_replicated_partitions") == 1.0;
+  }));
+  EXPECT_GE(Metric(leader, "sluice_replication_max_follower_lag_messages").value_or(0), 200.0);
 
   ASSERT_EQ(0, ::kill(broker(follower).pid(), SIGCONT));
   EXPECT_TRUE(WaitUntil(
@@ -219,6 +261,14 @@ TEST_F(ReplicationTest, AStoppedFollowerLeavesTheIsrAndComesBack) {
       60s))
       << "the follower never rejoined the ISR\n"
       << broker(follower).output();
+  EXPECT_TRUE(WaitUntil([&] {
+    return Metric(leader, "sluice_replication_under_replicated_partitions") == 0.0;
+  }));
+  EXPECT_EQ(std::optional<double>(expands_before + 1),
+            Metric(leader, "sluice_replication_isr_expands_total"));
+  EXPECT_TRUE(WaitUntil([&] {
+    return Metric(leader, "sluice_replication_max_follower_lag_messages") == 0.0;
+  })) << "the follower caught up";
   KafkaClient reader(Bootstrap());
   auto consumed = reader.ConsumePartition(topic, 0, during[0].size(), 60s);
   std::vector<std::string> got;

@@ -39,9 +39,11 @@ std::string BrokerProcess::BinaryPath() {
   return (self.parent_path() / "sluice-broker").string();
 }
 
-Status BrokerProcess::Spawn(const std::vector<std::string>& args) {
+Status BrokerProcess::Spawn(const std::vector<std::string>& args,
+                            const std::vector<std::string>& exec_prefix) {
   const std::string binary = BinaryPath();
-  std::vector<std::string> all = {binary};
+  std::vector<std::string> all = exec_prefix;
+  all.push_back(binary);
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
@@ -63,7 +65,7 @@ Status BrokerProcess::Spawn(const std::vector<std::string>& args) {
     if (::getppid() != parent) ::_exit(1);
     ::dup2(fds[1], STDOUT_FILENO);
     ::dup2(fds[1], STDERR_FILENO);
-    ::execv(binary.c_str(), argv.data());
+    ::execvp(argv[0], argv.data());
     const char msg[] = "exec of sluice-broker failed\n";
     (void)!::write(STDERR_FILENO, msg, sizeof(msg) - 1);
     ::_exit(127);
@@ -108,7 +110,7 @@ Status BrokerProcess::Start(BrokerProcessOptions options) {
   }
   args.insert(args.end(), {"--override", "log.dirs=" + log_dir_.string()});
   for (const auto& o : options.overrides) args.insert(args.end(), {"--override", o});
-  SLUICE_RETURN_IF_ERROR(Spawn(args));
+  SLUICE_RETURN_IF_ERROR(Spawn(args, options.exec_prefix));
 
   // Wait for "... ready: listening on NAME://host:port ...".
   std::unique_lock lock(mu_);

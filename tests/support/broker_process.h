@@ -40,6 +40,11 @@ struct BrokerProcessOptions {
   // Data directory; empty: a fresh temporary directory owned by the helper.
   std::filesystem::path log_dir;
   bool default_listener = true;        // Add listeners=PLAINTEXT://127.0.0.1:0.
+  // Runs the binary through this command (found on PATH), e.g.
+  // {"ip", "netns", "exec", "ns1"} to start it in a network namespace. The
+  // prefix must exec the binary in place (as `ip netns exec` does), so that
+  // pid() is the broker's and signals reach it.
+  std::vector<std::string> exec_prefix;
   std::chrono::milliseconds ready_timeout{30000};
 };
 
@@ -79,7 +84,8 @@ class BrokerProcess {
       std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
  private:
-  Status Spawn(const std::vector<std::string>& args);
+  Status Spawn(const std::vector<std::string>& args,
+               const std::vector<std::string>& exec_prefix = {});
   Result<int> Reap(std::chrono::milliseconds timeout);
   void JoinReader();
 

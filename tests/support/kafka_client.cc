@@ -65,15 +65,12 @@ OpaqueDeliveryReporter g_reporter;
 
 }  // namespace
 
-int KafkaClient::CreateTopic(const std::string& topic, int partitions, int replication_factor,
-                             const std::map<std::string, std::string>& configs) {
-  char errstr[512];
-  rd_kafka_NewTopic_t* nt =
-      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof(errstr));
-  if (nt == nullptr) return -1002;
-  for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
-  int code = RunAdmin(
-      bootstrap_, RD_KAFKA_EVENT_CREATETOPICS_RESULT,
+namespace {
+
+// Runs CreateTopics for `nt` (owned by the caller).
+int RunCreateTopic(const std::string& bootstrap, rd_kafka_NewTopic_t* nt) {
+  return RunAdmin(
+      bootstrap, RD_KAFKA_EVENT_CREATETOPICS_RESULT,
       [&](rd_kafka_t* rk, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
         rd_kafka_CreateTopics(rk, &nt, 1, opts, q);
       },
@@ -83,6 +80,40 @@ int KafkaClient::CreateTopic(const std::string& topic, int partitions, int repli
             rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
         return n == 1 ? static_cast<int>(rd_kafka_topic_result_error(res[0])) : -1003;
       });
+}
+
+}  // namespace
+
+int KafkaClient::CreateTopic(const std::string& topic, int partitions, int replication_factor,
+                             const std::map<std::string, std::string>& configs) {
+  char errstr[512];
+  rd_kafka_NewTopic_t* nt =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, replication_factor, errstr, sizeof(errstr));
+  if (nt == nullptr) return -1002;
+  for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+  int code = RunCreateTopic(bootstrap_, nt);
+  rd_kafka_NewTopic_destroy(nt);
+  return code;
+}
+
+int KafkaClient::CreateTopic(const std::string& topic,
+                             const std::vector<std::vector<int32_t>>& assignment,
+                             const std::map<std::string, std::string>& configs) {
+  char errstr[512];
+  rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(topic.c_str(), static_cast<int>(assignment.size()),
+                                                  -1, errstr, sizeof(errstr));
+  if (nt == nullptr) return -1002;
+  for (size_t p = 0; p < assignment.size(); ++p) {
+    std::vector<int32_t> replicas = assignment[p];  // the C API takes a non-const pointer
+    if (rd_kafka_NewTopic_set_replica_assignment(nt, static_cast<int32_t>(p), replicas.data(),
+                                                 replicas.size(), errstr,
+                                                 sizeof(errstr)) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      rd_kafka_NewTopic_destroy(nt);
+      return -1002;
+    }
+  }
+  for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
+  int code = RunCreateTopic(bootstrap_, nt);
   rd_kafka_NewTopic_destroy(nt);
   return code;
 }

@@ -30,6 +30,10 @@ class KafkaClient {
   // Admin calls: the Kafka error code of the topic's result (0 = success).
   int CreateTopic(const std::string& topic, int partitions, int replication_factor = 1,
                   const std::map<std::string, std::string>& configs = {});
+  // With an explicit replica assignment: broker ids per partition, the
+  // first of each the preferred leader.
+  int CreateTopic(const std::string& topic, const std::vector<std::vector<int32_t>>& assignment,
+                  const std::map<std::string, std::string>& configs = {});
   int DeleteTopic(const std::string& topic);
 
   // A producer with `conf` applied over test defaults. Aborts the test

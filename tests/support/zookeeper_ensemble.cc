@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -53,7 +54,8 @@ bool Reap(pid_t pid, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-ZooKeeperEnsemble::ZooKeeperEnsemble(int servers) : servers_(static_cast<size_t>(servers)) {
+ZooKeeperEnsemble::ZooKeeperEnsemble(int servers, std::string client_host)
+    : client_host_(std::move(client_host)), servers_(static_cast<size_t>(servers)) {
   for (size_t i = 0; i < servers_.size(); ++i) {
     Server& s = servers_[i];
     s.dir = root_.path() / fmt::format("zk{}", i + 1);
@@ -71,7 +73,7 @@ std::string ZooKeeperEnsemble::connect_string() const {
   std::string out;
   for (const Server& s : servers_) {
     if (!out.empty()) out += ',';
-    out += fmt::format("127.0.0.1:{}", s.client_port);
+    out += fmt::format("{}:{}", client_host_, s.client_port);
   }
   return out;
 }
@@ -91,7 +93,7 @@ Status ZooKeeperEnsemble::WriteConfig(int server) const {
       << "maxSessionTimeout=60000\n"
       << "dataDir=" << (s.dir / "data").string() << "\n"
       << "clientPort=" << s.client_port << "\n"
-      << "clientPortAddress=127.0.0.1\n"
+      << "clientPortAddress=" << client_host_ << "\n"
       << "admin.enableServer=false\n"
       << "4lw.commands.whitelist=ruok,srvr,stat,mntr\n"
       << "preAllocSize=1024\n";  // KiB: small transaction log files
@@ -146,7 +148,7 @@ std::string ZooKeeperEnsemble::Ask(int server, const std::string& command) const
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::inet_pton(AF_INET, client_host_.c_str(), &addr.sin_addr);
   addr.sin_port = htons(client_port(server));
   std::string answer;
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
@@ -168,6 +170,13 @@ bool ZooKeeperEnsemble::Serving(int server) const {
   return srvr.find("Mode: standalone") != std::string::npos ||
          srvr.find("Mode: leader") != std::string::npos ||
          srvr.find("Mode: follower") != std::string::npos;
+}
+
+int ZooKeeperEnsemble::Leader() const {
+  for (int i = 0; i < size(); ++i) {
+    if (running(i) && Ask(i, "srvr").find("Mode: leader") != std::string::npos) return i;
+  }
+  return -1;
 }
 
 Status ZooKeeperEnsemble::Start(std::chrono::milliseconds timeout) {

@@ -9,8 +9,11 @@
 // One server runs standalone; more form a quorum (Start waits until every
 // server reports itself leader or follower). Servers run as child processes
 // that die with the test process (PR_SET_PDEATHSIG), never as the system
-// service. tickTime is 200 ms, so sessions may be 0.4 to 60 s long. Not
-// thread-safe.
+// service. tickTime is 200 ms, so sessions may be 0.4 to 60 s long. Clients
+// connect on 127.0.0.1 unless `client_host` names another local IPv4
+// address (a test that runs a broker in a network namespace serves
+// ZooKeeper on the root end of its veth); the servers talk to each other on
+// loopback either way. Not thread-safe.
 #pragma once
 
 #include <sys/types.h>
@@ -29,7 +32,7 @@ namespace sluice::testing {
 
 class ZooKeeperEnsemble {
  public:
-  explicit ZooKeeperEnsemble(int servers = 1);
+  explicit ZooKeeperEnsemble(int servers = 1, std::string client_host = "127.0.0.1");
   ~ZooKeeperEnsemble();  // SIGKILLs every server still running.
   ZooKeeperEnsemble(const ZooKeeperEnsemble&) = delete;
   ZooKeeperEnsemble& operator=(const ZooKeeperEnsemble&) = delete;
@@ -43,7 +46,7 @@ class ZooKeeperEnsemble {
   Status Restart(int server, std::chrono::milliseconds timeout = std::chrono::seconds(60));
   bool running(int server) const { return servers_[static_cast<size_t>(server)].pid > 0; }
 
-  // "127.0.0.1:p1,127.0.0.1:p2,..." (every server, running or not).
+  // "host:p1,host:p2,..." (every server, running or not).
   std::string connect_string() const;
   uint16_t client_port(int server) const {
     return servers_[static_cast<size_t>(server)].client_port;
@@ -52,6 +55,9 @@ class ZooKeeperEnsemble {
   // A server's answer to a four-letter command ("ruok", "srvr"), or "" if
   // it does not answer.
   std::string Ask(int server, const std::string& command) const;
+  // The running server that answers "srvr" as the quorum's leader; -1 if
+  // none does (a single server, no quorum, or an election under way).
+  int Leader() const;
   // The server's output so far (its log goes to a file in its directory).
   std::string output(int server) const;
 
@@ -77,6 +83,7 @@ class ZooKeeperEnsemble {
   bool Serving(int server) const;
 
   TempDir root_;
+  std::string client_host_;
   std::vector<Server> servers_;
 };
 

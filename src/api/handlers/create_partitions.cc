@@ -3,12 +3,14 @@
 // this broker alone; anything else is INVALID_REPLICA_ASSIGNMENT, as Kafka
 // answers for an assignment it cannot satisfy (replica_assignment.h). In a
 // ZooKeeper cluster (BrokerServices::cluster_admin) the new partitions are
-// written there instead (cluster_admin.h).
+// written there instead (cluster_admin.h), and the answer waits for their
+// leaders (await_leaders.h).
 #include <map>
 #include <string>
 
 #include <fmt/format.h>
 
+#include "api/handlers/await_leaders.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
 #include "api/handlers/partition_limit.h"
@@ -46,6 +48,7 @@ std::optional<AssignmentProblem> CheckAssignments(
 void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRequest& request) {
   BrokerServices& services = *ctx.services;
   protocol::CreatePartitionsResponse response;
+  std::map<std::string, int32_t> grown;  // in a cluster: topic -> its new count
   std::map<std::string, int> seen;
   for (const auto& t : request.topics) ++seen[t.name];
 
@@ -69,7 +72,11 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
       }
       AdminOutcome added = services.cluster_admin->CreatePartitions(t.name, t.count, assignment,
                                                                     request.validate_only);
-      if (!added.ok()) fail(added.error, std::move(added.message));
+      if (!added.ok()) {
+        fail(added.error, std::move(added.message));
+      } else if (!request.validate_only) {
+        grown[t.name] = t.count;
+      }
       continue;
     }
     auto info = services.partitions.FindTopic(t.name);
@@ -115,8 +122,10 @@ void CreatePartitionsNow(RequestContext& ctx, const protocol::CreatePartitionsRe
       fail(ErrorCode::UNKNOWN_SERVER_ERROR, s.message());
     }
   }
-  for (const auto& r : response.results) ctx.RecordError(r.error_code);
-  ctx.Respond(response);
+  // In a cluster, answered once the controller has given every new
+  // partition a leader (await_leaders.h).
+  RespondWhenLed(std::move(ctx), std::move(response), &protocol::CreatePartitionsResponse::results,
+                 std::move(grown), request.timeout_ms);
 }
 
 }  // namespace

@@ -3,13 +3,16 @@
 // replica_assignment.h). Each topic succeeds or fails on its own, with
 // Kafka's codes. In a ZooKeeper cluster (BrokerServices::cluster_admin)
 // CreateTopics and DeleteTopics go to the cluster instead (cluster_admin.h);
-// only the request-level checks stay here.
+// only the request-level checks stay here, and the answer waits for the new
+// partitions' leaders (await_leaders.h).
 #include <map>
+#include <string>
 #include <optional>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "api/handlers/await_leaders.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
 #include "api/handlers/partition_limit.h"
@@ -183,8 +186,16 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
     r.replication_factor = created->replication_factor;
     if (ctx.version() >= 5) r.configs = DescribedConfigs(services.config, configs);
   }
-  for (const auto& t : response.topics) ctx.RecordError(t.error_code);
-  ctx.Respond(response);
+  std::map<std::string, int32_t> created;
+  if (services.cluster_admin != nullptr && !request.validate_only) {
+    for (const auto& t : response.topics) {
+      if (t.error_code == 0) created[t.name] = t.num_partitions;
+    }
+  }
+  // In a cluster, answered once the controller has given every new
+  // partition a leader (await_leaders.h).
+  RespondWhenLed(std::move(ctx), std::move(response), &protocol::CreateTopicsResponse::topics,
+                 std::move(created), request.timeout_ms);
 }
 
 }  // namespace

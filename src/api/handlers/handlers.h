@@ -12,10 +12,12 @@
 #include "protocol/generated/create_topics.h"
 #include "protocol/generated/delete_groups.h"
 #include "protocol/generated/delete_records.h"
+#include "protocol/generated/describe_log_dirs.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/describe_cluster.h"
 #include "protocol/generated/describe_configs.h"
 #include "protocol/generated/describe_groups.h"
+#include "protocol/generated/elect_leaders.h"
 #include "protocol/generated/fetch.h"
 #include "protocol/generated/find_coordinator.h"
 #include "protocol/generated/heartbeat.h"
@@ -55,6 +57,7 @@ void HandleAlterConfigs(RequestContext ctx, protocol::AlterConfigsRequest reques
 void HandleIncrementalAlterConfigs(RequestContext ctx,
                                    protocol::IncrementalAlterConfigsRequest request);
 void HandleDeleteRecords(RequestContext ctx, protocol::DeleteRecordsRequest request);
+void HandleDescribeLogDirs(RequestContext ctx, protocol::DescribeLogDirsRequest request);
 void HandleOffsetForLeaderEpoch(RequestContext ctx, protocol::OffsetForLeaderEpochRequest request);
 
 // Consumer groups (group/group_coordinator.h).
@@ -75,6 +78,8 @@ void HandleControlledShutdown(RequestContext ctx, protocol::ControlledShutdownRe
 void HandleLeaderAndIsr(RequestContext ctx, protocol::LeaderAndIsrRequest request);
 void HandleStopReplica(RequestContext ctx, protocol::StopReplicaRequest request);
 void HandleUpdateMetadata(RequestContext ctx, protocol::UpdateMetadataRequest request);
+// An admin's leader elections, served by the controller (cluster only).
+void HandleElectLeaders(RequestContext ctx, protocol::ElectLeadersRequest request);
 void HandleDeleteGroups(RequestContext ctx, protocol::DeleteGroupsRequest request);
 
 }  // namespace sluice::api

@@ -1,0 +1,134 @@
+// ElectLeaders (KIP-183, KIP-460): an admin asks the controller to elect
+// leaders, the preferred replica (type 0, the only one in v0) or, for a
+// partition without a live leader, any live replica (type 1, unclean).
+// Served by the controller (api::ControllerService); any other broker
+// answers NOT_CONTROLLER, at the top level from v1 and for every partition
+// named, as Kafka's ZooKeeper-mode brokers do. A null partition list means
+// every partition. Answered once the new states are in ZooKeeper and the
+// brokers' LeaderAndIsr/UpdateMetadata are queued (Kafka waits, up to
+// timeout_ms, until its own metadata cache shows the new leaders; here a
+// Metadata right after the answer may still show the old leader for a
+// moment). Cluster-only.
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "api/handlers/handlers.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+namespace {
+
+using controller::ElectionError;
+using controller::TopicPartition;
+using protocol::ElectLeadersRequest;
+using protocol::ElectLeadersResponse;
+using protocol::ErrorCode;
+using protocol::ToWire;
+
+ErrorCode ToErrorCode(ElectionError e) {
+  switch (e) {
+    case ElectionError::kNone: return ErrorCode::NONE;
+    case ElectionError::kNotController: return ErrorCode::NOT_CONTROLLER;
+    case ElectionError::kUnknownTopicOrPartition: return ErrorCode::UNKNOWN_TOPIC_OR_PARTITION;
+    case ElectionError::kElectionNotNeeded: return ErrorCode::ELECTION_NOT_NEEDED;
+    case ElectionError::kPreferredLeaderNotAvailable:
+      return ErrorCode::PREFERRED_LEADER_NOT_AVAILABLE;
+    case ElectionError::kEligibleLeadersNotAvailable:
+      return ErrorCode::ELIGIBLE_LEADERS_NOT_AVAILABLE;
+    case ElectionError::kWriteFailed: return ErrorCode::UNKNOWN_SERVER_ERROR;
+  }
+  return ErrorCode::UNKNOWN_SERVER_ERROR;
+}
+
+std::optional<std::string> Message(ElectionError e, ElectionType type) {
+  switch (e) {
+    case ElectionError::kNone: return std::nullopt;
+    case ElectionError::kNotController: return "This broker is not the controller.";
+    case ElectionError::kUnknownTopicOrPartition: return "The partition does not exist.";
+    case ElectionError::kElectionNotNeeded:
+      return type == ElectionType::kPreferred ? "The preferred replica already leads."
+                                              : "The partition has a live leader.";
+    case ElectionError::kPreferredLeaderNotAvailable:
+      return "The preferred replica is not live or not in the ISR.";
+    case ElectionError::kEligibleLeadersNotAvailable:
+      return "No replica of the partition is live.";
+    case ElectionError::kWriteFailed: return "Writing the partition's state to ZooKeeper failed.";
+  }
+  return std::nullopt;
+}
+
+// The partitions named, each once, in the order first named; nullopt: all.
+std::optional<std::vector<TopicPartition>> Named(const ElectLeadersRequest& request) {
+  if (!request.topic_partitions) return std::nullopt;
+  std::vector<TopicPartition> out;
+  std::set<TopicPartition> seen;
+  for (const auto& t : *request.topic_partitions) {
+    for (int32_t p : t.partition_id) {
+      TopicPartition tp{t.topic, p};
+      if (seen.insert(tp).second) out.push_back(std::move(tp));
+    }
+  }
+  return out;
+}
+
+// Every partition of `named` with `error` (a request-level failure).
+ElectLeadersOutcome AllFailed(const std::optional<std::vector<TopicPartition>>& named,
+                              ElectionError error) {
+  ElectLeadersOutcome out;
+  if (named) {
+    for (const TopicPartition& tp : *named) out.partitions[tp] = error;
+  }
+  return out;
+}
+
+void Answer(RequestContext& ctx, ElectionType type, ErrorCode top_level,
+            const ElectLeadersOutcome& outcome) {
+  ElectLeadersResponse response;
+  response.error_code = ToWire(top_level);
+  if (ctx.version() >= 1) ctx.RecordError(response.error_code);
+  // Ordered by topic, then partition: one entry per topic.
+  for (const auto& [tp, error] : outcome.partitions) {
+    if (response.replica_election_results.empty() ||
+        response.replica_election_results.back().topic != tp.topic) {
+      response.replica_election_results.emplace_back().topic = tp.topic;
+    }
+    auto& p = response.replica_election_results.back().partition_result.emplace_back();
+    p.partition_id = tp.partition;
+    p.error_code = ToWire(ToErrorCode(error));
+    p.error_message = Message(error, type);
+    ctx.RecordError(p.error_code);
+  }
+  ctx.Respond(response);
+}
+
+}  // namespace
+
+void HandleElectLeaders(RequestContext ctx, ElectLeadersRequest request) {
+  std::optional<std::vector<TopicPartition>> named = Named(request);
+  // v0 has no type: it is a preferred election.
+  const int8_t wire_type = ctx.version() >= 1 ? request.election_type : 0;
+  if (wire_type != static_cast<int8_t>(ElectionType::kPreferred) &&
+      wire_type != static_cast<int8_t>(ElectionType::kUnclean)) {
+    ElectLeadersResponse response;
+    response.error_code = ToWire(ErrorCode::INVALID_REQUEST);
+    ctx.RecordError(response.error_code);
+    ctx.Respond(response);
+    return;
+  }
+  const auto type = static_cast<ElectionType>(wire_type);
+  auto held = std::make_shared<RequestContext>(std::move(ctx));
+  ControllerService* controller = held->services->controller;
+  controller->ElectLeaders(type, named, [held, type, named](ElectLeadersOutcome outcome) {
+    if (outcome.not_controller) {
+      Answer(*held, type, ErrorCode::NOT_CONTROLLER,
+             AllFailed(named, ElectionError::kNotController));
+      return;
+    }
+    Answer(*held, type, ErrorCode::NONE, outcome);
+  });
+}
+
+}  // namespace sluice::api
