@@ -86,6 +86,12 @@ void ShutDownControlled(const config::BrokerConfig& config, ClusterMembership& m
     if (it == live.end()) return std::nullopt;
     return interbroker::FindEndpoint(it->second, listener);
   };
+  options.others_live = [&membership, self = options.broker_id] {
+    for (const auto& [id, registration] : membership.LiveBrokers()) {
+      if (id != self) return true;
+    }
+    return false;
+  };
   auto stop = rpc::ShutdownSignal::Create();
   if (!stop.ok()) {
     spdlog::warn("controlled shutdown: {}; a second signal will not cut it short",

@@ -137,6 +137,10 @@ ControlledShutdownOutcome RequestControlledShutdown(const ControlledShutdownOpti
         "controlled shutdown, {}: {} partition(s) still led here (no other in-sync "
         "replica can take them): {}",
         which, out.remaining.size(), Describe(out.remaining));
+    if (options.others_live && !options.others_live()) {
+      spdlog::info("controlled shutdown: no other broker is live to take them; not asking again");
+      break;
+    }
   }
   if (stopped()) {
     spdlog::warn("controlled shutdown abandoned (asked to stop at once)");

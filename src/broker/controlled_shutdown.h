@@ -24,7 +24,9 @@
 // `retry_backoff` apart, while no controller is known, the request fails
 // (connection, timeout, NOT_CONTROLLER after the controller moved) or the
 // answer still lists partitions led here (no other in-sync replica yet).
-// Unlike Kafka it does not wait after the last attempt.
+// Unlike Kafka it does not wait after the last attempt, nor retry when no
+// other broker is live (the last broker of a cluster to stop): then no one
+// can take over what it still leads.
 //
 // Threads: blocks the calling thread (the broker's main thread), for at
 // most max_attempts * (2 * request_timeout + retry_backoff); `stop` may be
@@ -58,6 +60,9 @@ struct ControlledShutdownOptions {
   // Where the controller is now, on the inter-broker listener; nullopt when
   // none is known. Asked before every attempt (the controller may move).
   std::function<std::optional<interbroker::Endpoint>()> controller;
+  // Whether any other broker is live (asked after an answer that still
+  // lists partitions); unset: assumed so.
+  std::function<bool()> others_live;
   // Fired (from any thread): the request in flight, or the backoff, ends at
   // once and no further attempt is made. Null: never.
   std::shared_ptr<rpc::ShutdownSignal> stop;

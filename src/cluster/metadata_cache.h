@@ -68,8 +68,9 @@ class MetadataCache {
   // UpdateMetadata says the same moments later; without this, a client told
   // NOT_LEADER_OR_FOLLOWER by the old leader often asks a replica in that
   // moment, is sent back to the old leader, and (librdkafka) waits up to a
-  // second before asking again. False when `controller_epoch` is older than
-  // one applied before.
+  // second before asking again. Waiters are not run: the UpdateMetadata
+  // that follows runs them. False when `controller_epoch` is older than one
+  // applied before.
   bool ApplyLeaderChanges(int32_t controller_epoch, const std::vector<PartitionUpdate>& partitions)
       EXCLUDES(update_mu_);
 

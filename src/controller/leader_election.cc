@@ -77,6 +77,12 @@ std::optional<zk::PartitionState> DecideForLiveBrokers(const std::vector<int32_t
 UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
                               const zk::PartitionState& current, const std::set<int32_t>& live,
                               int32_t controller_epoch) {
+  return DecideUnclean(replicas, current, live, {}, controller_epoch);
+}
+
+UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
+                              const zk::PartitionState& current, const std::set<int32_t>& live,
+                              const std::set<int32_t>& shutting_down, int32_t controller_epoch) {
   UncleanDecision d;
   if (current.leader >= 0 && live.contains(current.leader)) {
     d.outcome = UncleanElection::kNotNeeded;
@@ -85,7 +91,8 @@ UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
   // The same rules as a broker's death with unclean election allowed; what
   // they cannot give a leader stays as it is.
   std::optional<zk::PartitionState> next =
-      DecideForLiveBrokers(replicas, current, live, /*unclean=*/true, controller_epoch);
+      DecideForLiveBrokers(replicas, current, live, shutting_down, /*unclean=*/true,
+                           controller_epoch);
   if (!next || next->leader < 0) return d;
   d.outcome = UncleanElection::kElect;
   d.next = std::move(*next);

@@ -76,6 +76,11 @@ struct UncleanDecision {
 UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
                               const zk::PartitionState& current, const std::set<int32_t>& live,
                               int32_t controller_epoch);
+// The same, never electing a broker in `shutting_down` (a leader shutting
+// down is still live: not needed).
+UncleanDecision DecideUnclean(const std::vector<int32_t>& replicas,
+                              const zk::PartitionState& current, const std::set<int32_t>& live,
+                              const std::set<int32_t>& shutting_down, int32_t controller_epoch);
 
 enum class PreferredElection {
   kElect,         // the preferred replica can lead: do it

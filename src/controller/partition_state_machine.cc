@@ -708,7 +708,7 @@ std::map<TopicPartition, ElectionError> PartitionStateMachine::ElectUncleanLeade
   }
   const std::set<int32_t> live_ids = LiveIds();
   auto judge = [&](const PartitionModel& m) {
-    switch (DecideUnclean(m.replicas, *m.state, live_ids, epoch_.epoch).outcome) {
+    switch (DecideUnclean(m.replicas, *m.state, live_ids, shutting_down_, epoch_.epoch).outcome) {
       case UncleanElection::kElect: return ElectionError::kNone;
       case UncleanElection::kNotNeeded: return ElectionError::kElectionNotNeeded;
       case UncleanElection::kNoneEligible: return ElectionError::kEligibleLeadersNotAvailable;
@@ -731,7 +731,7 @@ std::map<TopicPartition, ElectionError> PartitionStateMachine::ElectUncleanLeade
   auto decide = [&](const TopicPartition& tp,
                     const PartitionModel& m) -> std::optional<zk::PartitionState> {
     if (!m.state) return std::nullopt;
-    UncleanDecision d = DecideUnclean(m.replicas, *m.state, live_ids, epoch_.epoch);
+    UncleanDecision d = DecideUnclean(m.replicas, *m.state, live_ids, shutting_down_, epoch_.epoch);
     if (d.outcome != UncleanElection::kElect) return std::nullopt;
     const std::vector<int32_t>& isr = m.state->isr;
     if (std::find(isr.begin(), isr.end(), d.next.leader) == isr.end()) outside_isr.insert(tp);
@@ -767,7 +767,7 @@ std::map<TopicPartition, ElectionError> PartitionStateMachine::RebalancePreferre
     int32_t imbalance_percentage) {
   if (!Acting()) return {};
   const std::vector<TopicPartition> tps =
-      PartitionsToRebalance(topics_, LiveIds(), imbalance_percentage);
+      PartitionsToRebalance(topics_, ElectableIds(), imbalance_percentage);
   if (tps.empty()) return {};
   std::map<TopicPartition, ElectionError> out = ElectPreferredLeaders(tps);
   size_t moved = 0;

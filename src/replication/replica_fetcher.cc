@@ -166,9 +166,10 @@ bool ReplicaFetcher::WaitForChange(Clock::time_point deadline) {
   return !stop_;
 }
 
-void ReplicaFetcher::Refused(
+ReplicaFetcher::Clock::time_point ReplicaFetcher::Refused(
     const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused) {
-  if (refused.empty()) return;
+  auto first = Clock::time_point::max();
+  if (refused.empty()) return first;
   const auto now = Clock::now();
   MutexLock lock(&mu_);
   for (const auto& [tp, epoch] : refused) {
@@ -179,7 +180,9 @@ void ReplicaFetcher::Refused(
         options_.backoff, kFirstRetry * (int64_t{1} << std::min(f.refusals, 16)));
     ++f.refusals;
     f.retry_at = now + delay;
+    first = std::min(first, f.retry_at);
   }
+  return first;
 }
 
 void ReplicaFetcher::Answered(const std::vector<storage::TopicPartition>& answered) {
@@ -297,13 +300,21 @@ void ReplicaFetcher::Run() {
       for (const auto& [tp, newest] : asked) {
         refused.emplace_back(tp, followers.at(tp).leader_epoch);
       }
-      Refused(refused);
+      next_retry = std::min(next_retry, Refused(refused));
     }
 
     // Step 2: fetch for the reconciled ones.
     protocol::FetchRequest request;
     request.replica_id = options_.local_id;
+    // A long poll must not outlast the wait of a partition refused a moment
+    // ago (the leader catching up on its LeaderAndIsr, usually).
     request.max_wait_ms = options_.max_wait_ms;
+    if (next_retry != Clock::time_point::max()) {
+      const auto until = std::chrono::duration_cast<std::chrono::milliseconds>(
+          next_retry - Clock::now());
+      request.max_wait_ms = static_cast<int32_t>(
+          std::clamp<int64_t>(until.count(), 0, options_.max_wait_ms));
+    }
     request.min_bytes = options_.min_bytes;
     request.max_bytes = options_.response_max_bytes;
     std::map<std::string, size_t> topic_index;

@@ -126,10 +126,11 @@ class ReplicaFetcher {
   // Waits until `deadline`, an Add that changes what to fetch, or Shutdown;
   // false when shut down.
   bool WaitForChange(Clock::time_point deadline) EXCLUDES(mu_);
-  // The leader refused these partitions (at these epochs): delay them. Or
-  // answered them: forget their refusals.
-  void Refused(const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused)
-      EXCLUDES(mu_);
+  // The leader refused these partitions (at these epochs): delay them, and
+  // return when the first of them may be asked for again. Or answered
+  // them: forget their refusals.
+  Clock::time_point Refused(
+      const std::vector<std::pair<storage::TopicPartition, int32_t>>& refused) EXCLUDES(mu_);
   void Answered(const std::vector<storage::TopicPartition>& answered) EXCLUDES(mu_);
   bool stopping() const EXCLUDES(mu_);
   void MarkReconciled(const storage::TopicPartition& tp, int32_t epoch) EXCLUDES(mu_);

@@ -131,6 +131,26 @@ TEST(ControlledShutdownRequestTest, GivesUpAfterItsAttemptsWithWhatIsStillLed) {
   EXPECT_FALSE(out.last_error.ok());
   EXPECT_EQ(seen.size(), 2u);
 
+  // The last live broker has no one to hand over to: one answer is enough.
+  std::vector<Seen> alone_seen;
+  {
+    rpc::FakePeer controller(Answer({Response(ErrorCode::NONE, {{"solo", 1}})}, &alone_seen));
+    ControlledShutdownOptions o;
+    o.max_attempts = 3;
+    o.controller = [&]() -> std::optional<interbroker::Endpoint> {
+      return interbroker::Endpoint{"PLAINTEXT", "127.0.0.1", controller.port()};
+    };
+    o.others_live = [] { return false; };
+    o.wait = [](std::chrono::milliseconds) {
+      ADD_FAILURE() << "no wait without another live broker";
+      return true;
+    };
+    const ControlledShutdownOutcome last = RequestControlledShutdown(o);
+    EXPECT_FALSE(last.done);
+    EXPECT_EQ(last.attempts, 1);
+  }
+  EXPECT_EQ(alone_seen.size(), 1u);
+
   ControlledShutdownOptions none;
   none.max_attempts = 0;
   none.controller = []() -> std::optional<interbroker::Endpoint> {

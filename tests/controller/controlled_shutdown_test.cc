@@ -274,6 +274,26 @@ TEST_F(ControlledShutdownTest, ABrokerShuttingDownIsNeverElectedNorAddedToAnIsr)
   EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{2, 3, kEpoch, {2}}));
 }
 
+// ElectLeaders' unclean election and the automatic preferred-leader
+// rebalance pass over it too.
+TEST_F(ControlledShutdownTest, OnDemandElectionsPassOverABrokerShuttingDown) {
+  Activate(Live({1, 2, 3}));
+  CreateTopic("u", {{0, {1, 2}}});
+  CreateTopic("p", {{0, {2, 3}}});
+  ASSERT_EQ(Shutdown(2).error, ControlledShutdownError::kNone);
+  EXPECT_EQ(State("u", 0)->first, (zk::PartitionState{1, 1, kEpoch, {1}}));
+  EXPECT_EQ(State("p", 0)->first, (zk::PartitionState{3, 1, kEpoch, {3}}));
+  BrokersChanged(Live({2, 3}));  // u-0 goes offline: 2 is not in its ISR.
+  ASSERT_EQ(State("u", 0)->first.leader, -1);
+  auto unclean = OnLoop([&] { return machine_->ElectUncleanLeaders({{"u", 0}}); });
+  EXPECT_EQ(unclean.at({"u", 0}), ElectionError::kEligibleLeadersNotAvailable);
+  EXPECT_EQ(State("u", 0)->first.leader, -1);
+  // p-0's preferred replica is 2: every partition 2 prefers is led
+  // elsewhere, yet it is given none back.
+  EXPECT_TRUE(OnLoop([&] { return machine_->RebalancePreferredLeaders(0); }).empty());
+  EXPECT_EQ(State("p", 0)->first.leader, 3);
+}
+
 TEST_F(ControlledShutdownTest, OnlyTheActiveControllerAnswersForLiveBrokers) {
   EXPECT_EQ(Shutdown(2).error, ControlledShutdownError::kNotController);
   Activate(Live({1, 2}));

@@ -113,5 +113,16 @@ TEST(LeaderElectionTest, ControlledShutdownTakesAFollowerOutOfTheIsr) {
   EXPECT_FALSE(DecideForControlledShutdown({1, 2}, S(-1, 5, {2}), 2, live, {2}, 7));
 }
 
+TEST(LeaderElectionTest, AnUncleanElectionOnDemandSkipsBrokersShuttingDown) {
+  EXPECT_EQ(DecideUnclean({1, 2}, S(-1, 4, {1}), {2}, {2}, 7).outcome,
+            UncleanElection::kNoneEligible);
+  UncleanDecision d = DecideUnclean({1, 2, 3}, S(-1, 4, {1}), {2, 3}, {2}, 7);
+  ASSERT_EQ(d.outcome, UncleanElection::kElect);
+  EXPECT_EQ(d.next, (zk::PartitionState{3, 5, 7, {3}}));
+  // A leader shutting down is live: nothing to elect.
+  EXPECT_EQ(DecideUnclean({1, 2}, S(2, 4, {2}), {1, 2}, {2}, 7).outcome,
+            UncleanElection::kNotNeeded);
+}
+
 }  // namespace
 }  // namespace sluice::controller
