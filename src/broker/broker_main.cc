@@ -238,7 +238,10 @@ int BrokerMain(int argc, const char* const* argv) {
   (*service)->BeginShutdown();
   // Out of the cluster first: a broker that is stopping is no longer
   // advertised, nor controller, while it finishes its requests.
-  if (membership) membership->Leave();
+  if (membership) {
+    membership->Leave();
+    (*service)->ResignLeadership();
+  }
   process.Stop();
   if (metrics_server) metrics_server->Stop();
   Status closed = (*service)->Close();  // Flushes; writes the clean-shutdown markers.

@@ -162,6 +162,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
       config, *service->partitions_, *service->timers_, *service->producer_ids_,
       *service->groups_, meta->broker_id, meta->cluster_id, {}, membership});
   service->services_->cluster_admin = cluster_admin;
+  service->services_->metrics = service->metrics_.get();
   if (membership != nullptr) {
     replication::ReplicaManagerOptions replica_options =
         ReplicaManagerOptionsFor(config, meta->broker_id, membership, *service->timers_);
@@ -264,6 +265,10 @@ void KafkaService::SetAdvertisedEndpoint(std::string host, int32_t port) {
 
 void KafkaService::BeginShutdown() {
   if (groups_) groups_->Shutdown();
+}
+
+void KafkaService::ResignLeadership() {
+  if (replicas_) replicas_->ResignLeadership();
 }
 
 Status KafkaService::Close() {

@@ -66,6 +66,10 @@ class KafkaService {
   // Answers requests that would otherwise wait long (group joins waiting
   // for a rebalance) so that the server drains quickly on shutdown.
   void BeginShutdown();
+  // In a cluster, once this broker's registration is gone: stops leading
+  // (ReplicaManager::ResignLeadership), so writes waiting for followers
+  // answer now and clients move to the new leaders. Nothing on a single node.
+  void ResignLeadership();
   // Flushes and closes every partition log (clean-shutdown markers).
   Status Close();
 

@@ -47,6 +47,20 @@ void ReplicaManager::Shutdown() {
   ReapRetiredFetchers();
 }
 
+void ReplicaManager::ResignLeadership() {
+  std::map<storage::TopicPartition, std::shared_ptr<cluster::Partition>> led;
+  {
+    MutexLock lock(&mu_);
+    led.swap(led_);
+  }
+  std::vector<RoleChange> changes;
+  for (const auto& [tp, p] : led) {
+    p->BecomeFollower(/*leader_id=*/-1, p->leader_epoch(), p->partition_epoch());
+    changes.push_back({tp, /*is_leader=*/false, p->leader_epoch()});
+  }
+  NotifyRoleChanges(changes);
+}
+
 ReplicaStats ReplicaManager::stats() const {
   MutexLock lock(&mu_);
   ReplicaStats st;

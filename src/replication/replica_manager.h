@@ -128,6 +128,15 @@ class ReplicaManager {
   // The fetcher thread following `leader_id`, if any (tests, metrics).
   std::optional<FetcherStats> fetcher_stats(int32_t leader_id) const EXCLUDES(mu_);
 
+  // This broker has left the cluster (shutdown, its registration gone): the
+  // controller is electing other leaders for what it led, so each partition
+  // led here stops leading now, as a LeaderAndIsr making it a follower of
+  // no known leader would. Its acks=all waiters answer
+  // NOT_LEADER_OR_FOLLOWER at once, instead of at their request's timeout
+  // (their followers fetch from the new leader and never acknowledge them
+  // here), and producers move to the new leader. Idempotent.
+  void ResignLeadership() EXCLUDES(mu_);
+
   // Stops the fetchers and the ISR thread. Idempotent.
   void Shutdown() EXCLUDES(mu_);
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <tuple>
 #include <vector>
 
@@ -88,6 +89,30 @@ TEST_F(ReplicaManagerTest, EveryRoleChangeIsToldInOrder) {
   changes_.clear();
   ASSERT_EQ(replicas_->ApplyStopReplica(stop).error, protocol::ErrorCode::NONE);
   EXPECT_EQ((std::vector<Change>{{"__consumer_offsets", 0, false, 3}}), changes_);
+}
+
+// A broker leaving the cluster stops leading at once: a write waiting for
+// its followers is answered NotLeader (the producer moves to the new
+// leader) instead of at its request's timeout.
+TEST_F(ReplicaManagerTest, ResigningAnswersWritesWaitingForFollowers) {
+  ASSERT_EQ(replicas_->ApplyLeaderAndIsr(Request(1, 1)).error, protocol::ErrorCode::NONE);
+  auto p = partitions_->Get("__consumer_offsets", 0);
+  ASSERT_TRUE(p);
+  ASSERT_TRUE(p->is_leader());
+  ASSERT_TRUE(p->has_followers());
+  std::optional<Status> answered;
+  ASSERT_NE(p->WhenCommitted(1, [&](Status s, size_t) { answered = s; }), 0u);
+  EXPECT_FALSE(answered) << "the follower has not fetched offset 1";
+  changes_.clear();
+  replicas_->ResignLeadership();
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->code(), StatusCode::kNotLeader) << answered->ToString();
+  EXPECT_FALSE(p->is_leader());
+  EXPECT_EQ(p->leader_id(), -1);
+  EXPECT_EQ(replicas_->stats().leaders, 0u);
+  EXPECT_EQ((std::vector<Change>{{"__consumer_offsets", 0, false, 1}}), changes_);
+  replicas_->ResignLeadership();  // Idempotent: nothing more is told.
+  EXPECT_EQ(changes_.size(), 1u);
 }
 
 }  // namespace
