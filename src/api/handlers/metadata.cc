@@ -5,12 +5,16 @@
 // request (v4+) allow it. In a cluster every topic of the cluster is
 // described from the metadata cache (the controller's UpdateMetadata):
 // leader, leader epoch, replicas, ISR and offline replicas of each
-// partition, LEADER_NOT_AVAILABLE for one without a leader. (Auto-creation
+// partition, LEADER_NOT_AVAILABLE for one without a live leader
+// (cluster_topic_metadata.h). (Auto-creation
 // in a cluster is not built yet: an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.)
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "api/handlers/cluster_state.h"
+#include "api/handlers/cluster_topic_metadata.h"
 #include "api/handlers/handlers.h"
 #include "cluster/metadata_cache.h"
 #include "cluster/topic_name.h"
@@ -49,39 +53,22 @@ MetadataResponse::MetadataResponseTopic TopicError(const std::optional<std::stri
   return t;
 }
 
-MetadataResponse::MetadataResponseTopic DescribeClusterTopic(const std::string& name,
-                                                             const cluster::TopicMetadata& topic) {
-  MetadataResponse::MetadataResponseTopic t;
-  t.name = name;
-  t.topic_id.bytes = topic.id;
-  t.is_internal = cluster::IsInternalTopic(name);
-  for (const auto& [index, p] : topic.partitions) {
-    MetadataResponse::MetadataResponsePartition& part = t.partitions.emplace_back();
-    part.partition_index = index;
-    part.leader_id = p.leader;
-    part.leader_epoch = p.leader_epoch;
-    part.replica_nodes = p.replicas;
-    part.isr_nodes = p.isr;
-    part.offline_replicas = p.offline_replicas;
-    if (p.leader < 0) part.error_code = ToWire(ErrorCode::LEADER_NOT_AVAILABLE);
-  }
-  return t;
-}
-
 void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& request,
                       bool all_topics, MetadataResponse& response) {
   std::shared_ptr<const cluster::MetadataSnapshot> snapshot =
       ctx.services->metadata_cache->Current();
+  std::set<int32_t> live;
+  for (const auto& b : response.brokers) live.insert(b.node_id);
   if (all_topics) {
     for (const auto& [name, topic] : snapshot->topics) {
-      response.topics.push_back(DescribeClusterTopic(name, topic));
+      response.topics.push_back(DescribeClusterTopic(name, topic, live));
     }
   } else {
     for (const auto& wanted : *request.topics) {
       if (!wanted.name) {
         response.topics.push_back(TopicError(std::nullopt, ErrorCode::UNKNOWN_TOPIC_ID));
       } else if (auto it = snapshot->topics.find(*wanted.name); it != snapshot->topics.end()) {
-        response.topics.push_back(DescribeClusterTopic(it->first, it->second));
+        response.topics.push_back(DescribeClusterTopic(it->first, it->second, live));
       } else if (!cluster::ValidateTopicName(*wanted.name).ok()) {
         response.topics.push_back(TopicError(wanted.name, ErrorCode::INVALID_TOPIC_EXCEPTION));
       } else {
