@@ -13,6 +13,7 @@
 #include "cluster/producer_id_allocator.h"
 #include "config/broker_config.h"
 #include "group/group_coordinator.h"
+#include "metrics/broker_metrics.h"
 #include "replication/replica_manager.h"
 
 namespace sluice::api {
@@ -48,6 +49,8 @@ struct BrokerServices {
   // AlterPartition and ElectLeaders when this broker is the controller; null
   // on a single node.
   ControllerService* controller = nullptr;
+  // The broker's metric families; null in tests that build services alone.
+  metrics::BrokerMetrics* metrics = nullptr;
 };
 
 }  // namespace sluice::api

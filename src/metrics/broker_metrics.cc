@@ -44,6 +44,10 @@ BrokerMetrics::BrokerMetrics(MetricsRegistry& registry)
       bytes_out_(registry.AddCounter("sluice_bytes_out_total",
                                      "Bytes of responses written to clients.").Get()),
       connections_(registry.AddGauge("sluice_connections", "Open client connections.").Get()),
+      fetches_waiting_(registry
+                           .AddGauge("sluice_fetch_waiting",
+                                     "Fetch requests waiting for data (long polls).")
+                           .Get()),
       retention_segments_(
           registry
               .AddCounter("sluice_log_retention_deleted_segments_total",

@@ -7,6 +7,7 @@
 //   sluice_bytes_in_total                            counter (request bytes)
 //   sluice_bytes_out_total                           counter (response bytes)
 //   sluice_connections                               gauge (open client connections)
+//   sluice_fetch_waiting                             gauge (fetches parked for data)
 //   sluice_partition_log_end_offset{topic,partition} gauge (callback)
 //   sluice_partition_size_bytes{topic,partition}     gauge (callback)
 //   sluice_log_retention_deleted_segments_total      counter
@@ -110,6 +111,9 @@ class BrokerMetrics {
   Counter& bytes_in() { return bytes_in_; }
   Counter& bytes_out() { return bytes_out_; }
   Gauge& connections() { return connections_; }
+  // Fetch requests parked until data arrives or max_wait_ms passes (long
+  // polls; Kafka's fetch purgatory size).
+  Gauge& fetches_waiting() { return fetches_waiting_; }
 
   // Registers the partition's gauges. The callbacks run on the scrape thread
   // (read atomics; see MetricFamily::Render for the rules).
@@ -137,6 +141,7 @@ class BrokerMetrics {
   Counter& bytes_in_;
   Counter& bytes_out_;
   Gauge& connections_;
+  Gauge& fetches_waiting_;
   Counter& retention_segments_;
   Counter& retention_bytes_;
 

@@ -45,6 +45,8 @@
 #include "protocol/header.h"
 #include "support/broker_process.h"
 #include "support/kafka_client.h"
+#include "support/metrics_scrape.h"
+#include "support/wait_until.h"
 
 namespace sluice::testing {
 namespace {
@@ -847,19 +849,37 @@ TEST_F(BadInputTest, BrokerSurvivesHostileInput) {
 // while the timer thread may be waiting on it (once a use-after-free).
 TEST(LongPollTest, FetchCompletedByProduceManyTimes) {
   BrokerProcess broker;
-  Status started = broker.Start();
+  BrokerProcessOptions options;
+  options.overrides = {"sluice.metrics.listener=127.0.0.1:0"};
+  Status started = broker.Start(options);
   ASSERT_TRUE(started.ok()) << started.ToString();
+  const std::optional<MetricsEndpoint> metrics = FindMetricsEndpoint(broker.output());
+  ASSERT_TRUE(metrics) << broker.output();
+  auto fetches_waiting = [&] {
+    std::optional<std::string> text = FetchMetrics(*metrics);
+    if (!text) return -1.0;
+    auto parsed = ParseExposition(*text);
+    auto it = parsed.find("sluice_fetch_waiting");
+    return it == parsed.end() ? -1.0 : it->second;
+  };
   KafkaClient client(broker.host() + ":" + std::to_string(broker.port()));
   ASSERT_EQ(0, client.CreateTopic("long-poll", 1));
   auto producer = client.MakeProducer({{"acks", "all"}, {"linger.ms", "0"}});
   for (int i = 0; i < 10; ++i) {
+    // The last consumer's fetch sent just before it closed waits out its
+    // max wait: let it go, so that the wait below sees this one's.
+    ASSERT_TRUE(WaitUntil([&] { return fetches_waiting() == 0; }, std::chrono::seconds(20)))
+        << fetches_waiting();
     std::vector<ConsumedMessage> got;
     std::thread consumer([&] {
       got = client.ConsumeAll("long-poll", 1, static_cast<size_t>(i + 1), std::chrono::seconds(20),
-                              {{"fetch.wait.max.ms", "5000"}});
+                              {{"fetch.wait.max.ms", "3000"}});
     });
-    std::this_thread::sleep_for(std::chrono::milliseconds(700));  // The fetch is now waiting.
-    ASSERT_EQ(RdKafka::ERR_NO_ERROR,
+    // The consumer's fetch is parked at the broker, waiting for data.
+    // (Not ASSERT: the consumer thread must be joined.)
+    EXPECT_TRUE(WaitUntil([&] { return fetches_waiting() >= 1; }, std::chrono::seconds(20)))
+        << fetches_waiting();
+    EXPECT_EQ(RdKafka::ERR_NO_ERROR,
               ProduceSync(*producer, "long-poll", 0, std::nullopt, "m" + std::to_string(i)).err);
     consumer.join();
     ASSERT_EQ(static_cast<size_t>(i + 1), got.size());

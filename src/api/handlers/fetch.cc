@@ -174,6 +174,7 @@ struct WaitingFetch : std::enable_shared_from_this<WaitingFetch> {
   // mu (sending may run a connection's completion inline).
   void Finish() REQUIRES(mu) {
     done = true;
+    if (metrics::BrokerMetrics* m = ctx.services->metrics) m->fetches_waiting().Decrement();
     DisarmWaiters();
     if (timer_id != 0) ctx.services->timers.Cancel(timer_id);
   }
@@ -232,6 +233,9 @@ void HandleFetch(RequestContext ctx, FetchRequest request) {
   waiting->request = std::move(request);
   {
     MutexLock lock(&waiting->mu);
+    if (metrics::BrokerMetrics* m = waiting->ctx.services->metrics) {
+      m->fetches_waiting().Increment();
+    }
     waiting->ArmWaiters();
     waiting->timer_id = timers.Schedule(max_wait, [waiting] { waiting->OnTimeout(); });
   }
