@@ -4,6 +4,7 @@
 // (record batches are never copied).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "api/broker_services.h"
@@ -36,14 +37,34 @@ struct RequestContext {
   // sends it (without the length prefix; the connection adds it).
   template <typename Response>
   void Respond(const Response& body) {
+    respond.Send(Encode(header.correlation_id, version(), body));
+  }
+
+  // Answers with what `make` returns when this request's turn comes on its
+  // connection (network::Responder::SendInTurn: every earlier request
+  // answered), not now. `make` runs on the connection's shard thread after
+  // this context is gone: it must own what it uses (and record errors
+  // through the TimedResponder::ErrorRecorder it is given).
+  template <typename Response>
+  void RespondInTurn(std::function<Response(const TimedResponder::ErrorRecorder&)> make) {
+    respond.SendInTurn([correlation_id = header.correlation_id, version = version(),
+                        errors = respond.error_recorder(), make = std::move(make)] {
+      return Encode(correlation_id, version, make(errors));
+    });
+  }
+
+  // `body` after the response header of its version, without the length
+  // prefix (the connection adds it).
+  template <typename Response>
+  static OutputChain Encode(int32_t correlation_id, int16_t version, const Response& body) {
     OutputChain chain;
     protocol::Writer out(&chain);
     protocol::ResponseHeader rh;
-    rh.correlation_id = header.correlation_id;
-    rh.Encode(out, protocol::ResponseHeaderVersion(Response::kApiKey, version()));
-    body.Encode(out, version());
+    rh.correlation_id = correlation_id;
+    rh.Encode(out, protocol::ResponseHeaderVersion(Response::kApiKey, version));
+    body.Encode(out, version);
     out.Finish();
-    respond.Send(std::move(chain));
+    return chain;
   }
 };
 

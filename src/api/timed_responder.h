@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 
@@ -58,6 +59,17 @@ class TimedResponder {
     Completed();
     inner_.Send(std::move(response));
   }
+  // network::Responder::SendInTurn; the latency is observed and the bytes
+  // counted when `build` runs.
+  void SendInTurn(std::function<OutputChain()> build) {
+    if (!inner_.pending()) return;
+    inner_.SendInTurn([metrics = metrics_, api = api_, start = start_, build = std::move(build)] {
+      OutputChain response = build();
+      if (metrics != nullptr) metrics->bytes_out().Increment(response.size() + 4);
+      if (api != nullptr) api->latency.ObserveDuration(Clock::now() - start);
+      return response;
+    });
+  }
   void NoResponse() {
     if (!inner_.pending()) return;
     Completed();
@@ -73,13 +85,26 @@ class TimedResponder {
 
   // Counts one error code (a top-level or per-partition one) of this
   // request's response. 0 (NONE) is ignored.
-  void RecordError(int16_t error_code) const {
-    if (api_ == nullptr || error_code == 0) return;
-    api_->RecordError(error_code,
-                      protocol::ErrorCodeName(static_cast<protocol::ErrorCode>(error_code)));
-  }
+  void RecordError(int16_t error_code) const { RecordApiError(api_, error_code); }
+
+  // The same, for a response built after this responder has answered
+  // (SendInTurn): copyable, valid as long as the broker's metrics.
+  class ErrorRecorder {
+   public:
+    explicit ErrorRecorder(metrics::BrokerMetrics::Api* api) : api_(api) {}
+    void RecordError(int16_t error_code) const { RecordApiError(api_, error_code); }
+
+   private:
+    metrics::BrokerMetrics::Api* api_;
+  };
+  ErrorRecorder error_recorder() const { return ErrorRecorder(api_); }
 
  private:
+  static void RecordApiError(metrics::BrokerMetrics::Api* api, int16_t error_code) {
+    if (api == nullptr || error_code == 0) return;
+    api->RecordError(error_code,
+                     protocol::ErrorCodeName(static_cast<protocol::ErrorCode>(error_code)));
+  }
   void Completed() {
     if (api_ != nullptr) api_->latency.ObserveDuration(Clock::now() - start_);
   }

@@ -206,6 +206,8 @@ void Connection::Complete(uint64_t sequence, Response response) {
     ++first_sequence_;
     if (ready.kind == Response::Kind::kSend) {
       Enqueue(std::move(ready.body));
+    } else if (ready.kind == Response::Kind::kBuildInTurn) {
+      Enqueue(ready.build());
     } else if (ready.kind == Response::Kind::kClose) {
       // Write what came before, then close; later answers are dropped.
       read_closed_ = true;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <any>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -48,10 +49,13 @@ class ConnectionContext {
 
 // The answer to one request.
 struct Response {
-  enum class Kind { kSend, kNoResponse, kClose };
+  enum class Kind { kSend, kNoResponse, kClose, kBuildInTurn };
   Kind kind = Kind::kSend;
   OutputChain body;    // kSend: the response without its length prefix.
   std::string reason;  // kClose: logged.
+  // kBuildInTurn: makes the body, on the connection's shard thread, once
+  // every earlier response of the connection is queued for writing.
+  std::function<OutputChain()> build;
 };
 
 namespace detail {
@@ -92,6 +96,17 @@ class Responder {
   void operator()(OutputChain response) { Send(std::move(response)); }
   void Send(OutputChain response) {
     Finish(Response{Response::Kind::kSend, std::move(response), {}});
+  }
+  // Sends the response `build` makes when its turn comes: on the
+  // connection's shard thread, once every earlier request of the connection
+  // is answered. For answers that describe the state of things (Metadata):
+  // built now, one would wait behind a slower earlier answer (an acks=all
+  // produce waiting for its followers) and be stale when written. A
+  // Kafka broker reads a connection's next request only after answering
+  // the last, so its answers are never older than that. `build` must not
+  // block, and must not use anything that may be gone by then.
+  void SendInTurn(std::function<OutputChain()> build) {
+    Finish(Response{Response::Kind::kBuildInTurn, {}, {}, std::move(build)});
   }
   // The request has no response (produce with acks=0); order is still kept.
   void NoResponse() { Finish(Response{Response::Kind::kNoResponse, {}, {}}); }
