@@ -5,8 +5,24 @@
 // request (v4+) allow it. In a cluster every topic of the cluster is
 // described from the metadata cache (the controller's UpdateMetadata):
 // leader, leader epoch, replicas, ISR and offline replicas of each
-// partition, LEADER_NOT_AVAILABLE for one without a leader. (Auto-creation
-// in a cluster is not built yet: an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.)
+// partition, LEADER_NOT_AVAILABLE for one without a leader.
+//
+// Auto-creation in a cluster, as Kafka's ZooKeeper-mode brokers do it: an
+// unknown topic (a valid name, not an internal one) is created through
+// ClusterAdmin::CreateTopic with the broker's num.partitions and
+// default.replication.factor, replicas over the live brokers, and answered
+// LEADER_NOT_AVAILABLE: the controller elects its leaders meanwhile and the
+// client asks again. Another broker creating it at the same moment is the
+// same answer (the loser's TOPIC_ALREADY_EXISTS); any other failure is the
+// topic's error (INVALID_REPLICATION_FACTOR with fewer live brokers than
+// the factor). Creating writes ZooKeeper, so a request that needs it is
+// finished on the metadata thread (metadata_task.h). Internal topics are
+// not made here: FindCoordinator creates __consumer_offsets with its own
+// settings. Produce never auto-creates (as in Kafka).
+#include <memory>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -68,10 +84,54 @@ MetadataResponse::MetadataResponseTopic DescribeClusterTopic(const std::string& 
   return t;
 }
 
+void RecordAndRespond(RequestContext& ctx, const MetadataResponse& response) {
+  for (const auto& t : response.topics) {
+    ctx.RecordError(t.error_code);
+    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+  }
+  ctx.Respond(response);
+}
+
+// A cluster Metadata answer waiting for the topics it auto-creates.
+struct PendingCreates {
+  RequestContext ctx;
+  MetadataResponse response;
+  std::vector<size_t> missing;  // indexes into response.topics
+};
+
+// On the metadata thread: creates each missing topic in ZooKeeper (see the
+// top of the file), then answers.
+void CreateMissingTopics(PendingCreates& pending) {
+  BrokerServices& services = *pending.ctx.services;
+  for (size_t i : pending.missing) {
+    MetadataResponse::MetadataResponseTopic& t = pending.response.topics[i];
+    NewTopic topic;
+    topic.name = *t.name;  // -1 counts: num.partitions, default.replication.factor
+    CreatedTopic created = services.cluster_admin->CreateTopic(topic);
+    if (created.ok()) {
+      spdlog::info("auto-created topic {} in the cluster: {} partitions, replication factor {}",
+                   topic.name, created.partitions, created.replication_factor);
+      t.error_code = ToWire(ErrorCode::LEADER_NOT_AVAILABLE);
+    } else if (created.error == ErrorCode::TOPIC_ALREADY_EXISTS) {
+      // Created meanwhile, by another request or broker: its leaders come.
+      t.error_code = ToWire(ErrorCode::LEADER_NOT_AVAILABLE);
+    } else {
+      spdlog::warn("auto-creating topic {} failed: {}", topic.name, created.message);
+      t.error_code = ToWire(created.error);
+    }
+  }
+  RecordAndRespond(pending.ctx, pending.response);
+}
+
 void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& request,
                       bool all_topics, MetadataResponse& response) {
+  const BrokerServices& services = *ctx.services;
   std::shared_ptr<const cluster::MetadataSnapshot> snapshot =
-      ctx.services->metadata_cache->Current();
+      services.metadata_cache->Current();
+  const bool auto_create = services.cluster_admin != nullptr &&
+                           services.config.GetBool("auto.create.topics.enable") &&
+                           (ctx.version() < 4 || request.allow_auto_topic_creation);
+  std::vector<size_t> missing;
   if (all_topics) {
     for (const auto& [name, topic] : snapshot->topics) {
       response.topics.push_back(DescribeClusterTopic(name, topic));
@@ -85,15 +145,22 @@ void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& requ
       } else if (!cluster::ValidateTopicName(*wanted.name).ok()) {
         response.topics.push_back(TopicError(wanted.name, ErrorCode::INVALID_TOPIC_EXCEPTION));
       } else {
+        if (auto_create && !cluster::IsInternalTopic(*wanted.name)) {
+          missing.push_back(response.topics.size());
+        }
         response.topics.push_back(TopicError(wanted.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
       }
     }
   }
-  for (const auto& t : response.topics) {
-    ctx.RecordError(t.error_code);
-    for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
+  if (missing.empty()) {
+    RecordAndRespond(ctx, response);
+    return;
   }
-  ctx.Respond(response);
+  // Shared: the task is a copyable std::function; the context is move-only.
+  auto pending = std::make_shared<PendingCreates>(
+      PendingCreates{std::move(ctx), std::move(response), std::move(missing)});
+  cluster::PartitionManager& partitions = pending->ctx.services->partitions;
+  partitions.RunMetadataTask([pending] { CreateMissingTopics(*pending); });
 }
 
 }  // namespace
