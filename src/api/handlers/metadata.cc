@@ -123,6 +123,8 @@ void CreateMissingTopics(PendingCreates& pending) {
   RecordAndRespond(pending.ctx, pending.response);
 }
 
+// Answers through `ctx` at once, or, when the request makes it create
+// topics, moves `ctx` and `response` to the metadata thread, which answers.
 void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& request,
                       bool all_topics, MetadataResponse& response) {
   const BrokerServices& services = *ctx.services;
