@@ -1,5 +1,6 @@
-// ClusterAdmin: CreateTopics, CreatePartitions and DeleteTopics for a broker
-// in a ZooKeeper cluster.
+// ClusterAdmin: CreateTopics, CreatePartitions, DeleteTopics and topic
+// configs (AlterConfigs, IncrementalAlterConfigs, DescribeConfigs) for a
+// broker in a ZooKeeper cluster; Metadata's auto-creation uses CreateTopic.
 //
 // A single node has none (BrokerServices::cluster_admin is null) and its
 // handlers change its own PartitionManager. A broker with zookeeper.connect
@@ -65,6 +66,13 @@ struct DeletedTopic : AdminOutcome {
   std::array<uint8_t, 16> topic_id{};  // zero when unknown
 };
 
+struct TopicConfigs : AdminOutcome {
+  std::map<std::string, std::string> overrides;
+};
+
+// Turns a topic's current overrides into the new ones, or refuses (not ok()).
+using TopicConfigEdit = std::function<AdminOutcome(std::map<std::string, std::string>& overrides)>;
+
 class ClusterAdmin {
  public:
   virtual ~ClusterAdmin() = default;
@@ -91,6 +99,21 @@ class ClusterAdmin {
   // UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION (an internal topic),
   // UNKNOWN_SERVER_ERROR.
   virtual DeletedTopic DeleteTopic(const std::string& name) = 0;
+
+  // Rewrites `name`'s overrides in ZooKeeper, where every broker hosting
+  // its partitions picks them up (a config change notification). `edit`
+  // makes the new overrides from the current ones and does every check of
+  // the values (its refusal is returned as is); it may run more than once
+  // when another writer comes between. With `validate_only` nothing is
+  // written. Errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_SERVER_ERROR
+  // (ZooKeeper failed: the change may or may not have been made), or edit's.
+  virtual AdminOutcome AlterTopicConfig(const std::string& name, const TopicConfigEdit& edit,
+                                        bool validate_only) = 0;
+
+  // `name`'s overrides as ZooKeeper holds them (the cluster's state, which
+  // DescribeConfigs answers from). Errors: UNKNOWN_TOPIC_OR_PARTITION,
+  // UNKNOWN_SERVER_ERROR.
+  virtual TopicConfigs DescribeTopicConfig(const std::string& name) = 0;
 };
 
 // ElectLeaders' election types (KIP-460), as on the wire.

@@ -288,6 +288,12 @@ void ClusterMembership::OnNewSession() {
   MutexLock lock(&mu_);
   if (registry_) registry_->OnNewSession();
   if (election_) election_->OnNewSession();
+  if (on_new_session_) on_new_session_();
+}
+
+void ClusterMembership::SetOnNewSession(std::function<void()> listener) {
+  MutexLock lock(&mu_);
+  on_new_session_ = std::move(listener);
 }
 
 void ClusterMembership::SetLiveBrokers(const std::map<int32_t, zk::BrokerRegistration>& live) {

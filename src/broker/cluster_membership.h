@@ -138,6 +138,13 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   void ControlledShutdown(int32_t broker_id,
                           std::function<void(controller::ControlledShutdownResult)> done) override;
 
+  // Also told of every new session after an expiry (from ZkSession's
+  // thread, after the registry and the election; it must only hand work to
+  // a thread of its own), or no longer with an empty function. Watches of
+  // the expired session are gone: this is where their owners arm them
+  // again (TopicConfigWatcher). Thread-safe.
+  void SetOnNewSession(std::function<void()> listener) EXCLUDES(mu_);
+
   // The current session's client, for admin writes (api::ClusterAdmin), or
   // null once Leave has begun. Leave waits until every client handed out is
   // released before it closes the session, so hold it for one request only.
@@ -203,6 +210,7 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   std::unique_ptr<controller::ControllerElection> election_ GUARDED_BY(mu_);
   std::string listener_name_ GUARDED_BY(mu_);  // whose endpoints Current() reports
   std::vector<api::BrokerEndpoint> brokers_ GUARDED_BY(mu_);
+  std::function<void()> on_new_session_ GUARDED_BY(mu_);
 };
 
 }  // namespace sluice::broker

@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
+#include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -180,6 +183,31 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
     s.controller = membership;
     s.inter_broker_listener = InterBrokerListener(config);
     service->RegisterClusterGauges(membership);
+    service->membership_ = membership;
+    TopicConfigWatcherOptions watcher;
+    watcher.zk = [membership] { return membership->AdminZk(); };
+    cluster::PartitionManager* hosted = service->partitions_.get();
+    watcher.run = [hosted](std::function<void()> task) {
+      hosted->RunMetadataTask(std::move(task));
+    };
+    watcher.hosted_topics = [hosted] {
+      std::vector<std::string> names;
+      for (const cluster::TopicInfo& t : hosted->ListTopics()) names.push_back(t.name);
+      return names;
+    };
+    watcher.apply = [hosted](const std::string& topic,
+                                 const std::map<std::string, std::string>& overrides) {
+      return hosted->ApplyReplicaConfigs(topic, overrides);
+    };
+    watcher.clock = [] {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    service->config_watcher_ = std::make_unique<TopicConfigWatcher>(std::move(watcher));
+    TopicConfigWatcher* config_watcher = service->config_watcher_.get();
+    membership->SetOnNewSession([config_watcher] { config_watcher->OnNewSession(); });
+    config_watcher->Start();
   }
   service->router_ =
       std::make_unique<api::RequestRouter>(*service->services_, service->metrics_.get());
@@ -276,8 +304,13 @@ Status KafkaService::Close() {
   BeginShutdown();
   // Followers stop fetching before their logs close.
   cluster_gauges_.clear();
+  if (config_watcher_) {
+    membership_->SetOnNewSession(nullptr);
+    config_watcher_->Stop();
+  }
   if (replicas_) replicas_->Shutdown();
   Status s = partitions_->Close();
+  config_watcher_.reset();  // Its tasks, queued before Close, have run.
   // Timers may still hold fetches that reference the partitions: stop them
   // before the partitions go away. The coordinator goes after the flusher,
   // whose last callbacks may still reach it.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include "cluster/topic_name.h"
@@ -343,6 +344,58 @@ api::DeletedTopic ZkClusterAdmin::DeleteTopic(const std::string& name) {
   if (!s.ok()) return ZkFailed<Outcome>(what, s.message());
   spdlog::info("topic '{}' marked for deletion in ZooKeeper", name);
   return deleted;
+}
+
+api::AdminOutcome ZkClusterAdmin::AlterTopicConfig(const std::string& name,
+                                                   const api::TopicConfigEdit& edit,
+                                                   bool validate_only) {
+  std::shared_ptr<zk::ZkClient> zk = membership_->AdminZk();
+  if (zk == nullptr) return Leaving();
+  api::AdminOutcome refused;
+  auto changed = controller::ChangeTopicConfig(
+      *zk, name,
+      [&](std::map<std::string, std::string>& overrides) {
+        refused = edit(overrides);  // The last attempt's verdict is the one that counts.
+        return refused.ok() ? Status::Ok() : Status::Aborted(refused.message);
+      },
+      validate_only);
+  if (!refused.ok()) return refused;
+  if (changed.status().IsNotFound()) {
+    return Fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                fmt::format("Topic '{}' does not exist.", name));
+  }
+  if (!changed.ok()) {
+    return ZkFailed(fmt::format("altering the config of topic '{}'", name),
+                    changed.status().message());
+  }
+  if (!validate_only) {
+    std::vector<std::string> shown;
+    for (const auto& [key, value] : *changed) shown.push_back(fmt::format("{}={}", key, value));
+    spdlog::info("topic '{}': config overrides now {{{}}} in ZooKeeper", name,
+                 fmt::join(shown, ", "));
+  }
+  return {};
+}
+
+api::TopicConfigs ZkClusterAdmin::DescribeTopicConfig(const std::string& name) {
+  using Outcome = api::TopicConfigs;
+  std::shared_ptr<zk::ZkClient> zk = membership_->AdminZk();
+  if (zk == nullptr) return Leaving<Outcome>();
+  const std::string what = fmt::format("reading the config of topic '{}'", name);
+  auto topic = zk->Exists(zk::TopicPath(name));
+  if (!topic.ok()) return ZkFailed<Outcome>(what, topic.error().message());
+  if (!topic->has_value()) {
+    return Fail<Outcome>(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+                         fmt::format("Topic '{}' does not exist.", name));
+  }
+  Outcome out;
+  auto node = zk->Get(zk::TopicConfigPath(name));
+  if (node.code() == zk::ZkCode::kNoNode) return out;  // No overrides (as Kafka reads it).
+  if (!node.ok()) return ZkFailed<Outcome>(what, node.error().message());
+  auto config = zk::DecodeTopicConfig(node->data);
+  if (!config.ok()) return ZkFailed<Outcome>(what, config.status().message());
+  out.overrides = std::move(config).value();
+  return out;
 }
 
 }  // namespace sluice::broker

@@ -6,7 +6,10 @@
 // the replication factor and an explicit assignment against the live
 // brokers (BrokerRegistry, through ClusterMembership), replicas placed by
 // controller::AssignReplicas with their racks, and writes through
-// controller/topic_writer.h.
+// controller/topic_writer.h. Topic configs are written there too (with the
+// change notification every broker's TopicConfigWatcher follows) and read
+// back from there: /config/topics/<t> is the one copy DescribeConfigs
+// answers from, whichever broker is asked.
 //
 // sluice.broker.max.partitions is a limit per broker, so here it is applied
 // to every broker the request places replicas on: the replicas that broker
@@ -38,6 +41,9 @@ class ZkClusterAdmin final : public api::ClusterAdmin {
       const std::optional<std::vector<std::vector<int32_t>>>& assignment,
       bool validate_only) override;
   api::DeletedTopic DeleteTopic(const std::string& name) override;
+  api::AdminOutcome AlterTopicConfig(const std::string& name, const api::TopicConfigEdit& edit,
+                                     bool validate_only) override;
+  api::TopicConfigs DescribeTopicConfig(const std::string& name) override;
 
  private:
   ClusterMembership* const membership_;

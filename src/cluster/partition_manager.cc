@@ -414,6 +414,30 @@ Status PartitionManager::SetTopicConfigsLocked(const TopicState& current,
   return Status::Ok();
 }
 
+Status PartitionManager::ApplyReplicaConfigs(std::string_view topic,
+                                             const std::map<std::string, std::string>& configs) {
+  MutexLock lock(&change_mu_);
+  std::shared_ptr<const TopicState> current = FindState(topic);
+  if (!current) return Status::NotFound(fmt::format("topic {} is not hosted here", topic));
+  if (!current->replicated) {
+    return Status::InvalidArgument(
+        fmt::format("topic {} is in this broker's own topic table, not the cluster's", topic));
+  }
+  if (current->info.configs == configs) return Status::Ok();
+  auto resolved = config::ResolveTopicConfig(broker_, configs);
+  if (!resolved.ok()) return resolved.status();
+  auto next = std::make_shared<TopicState>(*current);
+  next->info.configs = configs;
+  next->config = *resolved;
+  const storage::LogConfig log_config = ToLogConfig(*resolved);
+  for (const auto& p : next->partitions) {
+    if (p) p->log().UpdateConfig(log_config);
+  }
+  const std::string name = next->info.name;
+  Publish(name, std::move(next));
+  return Status::Ok();
+}
+
 std::shared_ptr<Partition> PartitionManager::Get(std::string_view topic, int32_t partition) const {
   std::shared_ptr<const TopicMap> view = View();
   auto it = view->find(topic);

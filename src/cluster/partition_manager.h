@@ -116,6 +116,14 @@ class PartitionManager {
   // partition disappears. Partitions not hosted are ignored.
   Status StopReplicas(const std::string& topic, const std::vector<int32_t>& partitions,
                       bool delete_logs);
+  // Makes `configs` the overrides of cluster topic `topic` (they changed in
+  // ZooKeeper: broker/topic_config_watcher.h); its hosted partitions take
+  // them at once, as SetTopicConfigs does on a single node. NotFound if no
+  // partition of it is hosted here; InvalidArgument for a topic of this
+  // broker's own table, or overrides that do not resolve (the topic keeps
+  // its config).
+  Status ApplyReplicaConfigs(std::string_view topic,
+                             const std::map<std::string, std::string>& configs);
 
   // Runs `task` on the metadata thread, after every task submitted before
   // it: how API handlers apply the changes above without blocking a shard.

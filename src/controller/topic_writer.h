@@ -13,6 +13,11 @@
 //                     conditional on the version read (read-modify-write,
 //                     retried if another writer came between)
 //   DeleteTopics      /admin/delete_topics/<t>
+//   AlterConfigs,     /config/topics/<t> rewritten (read-modify-write, as
+//   IncrementalAlter- for CreatePartitions) together with a sequential
+//   Configs           /config/changes/config_change_<seq> notification,
+//                     which every broker watches to re-read the config
+//                     (broker/topic_config_watcher.h)
 //
 // Checks that need no ZooKeeper (names, the broker's own policy, the request's
 // own consistency) are the caller's. Every function is synchronous (a few
@@ -32,6 +37,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -75,5 +81,18 @@ Result<AddPartitionsResult> AddPartitions(
 // Marks `topic` for deletion; the controller deletes it. kNotFound: no such
 // topic. A deletion already pending is not an error.
 Status RequestTopicDeletion(zk::ZkClient& zk, const std::string& topic);
+
+// Rewrites `topic`'s overrides: `edit` turns the current ones (none if
+// /config/topics/<topic> is missing) into the new ones, or refuses (its
+// error is returned as is). The result replaces the node's map, conditional
+// on the version read, in one transaction with a change notification naming
+// the topic. A concurrent writer (kBadVersion, or the node created
+// meanwhile) makes it read and edit again, up to 5 times, so `edit` must be
+// repeatable. With `validate_only` nothing is written. Returns the overrides
+// written (or that would have been). kNotFound: no such topic; kIOError with
+// a lost connection: the change may have landed.
+Result<std::map<std::string, std::string>> ChangeTopicConfig(
+    zk::ZkClient& zk, const std::string& topic,
+    const std::function<Status(std::map<std::string, std::string>&)>& edit, bool validate_only);
 
 }  // namespace sluice::controller

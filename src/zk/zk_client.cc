@@ -53,6 +53,7 @@ ZkStat ToStat(const struct Stat& s) {
   ZkStat out;
   out.czxid = s.czxid;
   out.mzxid = s.mzxid;
+  out.ctime_ms = s.ctime;
   out.version = s.version;
   out.cversion = s.cversion;
   out.ephemeral_owner = s.ephemeralOwner;

@@ -61,6 +61,7 @@ struct ZkOptions {
 struct ZkStat {
   int64_t czxid = 0;
   int64_t mzxid = 0;
+  int64_t ctime_ms = 0;          // creation time, ms since the epoch (the server's clock)
   int32_t version = 0;           // data version: what versioned writes compare
   int32_t cversion = 0;          // children version
   int64_t ephemeral_owner = 0;   // session id, 0 for a persistent node

@@ -1,6 +1,7 @@
 #include "zk/znodes.h"
 
 #include <charconv>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -273,6 +274,61 @@ Result<std::map<std::string, std::string>> DecodeTopicConfig(const std::string& 
     out[key] = value.get<std::string>();
   }
   return out;
+}
+
+std::string ConfigChangePath() {
+  return fmt::format("{}/{}", kConfigChangesPath, kConfigChangePrefix);
+}
+
+std::string EncodeConfigChange(const ConfigChange& c) {
+  return json{{"version", 2}, {"entity_path", c.entity_type + "/" + c.entity_name}}.dump();
+}
+
+Result<ConfigChange> DecodeConfigChange(const std::string& text) {
+  Result<json> j = ParseObject(text, "config change");
+  if (!j.ok()) return j.status();
+  Result<int32_t> version = Int32At(*j, "version", "config change");
+  if (!version.ok()) return version.status();
+  auto string_at = [&](const char* key) -> std::optional<std::string> {
+    auto it = j->find(key);
+    if (it == j->end() || !it->is_string() || it->get<std::string>().empty()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  ConfigChange c;
+  if (*version == 1) {
+    auto type = string_at("entity_type");
+    auto name = string_at("entity_name");
+    if (!type || !name) {
+      return Status::InvalidArgument("config change: entity_type or entity_name missing");
+    }
+    c.entity_type = *type;
+    c.entity_name = *name;
+    return c;
+  }
+  if (*version != 2) {
+    return Status::InvalidArgument(fmt::format("config change: unknown version {}", *version));
+  }
+  auto path = string_at("entity_path");
+  const size_t slash = path ? path->find('/') : std::string::npos;
+  if (slash == std::string::npos || slash == 0 || slash + 1 == path->size()) {
+    return Status::InvalidArgument("config change: entity_path missing or not <type>/<name>");
+  }
+  c.entity_type = path->substr(0, slash);
+  c.entity_name = path->substr(slash + 1);
+  return c;
+}
+
+std::optional<int64_t> ConfigChangeSequence(const std::string& node_name) {
+  const std::string_view prefix = kConfigChangePrefix;
+  if (node_name.size() <= prefix.size() || node_name.compare(0, prefix.size(), prefix) != 0) {
+    return std::nullopt;
+  }
+  int64_t seq = 0;
+  const char* begin = node_name.data() + prefix.size();
+  const char* end = node_name.data() + node_name.size();
+  auto [at, ec] = std::from_chars(begin, end, seq);
+  if (ec != std::errc() || at != end || seq < 0) return std::nullopt;
+  return seq;
 }
 
 std::string EncodeClusterId(const std::string& id) {

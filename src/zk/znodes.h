@@ -16,6 +16,7 @@
 //   /brokers/topics/<topic>/partitions/<p>/state {"version":1,"leader":1,"leader_epoch":0,
 //                                                 "controller_epoch":7,"isr":[1,2,3]}
 //   /config/topics/<topic>                       {"version":1,"config":{"retention.ms":"1000"}}
+//   /config/changes/config_change_<seq>          {"version":2,"entity_path":"topics/<topic>"}
 //   /admin/delete_topics/<topic>                 (empty: deletion pending)
 //   /latest_producer_id_block                    {"version":1,"broker":1,"block_start":"0",
 //                                                 "block_end":"999"}
@@ -41,6 +42,10 @@ inline constexpr char kControllerEpochPath[] = "/controller_epoch";
 inline constexpr char kBrokerIdsPath[] = "/brokers/ids";
 inline constexpr char kTopicsPath[] = "/brokers/topics";
 inline constexpr char kTopicConfigsPath[] = "/config/topics";
+// Sequential notifications that an entity's config changed (Kafka's
+// ZkConfigManager): every broker watches the children.
+inline constexpr char kConfigChangesPath[] = "/config/changes";
+inline constexpr char kConfigChangePrefix[] = "config_change_";
 inline constexpr char kDeleteTopicsPath[] = "/admin/delete_topics";
 inline constexpr char kProducerIdBlockPath[] = "/latest_producer_id_block";
 
@@ -104,6 +109,23 @@ Result<PartitionState> DecodePartitionState(const std::string& json);
 // /config/topics/<topic>
 std::string EncodeTopicConfig(const std::map<std::string, std::string>& config);
 Result<std::map<std::string, std::string>> DecodeTopicConfig(const std::string& json);
+
+// /config/changes/config_change_<seq>: which entity's config changed.
+// Written as version 2 ({"entity_path":"topics/<t>"}); version 1
+// ({"entity_type":"topics","entity_name":"<t>"}), which older Kafka tools
+// write, is read too.
+struct ConfigChange {
+  std::string entity_type;  // "topics", "brokers", "users", "clients"...
+  std::string entity_name;  // may itself hold '/' (a user's client: "users/u/clients/c")
+  bool operator==(const ConfigChange&) const = default;
+};
+// The path to create (sequential mode) for a notification.
+std::string ConfigChangePath();
+std::string EncodeConfigChange(const ConfigChange& c);
+Result<ConfigChange> DecodeConfigChange(const std::string& json);
+// The sequence number of a notification's node name ("config_change_0000000042"
+// -> 42); nullopt for a name that is not one.
+std::optional<int64_t> ConfigChangeSequence(const std::string& node_name);
 
 // /latest_producer_id_block: the last block of producer ids handed out.
 struct ProducerIdBlock {

@@ -105,6 +105,10 @@ class BrokerCluster {
   // Partitions of `topic` that `id` leads right now.
   std::set<int32_t> LedBy(int32_t id, const std::string& topic, int partitions);
 
+  // The same session, for reads the helpers above do not cover (and so
+  // from any thread too); null if ZooKeeper cannot be reached right now.
+  std::shared_ptr<zk::ZkClient> Session() { return Zk(); }
+
   // The last `bytes` of every broker's output, for failure messages.
   std::string Outputs(size_t bytes = 6000) const;
 

@@ -114,5 +114,34 @@ TEST(ZnodesTest, MalformedDataIsAnErrorNeverACrash) {
   EXPECT_FALSE(DecodeControllerEpoch("99999999999").ok());
 }
 
+TEST(ZnodesTest, ConfigChangeNotificationRoundTrip) {
+  EXPECT_EQ(ConfigChangePath(), "/config/changes/config_change_");
+  const std::string encoded = EncodeConfigChange({"topics", "orders"});
+  // Kafka's version-2 notification, byte for byte what its brokers expect.
+  EXPECT_EQ(encoded, R"({"entity_path":"topics/orders","version":2})");
+  auto c = DecodeConfigChange(encoded);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(*c, (ConfigChange{"topics", "orders"}));
+  // A user's client: the name keeps its own slashes.
+  EXPECT_EQ(*DecodeConfigChange(R"({"version":2,"entity_path":"users/u/clients/c"})"),
+            (ConfigChange{"users", "u/clients/c"}));
+  // Version 1, as older tools write it.
+  EXPECT_EQ(*DecodeConfigChange(
+                R"({"version":1,"entity_type":"topics","entity_name":"orders"})"),
+            (ConfigChange{"topics", "orders"}));
+  for (const char* bad :
+       {"", "{}", R"({"version":2})", R"({"version":2,"entity_path":"topics"})",
+        R"({"version":2,"entity_path":"topics/"})", R"({"version":2,"entity_path":"/orders"})",
+        R"({"version":1,"entity_type":"topics"})", R"({"version":3,"entity_path":"topics/t"})",
+        R"({"version":2,"entity_path":7})"}) {
+    EXPECT_FALSE(DecodeConfigChange(bad).ok()) << bad;
+  }
+  EXPECT_EQ(ConfigChangeSequence("config_change_0000000042"), 42);
+  EXPECT_EQ(ConfigChangeSequence("config_change_0000000000"), 0);
+  EXPECT_EQ(ConfigChangeSequence("config_change_"), std::nullopt);
+  EXPECT_EQ(ConfigChangeSequence("config_change_12x"), std::nullopt);
+  EXPECT_EQ(ConfigChangeSequence("other_0000000001"), std::nullopt);
+}
+
 }  // namespace
 }  // namespace sluice::zk

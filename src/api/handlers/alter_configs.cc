@@ -3,7 +3,10 @@
 // not supported: a BROKER resource gets INVALID_REQUEST, the code Kafka uses
 // for broker configs that cannot be updated dynamically. An internal topic
 // must keep compaction (InternalTopicConfigProblem, config_resources.h).
+// In a cluster the overrides are written to ZooKeeper, from where every
+// broker hosting the topic applies them (ClusterAdmin::AlterTopicConfig).
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -53,6 +56,36 @@ void AlterConfigsNow(RequestContext& ctx, const protocol::AlterConfigsRequest& r
       fail(ErrorCode::INVALID_REQUEST,
            fmt::format("AlterConfigs is only supported for topics and brokers, but resource type "
                        "is {}", static_cast<int>(res.resource_type)));
+      continue;
+    }
+    if (services.cluster_admin != nullptr) {
+      // A cluster topic: its overrides live in ZooKeeper, which checks
+      // that it exists (cluster_admin.h).
+      std::map<std::string, std::string> configs;
+      std::optional<std::string> duplicate;
+      for (const auto& c : res.configs) {
+        if (c.value && !configs.emplace(c.name, *c.value).second) duplicate = c.name;
+      }
+      if (duplicate) {
+        fail(ErrorCode::INVALID_REQUEST,
+             fmt::format("Duplicate config keys in request: {}", *duplicate));
+        continue;
+      }
+      AdminOutcome outcome = services.cluster_admin->AlterTopicConfig(
+          res.resource_name,
+          [&](std::map<std::string, std::string>& overrides) {
+            overrides = configs;
+            AdminOutcome verdict;
+            auto problem = InternalTopicConfigProblem(res.resource_name, services.config, configs);
+            if (!problem) problem = TopicOverridesProblem(services.config, configs);
+            if (problem) {
+              verdict.error = ErrorCode::INVALID_CONFIG;
+              verdict.message = std::move(*problem);
+            }
+            return verdict;
+          },
+          request.validate_only);
+      if (!outcome.ok()) fail(outcome.error, std::move(outcome.message));
       continue;
     }
     if (!services.partitions.FindTopic(res.resource_name)) {

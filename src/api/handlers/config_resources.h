@@ -1,6 +1,7 @@
 // What the config handlers (DescribeConfigs, AlterConfigs,
 // IncrementalAlterConfigs) share: Kafka's resource type numbers, the check
-// of a BROKER resource's name, and the rule internal topics' configs keep.
+// of a BROKER resource's name, the rule internal topics' configs keep, and
+// the checks of a cluster topic's new overrides.
 #pragma once
 
 #include <charconv>
@@ -56,6 +57,19 @@ inline std::optional<std::string> InternalTopicConfigProblem(
   auto effective = config::ResolveTopicConfig(broker, overrides);
   if (!effective.ok() || effective->cleanup_compact) return std::nullopt;
   return fmt::format("Internal topic {} must keep cleanup.policy containing compact.", topic);
+}
+
+// What PartitionManager checks before it takes new overrides (each key and
+// value, then the effective config they make with `broker`'s defaults),
+// for a cluster topic, whose overrides are written to ZooKeeper instead:
+// the INVALID_CONFIG message, or nullopt if `overrides` are acceptable.
+inline std::optional<std::string> TopicOverridesProblem(
+    const config::BrokerConfig& broker, const std::map<std::string, std::string>& overrides) {
+  if (Status s = config::ValidateTopicOverrides(overrides); !s.ok()) return s.message();
+  if (auto resolved = config::ResolveTopicConfig(broker, overrides); !resolved.ok()) {
+    return resolved.status().message();
+  }
+  return std::nullopt;
 }
 
 }  // namespace sluice::api

@@ -2,6 +2,17 @@
 // this broker's static config. Per version: v0 has is_default instead of
 // config_source, synonyms from v1 (when asked), config_type and
 // documentation from v3 (documentation only when asked).
+//
+// In a cluster a topic's overrides are read from ZooKeeper
+// (/config/topics/<t>, ClusterAdmin::DescribeTopicConfig), not from this
+// broker's partitions: every broker answers with the cluster's state, the
+// one AlterConfigs writes, including brokers that host no replica of the
+// topic and right after a change, before the notification reached them
+// (Kafka's ZooKeeper-mode brokers read the same node). That costs
+// ZooKeeper round trips, so such a request runs on the metadata thread
+// (metadata_task.h).
+#include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -10,6 +21,7 @@
 
 #include "api/handlers/config_resources.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "cluster/topic_name.h"
 #include "config/topic_config.h"
 #include "protocol/error_code.h"
@@ -56,9 +68,7 @@ void AddRows(const std::vector<config::ConfigEntry>& entries, int8_t resource_ty
   }
 }
 
-}  // namespace
-
-void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest request) {
+void DescribeConfigsNow(RequestContext& ctx, const protocol::DescribeConfigsRequest& request) {
   BrokerServices& services = *ctx.services;
   const int16_t version = ctx.version();
   const bool synonyms = version >= 1 && request.include_synonyms;
@@ -78,13 +88,24 @@ void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest 
         fail(ErrorCode::INVALID_TOPIC_EXCEPTION, s.message());
         continue;
       }
-      auto info = services.partitions.FindTopic(res.resource_name);
-      if (!info) {
-        fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
-             fmt::format("Topic '{}' does not exist.", res.resource_name));
-        continue;
+      std::map<std::string, std::string> overrides;
+      if (services.cluster_admin != nullptr) {
+        TopicConfigs read = services.cluster_admin->DescribeTopicConfig(res.resource_name);
+        if (!read.ok()) {
+          fail(read.error, std::move(read.message));
+          continue;
+        }
+        overrides = std::move(read.overrides);
+      } else {
+        auto info = services.partitions.FindTopic(res.resource_name);
+        if (!info) {
+          fail(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION,
+               fmt::format("Topic '{}' does not exist.", res.resource_name));
+          continue;
+        }
+        overrides = std::move(info->configs);
       }
-      AddRows(config::DescribeTopicConfig(services.config, info->configs), res.resource_type,
+      AddRows(config::DescribeTopicConfig(services.config, overrides), res.resource_type,
               res.configuration_keys, synonyms, documentation, version, r);
     } else if (res.resource_type == kBrokerResource) {
       BrokerTarget target = ResolveBroker(res.resource_name, services.broker_id);
@@ -105,6 +126,20 @@ void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest 
   }
   for (const auto& r : response.results) ctx.RecordError(r.error_code);
   ctx.Respond(response);
+}
+
+}  // namespace
+
+void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest request) {
+  const bool topics_in_zookeeper =
+      ctx.services->cluster_admin != nullptr &&
+      std::any_of(request.resources.begin(), request.resources.end(),
+                  [](const auto& res) { return res.resource_type == kTopicResource; });
+  if (topics_in_zookeeper) {
+    RunAsMetadataTask(std::move(ctx), std::move(request), &DescribeConfigsNow);
+    return;
+  }
+  DescribeConfigsNow(ctx, request);
 }
 
 }  // namespace sluice::api

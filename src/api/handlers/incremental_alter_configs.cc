@@ -5,6 +5,8 @@
 // value (the override, else the broker default). BROKER resources: see
 // alter_configs.cc (dynamic broker configs are not supported). An internal
 // topic must keep compaction (InternalTopicConfigProblem, config_resources.h).
+// In a cluster the edit is made on the overrides in ZooKeeper, from where
+// every broker hosting the topic applies them (ClusterAdmin::AlterTopicConfig).
 #include <algorithm>
 #include <map>
 #include <set>
@@ -140,6 +142,31 @@ void IncrementalAlterConfigsNow(RequestContext& ctx, const protocol::Incremental
       fail(ErrorCode::INVALID_REQUEST,
            fmt::format("IncrementalAlterConfigs is only supported for topics and brokers, but "
                        "resource type is {}", static_cast<int>(res.resource_type)));
+      continue;
+    }
+    if (services.cluster_admin != nullptr) {
+      // A cluster topic: read, edit and write in ZooKeeper, conditional on
+      // the version read, so concurrent requests through any brokers do not
+      // lose each other's changes (cluster_admin.h).
+      AdminOutcome outcome = services.cluster_admin->AlterTopicConfig(
+          res.resource_name,
+          [&](std::map<std::string, std::string>& overrides) {
+            AdminOutcome verdict;
+            std::optional<Problem> problem = Apply(res.configs, services.config, overrides);
+            if (!problem) {
+              auto invalid =
+                  InternalTopicConfigProblem(res.resource_name, services.config, overrides);
+              if (!invalid) invalid = TopicOverridesProblem(services.config, overrides);
+              if (invalid) problem = Problem{ErrorCode::INVALID_CONFIG, std::move(*invalid)};
+            }
+            if (problem) {
+              verdict.error = problem->code;
+              verdict.message = std::move(problem->message);
+            }
+            return verdict;
+          },
+          request.validate_only);
+      if (!outcome.ok()) fail(outcome.error, std::move(outcome.message));
       continue;
     }
     // Read, edit and write under the partition manager's lock: concurrent

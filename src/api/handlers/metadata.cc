@@ -6,12 +6,33 @@
 // described from the metadata cache (the controller's UpdateMetadata):
 // leader, leader epoch, replicas, ISR and offline replicas of each
 // partition, LEADER_NOT_AVAILABLE for one without a live leader
-// (cluster_topic_metadata.h). (Auto-creation
-// in a cluster is not built yet: an unknown topic is UNKNOWN_TOPIC_OR_PARTITION.)
+// (cluster_topic_metadata.h). That answer is built in its turn on the
+// connection (RequestContext::RespondInTurn), not when the request is read:
+// behind an acks=all produce waiting seconds for a dead follower to leave
+// the ISR, an answer built at once would name the dead leader after the
+// controller had moved on, and a client told the new leader just before
+// (librdkafka 2.0 does not compare leader epochs) went back to the dead one
+// for good.
+//
+// Auto-creation in a cluster, as Kafka's ZooKeeper-mode brokers do it: an
+// unknown topic (a valid name, not an internal one) is created through
+// ClusterAdmin::CreateTopic with the broker's num.partitions and
+// default.replication.factor, replicas over the live brokers, and answered
+// LEADER_NOT_AVAILABLE: the controller elects its leaders meanwhile and the
+// client asks again. Another broker creating it at the same moment is the
+// same answer (the loser's TOPIC_ALREADY_EXISTS); any other failure is the
+// topic's error (INVALID_REPLICATION_FACTOR with fewer live brokers than
+// the factor). Creating writes ZooKeeper, so a request that needs it is
+// finished on the metadata thread (metadata_task.h). Internal topics are
+// not made here: FindCoordinator creates __consumer_offsets with its own
+// settings. Produce never auto-creates (as in Kafka).
+#include <memory>
+#include <set>
+#include <utility>
+#include <vector>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
-
-#include <set>
 
 #include "api/handlers/cluster_state.h"
 #include "api/handlers/cluster_topic_metadata.h"
@@ -53,29 +74,7 @@ MetadataResponse::MetadataResponseTopic TopicError(const std::optional<std::stri
   return t;
 }
 
-void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& request,
-                      bool all_topics, MetadataResponse& response) {
-  std::shared_ptr<const cluster::MetadataSnapshot> snapshot =
-      ctx.services->metadata_cache->Current();
-  std::set<int32_t> live;
-  for (const auto& b : response.brokers) live.insert(b.node_id);
-  if (all_topics) {
-    for (const auto& [name, topic] : snapshot->topics) {
-      response.topics.push_back(DescribeClusterTopic(name, topic, live));
-    }
-  } else {
-    for (const auto& wanted : *request.topics) {
-      if (!wanted.name) {
-        response.topics.push_back(TopicError(std::nullopt, ErrorCode::UNKNOWN_TOPIC_ID));
-      } else if (auto it = snapshot->topics.find(*wanted.name); it != snapshot->topics.end()) {
-        response.topics.push_back(DescribeClusterTopic(it->first, it->second, live));
-      } else if (!cluster::ValidateTopicName(*wanted.name).ok()) {
-        response.topics.push_back(TopicError(wanted.name, ErrorCode::INVALID_TOPIC_EXCEPTION));
-      } else {
-        response.topics.push_back(TopicError(wanted.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
-      }
-    }
-  }
+void RecordAndRespond(RequestContext& ctx, const MetadataResponse& response) {
   for (const auto& t : response.topics) {
     ctx.RecordError(t.error_code);
     for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
@@ -83,10 +82,138 @@ void RespondFromCache(RequestContext& ctx, const protocol::MetadataRequest& requ
   ctx.Respond(response);
 }
 
+// A cluster Metadata answer waiting for the topics it auto-creates.
+struct PendingCreates {
+  RequestContext ctx;
+  MetadataResponse response;
+  std::vector<size_t> missing;  // indexes into response.topics
+};
+
+// On the metadata thread: creates each missing topic in ZooKeeper (see the
+// top of the file), then answers.
+void CreateMissingTopics(PendingCreates& pending) {
+  BrokerServices& services = *pending.ctx.services;
+  for (size_t i : pending.missing) {
+    MetadataResponse::MetadataResponseTopic& t = pending.response.topics[i];
+    NewTopic topic;
+    topic.name = *t.name;  // -1 counts: num.partitions, default.replication.factor
+    CreatedTopic created = services.cluster_admin->CreateTopic(topic);
+    if (created.ok()) {
+      spdlog::info("auto-created topic {} in the cluster: {} partitions, replication factor {}",
+                   topic.name, created.partitions, created.replication_factor);
+      t.error_code = ToWire(ErrorCode::LEADER_NOT_AVAILABLE);
+    } else if (created.error == ErrorCode::TOPIC_ALREADY_EXISTS) {
+      // Created meanwhile, by another request or broker: its leaders come.
+      t.error_code = ToWire(ErrorCode::LEADER_NOT_AVAILABLE);
+    } else {
+      spdlog::warn("auto-creating topic {} failed: {}", topic.name, created.message);
+      t.error_code = ToWire(created.error);
+    }
+  }
+  RecordAndRespond(pending.ctx, pending.response);
+}
+
+void RecordErrors(const TimedResponder::ErrorRecorder& errors, const MetadataResponse& response) {
+  for (const auto& t : response.topics) {
+    errors.RecordError(t.error_code);
+    for (const auto& p : t.partitions) errors.RecordError(p.error_code);
+  }
+}
+
+// The cluster's brokers and controller, and the topics asked for, as this
+// broker knows them now. `missing` (if not null) gets the indexes of the
+// topics to auto-create.
+MetadataResponse ClusterAnswer(const BrokerServices& services,
+                               const protocol::MetadataRequest& request, bool all_topics,
+                               bool auto_create, std::vector<size_t>* missing) {
+  MetadataResponse response;
+  ClusterState cluster = CurrentClusterState(services);
+  std::set<int32_t> live;
+  for (BrokerEndpoint& b : cluster.brokers) {
+    live.insert(b.id);
+    MetadataResponse::MetadataResponseBroker& broker = response.brokers.emplace_back();
+    broker.node_id = b.id;
+    broker.host = std::move(b.host);
+    broker.port = b.port;
+    broker.rack = std::move(b.rack);
+  }
+  response.cluster_id = services.cluster_id;
+  response.controller_id = cluster.controller_id;
+  std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
+  if (all_topics) {
+    for (const auto& [name, topic] : snapshot->topics) {
+      response.topics.push_back(DescribeClusterTopic(name, topic, live));
+    }
+    return response;
+  }
+  for (const auto& wanted : *request.topics) {
+    if (!wanted.name) {
+      response.topics.push_back(TopicError(std::nullopt, ErrorCode::UNKNOWN_TOPIC_ID));
+    } else if (auto it = snapshot->topics.find(*wanted.name); it != snapshot->topics.end()) {
+      response.topics.push_back(DescribeClusterTopic(it->first, it->second, live));
+    } else if (!cluster::ValidateTopicName(*wanted.name).ok()) {
+      response.topics.push_back(TopicError(wanted.name, ErrorCode::INVALID_TOPIC_EXCEPTION));
+    } else {
+      if (missing != nullptr && auto_create && !cluster::IsInternalTopic(*wanted.name)) {
+        missing->push_back(response.topics.size());
+      }
+      response.topics.push_back(TopicError(wanted.name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+    }
+  }
+  return response;
+}
+
+// Whether a request naming `request.topics` would auto-create one: a valid,
+// non-internal name the cache does not know.
+bool WouldCreate(const BrokerServices& services, const protocol::MetadataRequest& request) {
+  std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
+  for (const auto& wanted : *request.topics) {
+    if (wanted.name && !snapshot->topics.contains(*wanted.name) &&
+        cluster::ValidateTopicName(*wanted.name).ok() && !cluster::IsInternalTopic(*wanted.name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// In a cluster: answers in its turn on the connection, or, when the request
+// makes it create topics, on the metadata thread once they are created.
+void RespondInCluster(RequestContext& ctx, protocol::MetadataRequest request, bool all_topics) {
+  const BrokerServices& services = *ctx.services;
+  const bool auto_create = services.cluster_admin != nullptr &&
+                           services.config.GetBool("auto.create.topics.enable") &&
+                           (ctx.version() < 4 || request.allow_auto_topic_creation);
+  if (!all_topics && auto_create && WouldCreate(services, request)) {
+    std::vector<size_t> missing;
+    MetadataResponse response = ClusterAnswer(services, request, all_topics, auto_create, &missing);
+    // Shared: the task is a copyable std::function; the context is move-only.
+    auto pending = std::make_shared<PendingCreates>(
+        PendingCreates{std::move(ctx), std::move(response), std::move(missing)});
+    cluster::PartitionManager& partitions = pending->ctx.services->partitions;
+    partitions.RunMetadataTask([pending] { CreateMissingTopics(*pending); });
+    return;
+  }
+  ctx.RespondInTurn<MetadataResponse>(
+      [services = ctx.services, request = std::move(request), all_topics](
+          const TimedResponder::ErrorRecorder& errors) {
+        MetadataResponse response =
+            ClusterAnswer(*services, request, all_topics, /*auto_create=*/false, nullptr);
+        RecordErrors(errors, response);
+        return response;
+      });
+}
+
 }  // namespace
 
 void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
   BrokerServices& services = *ctx.services;
+  // v0: an empty list means every topic; v1+: null means every topic.
+  const bool all_topics = !request.topics.has_value() ||
+                          (ctx.version() == 0 && request.topics->empty());
+  if (services.metadata_cache != nullptr) {
+    RespondInCluster(ctx, std::move(request), all_topics);
+    return;
+  }
   MetadataResponse response;
   ClusterState cluster = CurrentClusterState(services);
   for (BrokerEndpoint& b : cluster.brokers) {
@@ -99,13 +226,6 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
   response.cluster_id = services.cluster_id;
   response.controller_id = cluster.controller_id;
 
-  // v0: an empty list means every topic; v1+: null means every topic.
-  const bool all_topics = !request.topics.has_value() ||
-                          (ctx.version() == 0 && request.topics->empty());
-  if (services.metadata_cache != nullptr) {
-    RespondFromCache(ctx, request, all_topics, response);
-    return;
-  }
   if (all_topics) {
     for (const cluster::TopicInfo& info : services.partitions.ListTopics()) {
       response.topics.push_back(DescribeTopic(services, info));
