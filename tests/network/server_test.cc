@@ -218,6 +218,42 @@ TEST_F(ServerTest, NoResponseKeepsItsPlaceInOrder) {
   EXPECT_EQ(client.ReadFrameString(), "b");
 }
 
+// A response built in its turn describes the state once every earlier
+// request is answered, not when it was read (Metadata behind a slow
+// acks=all produce must not name a leader that has since died).
+TEST_F(ServerTest, AResponseBuiltInTurnSeesTheStateWhenEarlierOnesAreAnswered) {
+  Held held;
+  std::atomic<int> state{1};
+  std::atomic<int> built_on_shard{-1};
+  Start([&](ConnectionContext& c, Frame f, Responder r) {
+    if (Text(f) == "describe") {
+      const int shard = c.shard();
+      r.SendInTurn([&state, &built_on_shard, shard] {
+        built_on_shard = shard;
+        return Bytes("state " + std::to_string(state.load()));
+      });
+      return;
+    }
+    held.Add(Text(f), std::move(r));
+  });
+  TestClient client(port_);
+  ASSERT_TRUE(client.SendFrame("slow"));
+  ASSERT_TRUE(WaitFor([&] { return held.size() == 1; }));
+  ASSERT_TRUE(client.SendFrame("describe"));
+  ASSERT_TRUE(client.SendFrame("after"));
+  ASSERT_TRUE(WaitFor([&] { return held.size() == 2; }));
+  // "describe" has been answered (its handler returned) but not built yet.
+  EXPECT_EQ(built_on_shard.load(), -1);
+  state = 2;
+  auto items = held.Take();
+  items[1].second(Bytes("after"));
+  items[0].second(Bytes("slow"));
+  EXPECT_EQ(client.ReadFrameString(), "slow");
+  EXPECT_EQ(client.ReadFrameString(), "state 2");
+  EXPECT_EQ(client.ReadFrameString(), "after");
+  EXPECT_GE(built_on_shard.load(), 0);
+}
+
 TEST_F(ServerTest, HandlerCloseWritesEarlierResponsesFirst) {
   Start([](ConnectionContext&, Frame f, Responder r) {
     if (Text(f) == "bad") {
