@@ -3,8 +3,9 @@
 // them. librdkafka 2.0 has no admin call for either, so, as `cluster
 // elect-leaders` does, this finds the controller in librdkafka's Metadata
 // and sends the request with rpc::Connection (v0, the only version).
-// The listing adds what the metadata says of each replica being added:
-// whether it has joined the ISR yet.
+// The listing adds, for each replica being added, whether it has joined the
+// ISR yet (the metadata) and, while it has not, how much of the leader's log
+// it holds (DescribeLogDirs to both brokers: partition sizes in bytes).
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -19,6 +20,7 @@
 #include <fmt/ranges.h>
 
 #include "protocol/generated/alter_partition_reassignments.h"
+#include "protocol/generated/describe_log_dirs.h"
 #include "protocol/generated/list_partition_reassignments.h"
 #include "rpc/connection.h"
 #include "tools/commands.h"
@@ -116,6 +118,50 @@ CommandStatus ParseReplicas(const std::string& text, std::vector<int32_t>* out) 
   return {};
 }
 
+// The bytes broker `id` holds of `topic`-`partition` in its log dirs
+// (DescribeLogDirs v1), 0 if none yet; nullopt if the broker cannot be asked.
+std::optional<int64_t> ReplicaBytes(const GlobalOptions& global, const rd_kafka_metadata_t& md,
+                                    int32_t id, const std::string& topic, int32_t partition) {
+  const rd_kafka_metadata_broker_t* broker = nullptr;
+  for (int i = 0; i < md.broker_cnt; ++i) {
+    if (md.brokers[i].id == id) broker = &md.brokers[i];
+  }
+  if (broker == nullptr) return std::nullopt;
+  rpc::ConnectionOptions options;
+  options.client_id = "sluice";
+  // A progress figure is not worth a long wait on a broker that does not
+  // answer: at most 2 s each.
+  const auto wait = std::chrono::milliseconds(std::min(global.timeout_ms, 2000));
+  options.connect_timeout = wait;
+  options.request_timeout = wait;
+  auto conn = rpc::Connection::Connect(broker->host, broker->port, options);
+  if (!conn.ok()) return std::nullopt;
+  protocol::DescribeLogDirsRequest request;
+  auto& t = request.topics.emplace().emplace_back();
+  t.topic = topic;
+  t.partitions = {partition};
+  auto reply = (*conn)->Call<protocol::DescribeLogDirsRequest, protocol::DescribeLogDirsResponse>(
+      request, 1);
+  if (!reply.ok()) return std::nullopt;
+  int64_t bytes = 0;
+  for (const auto& dir : reply->body().results) {
+    for (const auto& dt : dir.topics) {
+      for (const auto& dp : dt.partitions) {
+        if (dt.name == topic && dp.partition_index == partition && !dp.is_future_key) {
+          bytes += dp.partition_size;
+        }
+      }
+    }
+  }
+  return bytes;
+}
+
+std::string Bytes(int64_t n) {
+  if (n < 1024) return fmt::format("{} B", n);
+  if (n < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(n) / 1024);
+  return fmt::format("{:.1f} MiB", static_cast<double>(n) / (1024 * 1024));
+}
+
 std::string Join(const std::vector<int32_t>& v) { return v.empty() ? "-" : fmt::format("{}", fmt::join(v, ",")); }
 
 }  // namespace
@@ -174,11 +220,13 @@ int RunPartitionReassignments(const GlobalOptions& global) {
   s = client->FetchMetadata(&md);
   if (!s.ok()) return Finish(s);
   std::map<std::pair<std::string, int32_t>, std::set<int32_t>> isr;
+  std::map<std::pair<std::string, int32_t>, int32_t> leader;
   for (int i = 0; i < md->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& t = md->topics[i];
     for (int j = 0; j < t.partition_cnt; ++j) {
       const rd_kafka_metadata_partition_t& p = t.partitions[j];
       isr[{t.topic, p.id}] = std::set<int32_t>(p.isrs, p.isrs + p.isr_cnt);
+      leader[{t.topic, p.id}] = p.leader;
     }
   }
   size_t width = std::string("TOPIC").size();
@@ -190,9 +238,24 @@ int RunPartitionReassignments(const GlobalOptions& global) {
     for (const auto& p : t.partitions) {
       ++count;
       const std::set<int32_t>& in = isr[{t.name, p.partition_index}];
+      std::optional<int64_t> leader_bytes;
       std::vector<std::string> progress;
       for (int32_t r : p.adding_replicas) {
-        progress.push_back(fmt::format("{}: {}", r, in.contains(r) ? "in sync" : "catching up"));
+        if (in.contains(r)) {
+          progress.push_back(fmt::format("{}: in sync", r));
+          continue;
+        }
+        std::string line = fmt::format("{}: catching up", r);
+        if (!leader_bytes) {
+          leader_bytes = ReplicaBytes(global, *md, leader[{t.name, p.partition_index}], t.name,
+                                      p.partition_index);
+        }
+        const std::optional<int64_t> bytes =
+            ReplicaBytes(global, *md, r, t.name, p.partition_index);
+        if (leader_bytes && bytes) {
+          line += fmt::format(" ({} of {})", Bytes(*bytes), Bytes(*leader_bytes));
+        }
+        progress.push_back(std::move(line));
       }
       fmt::print("{:<{}}  {:<9}  {:<12}  {:<8}  {:<8}  {}\n", t.name, width, p.partition_index,
                  Join(p.replicas), Join(p.adding_replicas), Join(p.removing_replicas),

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -243,7 +244,7 @@ class ReassignmentTest : public ::testing::Test {
     return r;
   }
 
-  BrokerCluster cluster_{{.brokers = 4, .session_timeout_ms = 10000}};
+  BrokerCluster cluster_{{.brokers = 4, .session_timeout_ms = 20000}};
 };
 
 TEST_F(ReassignmentTest, MovesAPartitionUnderLoadWithoutLosingAcknowledgedWrites) {
@@ -344,7 +345,11 @@ TEST_F(ReassignmentTest, CancelRevertsAndTheCliShowsProgress) {
   ASSERT_EQ(kill(cluster_.broker(4).pid(), SIGCONT), 0);
   EXPECT_TRUE(Ongoing().empty());
   EXPECT_EQ(AssignedReplicas(topic, 0), (V{2, 3, 1}));  // Kafka's order: RS without the added
-  EXPECT_EQ(cluster_.State(topic, 0)->leader, 1);
+  // Led by an original replica (the automatic rebalance may have moved it
+  // to 2, RS's first, meanwhile).
+  const zk::PartitionState after = *cluster_.State(topic, 0);
+  EXPECT_TRUE(after.leader >= 1 && after.leader <= 3) << after.leader;
+  EXPECT_EQ(std::set<int32_t>(after.isr.begin(), after.isr.end()), (std::set<int32_t>{1, 2, 3}));
   // Broker 4, thawed, deletes what it had started to copy.
   EXPECT_TRUE(WaitUntil([&] { return !HasPartitionDir(4, topic, 0); })) << cluster_.Outputs();
   EXPECT_TRUE(WaitUntil([&] { return MetadataReplicas(4, topic, 0) == V{2, 3, 1}; }))
