@@ -1044,9 +1044,8 @@ void PartitionStateMachine::Reread(zk::ZkClient& zk, const TopicPartition& tp) {
   p->second.version = node->stat.version;
 }
 
-}  // namespace sluice::controller
-
-namespace sluice::controller {
+// Partition reassignment (KIP-455): what is decided is in
+// controller/reassignment.h; here it is written and told.
 
 std::vector<TopicPartition> PartitionStateMachine::Reassigning() const {
   std::vector<TopicPartition> out;

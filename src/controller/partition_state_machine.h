@@ -226,9 +226,9 @@ class PartitionStateMachine {
   // replicas being added start fetching. The reassignment completes, here
   // or when a later ISR change (AlterPartition), live-set change or
   // activation finds every target replica in the ISR: the state gets
-  // ISR ∩ TRS (and a target replica as leader if needed), the topic znode
-  // RS := TRS with nothing adding or removing, and the removed replicas
-  // StopReplica with deletion. A target equal to the replicas with nothing
+  // the ISR without the replicas leaving (and a target replica as leader
+  // if needed), the topic znode RS := TRS with nothing adding or
+  // removing, and the removed replicas StopReplica with deletion. A target equal to the replicas with nothing
   // in progress changes nothing. `why` gets the reason of an error.
   // REQUIRES: on the loop.
   ReassignmentError Reassign(const TopicPartition& tp,
