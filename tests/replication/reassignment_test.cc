@@ -133,6 +133,12 @@ class ReassignmentTest : public ::testing::Test {
     // must stay registered meanwhile.
     ASSERT_TRUE(cluster_.Start().ok()) << cluster_.Outputs();
   }
+  // Clean stops: a broker that crashed or reported a sanitizer error (a
+  // non-zero exit) fails the test.
+  void TearDown() override {
+    Status s = cluster_.StopBrokers();
+    EXPECT_TRUE(s.ok()) << s.ToString() << "\n" << cluster_.Outputs();
+  }
 
   // CreateTopics with an explicit assignment, asked again while the broker
   // answering does not see every broker live yet.
