@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -309,12 +310,31 @@ TEST_F(ReassignmentTest, MovesAPartitionUnderLoadWithoutLosingAcknowledgedWrites
   EXPECT_NE(list.output.find("0 reassignment(s) in progress"), std::string::npos) << list.output;
 }
 
+// A broker that is not the controller, to freeze (SIGSTOP: still
+// registered, the session is long, but it cannot fetch), and the other
+// three brokers, in id order.
+struct Spare {
+  int32_t frozen = -1;
+  V others;
+};
+Spare PickSpare(int32_t controller) {
+  Spare out;
+  out.frozen = controller == 4 ? 1 : 4;
+  for (int32_t b = 1; b <= 4; ++b) {
+    if (b != out.frozen) out.others.push_back(b);
+  }
+  return out;
+}
+
 TEST_F(ReassignmentTest, CancelRevertsAndTheCliShowsProgress) {
   const std::string topic = "cancelled";
-  ASSERT_EQ(0, CreateTopic(topic, {{1, 2, 3}}));
+  const Spare spare = PickSpare(cluster_.Controller());
+  const int32_t x = spare.frozen;
+  const V ors = spare.others;
+  ASSERT_EQ(0, CreateTopic(topic, {ors}));
   ASSERT_TRUE(WaitUntil([&] {
     auto s = cluster_.State(topic, 0);
-    return s && s->leader == 1 && s->isr.size() == 3;
+    return s && s->leader == ors[0] && s->isr.size() == 3;
   })) << cluster_.Outputs();
 
   // Errors the controller answers, through the CLI.
@@ -329,37 +349,81 @@ TEST_F(ReassignmentTest, CancelRevertsAndTheCliShowsProgress) {
   EXPECT_EQ(Reassign(topic, 7, V{1, 2}), ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
   EXPECT_EQ(Reassign(topic, 0, V{1, 1}), ToWire(ErrorCode::INVALID_REPLICA_ASSIGNMENT));
 
-  // Broker 4 frozen (still registered: the session is long) cannot fetch,
-  // so the reassignment to it stays in progress until cancelled.
-  ASSERT_EQ(kill(cluster_.broker(4).pid(), SIGSTOP), 0);
-  CliResult start =
-      RunCli(fmt::format("partition reassign --topic {} --partition 0 --replicas 2,3,4", topic));
+  // The frozen broker cannot fetch, so the reassignment to it stays in
+  // progress until cancelled.
+  ASSERT_EQ(kill(cluster_.broker(x).pid(), SIGSTOP), 0);
+  CliResult start = RunCli(fmt::format("partition reassign --topic {} --partition 0 --replicas {},{},{}",
+                                       topic, ors[1], ors[2], x));
   EXPECT_EQ(start.exit_code, 0) << start.output;
   auto ongoing = Ongoing();
   ASSERT_EQ(ongoing.size(), 1u);
   const auto& entry = ongoing.begin()->second;
-  EXPECT_EQ(entry.replicas, (V{2, 3, 4, 1}));
-  EXPECT_EQ(entry.adding_replicas, (V{4}));
-  EXPECT_EQ(entry.removing_replicas, (V{1}));
+  EXPECT_EQ(entry.replicas, (V{ors[1], ors[2], x, ors[0]}));
+  EXPECT_EQ(entry.adding_replicas, (V{x}));
+  EXPECT_EQ(entry.removing_replicas, (V{ors[0]}));
   CliResult list = RunCli("partition reassignments");
   EXPECT_EQ(list.exit_code, 0) << list.output;
-  EXPECT_NE(list.output.find("4: catching up"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find(fmt::format("{}: catching up", x)), std::string::npos) << list.output;
   EXPECT_NE(list.output.find("1 reassignment(s) in progress"), std::string::npos) << list.output;
 
   CliResult cancel = RunCli(fmt::format("partition reassign --topic {} --partition 0 --cancel", topic));
   EXPECT_EQ(cancel.exit_code, 0) << cancel.output;
-  ASSERT_EQ(kill(cluster_.broker(4).pid(), SIGCONT), 0);
+  ASSERT_EQ(kill(cluster_.broker(x).pid(), SIGCONT), 0);
   EXPECT_TRUE(Ongoing().empty());
-  EXPECT_EQ(AssignedReplicas(topic, 0), (V{2, 3, 1}));  // Kafka's order: RS without the added
+  // Kafka's order: RS without the replica that was being added.
+  EXPECT_EQ(AssignedReplicas(topic, 0), (V{ors[1], ors[2], ors[0]}));
   // Led by an original replica (the automatic rebalance may have moved it
-  // to 2, RS's first, meanwhile).
+  // to RS's first meanwhile).
   const zk::PartitionState after = *cluster_.State(topic, 0);
-  EXPECT_TRUE(after.leader >= 1 && after.leader <= 3) << after.leader;
-  EXPECT_EQ(std::set<int32_t>(after.isr.begin(), after.isr.end()), (std::set<int32_t>{1, 2, 3}));
-  // Broker 4, thawed, deletes what it had started to copy.
-  EXPECT_TRUE(WaitUntil([&] { return !HasPartitionDir(4, topic, 0); })) << cluster_.Outputs();
-  EXPECT_TRUE(WaitUntil([&] { return MetadataReplicas(4, topic, 0) == V{2, 3, 1}; }))
+  EXPECT_NE(after.leader, x);
+  EXPECT_EQ(std::set<int32_t>(after.isr.begin(), after.isr.end()), std::set<int32_t>(ors.begin(), ors.end()));
+  // The thawed broker deletes what it had started to copy.
+  EXPECT_TRUE(WaitUntil([&] { return !HasPartitionDir(x, topic, 0); })) << cluster_.Outputs();
+  EXPECT_TRUE(WaitUntil([&] { return MetadataReplicas(x, topic, 0) == V{ors[1], ors[2], ors[0]}; }))
       << cluster_.Outputs();
+}
+
+TEST_F(ReassignmentTest, ANewControllerCompletesAReassignmentTheOldOneStarted) {
+  const std::string topic = "failover";
+  const int32_t old_controller = cluster_.Controller();
+  const Spare spare = PickSpare(old_controller);
+  const int32_t x = spare.frozen;
+  // The controller first: it leads, and is the replica the move removes.
+  V ors = {old_controller};
+  for (int32_t b : spare.others) {
+    if (b != old_controller) ors.push_back(b);
+  }
+  const V target = {ors[1], ors[2], x};
+  ASSERT_EQ(0, CreateTopic(topic, {ors}));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = cluster_.State(topic, 0);
+    return s && s->leader == ors[0] && s->isr.size() == 3;
+  })) << cluster_.Outputs();
+
+  ASSERT_EQ(kill(cluster_.broker(x).pid(), SIGSTOP), 0);
+  ASSERT_EQ(Reassign(topic, 0, target), 0);
+  ASSERT_EQ(Ongoing().size(), 1u);
+  // The controller that started it stops (resigning at once); another takes over.
+  auto stopped = cluster_.broker(old_controller).Stop();
+  ASSERT_TRUE(stopped.ok()) << stopped.status().ToString();
+  EXPECT_EQ(*stopped, 0);
+  ASSERT_TRUE(WaitUntil([&] {
+    const int32_t c = cluster_.Controller();
+    return c > 0 && c != old_controller;
+  })) << cluster_.Outputs();
+  EXPECT_NE(cluster_.Controller(), x);
+  ASSERT_EQ(kill(cluster_.broker(x).pid(), SIGCONT), 0);
+
+  // The new controller resumes from the topic znode: x fetches, joins the
+  // ISR, and the move completes without the old controller.
+  ASSERT_TRUE(WaitUntil([&] { return Ongoing().empty() && AssignedReplicas(topic, 0) == target; },
+                        60s))
+      << cluster_.Outputs();
+  const zk::PartitionState state = *cluster_.State(topic, 0);
+  EXPECT_EQ(std::set<int32_t>(state.isr.begin(), state.isr.end()),
+            std::set<int32_t>(target.begin(), target.end()));
+  EXPECT_NE(std::find(target.begin(), target.end(), state.leader), target.end());
+  EXPECT_TRUE(HasPartitionDir(x, topic, 0));
 }
 
 TEST_F(ReassignmentTest, ABrokerThatIsNotTheControllerAnswersNotController) {
