@@ -124,9 +124,38 @@ struct ElectLeadersOutcome {
   std::map<controller::TopicPartition, controller::ElectionError> partitions;
 };
 
+// One partition of AlterPartitionReassignments: the new replicas, or
+// nullopt to cancel the reassignment in progress.
+struct ReassignmentChange {
+  controller::TopicPartition tp;
+  std::optional<std::vector<int32_t>> target;
+};
+
+struct ReassignmentResult {
+  controller::ReassignmentError error = controller::ReassignmentError::kNone;
+  std::string message;  // why, on an error
+};
+
+struct AlterReassignmentsOutcome {
+  bool not_controller = false;  // NOT_CONTROLLER: nothing was changed
+  std::map<controller::TopicPartition, ReassignmentResult> partitions;
+};
+
+// A reassignment in progress (ListPartitionReassignments).
+struct OngoingReassignment {
+  std::vector<int32_t> replicas;  // RS
+  std::vector<int32_t> adding;
+  std::vector<int32_t> removing;
+};
+
+struct ListReassignmentsOutcome {
+  bool not_controller = false;
+  std::map<controller::TopicPartition, OngoingReassignment> ongoing;
+};
+
 // What only the controller serves: a partition leader's AlterPartition
-// (KIP-497), an admin's ElectLeaders and a stopping broker's
-// ControlledShutdown. A broker that is not the controller answers
+// (KIP-497), an admin's ElectLeaders and partition reassignments (KIP-455),
+// and a stopping broker's ControlledShutdown. A broker that is not the controller answers
 // NOT_CONTROLLER, and the sender asks again once it knows the new one.
 class ControllerService {
  public:
@@ -146,6 +175,22 @@ class ControllerService {
   virtual void ElectLeaders(ElectionType type,
                             std::optional<std::vector<controller::TopicPartition>> partitions,
                             std::function<void(ElectLeadersOutcome)> done) = 0;
+  // AlterPartitionReassignments (KIP-455): starts, changes or cancels the
+  // reassignment of each partition in `changes`
+  // (controller::PartitionStateMachine::Reassign), in order. Calls `done`
+  // once, from the controller's thread, when the replica sets are written
+  // and the brokers' requests queued (the data moves afterwards);
+  // not_controller when this broker is not the active controller. Never
+  // blocks the caller.
+  virtual void AlterPartitionReassignments(std::vector<ReassignmentChange> changes,
+                                           std::function<void(AlterReassignmentsOutcome)> done) = 0;
+  // ListPartitionReassignments (KIP-455): the reassignments in progress
+  // among `partitions` (nullopt: every partition; one named that does not
+  // exist or is not being reassigned is left out). Calls `done` once, from
+  // the controller's thread. Never blocks the caller.
+  virtual void ListPartitionReassignments(
+      std::optional<std::vector<controller::TopicPartition>> partitions,
+      std::function<void(ListReassignmentsOutcome)> done) = 0;
   // Broker `broker_id` is stopping: moves its leaderships away
   // (controller::PartitionStateMachine::ControlledShutdown). Calls `done`
   // once, from the controller's thread. Never blocks the caller.

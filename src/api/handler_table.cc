@@ -114,6 +114,8 @@ constexpr std::array kHandlers = {
     ClusterEntry<UpdateMetadataRequest, HandleUpdateMetadata>(0, 8),
     ClusterEntry<AlterPartitionRequest, HandleAlterPartition>(0, 1),
     ClusterEntry<ElectLeadersRequest, HandleElectLeaders>(0, 2),
+    ClusterEntry<AlterPartitionReassignmentsRequest, HandleAlterPartitionReassignments>(0, 0),
+    ClusterEntry<ListPartitionReassignmentsRequest, HandleListPartitionReassignments>(0, 0),
     ClusterEntry<ControlledShutdownRequest, HandleControlledShutdown>(0, 3),
 };
 

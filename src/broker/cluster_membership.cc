@@ -379,6 +379,53 @@ void ClusterMembership::ElectLeaders(
   if (!posted) done(api::ElectLeadersOutcome{.not_controller = true, .partitions = {}});
 }
 
+void ClusterMembership::AlterPartitionReassignments(
+    std::vector<api::ReassignmentChange> changes,
+    std::function<void(api::AlterReassignmentsOutcome)> done) {
+  const bool posted = loop_.Post([this, changes = std::move(changes), done] {
+    api::AlterReassignmentsOutcome out;
+    if (!psm_ || !leading_ || !psm_->active() || psm_->deposed()) {
+      out.not_controller = true;
+      done(std::move(out));
+      return;
+    }
+    for (const api::ReassignmentChange& c : changes) {
+      api::ReassignmentResult& r = out.partitions[c.tp];
+      r.error = psm_->Reassign(c.tp, c.target, &r.message);
+    }
+    done(std::move(out));
+  });
+  if (!posted) done(api::AlterReassignmentsOutcome{.not_controller = true, .partitions = {}});
+}
+
+void ClusterMembership::ListPartitionReassignments(
+    std::optional<std::vector<controller::TopicPartition>> partitions,
+    std::function<void(api::ListReassignmentsOutcome)> done) {
+  const bool posted = loop_.Post([this, partitions = std::move(partitions), done] {
+    api::ListReassignmentsOutcome out;
+    if (!psm_ || !leading_ || !psm_->active() || psm_->deposed()) {
+      out.not_controller = true;
+      done(std::move(out));
+      return;
+    }
+    auto add = [&out](const controller::TopicPartition& tp, const controller::PartitionModel& m) {
+      if (m.adding.empty() && m.removing.empty()) return;
+      out.ongoing[tp] = api::OngoingReassignment{m.replicas, m.adding, m.removing};
+    };
+    if (partitions) {
+      for (const controller::TopicPartition& tp : *partitions) {
+        if (std::optional<controller::PartitionModel> m = psm_->partition(tp)) add(tp, *m);
+      }
+    } else {
+      for (const auto& [name, topic] : psm_->topics()) {
+        for (const auto& [p, m] : topic.partitions) add({name, p}, m);
+      }
+    }
+    done(std::move(out));
+  });
+  if (!posted) done(api::ListReassignmentsOutcome{.not_controller = true, .ongoing = {}});
+}
+
 void ClusterMembership::CheckLeaderImbalance() {
   if (!psm_ || !leading_ || !psm_->active()) return;
   psm_->RebalancePreferredLeaders(imbalance_percentage_);

@@ -135,6 +135,12 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   void ElectLeaders(api::ElectionType type,
                     std::optional<std::vector<controller::TopicPartition>> partitions,
                     std::function<void(api::ElectLeadersOutcome)> done) override;
+  void AlterPartitionReassignments(
+      std::vector<api::ReassignmentChange> changes,
+      std::function<void(api::AlterReassignmentsOutcome)> done) override;
+  void ListPartitionReassignments(
+      std::optional<std::vector<controller::TopicPartition>> partitions,
+      std::function<void(api::ListReassignmentsOutcome)> done) override;
   void ControlledShutdown(int32_t broker_id,
                           std::function<void(controller::ControlledShutdownResult)> done) override;
 

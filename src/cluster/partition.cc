@@ -241,12 +241,12 @@ std::optional<std::vector<int32_t>> Partition::IsrToShrink(int64_t now_ms,
   return replica_set_.IsrWithoutLagging(now_ms, max_lag_ms);
 }
 
-std::optional<std::vector<int32_t>> Partition::IsrToExpand() {
+std::optional<std::vector<int32_t>> Partition::IsrToExpand(int64_t now_ms, int64_t max_lag_ms) {
   const int32_t epoch = leader_epoch();
   const int64_t epoch_start = log_->EndOffsetForEpoch(epoch - 1).second;
   MutexLock lock(&replica_mu_);
   if (!is_leader() || !replica_set_.has_followers()) return std::nullopt;
-  return replica_set_.IsrWithCaughtUp(log_->high_watermark(), epoch_start);
+  return replica_set_.IsrWithCaughtUp(log_->high_watermark(), epoch_start, now_ms, max_lag_ms);
 }
 
 void Partition::ApplyIsr(int32_t leader_epoch, std::vector<int32_t> isr, int32_t partition_epoch,

@@ -173,7 +173,8 @@ class Partition {
   // nullopt when there is none or this replica does not lead.
   std::optional<std::vector<int32_t>> IsrToShrink(int64_t now_ms, int64_t max_lag_ms) const
       EXCLUDES(replica_mu_);
-  std::optional<std::vector<int32_t>> IsrToExpand() EXCLUDES(replica_mu_);
+  std::optional<std::vector<int32_t>> IsrToExpand(int64_t now_ms, int64_t max_lag_ms)
+      EXCLUDES(replica_mu_);
   // The ISR the controller recorded at `partition_epoch`; ignored when not
   // leading at `leader_epoch`. The high watermark may move (a smaller ISR).
   void ApplyIsr(int32_t leader_epoch, std::vector<int32_t> isr, int32_t partition_epoch,

@@ -78,11 +78,15 @@ std::optional<std::vector<int32_t>> ReplicaSet::IsrWithoutLagging(int64_t now_ms
 }
 
 std::optional<std::vector<int32_t>> ReplicaSet::IsrWithCaughtUp(int64_t high_watermark,
-                                                               int64_t epoch_start) const {
+                                                               int64_t epoch_start, int64_t now_ms,
+                                                               int64_t max_lag_ms) const {
   std::vector<int32_t> isr = isr_;
   for (const auto& [id, p] : followers_) {
     if (InIsr(id)) continue;
-    if (p.log_end_offset >= high_watermark && p.log_end_offset >= epoch_start) isr.push_back(id);
+    const bool fetching = p.last_fetch_ms >= 0 && now_ms - p.last_fetch_ms <= max_lag_ms;
+    if (fetching && p.log_end_offset >= high_watermark && p.log_end_offset >= epoch_start) {
+      isr.push_back(id);
+    }
   }
   if (isr.size() == isr_.size()) return std::nullopt;
   return isr;

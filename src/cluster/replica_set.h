@@ -57,9 +57,14 @@ class ReplicaSet {
   std::optional<std::vector<int32_t>> IsrWithoutLagging(int64_t now_ms, int64_t max_lag_ms) const;
   // The ISR plus the followers outside it whose log end offset reached
   // both `high_watermark` and `epoch_start` (where the leader's current
-  // epoch begins); nullopt when there is none.
-  std::optional<std::vector<int32_t>> IsrWithCaughtUp(int64_t high_watermark,
-                                                       int64_t epoch_start) const;
+  // epoch begins) and that fetched within the last `max_lag_ms`; nullopt
+  // when there is none. The recency matters on an idle partition: a
+  // follower that stopped (its broker shut down or died) stays at the high
+  // watermark by offsets, and proposing it would have the controller refuse
+  // the whole change (INELIGIBLE_REPLICA), keeping out the replicas that
+  // did catch up (a reassignment's new ones).
+  std::optional<std::vector<int32_t>> IsrWithCaughtUp(int64_t high_watermark, int64_t epoch_start,
+                                                       int64_t now_ms, int64_t max_lag_ms) const;
 
   // The ISR as the controller recorded it (after an AlterPartition). A
   // member added counts as caught up now.

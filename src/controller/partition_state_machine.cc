@@ -9,6 +9,7 @@
 
 #include "controller/leader_election.h"
 #include "controller/leader_imbalance.h"
+#include "controller/reassignment_writer.h"
 
 namespace sluice::controller {
 
@@ -311,6 +312,13 @@ Status PartitionStateMachine::Activate(ControllerEpoch epoch,
     batch.FullUpdateMetadata(b);
   }
   batch.Flush();
+  {
+    // Reassignments an earlier controller started: resume (the full
+    // LeaderAndIsr above restarted the fetches), complete those done.
+    Batch completed(this);
+    CompleteReassignments(*zk, Reassigning(), completed);
+    completed.Flush();
+  }
   OnDeletionsChanged();
   return Status::Ok();
 }
@@ -368,6 +376,12 @@ Status PartitionStateMachine::LoadTopic(zk::ZkClient& zk, const std::string& top
     if (t.partitions.contains(p)) continue;  // Reassignment is not this path's.
     PartitionModel m;
     m.replicas = replicas;
+    if (auto a = assignment->adding_replicas.find(p); a != assignment->adding_replicas.end()) {
+      m.adding = a->second;
+    }
+    if (auto r = assignment->removing_replicas.find(p); r != assignment->removing_replicas.end()) {
+      m.removing = r->second;
+    }
     auto state = zk.Get(zk::PartitionStatePath(topic, p));
     if (state.ok()) {
       auto decoded = zk::DecodePartitionState(state->data);
@@ -494,6 +508,7 @@ void PartitionStateMachine::OnBrokersChanged(std::map<int32_t, zk::BrokerRegistr
       }
     }
   }
+  CompleteReassignments(*zk, Reassigning(), batch);
   batch.BrokersChanged();
   batch.Flush();
 }
@@ -621,11 +636,13 @@ AlterPartitionResult PartitionStateMachine::AlterPartition(const AlterPartitionR
     if (e.ok()) {
       m->state = next;
       ++m->version;
-      Batch batch(this);
-      batch.UpdateMetadata(tp);
-      batch.Flush();
       result.state = next;
       result.partition_epoch = m->version;
+      Batch batch(this);
+      batch.UpdateMetadata(tp);
+      // The ISR may now hold every target replica of a reassignment.
+      CompleteReassignments(*zk, {tp}, batch);
+      batch.Flush();
       return result;
     }
     if (CheckDeposed(*zk)) {
@@ -1025,6 +1042,130 @@ void PartitionStateMachine::Reread(zk::ZkClient& zk, const TopicPartition& tp) {
   if (!decoded.ok()) return;
   p->second.state = std::move(*decoded);
   p->second.version = node->stat.version;
+}
+
+// Partition reassignment (KIP-455): what is decided is in
+// controller/reassignment.h; here it is written and told.
+
+std::vector<TopicPartition> PartitionStateMachine::Reassigning() const {
+  std::vector<TopicPartition> out;
+  for (const auto& [name, topic] : topics_) {
+    for (const auto& [p, m] : topic.partitions) {
+      if (!m.adding.empty() || !m.removing.empty()) out.push_back({name, p});
+    }
+  }
+  return out;
+}
+
+ReassignmentError PartitionStateMachine::Reassign(const TopicPartition& tp,
+                                                  const std::optional<std::vector<int32_t>>& target,
+                                                  std::string* why) {
+  if (!Acting()) return ReassignmentError::kNotController;
+  std::optional<PartitionModel> m = partition(tp);
+  if (!m || !m->state) {
+    *why = "The partition does not exist.";
+    return ReassignmentError::kUnknownTopicOrPartition;
+  }
+  const ReplicaSet current{m->replicas, m->adding, m->removing};
+  std::vector<int32_t> trs;
+  if (target) {
+    ReassignmentError e = ValidateTarget(*target, LiveIds(), why);
+    if (e != ReassignmentError::kNone) return e;
+    trs = *target;
+  } else {
+    if (!InProgress(current)) {
+      *why = "The partition has no reassignment in progress.";
+      return ReassignmentError::kNoReassignmentInProgress;
+    }
+    trs = OriginalReplicas(current);
+  }
+  const ReplicaSet next = PlanReassignment(current, trs);
+  if (next == current) return ReassignmentError::kNone;
+  std::shared_ptr<zk::ZkClient> zk = session_->client();
+  Status s = WriteReplicaSet(*zk, EpochCheck(), tp.topic, tp.partition, next);
+  if (!s.ok()) {
+    if (CheckDeposed(*zk)) return ReassignmentError::kNotController;
+    *why = s.message();
+    return s.IsNotFound() ? ReassignmentError::kUnknownTopicOrPartition
+                          : ReassignmentError::kWriteFailed;
+  }
+  spdlog::info("controller: {} {}-{}: replicas {} (were {}), adding {}, removing {}",
+               target ? "reassigning" : "cancelling the reassignment of", tp.topic, tp.partition,
+               next.replicas, current.replicas, next.adding, next.removing);
+  PartitionModel& model = topics_.at(tp.topic).partitions.at(tp.partition);
+  model.replicas = next.replicas;
+  model.adding = next.adding;
+  model.removing = next.removing;
+  // A new leader epoch: the replicas apply only a newer one, and each must
+  // learn RS (the leader, to let the new replicas fetch and join the ISR).
+  const Applied applied = Apply(*zk, {tp}, [&](const TopicPartition&, const PartitionModel& pm)
+                                               -> std::optional<zk::PartitionState> {
+    if (!pm.state) return std::nullopt;
+    zk::PartitionState bumped = *pm.state;
+    ++bumped.leader_epoch;
+    bumped.controller_epoch = epoch_.epoch;
+    return bumped;
+  });
+  if (deposed_) return ReassignmentError::kNotController;
+  if (!applied.written.contains(tp)) {
+    // The replica set is stored; the next activation tells the replicas.
+    spdlog::warn("controller: {}-{}: the leader epoch for the reassignment was not written",
+                 tp.topic, tp.partition);
+  }
+  Batch batch(this);
+  batch.Announce(applied);
+  CompleteReassignments(*zk, {tp}, batch);
+  batch.Flush();
+  return ReassignmentError::kNone;
+}
+
+void PartitionStateMachine::CompleteReassignments(zk::ZkClient& zk,
+                                                  const std::vector<TopicPartition>& tps,
+                                                  Batch& batch) {
+  if (!Acting()) return;
+  auto replica_set = [](const PartitionModel& m) {
+    return ReplicaSet{m.replicas, m.adding, m.removing};
+  };
+  std::vector<TopicPartition> due;
+  for (const TopicPartition& tp : tps) {
+    std::optional<PartitionModel> m = partition(tp);
+    if (m && m->state && InProgress(replica_set(*m))) due.push_back(tp);
+  }
+  if (due.empty()) return;
+  const std::set<int32_t> electable = ElectableIds();
+  const Applied applied = Apply(zk, due, [&](const TopicPartition&, const PartitionModel& m)
+                                            -> std::optional<zk::PartitionState> {
+    const ReplicaSet rs = replica_set(m);
+    if (!m.state || !InProgress(rs)) return std::nullopt;
+    return DecideReassignmentCompletion(TargetReplicas(rs), *m.state, electable, epoch_.epoch);
+  });
+  if (deposed_) return;
+  for (const TopicPartition& tp : due) {
+    if (!applied.written.contains(tp)) continue;
+    PartitionModel& m = topics_.at(tp.topic).partitions.at(tp.partition);
+    const ReplicaSet rs = replica_set(m);
+    const ReplicaSet done{TargetReplicas(rs), {}, {}};
+    batch.UpdateMetadata(tp);
+    Status s = WriteReplicaSet(zk, EpochCheck(), tp.topic, tp.partition, done);
+    if (!s.ok()) {
+      if (CheckDeposed(zk)) return;
+      // The state is written: the replicas learn it, and the next check
+      // (the ISR still holds the target) writes the replica set again.
+      spdlog::warn("controller: {}-{}: completing the reassignment: {}", tp.topic, tp.partition,
+                   s.message());
+      batch.LeaderAndIsr(tp, false);
+      continue;
+    }
+    m.replicas = done.replicas;
+    m.adding.clear();
+    m.removing.clear();
+    batch.LeaderAndIsr(tp, false);
+    for (int32_t r : rs.removing) {
+      batch.StopReplica(r, StopReplicaPartition{tp.topic, tp.partition, m.state->leader_epoch, true});
+    }
+    spdlog::info("controller: {}-{} reassigned: replicas {}, leader {}, ISR {}; removed {}",
+                 tp.topic, tp.partition, m.replicas, m.state->leader, m.state->isr, rs.removing);
+  }
 }
 
 }  // namespace sluice::controller

@@ -55,6 +55,7 @@
 #include "controller/controller_channel.h"
 #include "controller/controller_election.h"
 #include "controller/event_loop.h"
+#include "controller/reassignment.h"
 #include "controller/topic_id.h"
 #include "controller/zk_session.h"
 #include "zk/znodes.h"
@@ -70,6 +71,10 @@ struct TopicPartition {
 // What the controller knows of one partition.
 struct PartitionModel {
   std::vector<int32_t> replicas;            // the assignment, preferred leader first
+  // A reassignment in progress (controller/reassignment.h): `replicas` is
+  // then RS, these the replicas being added and removed. Both empty: none.
+  std::vector<int32_t> adding;
+  std::vector<int32_t> removing;
   std::optional<zk::PartitionState> state;  // nullopt: no state znode yet
   int32_t version = -1;                     // the state znode's version
 };
@@ -213,6 +218,22 @@ class PartitionStateMachine {
   // was tried. REQUIRES: on the loop.
   std::map<TopicPartition, ElectionError> RebalancePreferredLeaders(int32_t imbalance_percentage);
 
+  // AlterPartitionReassignments (KIP-455) for one partition: `target` the
+  // new replicas, nullopt to cancel the reassignment in progress (back to
+  // the original replicas). Validates (ValidateTarget against the live
+  // brokers), writes RS/adding/removing into the topic znode, bumps the
+  // leader epoch and sends LeaderAndIsr to every replica of RS, so the
+  // replicas being added start fetching. The reassignment completes, here
+  // or when a later ISR change (AlterPartition), live-set change or
+  // activation finds every target replica in the ISR: the state gets
+  // the ISR without the replicas leaving (and a target replica as leader
+  // if needed), the topic znode RS := TRS with nothing adding or
+  // removing, and the removed replicas StopReplica with deletion. A target equal to the replicas with nothing
+  // in progress changes nothing. `why` gets the reason of an error.
+  // REQUIRES: on the loop.
+  ReassignmentError Reassign(const TopicPartition& tp,
+                             const std::optional<std::vector<int32_t>>& target, std::string* why);
+
   // The model, for the owner and tests. REQUIRES: on the loop.
   const std::map<std::string, TopicModel>& topics() const { return topics_; }
   std::optional<PartitionModel> partition(const TopicPartition& tp) const;
@@ -258,6 +279,13 @@ class PartitionStateMachine {
   void OnDeletionsChanged();
   void DeleteTopic(zk::ZkClient& zk, const std::string& topic);
   Status RemoveTopicZnodes(zk::ZkClient& zk, const std::string& topic);
+
+  // Completes the reassignments of `tps` whose target replicas are all in
+  // the ISR (see Reassign), telling the brokers through `batch`.
+  void CompleteReassignments(zk::ZkClient& zk, const std::vector<TopicPartition>& tps,
+                             Batch& batch);
+  // The partitions with a reassignment in progress.
+  std::vector<TopicPartition> Reassigning() const;
 
   std::set<int32_t> LiveIds() const;
   // The live brokers not shutting down: those that may lead or join an ISR.

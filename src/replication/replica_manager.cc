@@ -293,7 +293,7 @@ void ReplicaManager::CheckIsr() {
   std::vector<std::shared_ptr<cluster::Partition>> changed;
   for (const auto& p : led) {
     std::optional<std::vector<int32_t>> isr = p->IsrToShrink(now, options_.replica_lag_time_max_ms);
-    if (!isr) isr = p->IsrToExpand();
+    if (!isr) isr = p->IsrToExpand(now, options_.replica_lag_time_max_ms);
     if (!isr) continue;
     changes.push_back(IsrChange{p->tp().topic, p->tp().partition, p->leader_epoch(),
                                 p->partition_epoch(), std::move(*isr)});

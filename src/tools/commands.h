@@ -22,6 +22,20 @@ struct ElectLeadersOptions {
 // Exit 1 if a partition got neither a leader nor ELECTION_NOT_NEEDED.
 int RunClusterElectLeaders(const GlobalOptions& global, const ElectLeadersOptions& opts);
 
+struct ReassignOptions {
+  std::string topic;
+  int partition = 0;
+  std::string replicas;  // "2,3,4": the target replicas, preferred leader first
+  bool cancel = false;   // instead of replicas: cancel the reassignment in progress
+};
+// AlterPartitionReassignments (KIP-455) to the controller for one partition.
+// Exit 1 if the controller refused it.
+int RunPartitionReassign(const GlobalOptions& global, const ReassignOptions& opts);
+// ListPartitionReassignments: one line per partition being reassigned, with
+// its replicas, those being added and removed, and whether each replica
+// being added has joined the ISR.
+int RunPartitionReassignments(const GlobalOptions& global);
+
 struct TopicCreateOptions {
   std::string topic;
   int partitions = -1;          // -1: the broker's default.

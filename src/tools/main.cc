@@ -54,6 +54,28 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"preferred", "unclean"}))
       ->capture_default_str();
 
+  CLI::App* partition =
+      app.add_subcommand("partition", "Partition reassignment (move replicas between brokers)")
+          ->fallthrough();
+  partition->require_subcommand(1);
+  ReassignOptions reassign;
+  CLI::App* ra = leaf(partition, "reassign",
+                      "Move a partition to --replicas (the first is the preferred leader), or "
+                      "--cancel the move in progress",
+                      [&] { return RunPartitionReassign(global, reassign); });
+  ra->add_option("--topic", reassign.topic, "Topic")->required();
+  ra->add_option("--partition", reassign.partition, "Partition")
+      ->check(CLI::NonNegativeNumber)
+      ->required();
+  CLI::Option* replicas_opt =
+      ra->add_option("--replicas", reassign.replicas, "Target broker ids, e.g. 2,3,4");
+  ra->add_flag("--cancel", reassign.cancel, "Cancel the reassignment in progress")
+      ->excludes(replicas_opt);
+  leaf(partition, "reassignments",
+       "Reassignments in progress: replicas, adding, removing, and whether each added replica "
+       "is in sync",
+       [&] { return RunPartitionReassignments(global); });
+
   CLI::App* topic = app.add_subcommand("topic", "Create, list, describe, alter and delete topics")
                         ->fallthrough();
   topic->require_subcommand(1);

@@ -68,11 +68,14 @@ TEST(ReplicaSetTest, AFollowerRejoinsAtTheHighWatermarkAndTheCurrentEpoch) {
   set.Reset(1, {1, 2, 3}, {1, 2}, 0);
   set.RecordFetch(2, 100, 100, 10);
   set.RecordFetch(3, 80, 100, 10);
-  EXPECT_FALSE(set.IsrWithCaughtUp(/*high_watermark=*/100, /*epoch_start=*/0).has_value());
+  EXPECT_FALSE(set.IsrWithCaughtUp(/*high_watermark=*/100, /*epoch_start=*/0, 20, 1000).has_value());
   set.RecordFetch(3, 100, 100, 20);
   // At the high watermark but short of where the leader's epoch starts.
-  EXPECT_FALSE(set.IsrWithCaughtUp(100, 120).has_value());
-  auto grown = set.IsrWithCaughtUp(100, 90);
+  EXPECT_FALSE(set.IsrWithCaughtUp(100, 120, 20, 1000).has_value());
+  // Not heard from for longer than the lag allowed (stopped on an idle
+  // partition): not proposed.
+  EXPECT_FALSE(set.IsrWithCaughtUp(100, 90, 1100, 1000).has_value());
+  auto grown = set.IsrWithCaughtUp(100, 90, 1000, 1000);
   ASSERT_TRUE(grown.has_value());
   EXPECT_EQ((Ids{1, 2, 3}), *grown);
   set.SetIsr(*grown, 30);

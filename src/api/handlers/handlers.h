@@ -6,6 +6,7 @@
 #include "api/request_context.h"
 #include "protocol/generated/alter_configs.h"
 #include "protocol/generated/alter_partition.h"
+#include "protocol/generated/alter_partition_reassignments.h"
 #include "protocol/generated/api_versions.h"
 #include "protocol/generated/controlled_shutdown.h"
 #include "protocol/generated/create_partitions.h"
@@ -28,6 +29,7 @@
 #include "protocol/generated/leave_group.h"
 #include "protocol/generated/list_groups.h"
 #include "protocol/generated/list_offsets.h"
+#include "protocol/generated/list_partition_reassignments.h"
 #include "protocol/generated/metadata.h"
 #include "protocol/generated/offset_commit.h"
 #include "protocol/generated/offset_delete.h"
@@ -80,6 +82,12 @@ void HandleStopReplica(RequestContext ctx, protocol::StopReplicaRequest request)
 void HandleUpdateMetadata(RequestContext ctx, protocol::UpdateMetadataRequest request);
 // An admin's leader elections, served by the controller (cluster only).
 void HandleElectLeaders(RequestContext ctx, protocol::ElectLeadersRequest request);
+// An admin's partition reassignments (KIP-455), served by the controller
+// (cluster only).
+void HandleAlterPartitionReassignments(RequestContext ctx,
+                                       protocol::AlterPartitionReassignmentsRequest request);
+void HandleListPartitionReassignments(RequestContext ctx,
+                                      protocol::ListPartitionReassignmentsRequest request);
 void HandleDeleteGroups(RequestContext ctx, protocol::DeleteGroupsRequest request);
 
 }  // namespace sluice::api
