@@ -28,31 +28,6 @@ using protocol::ElectLeadersResponse;
 constexpr int16_t kNotController = 41;
 constexpr int16_t kElectionNotNeeded = 84;
 
-struct Controller {
-  int32_t id = -1;
-  std::string host;
-  int port = 0;
-};
-
-// The controller, as the metadata just fetched names it.
-CommandStatus FindController(KafkaClient& client, Controller* out) {
-  MetadataPtr md;
-  CommandStatus s = client.FetchMetadata(&md);
-  if (!s.ok()) return s;
-  const int32_t id = rd_kafka_controllerid(client.get(), 0);
-  if (id < 0) {
-    return CommandStatus::Failed("the cluster names no controller (a single node has none)");
-  }
-  for (int i = 0; i < md->broker_cnt; ++i) {
-    if (md->brokers[i].id == id) {
-      *out = Controller{id, md->brokers[i].host, md->brokers[i].port};
-      return {};
-    }
-  }
-  return CommandStatus::Failed(
-      fmt::format("the controller, broker {}, is not in the metadata", id));
-}
-
 // The partitions to name: nullopt for every partition of every topic.
 CommandStatus PartitionsToName(
     KafkaClient& client, const ElectLeadersOptions& opts,
@@ -83,7 +58,7 @@ CommandStatus PartitionsToName(
 
 // Sends the election to `controller`. A controller that moved answers
 // NOT_CONTROLLER (top level from v1, every partition in v0): *moved.
-CommandStatus Send(const GlobalOptions& global, const Controller& controller,
+CommandStatus Send(const GlobalOptions& global, const KafkaClient::Controller& controller,
                    const ElectLeadersRequest& request, bool unclean, ElectLeadersResponse* out,
                    bool* moved) {
   *moved = false;
@@ -167,8 +142,8 @@ int RunClusterElectLeaders(const GlobalOptions& global, const ElectLeadersOption
       std::chrono::steady_clock::now() + std::chrono::milliseconds(global.timeout_ms);
   ElectLeadersResponse response;
   for (;;) {
-    Controller controller;
-    s = FindController(*client, &controller);
+    KafkaClient::Controller controller;
+    s = client->FindController(&controller);
     if (!s.ok()) return Finish(s);
     bool moved = false;
     s = Send(global, controller, request, unclean, &response, &moved);

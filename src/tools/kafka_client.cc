@@ -116,6 +116,24 @@ CommandStatus KafkaClient::UnreachableError(rd_kafka_resp_err_t err) {
       fmt::format("cannot reach broker {} within {} ms ({})", bootstrap_, timeout_ms_, cause));
 }
 
+CommandStatus KafkaClient::FindController(Controller* out) {
+  MetadataPtr md;
+  CommandStatus s = FetchMetadata(&md);
+  if (!s.ok()) return s;
+  const int32_t id = rd_kafka_controllerid(get(), 0);
+  if (id < 0) {
+    return CommandStatus::Failed("the cluster names no controller (a single node has none)");
+  }
+  for (int i = 0; i < md->broker_cnt; ++i) {
+    if (md->brokers[i].id == id) {
+      *out = Controller{id, md->brokers[i].host, md->brokers[i].port};
+      return {};
+    }
+  }
+  return CommandStatus::Failed(
+      fmt::format("the controller, broker {}, is not in the metadata", id));
+}
+
 CommandStatus KafkaClient::FetchMetadata(MetadataPtr* out, const char* topic) {
   RdPtr<rd_kafka_topic_t, rd_kafka_topic_destroy> only;
   if (topic != nullptr) only.reset(rd_kafka_topic_new(rk_, topic, nullptr));

@@ -94,6 +94,17 @@ class KafkaClient {
   // timeout passes (then kExitUnreachable, naming the last connection error).
   CommandStatus FetchMetadata(MetadataPtr* out, const char* topic = nullptr);
 
+  // The controller, as freshly fetched metadata names it: where the
+  // cluster-only calls librdkafka 2.0 lacks (ElectLeaders, the KIP-455
+  // reassignment calls) are sent with rpc::Connection. Failed on a single
+  // node, which names no controller.
+  struct Controller {
+    int32_t id = -1;
+    std::string host;
+    int port = 0;
+  };
+  CommandStatus FindController(Controller* out);
+
   // The topic's entry in `md`, or UNKNOWN_TOPIC_OR_PART as a failure.
   static CommandStatus FindTopic(const rd_kafka_metadata_t& md, std::string_view topic,
                                  const rd_kafka_metadata_topic_t** out);

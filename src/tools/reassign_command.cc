@@ -35,29 +35,6 @@ using protocol::ListPartitionReassignmentsResponse;
 
 constexpr int16_t kNotController = 41;
 
-struct Controller {
-  int32_t id = -1;
-  std::string host;
-  int port = 0;
-};
-
-CommandStatus FindController(KafkaClient& client, Controller* out) {
-  MetadataPtr md;
-  CommandStatus s = client.FetchMetadata(&md);
-  if (!s.ok()) return s;
-  const int32_t id = rd_kafka_controllerid(client.get(), 0);
-  if (id < 0) {
-    return CommandStatus::Failed("the cluster names no controller (a single node has none)");
-  }
-  for (int i = 0; i < md->broker_cnt; ++i) {
-    if (md->brokers[i].id == id) {
-      *out = Controller{id, md->brokers[i].host, md->brokers[i].port};
-      return {};
-    }
-  }
-  return CommandStatus::Failed(fmt::format("the controller, broker {}, is not in the metadata", id));
-}
-
 // Sends `request` to the controller, asking the new one while the answer is
 // NOT_CONTROLLER (it moved between the metadata and the request), until the
 // timeout.
@@ -67,8 +44,8 @@ CommandStatus CallController(const GlobalOptions& global, KafkaClient& client, c
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(global.timeout_ms);
   for (;;) {
-    Controller controller;
-    CommandStatus s = FindController(client, &controller);
+    KafkaClient::Controller controller;
+    CommandStatus s = client.FindController(&controller);
     if (!s.ok()) return s;
     rpc::ConnectionOptions options;
     options.client_id = "sluice";
