@@ -66,6 +66,20 @@ MetadataResponse::MetadataResponseTopic DescribeTopic(const BrokerServices& serv
   return t;
 }
 
+// The brokers, the cluster id and the controller (cluster_state.h).
+void DescribeBrokers(const BrokerServices& services, MetadataResponse& response) {
+  ClusterState cluster = CurrentClusterState(services);
+  for (BrokerEndpoint& b : cluster.brokers) {
+    MetadataResponse::MetadataResponseBroker& broker = response.brokers.emplace_back();
+    broker.node_id = b.id;
+    broker.host = std::move(b.host);
+    broker.port = b.port;
+    broker.rack = std::move(b.rack);
+  }
+  response.cluster_id = services.cluster_id;
+  response.controller_id = cluster.controller_id;
+}
+
 MetadataResponse::MetadataResponseTopic TopicError(const std::optional<std::string>& name,
                                                    ErrorCode error) {
   MetadataResponse::MetadataResponseTopic t;
@@ -127,18 +141,9 @@ MetadataResponse ClusterAnswer(const BrokerServices& services,
                                const protocol::MetadataRequest& request, bool all_topics,
                                bool auto_create, std::vector<size_t>* missing) {
   MetadataResponse response;
-  ClusterState cluster = CurrentClusterState(services);
+  DescribeBrokers(services, response);
   std::set<int32_t> live;
-  for (BrokerEndpoint& b : cluster.brokers) {
-    live.insert(b.id);
-    MetadataResponse::MetadataResponseBroker& broker = response.brokers.emplace_back();
-    broker.node_id = b.id;
-    broker.host = std::move(b.host);
-    broker.port = b.port;
-    broker.rack = std::move(b.rack);
-  }
-  response.cluster_id = services.cluster_id;
-  response.controller_id = cluster.controller_id;
+  for (const auto& b : response.brokers) live.insert(b.node_id);
   std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
   if (all_topics) {
     for (const auto& [name, topic] : snapshot->topics) {
@@ -215,16 +220,7 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
     return;
   }
   MetadataResponse response;
-  ClusterState cluster = CurrentClusterState(services);
-  for (BrokerEndpoint& b : cluster.brokers) {
-    MetadataResponse::MetadataResponseBroker& broker = response.brokers.emplace_back();
-    broker.node_id = b.id;
-    broker.host = std::move(b.host);
-    broker.port = b.port;
-    broker.rack = std::move(b.rack);
-  }
-  response.cluster_id = services.cluster_id;
-  response.controller_id = cluster.controller_id;
+  DescribeBrokers(services, response);
 
   if (all_topics) {
     for (const cluster::TopicInfo& info : services.partitions.ListTopics()) {
