@@ -1,6 +1,7 @@
 #include "controller/zk_session.h"
 
 #include <chrono>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -76,9 +77,10 @@ void ZkSession::Run() {
     while (!expired_ && !stopping_) changed_.Wait(&mu_);
     if (stopping_) return;
     expired_ = false;
-    std::shared_ptr<zk::ZkClient> old = std::move(client_);
+    // The expired client stays in client_ until the new one replaces it:
+    // a caller between the two gets a client whose calls fail (session
+    // expired), never null.
     lock.Unlock();
-    old.reset();  // Closed here, never on its own event thread.
     spdlog::warn("zookeeper session expired; starting a new one");
     std::shared_ptr<zk::ZkClient> fresh;
     while (!fresh) {
@@ -100,10 +102,11 @@ void ZkSession::Run() {
       lock.Unlock();  // `fresh` closes after this, without the lock (see ~ZkSession).
       return;
     }
-    client_ = std::move(fresh);
+    std::shared_ptr<zk::ZkClient> expired = std::exchange(client_, std::move(fresh));
     ++generation_;
     connected_ = true;
     lock.Unlock();
+    expired.reset();  // Closed here, without the lock, never on its own event thread.
     if (options_.on_new_session) options_.on_new_session();
     lock.Lock();
   }

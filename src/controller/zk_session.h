@@ -36,7 +36,8 @@ class ZkSession {
   ZkSession& operator=(const ZkSession&) = delete;
 
   // The current session's client. A caller keeps it for one piece of work:
-  // after an expiry its calls fail, and the next client() is a new session.
+  // after an expiry its calls fail (it stays the current one, never null,
+  // until the new session replaces it), and the next client() is a new session.
   std::shared_ptr<zk::ZkClient> client() const EXCLUDES(mu_);
   // Sessions made so far (1 after Open).
   int generation() const EXCLUDES(mu_);
