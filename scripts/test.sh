@@ -25,7 +25,10 @@ status=0
 passed=0
 failed=0
 summary="$(mktemp)"
-trap 'rm -f "$summary"' EXIT
+# Each failed test's name and the end of its output, repeated at the very end
+# so that a log cut to its last lines still says what failed.
+failures="$(mktemp)"
+trap 'rm -f "$summary" "$failures"' EXIT
 
 # Runs one ctest label in a build dir and adds its counts to the totals.
 run_label() {
@@ -41,6 +44,22 @@ run_label() {
     failed=$((failed + bad))
     [ "$bad" -eq 0 ] || status=1
   fi
+  record_failures "$dir" "$label"
+}
+
+# Appends to $failures, for each test ctest reported failed in $summary, its
+# name and the last lines of the output ctest printed for it.
+record_failures() {
+  local dir="$1" label="$2" name
+  sed -n '/The following tests FAILED:/,$p' "$summary" | grep -E '^[[:space:]]+[0-9]+ - ' \
+    | sed -E 's/^[[:space:]]+[0-9]+ - (.*) \([^)]*\).*$/\1/' | while read -r name; do
+      echo "--- FAILED in $dir ($label): $name"
+      # ctest prints a failed test's output right after its result line.
+      awk -v n="$name" '
+        index($0, "Test #") && index($0, ": " n " ") { on = 1; next }
+        on && (/^ *[0-9]+\/[0-9]+ Test +#/ || /^ *Start +[0-9]+:/ || /tests passed, /) { on = 0 }
+        on { print }' "$summary" | tail -n 60
+    done >>"$failures" || true
 }
 
 run_ctest() {
@@ -82,12 +101,17 @@ if [ -d fuzz ] && ls fuzz/*_fuzzer.cc >/dev/null 2>&1; then
       echo "PASS $name"; passed=$((passed + 1))
     else
       echo "FAIL $name (see build/fuzz/$name.log)"; tail -40 "build/fuzz/$name.log"; status=1
+      { echo "--- FAILED fuzzer: $name"; tail -20 "build/fuzz/$name.log"; } >>"$failures"
       failed=$((failed + 1))
     fi
     rm -rf "$work"
   done
 fi
 
+if [ -s "$failures" ]; then
+  echo "== what failed"
+  cat "$failures"
+fi
 if [ "$status" -eq 0 ]; then echo "ALL TESTS PASSED"; else echo "SOME TESTS FAILED"; fi
 echo "${passed} passed, ${failed} failed"
 exit "$status"
