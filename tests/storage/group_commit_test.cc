@@ -51,8 +51,12 @@ TEST(GroupCommitTest, ConcurrentFlushesShareSyncsAndReturnOnlyWhenDurable) {
               static_cast<unsigned long long>(stats.flush_requests),
               static_cast<unsigned long long>(stats.flush_syncs),
               static_cast<unsigned long long>(fs.sync_count()));
-  EXPECT_EQ(stats.flush_requests, static_cast<uint64_t>(kThreads * kPerThread));
-  // Group commit: fewer sync rounds (and fdatasync calls) than flushes.
+  // A flush whose data another thread's sync round already covered returns
+  // at once and is not counted (flush_requests counts the flushes that
+  // waited); on a slow disk most of them wait.
+  EXPECT_LE(stats.flush_requests, static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_GT(stats.flush_requests, static_cast<uint64_t>(kThreads * kPerThread / 2));
+  // Group commit: fewer sync rounds (and fdatasync calls) than flushes that waited.
   EXPECT_LT(stats.flush_syncs, stats.flush_requests);
   EXPECT_LT(fs.sync_count(), stats.flush_requests);
   EXPECT_EQ(log->log_end_offset(), kThreads * kPerThread);
