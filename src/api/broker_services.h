@@ -15,6 +15,7 @@
 #include "group/group_coordinator.h"
 #include "metrics/broker_metrics.h"
 #include "replication/replica_manager.h"
+#include "replication/replication_quota.h"
 
 namespace sluice::api {
 
@@ -41,6 +42,10 @@ struct BrokerServices {
   // StopReplica) are served only when they are set.
   cluster::MetadataCache* metadata_cache = nullptr;
   replication::ReplicaManager* replicas = nullptr;
+  // leader.replication.throttled.rate: what a follower fetch of a throttled,
+  // out-of-sync replica may take from this leader (fetch.cc); null on a
+  // single node.
+  replication::ReplicationQuota* leader_quota = nullptr;
   // The listener other brokers are reached on (inter.broker.listener.name).
   std::string inter_broker_listener;
   // CreateTopics, CreatePartitions and DeleteTopics in a ZooKeeper cluster;

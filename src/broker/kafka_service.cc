@@ -87,6 +87,20 @@ replication::ReplicaManagerOptions ReplicaManagerOptionsFor(const config::Broker
   return o;
 }
 
+std::shared_ptr<replication::ReplicationQuota> MakeReplicationQuota(
+    const config::BrokerConfig& config, const char* rate_key) {
+  replication::ReplicationQuotaOptions o;
+  o.bytes_per_second = config.GetLong(rate_key);
+  o.samples = config.GetInt("replication.quota.window.num");
+  o.sample_ms = int64_t{1000} * config.GetInt("replication.quota.window.size.seconds");
+  o.clock = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  };
+  return std::make_shared<replication::ReplicationQuota>(std::move(o));
+}
+
 }  // namespace
 
 KafkaService::KafkaService()
@@ -175,9 +189,18 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
                                         int32_t /*leader_epoch*/) {
       if (tp.topic == group::kOffsetsTopic) groups->OnLeadership(tp.partition, is_leader);
     };
+    service->leader_quota_ = MakeReplicationQuota(config, "leader.replication.throttled.rate");
+    service->follower_quota_ = MakeReplicationQuota(config, "follower.replication.throttled.rate");
+    replica_options.fetcher.quota = service->follower_quota_;
+    replica_options.fetcher.throttled = [partitions = service->partitions_.get(),
+                                         id = meta->broker_id](const storage::TopicPartition& tp) {
+      auto topic = partitions->TopicConfigOf(tp.topic);
+      return topic.ok() && topic->follower_throttled_replicas.Names(tp.partition, id);
+    };
     service->replicas_ = std::make_unique<replication::ReplicaManager>(
         service->partitions_.get(), std::move(replica_options));
     api::BrokerServices& s = *service->services_;
+    s.leader_quota = service->leader_quota_.get();
     s.metadata_cache = service->metadata_cache_.get();
     s.replicas = service->replicas_.get();
     s.controller = membership;
@@ -249,6 +272,34 @@ void KafkaService::RegisterClusterGauges(ClusterMembership* membership) {
     cluster_gauges_.push_back(
         s.counter ? metrics_registry_->AddCounter(s.name, s.help).AddCallback({}, read)
                   : metrics_registry_->AddGauge(s.name, s.help).AddCallback({}, read));
+  }
+  struct QuotaSide {
+    const char* side;
+    replication::ReplicationQuota* quota;
+  };
+  for (const QuotaSide q : {QuotaSide{"leader", leader_quota_.get()},
+                            QuotaSide{"follower", follower_quota_.get()}}) {
+    replication::ReplicationQuota* quota = q.quota;
+    cluster_gauges_.push_back(
+        metrics_registry_
+            ->AddCounter("sluice_replication_throttled_bytes_total",
+                         "Bytes of throttled replicas' catch-up, by side (leader: sent, "
+                         "follower: fetched).",
+                         {"side"})
+            .AddCallback({q.side}, [quota] { return static_cast<double>(quota->bytes_total()); }));
+    cluster_gauges_.push_back(
+        metrics_registry_
+            ->AddCounter("sluice_replication_throttled_holds_total",
+                         "Fetches of a throttled replica the replication quota held back, by side.",
+                         {"side"})
+            .AddCallback({q.side},
+                         [quota] { return static_cast<double>(quota->held_back_total()); }));
+    cluster_gauges_.push_back(
+        metrics_registry_
+            ->AddGauge("sluice_replication_throttled_rate_bytes",
+                       "The replication throttle's measured rate, bytes per second, by side.",
+                       {"side"})
+            .AddCallback({q.side}, [quota] { return quota->MeasuredRate(); }));
   }
   cluster_gauges_.push_back(
       metrics_registry_

@@ -92,6 +92,10 @@ class KafkaService {
   std::unique_ptr<group::GroupCoordinator> groups_;
   // A cluster only (null on a single node).
   std::unique_ptr<cluster::MetadataCache> metadata_cache_;
+  // leader./follower.replication.throttled.rate (the follower one is shared
+  // with the fetchers).
+  std::shared_ptr<replication::ReplicationQuota> leader_quota_;
+  std::shared_ptr<replication::ReplicationQuota> follower_quota_;
   std::unique_ptr<replication::ReplicaManager> replicas_;
   ClusterMembership* membership_ = nullptr;
   // Applies topic config changes from ZooKeeper; stopped before the

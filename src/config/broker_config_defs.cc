@@ -288,6 +288,19 @@ std::vector<ConfigDef> MakeBrokerDefs() {
           "How long a follower waits after a failed fetch."),
       Def("replica.socket.timeout.ms", T::kInt, "30000", positive,
           "The timeout of a follower's requests to its leader."),
+      Def("leader.replication.throttled.rate", T::kLong, kLongMax, non_negative,
+          "Bytes per second this broker, as a leader, sends to the out-of-sync followers of the "
+          "replicas its topics name in leader.replication.throttled.replicas (a reassignment's "
+          "catch-up); Long.MAX: no bound. Also set at run time per broker (IncrementalAlterConfigs "
+          "on the BROKER resource, in a cluster)."),
+      Def("follower.replication.throttled.rate", T::kLong, kLongMax, non_negative,
+          "Bytes per second this broker, as a follower, fetches for its out-of-sync replicas its "
+          "topics name in follower.replication.throttled.replicas; Long.MAX: no bound. Also set at "
+          "run time, as leader.replication.throttled.rate."),
+      Def("replication.quota.window.num", T::kInt, "11", positive,
+          "Samples over which the replication throttles measure their rate."),
+      Def("replication.quota.window.size.seconds", T::kInt, "1", positive,
+          "The length of one of those samples."),
 
       // --- Sluice's own.
       Def("sluice.network.shards", T::kInt, "0", non_negative,

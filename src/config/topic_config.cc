@@ -1,6 +1,7 @@
 #include "config/topic_config.h"
 
 #include <algorithm>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -15,6 +16,40 @@ ConfigDef TopicDef(const char* name, ConfigType type, const char* def, Validator
                    const char* doc) {
   return ConfigDef{name, type, std::string(def), std::move(v), doc, Support::kSupported,
                    /*read_only=*/false};
+}
+
+// Kafka's ThrottledReplicaListValidator: "*", or "partition:broker" pairs.
+std::optional<std::string> ThrottledReplicaListProblem(const ConfigValue& v) {
+  auto* list = std::get_if<std::vector<std::string>>(&v);
+  if (list == nullptr) return std::nullopt;
+  if (list->size() == 1 && list->front() == "*") return std::nullopt;
+  for (const std::string& item : *list) {
+    const size_t colon = item.find(':');
+    auto digits = [](std::string_view s) {
+      return !s.empty() && s.size() <= 9 &&
+             std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (colon == std::string::npos || !digits(std::string_view(item).substr(0, colon)) ||
+        !digits(std::string_view(item).substr(colon + 1))) {
+      return fmt::format("must be the literal '*' or a list of replicas in the form "
+                         "partitionId:brokerId, but '{}' is not",
+                         item);
+    }
+  }
+  return std::nullopt;
+}
+
+ThrottledReplicas ParseThrottledReplicas(const std::vector<std::string>& list) {
+  ThrottledReplicas out;
+  if (list.size() == 1 && list.front() == "*") {
+    out.all = true;
+    return out;
+  }
+  for (const std::string& item : list) {  // validated: "digits:digits"
+    const size_t colon = item.find(':');
+    out.replicas.emplace_back(std::stoi(item.substr(0, colon)), std::stoi(item.substr(colon + 1)));
+  }
+  return out;
 }
 
 std::vector<ConfigDef> MakeTopicDefs() {
@@ -34,6 +69,13 @@ std::vector<ConfigDef> MakeTopicDefs() {
       TopicDef("flush.ms", T::kLong, kLongMax, non_negative, "fsync after this long."),
       TopicDef("index.interval.bytes", T::kInt, "4096", non_negative,
                "Bytes between offset index entries."),
+      TopicDef("leader.replication.throttled.replicas", T::kList, "", ThrottledReplicaListProblem,
+               "partition:broker pairs (or *) whose leaders send to out-of-sync followers within "
+               "leader.replication.throttled.rate."),
+      TopicDef("follower.replication.throttled.replicas", T::kList, "",
+               ThrottledReplicaListProblem,
+               "partition:broker pairs (or *) whose out-of-sync followers fetch within "
+               "follower.replication.throttled.rate."),
       TopicDef("max.compaction.lag.ms", T::kLong, kLongMax, positive,
                "Maximum age before compaction."),
       TopicDef("max.message.bytes", T::kInt, "1048588", non_negative, "Largest record batch."),
@@ -107,6 +149,8 @@ const std::vector<TopicConfigKey>& TopicConfigKeys() {
       {"flush.messages", "log.flush.interval.messages"},
       {"flush.ms", "log.flush.interval.ms"},
       {"index.interval.bytes", "log.index.interval.bytes"},
+      {"leader.replication.throttled.replicas", nullptr},
+      {"follower.replication.throttled.replicas", nullptr},
       {"max.compaction.lag.ms", "log.cleaner.max.compaction.lag.ms"},
       {"max.message.bytes", "message.max.bytes"},
       {"message.downconversion.enable", "log.message.downconversion.enable"},
@@ -155,13 +199,19 @@ std::map<std::string, ConfigEntry> TopicDefaultsFromBroker(const BrokerConfig& b
     const ConfigDef* def = TopicConfigRegistry().Find(key.topic_name);
     ConfigEntry entry;
     entry.name = key.topic_name;
-    entry.value = BrokerValueText(broker, key.broker_name);
-    entry.source = BrokerValueSet(broker, key.broker_name) ? ConfigSource::kStaticBroker
-                                                           : ConfigSource::kDefault;
     entry.type = def->type;
     entry.sensitive = false;
     entry.read_only = false;
     entry.documentation = def->doc;
+    if (key.broker_name == nullptr) {  // No broker default: the definition's.
+      entry.value = def->default_text;
+      entry.source = ConfigSource::kDefault;
+      out.emplace(key.topic_name, std::move(entry));
+      continue;
+    }
+    entry.value = BrokerValueText(broker, key.broker_name);
+    entry.source = BrokerValueSet(broker, key.broker_name) ? ConfigSource::kStaticBroker
+                                                           : ConfigSource::kDefault;
     entry.synonyms.push_back({key.broker_name, entry.value, entry.source});
     out.emplace(key.topic_name, std::move(entry));
   }
@@ -239,6 +289,11 @@ Result<TopicConfig> ResolveTopicConfig(const BrokerConfig& broker,
   c.segment_jitter_ms = i64("segment.jitter.ms");
   c.segment_ms = i64("segment.ms");
   c.unclean_leader_election_enable = boolean("unclean.leader.election.enable");
+  using List = std::vector<std::string>;
+  c.leader_throttled_replicas =
+      ParseThrottledReplicas(std::get<List>(values.at("leader.replication.throttled.replicas")));
+  c.follower_throttled_replicas =
+      ParseThrottledReplicas(std::get<List>(values.at("follower.replication.throttled.replicas")));
   return c;
 }
 

@@ -5,8 +5,10 @@
 // their arguments; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -18,7 +20,10 @@ namespace sluice::config {
 
 struct TopicConfigKey {
   const char* topic_name;   // e.g. "retention.ms"
-  const char* broker_name;  // Broker key giving the default, e.g. "log.retention.ms"
+  // Broker key giving the default, e.g. "log.retention.ms"; null for the
+  // keys without one (the throttled-replica lists), whose default is the
+  // definition's.
+  const char* broker_name;
 };
 
 // Topic keys with their broker synonyms, and their definitions (validators;
@@ -43,6 +48,26 @@ std::vector<ConfigEntry> DescribeTopicConfig(const BrokerConfig& broker,
                                              const TopicOverrides& overrides);
 
 enum class TimestampType { kCreateTime, kLogAppendTime };
+
+// leader./follower.replication.throttled.replicas: the replicas of a topic
+// whose catch-up a broker's replication quota holds back
+// (replication/replication_quota.h), as "partition:broker" pairs, or every
+// replica ("*"). A broker reads the pairs that name itself: on a leader,
+// the partitions whose out-of-sync followers it serves throttled; on a
+// follower, the partitions it fetches throttled while out of sync.
+struct ThrottledReplicas {
+  bool all = false;
+  std::vector<std::pair<int32_t, int32_t>> replicas;  // (partition, broker id)
+
+  bool Names(int32_t partition, int32_t broker_id) const {
+    if (all) return true;
+    for (const auto& [p, b] : replicas) {
+      if (p == partition && b == broker_id) return true;
+    }
+    return false;
+  }
+  bool empty() const { return !all && replicas.empty(); }
+};
 
 // The effective configuration of one topic, typed.
 struct TopicConfig {
@@ -75,6 +100,8 @@ struct TopicConfig {
   int64_t segment_jitter_ms = 0;
   int64_t segment_ms = 604800000;
   bool unclean_leader_election_enable = false;
+  ThrottledReplicas leader_throttled_replicas;
+  ThrottledReplicas follower_throttled_replicas;
 };
 
 Result<TopicConfig> ResolveTopicConfig(const BrokerConfig& broker,

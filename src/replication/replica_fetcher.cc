@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <set>
 #include <vector>
 
 #include "model/record_batch_header.h"
@@ -318,8 +319,21 @@ void ReplicaFetcher::Run() {
     request.min_bytes = options_.min_bytes;
     request.max_bytes = options_.response_max_bytes;
     std::map<std::string, size_t> topic_index;
+    // Out-of-sync replicas the topic throttles wait while the quota is
+    // exceeded; what is fetched for the others among them counts against it.
+    const bool throttling = options_.quota && options_.throttled && options_.quota->bounded();
+    const bool over_quota = throttling && options_.quota->Exceeded();
+    std::set<storage::TopicPartition> throttled;
+    uint64_t held_back = 0;
     for (auto& [tp, f] : followers) {
       if (!f.reconciled) continue;
+      if (throttling && !f.caught_up && options_.throttled(tp)) {
+        if (over_quota) {
+          ++held_back;
+          continue;
+        }
+        throttled.insert(tp);
+      }
       auto [it, fresh] = topic_index.emplace(tp.topic, request.topics.size());
       if (fresh) request.topics.emplace_back().topic = tp.topic;
       auto& part = request.topics[it->second].partitions.emplace_back();
@@ -329,6 +343,19 @@ void ReplicaFetcher::Run() {
       part.last_fetched_epoch = f.partition->LatestEpochInLog().value_or(-1);
       part.log_start_offset = f.partition->log_start_offset();
       part.partition_max_bytes = options_.partition_max_bytes;
+    }
+    if (held_back > 0) {
+      Count(&FetcherStats::throttled, held_back);
+      options_.quota->CountHeldBack(held_back);
+    }
+    if (request.topics.empty() && held_back > 0) {
+      // Only throttled replicas to fetch: wait until the quota lets them.
+      const auto wait = std::clamp<int64_t>(options_.quota->MillisUntilUnder(), 1,
+                                            options_.backoff.count());
+      if (!WaitForChange(std::min(next_retry, Clock::now() + std::chrono::milliseconds(wait)))) {
+        return;
+      }
+      continue;
     }
     if (request.topics.empty()) continue;  // Every one refused: they wait their turn.
     FetchStarts();
@@ -357,6 +384,8 @@ void ReplicaFetcher::Run() {
     std::vector<storage::TopicPartition> answered;
     uint64_t appended_batches = 0;
     std::vector<std::pair<cluster::Partition*, int64_t>> to_sync;  // with the leader's HW
+    std::vector<std::pair<storage::TopicPartition, bool>> caught_up;
+    uint64_t throttled_bytes = 0;
     for (const auto& topic : reply->body().responses) {
       for (const auto& r : topic.partitions) {
         const storage::TopicPartition tp{topic.topic, r.partition_index};
@@ -377,6 +406,7 @@ void ReplicaFetcher::Run() {
         bool append_failed = false;  // this replica's storage refused a batch
         std::span<const uint8_t> bytes = r.records.is_null() ? std::span<const uint8_t>{}
                                                               : r.records.bytes();
+        if (throttled.count(tp) > 0) throttled_bytes += bytes.size();
         bool stop = false;
         while (!stop && bytes.size() >= model::batch_layout::kHeaderSize) {
           auto h = model::ParseRecordBatchHeader(bytes);
@@ -413,8 +443,10 @@ void ReplicaFetcher::Run() {
           answered.push_back(tp);
         }
         to_sync.emplace_back(&p, r.high_watermark);
+        caught_up.emplace_back(tp, p.log_end_offset() >= r.high_watermark);
       }
     }
+    if (throttled_bytes > 0) options_.quota->Record(throttled_bytes);
     std::vector<storage::Log*> logs;
     for (auto& [p, hw] : to_sync) {
       if (p->log().flushed_offset() < p->log().log_end_offset()) logs.push_back(&p->log());
@@ -434,6 +466,10 @@ void ReplicaFetcher::Run() {
       MutexLock lock(&mu_);
       ++stats_.rounds;
       stats_.batches_appended += appended_batches;
+      for (const auto& [tp, yes] : caught_up) {
+        auto it = followers_.find(tp);
+        if (it != followers_.end()) it->second.caught_up = yes;
+      }
     }
     Refused(refused);
     Answered(answered);

@@ -38,6 +38,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,6 +46,7 @@
 
 #include "base/mutex.h"
 #include "cluster/partition.h"
+#include "replication/replication_quota.h"
 #include "rpc/shutdown_signal.h"
 #include "storage/log_manager.h"
 
@@ -72,6 +74,14 @@ struct FetcherOptions {
   // for a few partitions it costs far more than their own syncs on a disk
   // shared with other writers.
   int32_t sync_together_min_partitions = 8;
+  // follower.replication.throttled.rate, shared by all of this broker's
+  // fetchers; null: nothing is throttled. A partition whose topic's
+  // follower.replication.throttled.replicas names this broker's replica
+  // (`throttled`) and that is not caught up with its leader is left out of
+  // the fetches while the quota is exceeded, and what is fetched for it
+  // counts against the quota (Kafka's follower replication quota).
+  std::shared_ptr<ReplicationQuota> quota;
+  std::function<bool(const storage::TopicPartition&)> throttled;
 };
 
 // What a fetcher has done, for tests and metrics.
@@ -80,6 +90,7 @@ struct FetcherStats {
   uint64_t batches_appended = 0;
   uint64_t truncations = 0;        // partitions whose log was cut
   uint64_t connection_failures = 0;
+  uint64_t throttled = 0;          // partitions left out of a fetch by the quota
 };
 
 class ReplicaFetcher {
@@ -115,6 +126,9 @@ class ReplicaFetcher {
     bool reconciled = false;   // step 1 done for this epoch
     int refusals = 0;          // by the leader, in a row
     Clock::time_point retry_at{};  // refused: not asked for before then
+    // The last answer left this replica at the leader's high watermark or
+    // beyond: in sync as far as the throttle goes (Kafka's fetch lag of 0).
+    bool caught_up = false;
   };
   using FollowerMap = std::map<storage::TopicPartition, Follower>;
 

@@ -11,9 +11,10 @@ BrokerConfig Broker(std::vector<std::string> overrides) {
   return c.ok() ? *c : BrokerConfig();
 }
 
-TEST(TopicConfigTest, EveryTopicKeyHasADefinitionAndABrokerSynonym) {
+TEST(TopicConfigTest, EveryTopicKeyHasADefinitionAndItsBrokerSynonymExists) {
   for (const TopicConfigKey& key : TopicConfigKeys()) {
     EXPECT_NE(TopicConfigRegistry().Find(key.topic_name), nullptr) << key.topic_name;
+    if (key.broker_name == nullptr) continue;  // the throttled-replica lists have none, as in Kafka
     EXPECT_NE(BrokerConfigRegistry().Find(key.broker_name), nullptr) << key.broker_name;
   }
   EXPECT_EQ(TopicConfigKeys().size(), TopicConfigRegistry().defs().size());
@@ -125,6 +126,51 @@ TEST(TopicConfigTest, InvalidOverridesAreNamed) {
   EXPECT_NE(s.message().find("'min.cleanable.dirty.ratio'"), std::string::npos) << s.message();
   EXPECT_FALSE(ResolveTopicConfig(BrokerConfig(), {{"segment.bytes", "0"}}).ok());
   EXPECT_TRUE(ResolveTopicConfig(BrokerConfig(), {{"retention.ms", "-1"}}).ok());
+}
+
+TEST(TopicConfigTest, ThrottledReplicaListsAreStarOrPartitionBrokerPairs) {
+  auto t = ResolveTopicConfig(BrokerConfig(), {});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->leader_throttled_replicas.empty());
+  EXPECT_TRUE(t->follower_throttled_replicas.empty());
+
+  t = ResolveTopicConfig(BrokerConfig(), {{"leader.replication.throttled.replicas", "0:1, 0:2,3:1"},
+                                          {"follower.replication.throttled.replicas", "*"}});
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_TRUE(t->leader_throttled_replicas.Names(0, 1));
+  EXPECT_TRUE(t->leader_throttled_replicas.Names(0, 2));
+  EXPECT_TRUE(t->leader_throttled_replicas.Names(3, 1));
+  EXPECT_FALSE(t->leader_throttled_replicas.Names(3, 2));
+  EXPECT_FALSE(t->leader_throttled_replicas.Names(1, 1));
+  EXPECT_TRUE(t->follower_throttled_replicas.all);
+  EXPECT_TRUE(t->follower_throttled_replicas.Names(7, 9));
+
+  for (const char* bad : {"0", "0:", ":1", "a:1", "0:1,*", "0:1:2", "-1:2"}) {
+    Status s = ValidateTopicOverrides({{"follower.replication.throttled.replicas", bad}});
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("partitionId:brokerId"), std::string::npos) << s.message();
+  }
+}
+
+TEST(TopicConfigTest, ThrottledReplicaListsDescribeAsEmptyDefaultsWithoutSynonyms) {
+  std::vector<ConfigEntry> rows =
+      DescribeTopicConfig(BrokerConfig(), {{"leader.replication.throttled.replicas", "0:1"}});
+  int seen = 0;
+  for (const ConfigEntry& e : rows) {
+    if (e.name == "follower.replication.throttled.replicas") {
+      ++seen;
+      EXPECT_EQ(e.value, std::optional<std::string>(""));
+      EXPECT_EQ(e.source, ConfigSource::kDefault);
+      EXPECT_TRUE(e.synonyms.empty());
+    }
+    if (e.name == "leader.replication.throttled.replicas") {
+      ++seen;
+      EXPECT_EQ(e.value, std::optional<std::string>("0:1"));
+      EXPECT_EQ(e.source, ConfigSource::kDynamicTopic);
+      ASSERT_EQ(e.synonyms.size(), 1u);
+    }
+  }
+  EXPECT_EQ(seen, 2);
 }
 
 }  // namespace

@@ -32,6 +32,7 @@
 #include "rpc/connection.h"
 #include "support/cluster_fixture.h"
 #include "support/kafka_client.h"
+#include "support/metrics_scrape.h"
 #include "support/wait_until.h"
 #include "zk/znodes.h"
 
@@ -251,7 +252,27 @@ class ReassignmentTest : public ::testing::Test {
     return r;
   }
 
-  BrokerCluster cluster_{{.brokers = 4, .session_timeout_ms = 20000}};
+  // One series of broker `id`'s /metrics (0 if missing or unreachable).
+  double Metric(int32_t id, const std::string& series) {
+    auto endpoint = FindMetricsEndpoint(cluster_.broker(id).output());
+    if (!endpoint) return 0;
+    auto body = FetchMetrics(*endpoint);
+    if (!body) return 0;
+    auto all = ParseExposition(*body);
+    auto it = all.find(series);
+    return it == all.end() ? 0 : it->second;
+  }
+
+  // Every broker bounds its replication throttles at kThrottleRate; only
+  // the topics that name replicas in *.replication.throttled.replicas are
+  // held by them, so the other tests are not.
+  static constexpr int64_t kThrottleRate = 100000;  // bytes per second
+  BrokerCluster cluster_{
+      {.brokers = 4,
+       .session_timeout_ms = 20000,
+       .overrides = {"sluice.metrics.listener=127.0.0.1:0",
+                     fmt::format("leader.replication.throttled.rate={}", kThrottleRate),
+                     fmt::format("follower.replication.throttled.rate={}", kThrottleRate)}}};
 };
 
 TEST_F(ReassignmentTest, MovesAPartitionUnderLoadWithoutLosingAcknowledgedWrites) {
@@ -424,6 +445,117 @@ TEST_F(ReassignmentTest, ANewControllerCompletesAReassignmentTheOldOneStarted) {
             std::set<int32_t>(target.begin(), target.end()));
   EXPECT_NE(std::find(target.begin(), target.end(), state.leader), target.end());
   EXPECT_TRUE(HasPartitionDir(x, topic, 0));
+}
+
+// A throttled reassignment (KIP-73): the new replica's catch-up is held to
+// the replication quota, first by the leaders (their topic names them in
+// leader.replication.throttled.replicas), then by the new replica itself
+// (follower.replication.throttled.replicas), and completes once the
+// throttle is lifted. The data (10 MB) is far more than the quotas let
+// through while the test holds them (one fetch of replica.fetch.max.bytes,
+// 1 MiB, per side, then nothing for about 10 s at 100 kB/s), so the move
+// cannot complete while throttled.
+TEST_F(ReassignmentTest, AThrottledCatchUpWaitsForTheQuotaAndCompletesOnceLifted) {
+  const std::string topic = "throttled";
+  const Spare spare = PickSpare(cluster_.Controller());
+  const int32_t x = spare.frozen;  // the new replica (not frozen here)
+  const V ors = spare.others;
+  ASSERT_EQ(0, CreateTopic(topic, {ors}));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = cluster_.State(topic, 0);
+    return s && s->isr.size() == 3;
+  })) << cluster_.Outputs();
+
+  constexpr int kMessages = 10000;
+  const std::string value(1000, 'v');
+  {
+    KafkaClient client(cluster_.Bootstrap());
+    auto producer = client.MakeProducer({{"acks", "all"}, {"linger.ms", "5"}});
+    std::vector<DeliveryResult> results(kMessages);
+    for (int i = 0; i < kMessages; ++i) {
+      std::string v = fmt::format("{:05d}", i) + value;
+      while (producer->produce(topic, 0, RdKafka::Producer::RK_MSG_COPY, v.data(), v.size(),
+                               nullptr, 0, 0, &results[static_cast<size_t>(i)]) ==
+             RdKafka::ERR__QUEUE_FULL) {
+        producer->poll(10);
+      }
+      producer->poll(0);
+    }
+    ASSERT_EQ(producer->flush(60000), RdKafka::ERR_NO_ERROR);
+    producer->poll(0);
+    for (const DeliveryResult& r : results) ASSERT_EQ(r.err, RdKafka::ERR_NO_ERROR);
+  }
+
+  // Each broker applies a topic's config change on its own, from
+  // ZooKeeper, and logs it: `AlterConfig` returns once `brokers` have.
+  auto applied = [&](int32_t b) {
+    const std::string out = cluster_.broker(b).output();
+    const std::string needle = fmt::format("topic {}: applied its config from ZooKeeper", topic);
+    size_t n = 0;
+    for (size_t at = out.find(needle); at != std::string::npos; at = out.find(needle, at + 1)) ++n;
+    return n;
+  };
+  auto alter_config = [&](const std::string& args, const V& brokers) {
+    std::map<int32_t, size_t> before;
+    for (int32_t b : brokers) before[b] = applied(b);
+    CliResult r = RunCli(fmt::format("topic alter-config {} {}", topic, args));
+    EXPECT_EQ(r.exit_code, 0) << r.output;
+    return WaitUntil([&] {
+      for (int32_t b : brokers) {
+        if (applied(b) <= before[b]) return false;
+      }
+      return true;
+    });
+  };
+  auto holds = [&](int32_t b, const char* side) {
+    return Metric(b, fmt::format("sluice_replication_throttled_holds_total{{side=\"{}\"}}", side));
+  };
+
+  // Leader side: the original replicas throttle what they send to x.
+  ASSERT_TRUE(alter_config(fmt::format("--set leader.replication.throttled.replicas=0:{},0:{},0:{}",
+                                       ors[0], ors[1], ors[2]),
+                           ors))
+      << cluster_.Outputs();
+  const V target = {ors[1], ors[2], x};
+  ASSERT_EQ(Reassign(topic, 0, target), 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] { return holds(ors[0], "leader") + holds(ors[1], "leader") + holds(ors[2], "leader") >= 2; },
+      60s))
+      << cluster_.Outputs();
+  EXPECT_EQ(Ongoing().size(), 1u) << "completed although its leader held the new replica back";
+  double leader_bytes = 0;
+  for (int32_t b : ors) {
+    leader_bytes += Metric(b, "sluice_replication_throttled_bytes_total{side=\"leader\"}");
+  }
+  EXPECT_GT(leader_bytes, 0);
+  EXPECT_EQ(holds(x, "follower"), 0) << "no follower throttle is set yet";
+
+  // Follower side: x throttles its own fetches too, then alone.
+  ASSERT_TRUE(alter_config(fmt::format("--set follower.replication.throttled.replicas=0:{}", x), {x}))
+      << cluster_.Outputs();
+  ASSERT_TRUE(alter_config("--delete leader.replication.throttled.replicas", ors))
+      << cluster_.Outputs();
+  const double follower_holds = holds(x, "follower");
+  ASSERT_TRUE(WaitUntil([&] { return holds(x, "follower") >= follower_holds + 2; }, 60s))
+      << cluster_.Outputs();
+  EXPECT_EQ(Ongoing().size(), 1u) << "completed although the new replica held itself back";
+  const zk::PartitionState held = *cluster_.State(topic, 0);
+  EXPECT_EQ(std::find(held.isr.begin(), held.isr.end(), x), held.isr.end());
+  EXPECT_GT(Metric(x, "sluice_replication_throttled_bytes_total{side=\"follower\"}"), 0);
+
+  // Lifted: x catches up and the move completes with every message.
+  CliResult lift = RunCli(
+      fmt::format("topic alter-config {} --delete follower.replication.throttled.replicas", topic));
+  ASSERT_EQ(lift.exit_code, 0) << lift.output;
+  ASSERT_TRUE(WaitUntil([&] { return Ongoing().empty() && AssignedReplicas(topic, 0) == target; },
+                        60s))
+      << cluster_.Outputs();
+  KafkaClient reader(cluster_.Bootstrap());
+  const auto got = reader.ConsumePartition(topic, 0, kMessages, 60s);
+  ASSERT_EQ(got.size(), static_cast<size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) {
+    ASSERT_EQ(got[static_cast<size_t>(i)].value.value_or("").substr(0, 5), fmt::format("{:05d}", i));
+  }
 }
 
 TEST_F(ReassignmentTest, ABrokerThatIsNotTheControllerAnswersNotController) {

@@ -12,7 +12,16 @@
 // far that follower has the log durably (cluster/replica_set.h), and it is
 // woken by appends as well as by high-watermark advances. Any other fetch
 // is a consumer's and only the leader serves it.
+//
+// Leader replication throttle (KIP-73): a follower that is not in the ISR,
+// fetching a partition whose topic names this broker in
+// leader.replication.throttled.replicas, gets no data while this broker's
+// leader quota (leader.replication.throttled.rate) is exceeded, and what
+// it does get counts against the quota. In-sync followers are never held
+// back, so acks=all does not wait on a throttle.
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "api/handlers/cluster_state.h"
@@ -45,10 +54,45 @@ struct Built {
   FetchResponse response;
   uint64_t bytes = 0;
   bool has_error = false;
+  uint64_t throttled_bytes = 0;  // sent for throttled replicas
+  uint64_t held_back = 0;        // throttled replicas left without data
+};
+
+// The leader throttle for one follower fetch: whether a partition's data
+// counts against the quota, and whether the quota holds it back.
+class LeaderThrottle {
+ public:
+  LeaderThrottle(BrokerServices& services, const FetchRequest& request)
+      : services_(services),
+        replica_id_(request.replica_id),
+        on_(request.replica_id >= 0 && services.leader_quota != nullptr &&
+            services.leader_quota->bounded()) {}
+
+  // Whether `partition`'s data for this follower counts against the quota.
+  bool Applies(const std::string& topic, cluster::Partition& partition) {
+    if (!on_) return false;
+    const std::vector<int32_t> isr = partition.isr();
+    if (std::find(isr.begin(), isr.end(), replica_id_) != isr.end()) return false;
+    auto config = services_.partitions.TopicConfigOf(topic);
+    return config.ok() &&
+           config->leader_throttled_replicas.Names(partition.tp().partition, services_.broker_id);
+  }
+  // Whether the quota is exceeded (asked once per response).
+  bool Exceeded() {
+    if (!exceeded_) exceeded_ = services_.leader_quota->Exceeded();
+    return *exceeded_;
+  }
+
+ private:
+  BrokerServices& services_;
+  const int32_t replica_id_;
+  const bool on_;
+  std::optional<bool> exceeded_;
 };
 
 Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16_t version) {
   Built built;
+  LeaderThrottle throttle(services, request);
   int64_t budget = version >= 3 ? request.max_bytes : INT32_MAX;
   if (request.session_id != 0) {
     // We never hand out sessions, so no id can be valid.
@@ -89,6 +133,11 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
       const int64_t visible = follower ? partition->log_end_offset() : hw;
       if (want.fetch_offset >= visible) continue;
       if (budget <= 0 && built.bytes > 0) continue;
+      const bool throttled = throttle.Applies(topic.topic, *partition);
+      if (throttled && throttle.Exceeded()) {
+        ++built.held_back;
+        continue;
+      }
       const int64_t limit = std::max<int64_t>(0, std::min<int64_t>(want.partition_max_bytes, budget));
       auto read = partition->Read(want.fetch_offset, static_cast<uint64_t>(limit), visible);
       if (!read.ok()) {
@@ -100,14 +149,21 @@ Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16
       FileSlice slice = FirstContiguous(read->slices);
       budget -= static_cast<int64_t>(slice.length);
       built.bytes += slice.length;
+      if (throttled) built.throttled_bytes += slice.length;
       r.records = protocol::Records::File(std::move(slice));
     }
   }
   return built;
 }
 
-// Answers with `built`, counting its error codes first.
+// Answers with `built`, counting its error codes and its throttled
+// traffic first (only a response sent counts against the quota: a waiting
+// fetch builds several).
 void SendBuilt(RequestContext& ctx, const Built& built) {
+  if (replication::ReplicationQuota* quota = ctx.services->leader_quota) {
+    if (built.throttled_bytes > 0) quota->Record(built.throttled_bytes);
+    if (built.held_back > 0) quota->CountHeldBack(built.held_back);
+  }
   if (built.has_error) {
     ctx.RecordError(built.response.error_code);
     for (const auto& topic : built.response.responses) {
