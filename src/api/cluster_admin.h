@@ -114,6 +114,14 @@ class ClusterAdmin {
   // DescribeConfigs answers from). Errors: UNKNOWN_TOPIC_OR_PARTITION,
   // UNKNOWN_SERVER_ERROR.
   virtual TopicConfigs DescribeTopicConfig(const std::string& name) = 0;
+
+  // The same for a broker's dynamic configs: `entity` is a broker id, or
+  // "<default>" (every broker's defaults). The brokers it names apply the
+  // change (a config change notification). Errors: UNKNOWN_SERVER_ERROR, or
+  // edit's.
+  virtual AdminOutcome AlterBrokerConfig(const std::string& entity, const TopicConfigEdit& edit,
+                                         bool validate_only) = 0;
+  virtual TopicConfigs DescribeBrokerConfig(const std::string& entity) = 0;
 };
 
 // ElectLeaders' election types (KIP-460), as on the wire.

@@ -148,7 +148,7 @@ class ClusterMembership : public api::ClusterView, public api::ControllerService
   // thread, after the registry and the election; it must only hand work to
   // a thread of its own), or no longer with an empty function. Watches of
   // the expired session are gone: this is where their owners arm them
-  // again (TopicConfigWatcher). Thread-safe.
+  // again (ConfigWatcher). Thread-safe.
   void SetOnNewSession(std::function<void()> listener) EXCLUDES(mu_);
 
   // The current session's client, for admin writes (api::ClusterAdmin), or

@@ -87,6 +87,32 @@ replication::ReplicaManagerOptions ReplicaManagerOptionsFor(const config::Broker
   return o;
 }
 
+// Makes `key`'s rate the one in force for `quota`: this broker's dynamic
+// value, else every broker's dynamic default, else the properties file's
+// (Kafka's order).
+void ApplyThrottleRate(const config::BrokerConfig& config, const char* key,
+                       const std::map<std::string, std::string>& own,
+                       const std::map<std::string, std::string>& defaults,
+                       replication::ReplicationQuota& quota) {
+  int64_t rate = config.GetLong(key);
+  const std::map<std::string, std::string>* from = own.contains(key)        ? &own
+                                                   : defaults.contains(key) ? &defaults
+                                                                            : nullptr;
+  if (from != nullptr) {
+    auto parsed = config::ParseConfigValue(*config::BrokerConfigRegistry().Find(key), from->at(key));
+    if (parsed.ok()) {
+      rate = std::get<int64_t>(*parsed);
+    } else {
+      spdlog::warn("dynamic {}: {}; keeping the static value", key, parsed.status().message());
+    }
+  }
+  if (quota.rate() == rate) return;
+  quota.SetRate(rate);
+  spdlog::info("{} is now {}", key,
+               rate == replication::ReplicationQuotaOptions::kUnbounded ? std::string("unbounded")
+                                                                        : std::to_string(rate));
+}
+
 std::shared_ptr<replication::ReplicationQuota> MakeReplicationQuota(
     const config::BrokerConfig& config, const char* rate_key) {
   replication::ReplicationQuotaOptions o;
@@ -207,7 +233,7 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
     s.inter_broker_listener = InterBrokerListener(config);
     service->RegisterClusterGauges(membership);
     service->membership_ = membership;
-    TopicConfigWatcherOptions watcher;
+    ConfigWatcherOptions watcher;
     watcher.zk = [membership] { return membership->AdminZk(); };
     cluster::PartitionManager* hosted = service->partitions_.get();
     watcher.run = [hosted](std::function<void()> task) {
@@ -222,13 +248,21 @@ Result<std::unique_ptr<KafkaService>> KafkaService::Open(const config::BrokerCon
                                  const std::map<std::string, std::string>& overrides) {
       return hosted->ApplyReplicaConfigs(topic, overrides);
     };
+    watcher.broker_id = meta->broker_id;
+    watcher.apply_broker = [&config, leader = service->leader_quota_,
+                            follower = service->follower_quota_](
+                               const std::map<std::string, std::string>& own,
+                               const std::map<std::string, std::string>& defaults) {
+      ApplyThrottleRate(config, "leader.replication.throttled.rate", own, defaults, *leader);
+      ApplyThrottleRate(config, "follower.replication.throttled.rate", own, defaults, *follower);
+    };
     watcher.clock = [] {
       return std::chrono::duration_cast<std::chrono::milliseconds>(
                  std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
-    service->config_watcher_ = std::make_unique<TopicConfigWatcher>(std::move(watcher));
-    TopicConfigWatcher* config_watcher = service->config_watcher_.get();
+    service->config_watcher_ = std::make_unique<ConfigWatcher>(std::move(watcher));
+    ConfigWatcher* config_watcher = service->config_watcher_.get();
     membership->SetOnNewSession([config_watcher] { config_watcher->OnNewSession(); });
     config_watcher->Start();
   }

@@ -22,7 +22,7 @@
 #include "base/status.h"
 #include "base/timer_thread.h"
 #include "broker/cluster_membership.h"
-#include "broker/topic_config_watcher.h"
+#include "broker/config_watcher.h"
 #include "cluster/metadata_cache.h"
 #include "cluster/partition_manager.h"
 #include "cluster/producer_id_allocator.h"
@@ -47,7 +47,7 @@ class KafkaService {
   // With `membership` (a cluster) the service also keeps the metadata cache
   // and the ReplicaManager (follower fetchers, ISR upkeep), and serves the
   // cluster-only APIs; `membership` is also the cluster view and the
-  // controller; a TopicConfigWatcher applies topic config changes made in
+  // controller; a ConfigWatcher applies topic config changes made in
   // ZooKeeper to the partitions hosted here.
   static Result<std::unique_ptr<KafkaService>> Open(const config::BrokerConfig& config,
                                                     const std::string& cluster_id = "",
@@ -100,7 +100,7 @@ class KafkaService {
   ClusterMembership* membership_ = nullptr;
   // Applies topic config changes from ZooKeeper; stopped before the
   // partitions close, destroyed after.
-  std::unique_ptr<TopicConfigWatcher> config_watcher_;
+  std::unique_ptr<ConfigWatcher> config_watcher_;
   // Gauges reading replicas_ and the membership; dropped before them.
   std::vector<metrics::CallbackHandle> cluster_gauges_;
   std::unique_ptr<api::BrokerServices> services_;

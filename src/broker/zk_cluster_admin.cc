@@ -12,6 +12,7 @@
 
 #include "cluster/topic_name.h"
 #include "config/topic_config.h"
+#include "controller/config_writer.h"
 #include "controller/replica_assignment.h"
 #include "controller/topic_id.h"
 #include "controller/topic_writer.h"
@@ -394,6 +395,47 @@ api::TopicConfigs ZkClusterAdmin::DescribeTopicConfig(const std::string& name) {
   if (!node.ok()) return ZkFailed<Outcome>(what, node.error().message());
   auto config = zk::DecodeTopicConfig(node->data);
   if (!config.ok()) return ZkFailed<Outcome>(what, config.status().message());
+  out.overrides = std::move(config).value();
+  return out;
+}
+
+api::AdminOutcome ZkClusterAdmin::AlterBrokerConfig(const std::string& entity,
+                                                    const api::TopicConfigEdit& edit,
+                                                    bool validate_only) {
+  std::shared_ptr<zk::ZkClient> zk = membership_->AdminZk();
+  if (zk == nullptr) return Leaving();
+  api::AdminOutcome refused;
+  auto changed = controller::ChangeBrokerConfig(
+      *zk, entity,
+      [&](std::map<std::string, std::string>& overrides) {
+        refused = edit(overrides);  // The last attempt's verdict is the one that counts.
+        return refused.ok() ? Status::Ok() : Status::Aborted(refused.message);
+      },
+      validate_only);
+  if (!refused.ok()) return refused;
+  if (!changed.ok()) {
+    return ZkFailed(fmt::format("altering the dynamic config of broker '{}'", entity),
+                    changed.status().message());
+  }
+  if (!validate_only) {
+    std::vector<std::string> shown;
+    for (const auto& [key, value] : *changed) shown.push_back(fmt::format("{}={}", key, value));
+    spdlog::info("broker '{}': dynamic config now {{{}}} in ZooKeeper", entity,
+                 fmt::join(shown, ", "));
+  }
+  return {};
+}
+
+api::TopicConfigs ZkClusterAdmin::DescribeBrokerConfig(const std::string& entity) {
+  using Outcome = api::TopicConfigs;
+  std::shared_ptr<zk::ZkClient> zk = membership_->AdminZk();
+  if (zk == nullptr) return Leaving<Outcome>();
+  auto config = controller::ReadBrokerConfig(*zk, entity);
+  if (!config.ok()) {
+    return ZkFailed<Outcome>(fmt::format("reading the dynamic config of broker '{}'", entity),
+                             config.status().message());
+  }
+  Outcome out;
   out.overrides = std::move(config).value();
   return out;
 }

@@ -7,7 +7,7 @@
 // brokers (BrokerRegistry, through ClusterMembership), replicas placed by
 // controller::AssignReplicas with their racks, and writes through
 // controller/topic_writer.h. Topic configs are written there too (with the
-// change notification every broker's TopicConfigWatcher follows) and read
+// change notification every broker's ConfigWatcher follows) and read
 // back from there: /config/topics/<t> is the one copy DescribeConfigs
 // answers from, whichever broker is asked.
 //
@@ -44,6 +44,9 @@ class ZkClusterAdmin final : public api::ClusterAdmin {
   api::AdminOutcome AlterTopicConfig(const std::string& name, const api::TopicConfigEdit& edit,
                                      bool validate_only) override;
   api::TopicConfigs DescribeTopicConfig(const std::string& name) override;
+  api::AdminOutcome AlterBrokerConfig(const std::string& entity, const api::TopicConfigEdit& edit,
+                                      bool validate_only) override;
+  api::TopicConfigs DescribeBrokerConfig(const std::string& entity) override;
 
  private:
   ClusterMembership* const membership_;

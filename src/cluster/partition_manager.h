@@ -117,7 +117,7 @@ class PartitionManager {
   Status StopReplicas(const std::string& topic, const std::vector<int32_t>& partitions,
                       bool delete_logs);
   // Makes `configs` the overrides of cluster topic `topic` (they changed in
-  // ZooKeeper: broker/topic_config_watcher.h); its hosted partitions take
+  // ZooKeeper: broker/config_watcher.h); its hosted partitions take
   // them at once, as SetTopicConfigs does on a single node. NotFound if no
   // partition of it is hosted here; InvalidArgument for a topic of this
   // broker's own table, or overrides that do not resolve (the topic keeps

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "controller/config_writer.h"
 #include "zk/znodes.h"
 
 namespace sluice::controller {
@@ -142,43 +143,15 @@ Status RequestTopicDeletion(zk::ZkClient& zk, const std::string& topic) {
 Result<std::map<std::string, std::string>> ChangeTopicConfig(
     zk::ZkClient& zk, const std::string& topic,
     const std::function<Status(std::map<std::string, std::string>&)>& edit, bool validate_only) {
-  const std::string path = zk::TopicConfigPath(topic);
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    Result<bool> exists = NodeExists(zk, zk::TopicPath(topic));
-    if (!exists.ok()) return exists.status();
-    if (!*exists) return Status::NotFound(fmt::format("topic '{}' does not exist", topic));
-    auto node = zk.Get(path);
-    if (!node.ok() && node.code() != ZkCode::kNoNode) return ZkFailure(node.error());
-    std::map<std::string, std::string> config;
-    if (node.ok()) {
-      auto current = zk::DecodeTopicConfig(node->data);
-      if (!current.ok()) return Status::Corruption(current.status().message());
-      config = std::move(current).value();
-    }
-    SLUICE_RETURN_IF_ERROR(edit(config));
-    if (validate_only) return config;
-    for (const char* parent : {zk::kTopicConfigsPath, zk::kConfigChangesPath}) {
-      zk::ZkError e = zk.CreateRecursive(parent);
-      if (!e.ok()) return ZkFailure(e);
-    }
-    const std::string data = zk::EncodeTopicConfig(config);
-    std::vector<zk::ZkOp> ops;
-    ops.push_back(node.ok() ? zk::ZkOp::Set(path, data, node->stat.version)
-                            : zk::ZkOp::Create(path, data));
-    ops.push_back(zk::ZkOp::Create(zk::ConfigChangePath(),
-                                   zk::EncodeConfigChange({"topics", topic}),
-                                   zk::CreateMode::kPersistentSequential));
-    zk::ZkError e = zk.Multi(ops);
-    if (e.ok()) return config;
-    // Another writer came between (or the topic's deletion removed the
-    // node): read and decide again.
-    if (e.code() != ZkCode::kBadVersion && e.code() != ZkCode::kNodeExists &&
-        e.code() != ZkCode::kNoNode) {
-      return ZkFailure(e);
-    }
-  }
-  return Status::IOError(
-      fmt::format("the config of topic '{}' kept changing while it was altered", topic));
+  return ChangeEntityConfig(
+      zk, "topics", topic,
+      [&]() -> Status {
+        Result<bool> exists = NodeExists(zk, zk::TopicPath(topic));
+        if (!exists.ok()) return exists.status();
+        if (!*exists) return Status::NotFound(fmt::format("topic '{}' does not exist", topic));
+        return Status::Ok();
+      },
+      edit, validate_only);
 }
 
 }  // namespace sluice::controller

@@ -17,7 +17,7 @@
 //   IncrementalAlter- for CreatePartitions) together with a sequential
 //   Configs           /config/changes/config_change_<seq> notification,
 //                     which every broker watches to re-read the config
-//                     (broker/topic_config_watcher.h)
+//                     (broker/config_watcher.h)
 //
 // Checks that need no ZooKeeper (names, the broker's own policy, the request's
 // own consistency) are the caller's. Every function is synchronous (a few

@@ -99,6 +99,10 @@ std::string PartitionStatePath(const std::string& topic, int32_t partition) {
 std::string TopicConfigPath(const std::string& topic) {
   return fmt::format("{}/{}", kTopicConfigsPath, topic);
 }
+
+std::string BrokerConfigPath(const std::string& entity) {
+  return fmt::format("{}/{}", kBrokerConfigsPath, entity);
+}
 std::string DeleteTopicPath(const std::string& topic) {
   return fmt::format("{}/{}", kDeleteTopicsPath, topic);
 }

@@ -16,6 +16,7 @@
 //   /brokers/topics/<topic>/partitions/<p>/state {"version":1,"leader":1,"leader_epoch":0,
 //                                                 "controller_epoch":7,"isr":[1,2,3]}
 //   /config/topics/<topic>                       {"version":1,"config":{"retention.ms":"1000"}}
+//   /config/brokers/<id> and /config/brokers/<default>: the same format
 //   /config/changes/config_change_<seq>          {"version":2,"entity_path":"topics/<topic>"}
 //   /admin/delete_topics/<topic>                 (empty: deletion pending)
 //   /latest_producer_id_block                    {"version":1,"broker":1,"block_start":"0",
@@ -42,6 +43,10 @@ inline constexpr char kControllerEpochPath[] = "/controller_epoch";
 inline constexpr char kBrokerIdsPath[] = "/brokers/ids";
 inline constexpr char kTopicsPath[] = "/brokers/topics";
 inline constexpr char kTopicConfigsPath[] = "/config/topics";
+// A broker's dynamic configs (/config/brokers/<id>), and the defaults of
+// every broker (/config/brokers/<default>), as Kafka keeps them.
+inline constexpr char kBrokerConfigsPath[] = "/config/brokers";
+inline constexpr char kDefaultBrokerEntity[] = "<default>";
 // Sequential notifications that an entity's config changed (Kafka's
 // ZkConfigManager): every broker watches the children.
 inline constexpr char kConfigChangesPath[] = "/config/changes";
@@ -54,6 +59,8 @@ std::string TopicPath(const std::string& topic);
 std::string PartitionsPath(const std::string& topic);
 std::string PartitionStatePath(const std::string& topic, int32_t partition);
 std::string TopicConfigPath(const std::string& topic);
+// `entity`: a broker id, or kDefaultBrokerEntity.
+std::string BrokerConfigPath(const std::string& entity);
 std::string DeleteTopicPath(const std::string& topic);
 
 // /brokers/ids/<id>
@@ -106,7 +113,7 @@ struct PartitionState {
 std::string EncodePartitionState(const PartitionState& s);
 Result<PartitionState> DecodePartitionState(const std::string& json);
 
-// /config/topics/<topic>
+// /config/topics/<topic>, and /config/brokers/<entity> in the same format
 std::string EncodeTopicConfig(const std::map<std::string, std::string>& config);
 Result<std::map<std::string, std::string>> DecodeTopicConfig(const std::string& json);
 

@@ -27,6 +27,8 @@
 
 #include "protocol/error_code.h"
 #include "protocol/generated/alter_partition_reassignments.h"
+#include "protocol/generated/describe_configs.h"
+#include "protocol/generated/incremental_alter_configs.h"
 #include "protocol/generated/list_partition_reassignments.h"
 #include "protocol/generated/metadata.h"
 #include "rpc/connection.h"
@@ -263,16 +265,51 @@ class ReassignmentTest : public ::testing::Test {
     return it == all.end() ? 0 : it->second;
   }
 
-  // Every broker bounds its replication throttles at kThrottleRate; only
-  // the topics that name replicas in *.replication.throttled.replicas are
-  // held by them, so the other tests are not.
-  static constexpr int64_t kThrottleRate = 100000;  // bytes per second
-  BrokerCluster cluster_{
-      {.brokers = 4,
-       .session_timeout_ms = 20000,
-       .overrides = {"sluice.metrics.listener=127.0.0.1:0",
-                     fmt::format("leader.replication.throttled.rate={}", kThrottleRate),
-                     fmt::format("follower.replication.throttled.rate={}", kThrottleRate)}}};
+  // IncrementalAlterConfigs SET of `configs` on broker resource `name`
+  // ("" for every broker's defaults), sent to broker `via`: the resource's
+  // error code and message.
+  std::pair<int16_t, std::string> AlterBrokerConfigs(int32_t via, const std::string& name,
+                                                     const std::map<std::string, std::string>& configs) {
+    auto conn = rpc::Connection::Connect("127.0.0.1", cluster_.broker(via).port(), {});
+    if (!conn.ok()) return {-1, conn.status().ToString()};
+    protocol::IncrementalAlterConfigsRequest request;
+    auto& res = request.resources.emplace_back();
+    res.resource_type = 4;  // BROKER
+    res.resource_name = name;
+    for (const auto& [key, value] : configs) {
+      auto& c = res.configs.emplace_back();
+      c.name = key;
+      c.config_operation = 0;  // SET
+      c.value = value;
+    }
+    auto reply = (*conn)->Call<protocol::IncrementalAlterConfigsRequest,
+                               protocol::IncrementalAlterConfigsResponse>(request, 1);
+    if (!reply.ok() || reply->body().responses.size() != 1) return {-1, "no answer"};
+    const auto& r = reply->body().responses[0];
+    return {r.error_code, r.error_message.value_or("")};
+  }
+
+  // `key`'s value and source (Kafka's numbers) in broker `id`'s DescribeConfigs.
+  std::pair<std::string, int> DescribeBrokerConfig(int32_t id, const std::string& key) {
+    auto conn = rpc::Connection::Connect("127.0.0.1", cluster_.broker(id).port(), {});
+    if (!conn.ok()) return {"", -1};
+    protocol::DescribeConfigsRequest request;
+    auto& res = request.resources.emplace_back();
+    res.resource_type = 4;
+    res.resource_name = std::to_string(id);
+    res.configuration_keys = std::vector<std::string>{key};
+    auto reply = (*conn)->Call<protocol::DescribeConfigsRequest, protocol::DescribeConfigsResponse>(
+        request, 1);
+    if (!reply.ok() || reply->body().results.size() != 1) return {"", -1};
+    for (const auto& c : reply->body().results[0].configs) {
+      if (c.name == key) return {c.value.value_or(""), c.config_source};
+    }
+    return {"", -1};
+  }
+
+  BrokerCluster cluster_{{.brokers = 4,
+                          .session_timeout_ms = 20000,
+                          .overrides = {"sluice.metrics.listener=127.0.0.1:0"}}};
 };
 
 TEST_F(ReassignmentTest, MovesAPartitionUnderLoadWithoutLosingAcknowledgedWrites) {
@@ -451,7 +488,9 @@ TEST_F(ReassignmentTest, ANewControllerCompletesAReassignmentTheOldOneStarted) {
 // the replication quota, first by the leaders (their topic names them in
 // leader.replication.throttled.replicas), then by the new replica itself
 // (follower.replication.throttled.replicas), and completes once the
-// throttle is lifted. The data (10 MB) is far more than the quotas let
+// throttle is lifted. The rates are dynamic broker configs, set through
+// IncrementalAlterConfigs as every broker's default, then lifted for the
+// new replica alone. The data (10 MB) is far more than the quotas let
 // through while the test holds them (one fetch of replica.fetch.max.bytes,
 // 1 MiB, per side, then nothing for about 10 s at 100 kB/s), so the move
 // cannot complete while throttled.
@@ -511,6 +550,34 @@ TEST_F(ReassignmentTest, AThrottledCatchUpWaitsForTheQuotaAndCompletesOnceLifted
     return Metric(b, fmt::format("sluice_replication_throttled_holds_total{{side=\"{}\"}}", side));
   };
 
+  // The rates, 100 kB/s on every broker, as dynamic defaults (through any
+  // broker); each broker logs when it applies them.
+  auto rates_applied = [&](int32_t b, const std::string& side, const std::string& rate) {
+    return cluster_.broker(b).output().find(fmt::format("{}.replication.throttled.rate is now {}",
+                                                        side, rate)) != std::string::npos;
+  };
+  auto [set_error, set_message] = AlterBrokerConfigs(
+      ors[0], "",
+      {{"leader.replication.throttled.rate", "100000"},
+       {"follower.replication.throttled.rate", "100000"}});
+  ASSERT_EQ(set_error, 0) << set_message;
+  ASSERT_TRUE(WaitUntil([&] {
+    for (int32_t b = 1; b <= 4; ++b) {
+      if (!rates_applied(b, "leader", "100000") || !rates_applied(b, "follower", "100000")) {
+        return false;
+      }
+    }
+    return true;
+  })) << cluster_.Outputs();
+  EXPECT_EQ(DescribeBrokerConfig(x, "follower.replication.throttled.rate"),
+            (std::pair<std::string, int>{"100000", 3}))  // DYNAMIC_DEFAULT_BROKER_CONFIG
+      << "described as every broker's dynamic default";
+  // A config that cannot change at run time is refused, and so is a bad value.
+  EXPECT_EQ(AlterBrokerConfigs(x, std::to_string(x), {{"log.dirs", "/elsewhere"}}).first,
+            ToWire(ErrorCode::INVALID_REQUEST));
+  EXPECT_EQ(AlterBrokerConfigs(x, std::to_string(x), {{"leader.replication.throttled.rate", "-5"}}).first,
+            ToWire(ErrorCode::INVALID_CONFIG));
+
   // Leader side: the original replicas throttle what they send to x.
   ASSERT_TRUE(alter_config(fmt::format("--set leader.replication.throttled.replicas=0:{},0:{},0:{}",
                                        ors[0], ors[1], ors[2]),
@@ -543,10 +610,14 @@ TEST_F(ReassignmentTest, AThrottledCatchUpWaitsForTheQuotaAndCompletesOnceLifted
   EXPECT_EQ(std::find(held.isr.begin(), held.isr.end(), x), held.isr.end());
   EXPECT_GT(Metric(x, "sluice_replication_throttled_bytes_total{side=\"follower\"}"), 0);
 
-  // Lifted: x catches up and the move completes with every message.
-  CliResult lift = RunCli(
-      fmt::format("topic alter-config {} --delete follower.replication.throttled.replicas", topic));
-  ASSERT_EQ(lift.exit_code, 0) << lift.output;
+  // Lifted by x's own rate, which overrides the default: x catches up and
+  // the move completes with every message.
+  auto [lift_error, lift_message] =
+      AlterBrokerConfigs(x, std::to_string(x), {{"follower.replication.throttled.rate", "1000000000"}});
+  ASSERT_EQ(lift_error, 0) << lift_message;
+  EXPECT_EQ(DescribeBrokerConfig(x, "follower.replication.throttled.rate"),
+            (std::pair<std::string, int>{"1000000000", 2}))  // DYNAMIC_BROKER_CONFIG
+      << "described as this broker's own dynamic value";
   ASSERT_TRUE(WaitUntil([&] { return Ongoing().empty() && AssignedReplicas(topic, 0) == target; },
                         60s))
       << cluster_.Outputs();

@@ -1,7 +1,11 @@
 // AlterConfigs: replaces the whole override set of a topic (keys not listed
-// go back to the broker default), validate_only. Dynamic broker configs are
-// not supported: a BROKER resource gets INVALID_REQUEST, the code Kafka uses
-// for broker configs that cannot be updated dynamically. An internal topic
+// go back to the broker default), validate_only. A BROKER resource (this
+// broker's id, or "" for every broker's defaults) takes only the dynamic
+// broker configs (config_resources.h), and only in a cluster, where they are
+// written to ZooKeeper for the brokers to apply
+// (ClusterAdmin::AlterBrokerConfig); other keys, or a single node, get
+// INVALID_REQUEST, the code Kafka uses for broker configs that cannot be
+// updated dynamically. An internal topic
 // must keep compaction (InternalTopicConfigProblem, config_resources.h).
 // In a cluster the overrides are written to ZooKeeper, from where every
 // broker hosting the topic applies them (ClusterAdmin::AlterTopicConfig).
@@ -46,10 +50,30 @@ void AlterConfigsNow(RequestContext& ctx, const protocol::AlterConfigsRequest& r
     }
     if (res.resource_type == kBrokerResource) {
       BrokerTarget target = ResolveBroker(res.resource_name, services.broker_id);
-      fail(ErrorCode::INVALID_REQUEST,
-           target.error.empty() ? "Dynamic broker configs are not supported by Sluice; set them "
-                                  "in the properties file and restart the broker."
-                                : target.error);
+      if (!target.error.empty() || services.cluster_admin == nullptr) {
+        fail(ErrorCode::INVALID_REQUEST,
+             target.error.empty() ? kNoDynamicBrokerConfigs : target.error);
+        continue;
+      }
+      // The whole set is replaced (keys not listed go back to the static value).
+      std::map<std::string, std::string> configs;
+      for (const auto& c : res.configs) {
+        if (c.value) configs[c.name] = *c.value;
+      }
+      AdminOutcome outcome = services.cluster_admin->AlterBrokerConfig(
+          target.is_default ? kDefaultBrokerEntity : res.resource_name,
+          [&](std::map<std::string, std::string>& overrides) {
+            overrides = configs;
+            AdminOutcome verdict;
+            if (auto problem = BrokerOverridesProblem(configs)) {
+              verdict.error = problem->invalid_request ? ErrorCode::INVALID_REQUEST
+                                                       : ErrorCode::INVALID_CONFIG;
+              verdict.message = std::move(problem->message);
+            }
+            return verdict;
+          },
+          request.validate_only);
+      if (!outcome.ok()) fail(outcome.error, std::move(outcome.message));
       continue;
     }
     if (res.resource_type != kTopicResource) {

@@ -9,8 +9,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cluster/topic_name.h"
 #include "config/broker_config.h"
@@ -41,6 +44,74 @@ inline BrokerTarget ResolveBroker(const std::string& name, int32_t broker_id) {
                           broker_id, name);
   }
   return t;
+}
+
+// Broker configs that change at run time, in a cluster: Kafka's dynamic
+// broker configs, of which Sluice has the replication throttles. They are
+// written to /config/brokers/<id> (or <default>, for every broker) and
+// applied by the brokers they name; the rest are read-only (set in the
+// properties file).
+constexpr char kDefaultBrokerEntity[] = "<default>";
+constexpr char kNoDynamicBrokerConfigs[] =
+    "Dynamic broker configs need a cluster (zookeeper.connect); on a single node set them in the "
+    "properties file and restart the broker.";
+inline bool IsDynamicBrokerConfig(std::string_view key) {
+  return key == "leader.replication.throttled.rate" ||
+         key == "follower.replication.throttled.rate";
+}
+
+struct ConfigProblem {
+  bool invalid_request = false;  // INVALID_REQUEST, else INVALID_CONFIG
+  std::string message;
+};
+
+// What is wrong with a broker's whole new set of dynamic `overrides`, if
+// anything: a key that cannot change at run time (INVALID_REQUEST, Kafka's
+// "Cannot update these configs dynamically"), or a value its definition
+// refuses (INVALID_CONFIG).
+inline std::optional<ConfigProblem> BrokerOverridesProblem(
+    const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> fixed;
+  for (const auto& [key, value] : overrides) {
+    if (!IsDynamicBrokerConfig(key)) fixed.push_back(key);
+  }
+  if (!fixed.empty()) {
+    return ConfigProblem{true, fmt::format("Cannot update these configs dynamically: {}; set them "
+                                           "in the properties file and restart the broker.",
+                                           fmt::join(fixed, ", "))};
+  }
+  for (const auto& [key, value] : overrides) {
+    const config::ConfigDef* def = config::BrokerConfigRegistry().Find(key);
+    auto parsed = config::ParseConfigValue(*def, value);
+    if (!parsed.ok()) return ConfigProblem{false, parsed.status().message()};
+  }
+  return std::nullopt;
+}
+
+// Makes the DescribeConfigs rows of a broker (`rows`: its static config)
+// show the dynamic values in force: this broker's `own`, else every
+// broker's `defaults`, each listed first among the synonyms, and the
+// dynamic keys as not read-only.
+inline void OverlayDynamicBrokerConfigs(std::vector<config::ConfigEntry>& rows,
+                                        const std::map<std::string, std::string>& own,
+                                        const std::map<std::string, std::string>& defaults) {
+  for (config::ConfigEntry& e : rows) {
+    if (!IsDynamicBrokerConfig(e.name)) continue;
+    e.read_only = false;
+    auto d = defaults.find(e.name);
+    if (d != defaults.end()) {
+      e.value = d->second;
+      e.source = config::ConfigSource::kDynamicDefaultBroker;
+      e.synonyms.insert(e.synonyms.begin(),
+                        config::ConfigSynonym{e.name, d->second, e.source});
+    }
+    auto o = own.find(e.name);
+    if (o != own.end()) {
+      e.value = o->second;
+      e.source = config::ConfigSource::kDynamicBroker;
+      e.synonyms.insert(e.synonyms.begin(), config::ConfigSynonym{e.name, o->second, e.source});
+    }
+  }
 }
 
 // Internal topics (cluster::IsInternalTopic) keep their state only as long

@@ -113,12 +113,34 @@ void DescribeConfigsNow(RequestContext& ctx, const protocol::DescribeConfigsRequ
         fail(ErrorCode::INVALID_REQUEST, target.error);
         continue;
       }
-      // The cluster-wide default resource ("") lists only dynamic default
-      // broker configs (as Kafka does); Sluice has none, so it is empty.
-      if (!target.is_default) {
-        AddRows(services.config.Describe(), res.resource_type, res.configuration_keys, synonyms,
-                documentation, version, r);
+      // In a cluster the dynamic broker configs (config_resources.h) come
+      // from ZooKeeper: this broker's own over every broker's defaults over
+      // the properties file.
+      std::map<std::string, std::string> own;
+      std::map<std::string, std::string> defaults;
+      if (services.cluster_admin != nullptr) {
+        TopicConfigs d = services.cluster_admin->DescribeBrokerConfig(kDefaultBrokerEntity);
+        TopicConfigs o = target.is_default
+                             ? TopicConfigs{}
+                             : services.cluster_admin->DescribeBrokerConfig(res.resource_name);
+        if (!d.ok() || !o.ok()) {
+          const TopicConfigs& bad = d.ok() ? o : d;
+          fail(bad.error, bad.message);
+          continue;
+        }
+        own = std::move(o.overrides);
+        defaults = std::move(d.overrides);
       }
+      std::vector<config::ConfigEntry> rows = services.config.Describe();
+      OverlayDynamicBrokerConfigs(rows, own, defaults);
+      // The cluster-wide default resource ("") lists only the dynamic
+      // default broker configs, as Kafka does.
+      if (target.is_default) {
+        std::erase_if(rows, [](const config::ConfigEntry& e) {
+          return e.source != config::ConfigSource::kDynamicDefaultBroker;
+        });
+      }
+      AddRows(rows, res.resource_type, res.configuration_keys, synonyms, documentation, version, r);
     } else {
       fail(ErrorCode::INVALID_REQUEST,
            fmt::format("Unsupported resource type: {}", static_cast<int>(res.resource_type)));
@@ -133,8 +155,9 @@ void DescribeConfigsNow(RequestContext& ctx, const protocol::DescribeConfigsRequ
 void HandleDescribeConfigs(RequestContext ctx, protocol::DescribeConfigsRequest request) {
   const bool topics_in_zookeeper =
       ctx.services->cluster_admin != nullptr &&
-      std::any_of(request.resources.begin(), request.resources.end(),
-                  [](const auto& res) { return res.resource_type == kTopicResource; });
+      std::any_of(request.resources.begin(), request.resources.end(), [](const auto& res) {
+        return res.resource_type == kTopicResource || res.resource_type == kBrokerResource;
+      });
   if (topics_in_zookeeper) {
     RunAsMetadataTask(std::move(ctx), std::move(request), &DescribeConfigsNow);
     return;

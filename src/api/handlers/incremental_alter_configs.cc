@@ -3,7 +3,7 @@
 // and written with one UpdateTopicConfigs call, or none is. APPEND and SUBTRACT
 // apply to list keys only (cleanup.policy); they start from the effective
 // value (the override, else the broker default). BROKER resources: see
-// alter_configs.cc (dynamic broker configs are not supported). An internal
+// alter_configs.cc (in a cluster, the dynamic broker configs). An internal
 // topic must keep compaction (InternalTopicConfigProblem, config_resources.h).
 // In a cluster the edit is made on the overrides in ZooKeeper, from where
 // every broker hosting the topic applies them (ClusterAdmin::AlterTopicConfig).
@@ -132,10 +132,39 @@ void IncrementalAlterConfigsNow(RequestContext& ctx, const protocol::Incremental
     }
     if (res.resource_type == kBrokerResource) {
       BrokerTarget target = ResolveBroker(res.resource_name, services.broker_id);
-      fail(ErrorCode::INVALID_REQUEST,
-           target.error.empty() ? "Dynamic broker configs are not supported by Sluice; set them "
-                                  "in the properties file and restart the broker."
-                                : target.error);
+      if (!target.error.empty() || services.cluster_admin == nullptr) {
+        fail(ErrorCode::INVALID_REQUEST,
+             target.error.empty() ? kNoDynamicBrokerConfigs : target.error);
+        continue;
+      }
+      // The dynamic broker configs are numbers: no list to append to.
+      std::optional<std::string> not_a_list;
+      for (const AlterableConfig& op : res.configs) {
+        if (op.config_operation == kAppend || op.config_operation == kSubtract) {
+          not_a_list = fmt::format("Config value {} is not allowed for config key: {}",
+                                   op.config_operation == kAppend ? "append" : "subtract", op.name);
+        }
+      }
+      if (not_a_list) {
+        fail(ErrorCode::INVALID_CONFIG, std::move(*not_a_list));
+        continue;
+      }
+      AdminOutcome outcome = services.cluster_admin->AlterBrokerConfig(
+          target.is_default ? kDefaultBrokerEntity : res.resource_name,
+          [&](std::map<std::string, std::string>& overrides) {
+            AdminOutcome verdict;
+            if (std::optional<Problem> problem = Apply(res.configs, services.config, overrides)) {
+              verdict.error = problem->code;
+              verdict.message = std::move(problem->message);
+            } else if (auto invalid = BrokerOverridesProblem(overrides)) {
+              verdict.error = invalid->invalid_request ? ErrorCode::INVALID_REQUEST
+                                                       : ErrorCode::INVALID_CONFIG;
+              verdict.message = std::move(invalid->message);
+            }
+            return verdict;
+          },
+          request.validate_only);
+      if (!outcome.ok()) fail(outcome.error, std::move(outcome.message));
       continue;
     }
     if (res.resource_type != kTopicResource) {

@@ -1,4 +1,4 @@
-#include "broker/topic_config_watcher.h"
+#include "broker/config_watcher.h"
 
 #include <algorithm>
 #include <optional>
@@ -7,30 +7,31 @@
 
 #include <spdlog/spdlog.h>
 
+#include "controller/config_writer.h"
 #include "zk/znodes.h"
 
 namespace sluice::broker {
 
-TopicConfigWatcher::TopicConfigWatcher(TopicConfigWatcherOptions options)
+ConfigWatcher::ConfigWatcher(ConfigWatcherOptions options)
     : options_(std::move(options)) {}
 
-TopicConfigWatcher::~TopicConfigWatcher() { Stop(); }
+ConfigWatcher::~ConfigWatcher() { Stop(); }
 
-void TopicConfigWatcher::Start() { Post(/*all=*/true); }
+void ConfigWatcher::Start() { Post(/*all=*/true); }
 
-void TopicConfigWatcher::OnNewSession() { Post(/*all=*/true); }
+void ConfigWatcher::OnNewSession() { Post(/*all=*/true); }
 
-void TopicConfigWatcher::Stop() {
+void ConfigWatcher::Stop() {
   MutexLock lock(&alive_->mu);
   alive_->stopped = true;
 }
 
-bool TopicConfigWatcher::stopped() const {
+bool ConfigWatcher::stopped() const {
   MutexLock lock(&alive_->mu);
   return alive_->stopped;
 }
 
-void TopicConfigWatcher::Post(bool all) {
+void ConfigWatcher::Post(bool all) {
   // Held while posting: Stop() waits for it, so `this` and `run` are alive.
   MutexLock lock(&alive_->mu);
   if (alive_->stopped) return;
@@ -43,7 +44,7 @@ void TopicConfigWatcher::Post(bool all) {
   });
 }
 
-void TopicConfigWatcher::Process(bool all) {
+void ConfigWatcher::Process(bool all) {
   std::shared_ptr<zk::ZkClient> zk = options_.zk();
   if (zk == nullptr) return;  // Leaving the cluster.
   // The watch is set only on a node that exists.
@@ -79,6 +80,8 @@ void TopicConfigWatcher::Process(bool all) {
   std::sort(notifications.begin(), notifications.end());
 
   std::set<std::string> topics;
+  bool broker_changed = all;
+  const std::string own_entity = std::to_string(options_.broker_id);
   if (all) {
     for (std::string& t : options_.hosted_topics()) topics.insert(std::move(t));
   } else {
@@ -92,8 +95,12 @@ void TopicConfigWatcher::Process(bool all) {
         spdlog::warn("config changes: ignoring {}: {}", path, change.status().message());
         continue;
       }
-      // Other entities (brokers, clients, users) have no dynamic configs here.
+      // Other entities (clients, users) have no dynamic configs here.
       if (change->entity_type == "topics") topics.insert(change->entity_name);
+      if (change->entity_type == "brokers" && (change->entity_name == own_entity ||
+                                               change->entity_name == zk::kDefaultBrokerEntity)) {
+        broker_changed = true;
+      }
     }
     if (!topics.empty()) {
       // Only the topics hosted here have a config to apply.
@@ -128,6 +135,8 @@ void TopicConfigWatcher::Process(bool all) {
     }
   }
 
+  if (broker_changed && options_.apply_broker) ApplyBrokerConfigs(*zk);
+
   // Kafka's purge: the oldest first, until one is young enough to keep.
   const int64_t expired_before = options_.clock() - options_.purge_after_ms;
   for (const auto& [seq, name] : notifications) {
@@ -142,6 +151,21 @@ void TopicConfigWatcher::Process(bool all) {
       break;
     }
   }
+}
+
+void ConfigWatcher::ApplyBrokerConfigs(zk::ZkClient& zk) {
+  auto own = controller::ReadBrokerConfig(zk, std::to_string(options_.broker_id));
+  auto defaults = controller::ReadBrokerConfig(zk, zk::kDefaultBrokerEntity);
+  for (const auto* read : {&own, &defaults}) {
+    if (!read->ok()) {
+      // Kept as they are until the next change or session.
+      spdlog::warn("broker configs: reading them from ZooKeeper: {}", read->status().ToString());
+      return;
+    }
+  }
+  options_.apply_broker(*own, *defaults);
+  spdlog::info("broker configs: applied from ZooKeeper ({} for this broker, {} defaults)",
+               own->size(), defaults->size());
 }
 
 }  // namespace sluice::broker

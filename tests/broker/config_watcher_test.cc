@@ -1,4 +1,4 @@
-// TopicConfigWatcher and controller::ChangeTopicConfig in-process, against a
+// ConfigWatcher and controller::ChangeTopicConfig in-process, against a
 // real ZooKeeper: the writer's conditional read-modify-write and its
 // notification, the watcher applying what the notifications name (to the
 // hosted topics only), re-reading every hosted topic after a new session,
@@ -16,7 +16,8 @@
 #include <vector>
 
 #include "base/mutex.h"
-#include "broker/topic_config_watcher.h"
+#include "broker/config_watcher.h"
+#include "controller/config_writer.h"
 #include "controller/event_loop.h"
 #include "controller/topic_id.h"
 #include "controller/topic_writer.h"
@@ -71,7 +72,7 @@ class Recorder {
   std::map<std::string, std::vector<Overrides>> applied_ GUARDED_BY(mu_);
 };
 
-class TopicConfigWatcherTest : public ::testing::Test {
+class ConfigWatcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(ensemble_.Start().ok());
@@ -94,7 +95,7 @@ class TopicConfigWatcherTest : public ::testing::Test {
   // `clock_ahead_ms`: how far the watcher's clock runs ahead of the
   // ZooKeeper server's (to age notifications without waiting).
   void StartWatcher(int64_t purge_after_ms = 15 * 60 * 1000, int64_t clock_ahead_ms = 0) {
-    TopicConfigWatcherOptions o;
+    ConfigWatcherOptions o;
     o.zk = [this] { return zk_; };
     o.run = [this](std::function<void()> task) { loop_.Post(std::move(task)); };
     o.hosted_topics = [this] { return recorder_.Hosted(); };
@@ -103,8 +104,29 @@ class TopicConfigWatcherTest : public ::testing::Test {
     };
     o.clock = [clock_ahead_ms] { return WallMs() + clock_ahead_ms; };
     o.purge_after_ms = purge_after_ms;
-    watcher_ = std::make_unique<TopicConfigWatcher>(std::move(o));
+    o.broker_id = 1;
+    o.apply_broker = [this](const Overrides& own, const Overrides& defaults) {
+      MutexLock lock(&broker_mu_);
+      broker_applied_.emplace_back(own, defaults);
+    };
+    watcher_ = std::make_unique<ConfigWatcher>(std::move(o));
     watcher_->Start();
+  }
+
+  // What apply_broker was given, in order: (this broker's, the defaults).
+  std::vector<std::pair<Overrides, Overrides>> BrokerApplied() EXCLUDES(broker_mu_) {
+    MutexLock lock(&broker_mu_);
+    return broker_applied_;
+  }
+  Status SetBroker(const std::string& entity, const std::string& key, const std::string& value) {
+    return controller::ChangeBrokerConfig(
+               *zk_, entity,
+               [&](Overrides& overrides) {
+                 overrides[key] = value;
+                 return Status::Ok();
+               },
+               /*validate_only=*/false)
+        .status();
   }
 
   // Sets `key`=`value` in `topic`'s overrides through the writer.
@@ -132,10 +154,12 @@ class TopicConfigWatcherTest : public ::testing::Test {
   std::shared_ptr<zk::ZkClient> zk_;
   controller::EventLoop loop_{"config-watcher-test"};
   Recorder recorder_;
-  std::unique_ptr<TopicConfigWatcher> watcher_;
+  Mutex broker_mu_;
+  std::vector<std::pair<Overrides, Overrides>> broker_applied_ GUARDED_BY(broker_mu_);
+  std::unique_ptr<ConfigWatcher> watcher_;
 };
 
-TEST_F(TopicConfigWatcherTest, TheWriterEditsTheStoredMapAndNotifies) {
+TEST_F(ConfigWatcherTest, TheWriterEditsTheStoredMapAndNotifies) {
   ASSERT_TRUE(Set("a", "retention.ms", "5").ok());
   ASSERT_TRUE(Set("a", "segment.ms", "7").ok());
   EXPECT_EQ((Overrides{{"retention.ms", "5"}, {"segment.ms", "7"}}), Stored("a"));
@@ -179,7 +203,7 @@ TEST_F(TopicConfigWatcherTest, TheWriterEditsTheStoredMapAndNotifies) {
             Stored("a"));
 }
 
-TEST_F(TopicConfigWatcherTest, NotificationsReachTheHostedTopicsOnly) {
+TEST_F(ConfigWatcherTest, NotificationsReachTheHostedTopicsOnly) {
   recorder_.Host({"a"});
   StartWatcher();
   // Start reads every hosted topic's config.
@@ -198,7 +222,30 @@ TEST_F(TopicConfigWatcherTest, NotificationsReachTheHostedTopicsOnly) {
             recorder_.Applied("a"));
 }
 
-TEST_F(TopicConfigWatcherTest, ANewSessionRereadsEveryHostedTopic) {
+TEST_F(ConfigWatcherTest, ThisBrokersAndTheDefaultBrokerConfigsAreAppliedOthersAreNot) {
+  StartWatcher();
+  // Start reads them once (none yet).
+  ASSERT_TRUE(WaitUntil([&] { return BrokerApplied().size() == 1; }));
+  EXPECT_EQ(BrokerApplied()[0], (std::pair<Overrides, Overrides>{}));
+
+  ASSERT_TRUE(SetBroker(zk::kDefaultBrokerEntity, "follower.replication.throttled.rate", "100").ok());
+  ASSERT_TRUE(WaitUntil([&] { return BrokerApplied().size() == 2; }));
+  EXPECT_EQ(BrokerApplied()[1].second, (Overrides{{"follower.replication.throttled.rate", "100"}}));
+  ASSERT_TRUE(SetBroker("1", "leader.replication.throttled.rate", "7").ok());
+  ASSERT_TRUE(WaitUntil([&] { return BrokerApplied().size() == 3; }));
+  EXPECT_EQ(BrokerApplied()[2].first, (Overrides{{"leader.replication.throttled.rate", "7"}}));
+  EXPECT_EQ(BrokerApplied()[2].second, (Overrides{{"follower.replication.throttled.rate", "100"}}));
+
+  // Broker 2's change is not this broker's: nothing is applied for it. A
+  // topic change after it proves the notification was read meanwhile.
+  recorder_.Host({"a"});
+  ASSERT_TRUE(SetBroker("2", "leader.replication.throttled.rate", "9").ok());
+  ASSERT_TRUE(Set("a", "retention.ms", "1000").ok());
+  ASSERT_TRUE(WaitUntil([&] { return recorder_.LastIs("a", {{"retention.ms", "1000"}}); }));
+  EXPECT_EQ(BrokerApplied().size(), 3u);
+}
+
+TEST_F(ConfigWatcherTest, ANewSessionRereadsEveryHostedTopic) {
   recorder_.Host({"a", "b"});
   StartWatcher();
   ASSERT_TRUE(WaitUntil([&] { return recorder_.LastIs("a", {}) && recorder_.LastIs("b", {}); }));
@@ -214,7 +261,7 @@ TEST_F(TopicConfigWatcherTest, ANewSessionRereadsEveryHostedTopic) {
   EXPECT_TRUE(recorder_.LastIs("a", {}));
 }
 
-TEST_F(TopicConfigWatcherTest, OldNotificationsArePurged) {
+TEST_F(ConfigWatcherTest, OldNotificationsArePurged) {
   recorder_.Host({"a"});
   // Every notification is older than that at once.
   StartWatcher(/*purge_after_ms=*/60000, /*clock_ahead_ms=*/120000);
@@ -227,7 +274,7 @@ TEST_F(TopicConfigWatcherTest, OldNotificationsArePurged) {
   EXPECT_TRUE(WaitUntil([&] { return recorder_.LastIs("a", {{"retention.ms", "6"}}); }));
 }
 
-TEST_F(TopicConfigWatcherTest, AStoppedWatcherAppliesNothing) {
+TEST_F(ConfigWatcherTest, AStoppedWatcherAppliesNothing) {
   recorder_.Host({"a"});
   StartWatcher();
   ASSERT_TRUE(WaitUntil([&] { return recorder_.LastIs("a", {}); }));
