@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -321,6 +322,14 @@ Status Partition::TruncateTo(int64_t offset, int32_t leader_epoch) {
   if (offset >= log_->log_end_offset()) return Status::Ok();
   SLUICE_RETURN_IF_ERROR(log_->TruncateTo(offset));
   producers_.TruncateFrom(offset);
+  return Status::Ok();
+}
+
+Status Partition::TruncateFullyAndStartAt(int64_t offset, int32_t leader_epoch) {
+  MutexLock lock(&append_mu_);
+  SLUICE_RETURN_IF_ERROR(CheckFollowingLocked(leader_epoch));
+  SLUICE_RETURN_IF_ERROR(log_->TruncateFullyAndStartAt(offset));
+  producers_.TruncateFrom(std::numeric_limits<int64_t>::min());
   return Status::Ok();
 }
 

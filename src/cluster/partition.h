@@ -200,6 +200,10 @@ class Partition {
   // A follower's truncation to where its history and its leader's agree
   // (KIP-101), under the same condition as AppendAsFollower.
   Status TruncateTo(int64_t offset, int32_t leader_epoch);
+  // A follower whose log ends below its leader's log start: an empty log
+  // starting at `offset` instead, producer state forgotten
+  // (Log::TruncateFullyAndStartAt), under the same condition.
+  Status TruncateFullyAndStartAt(int64_t offset, int32_t leader_epoch);
   // A follower learns its leader's high watermark from each fetch; its own
   // moves to it as far as it has the data durably.
   void SetLeaderHighWatermark(int64_t hw) EXCLUDES(replica_mu_);

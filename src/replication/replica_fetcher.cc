@@ -392,12 +392,30 @@ void ReplicaFetcher::Run() {
         auto f = followers.find(tp);
         if (f == followers.end() || !f->second.reconciled) continue;
         cluster::Partition& p = *f->second.partition;
+        if (r.error_code == ToWire(ErrorCode::OFFSET_OUT_OF_RANGE) &&
+            p.log_end_offset() < r.log_start_offset) {
+          // This replica was away while the leader's retention (or
+          // DeleteRecords) removed everything up to past its log end: what
+          // it has can never be continued. As Kafka's follower does, it
+          // starts over, empty, at the leader's log start, and fetches on.
+          spdlog::info("{}: log end {} is below leader {}'s log start {}: starting the log over there",
+                       Name(tp), p.log_end_offset(), leader_.id, r.log_start_offset);
+          Status cut = p.TruncateFullyAndStartAt(r.log_start_offset, f->second.leader_epoch);
+          if (cut.ok()) {
+            Count(&FetcherStats::truncations);
+            if (f->second.refusals > 0) answered.push_back(tp);
+            continue;
+          }
+          spdlog::warn("{}: starting the log over failed: {}", Name(tp), cut.ToString());
+        }
         if (r.error_code != ToWire(ErrorCode::NONE)) {
           // NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH:
           // the controller's next LeaderAndIsr settles who leads; until
           // then the partition waits its turn (Refused), the others go on.
-          // OFFSET_OUT_OF_RANGE: see the note in the .h's caller (left for
-          // the reassignment work: a follower behind the leader's log start).
+          // OFFSET_OUT_OF_RANGE above the leader's log end cannot follow a
+          // reconciliation (step 1) unless the leader lost data (an unclean
+          // election): it waits its turn too, until a new leader epoch
+          // reconciles it again.
           spdlog::debug("{}: fetch from leader {} answered error {}", Name(tp), leader_.id,
                         r.error_code);
           refused.emplace_back(tp, f->second.leader_epoch);

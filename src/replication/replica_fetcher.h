@@ -16,6 +16,11 @@
 //      offset tells the leader how far it has the data durably, which is
 //      what acks=all counts on (cluster/replica_set.h). Each follower's high
 //      watermark follows the leader's.
+// A follower whose log ends below the leader's log start (it was away while
+// the leader's retention deleted what it would fetch next) gets
+// OFFSET_OUT_OF_RANGE: it empties its log, starts it at the leader's log
+// start and fetches from there (Partition::TruncateFullyAndStartAt).
+//
 // A partition the leader refuses (not leader, fenced or unknown epoch) is
 // left out of this fetcher's requests for a while, as Kafka delays a
 // partition in error, while the others go on: 10 ms at first, doubling on

@@ -35,7 +35,8 @@
 //     segment under mu_ in a pointer swap. Readers' FileSlices of the old
 //     segment stay valid (they share its File). Close() aborts a running
 //     cleaning and waits for it (cleaner_mu_, taken before mutation_mu_).
-//   * TruncateTo, AdvanceLogStartOffset, EnforceRetention and Close run one
+//   * TruncateTo, TruncateFullyAndStartAt, AdvanceLogStartOffset,
+//     EnforceRetention and Close run one
 //     at a time. TruncateTo and Close also wait for running flushes and block
 //     new ones; retention and DeleteRecords update memory under the mutex and
 //     then persist the new log start and unlink files without it, so appends,
@@ -243,6 +244,14 @@ class Log {
   // DeleteRecords: raises the log start offset to `offset` (OutOfRange above
   // LEO) and deletes segments that lie wholly below it.
   Status AdvanceLogStartOffset(int64_t offset);
+  // A follower whose whole log lies below its leader's log start (it was
+  // away while the leader's retention deleted what it would fetch next):
+  // drops every segment and the leader-epoch history and starts an empty
+  // log at `offset`, as Kafka's truncateFullyAndStartAt. Durable when it
+  // returns; a crash part-way leaves a shorter log (or an empty one at the
+  // old start), which the next fetch finds out of range again.
+  // REQUIRES: offset > log end offset.
+  Status TruncateFullyAndStartAt(int64_t offset);
   // Deletes old segments by retention.ms / retention.bytes, never the active
   // one (Kafka's rules: by time while a segment's largest timestamp -- its
   // file's mtime if no record has one -- is older than retention.ms, then by
@@ -348,6 +357,8 @@ class Log {
   Status DeletePrefix(size_t n, int64_t new_log_start) REQUIRES(mutation_mu_, mu_);
   // TruncateTo's work once the flush token is held.
   Status TruncateLocked(int64_t offset) REQUIRES(mutation_mu_, mu_);
+  // TruncateFullyAndStartAt's work once the flush token is held.
+  Status TruncateFullyLocked(int64_t offset) REQUIRES(mu_);
   // Index of the closed segment `seg` in segments_, if it is still there.
   std::optional<size_t> FindClosedSegment(const std::shared_ptr<Segment>& seg) const
       REQUIRES(mu_);

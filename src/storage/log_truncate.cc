@@ -59,6 +59,46 @@ Status Log::TruncateLocked(int64_t offset) {
   return epochs_->TruncateFromEnd(leo_);
 }
 
+Status Log::TruncateFullyAndStartAt(int64_t offset) {
+  MutexLock mutation(&mutation_mu_);
+  MutexLock lock(&mu_);
+  if (closed_) return Status::Aborted("log is closed");
+  if (!failed_.ok()) return failed_;
+  if (offset <= leo_) {
+    return Status::InvalidArgument("a full truncation must start past the log end offset");
+  }
+  ++generation_;  // A cleaning in progress must not swap in the old history.
+  AcquireFlushToken();
+  Status s = TruncateFullyLocked(offset);
+  if (!s.ok()) failed_ = s;  // Segment files and memory may disagree now.
+  ReleaseFlushToken();
+  return s;
+}
+
+Status Log::TruncateFullyLocked(int64_t offset) {
+  // Newest first: a crash part-way leaves a log cut at its tail, and once
+  // none is left, Open makes an empty one at the checkpointed log start.
+  // The entries stay until the new segment replaces them, so that a failure
+  // part-way leaves a failed log with segments (whose reads fail), never
+  // one without any.
+  for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
+    SLUICE_RETURN_IF_ERROR(it->segment->Delete());
+  }
+  SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  SLUICE_RETURN_IF_ERROR(epochs_->Reset({}));
+  SLUICE_RETURN_IF_ERROR(WriteOffsetCheckpoint(fs_, dir_, kLogStartOffsetCheckpoint, offset));
+  Result<std::unique_ptr<Segment>> seg =
+      Segment::Create(fs_, dir_, offset, config_, Now(), options_.file_cache);
+  if (!seg.ok()) return seg.status();
+  segments_.clear();
+  segments_.push_back({std::move(*seg), false});
+  SLUICE_RETURN_IF_ERROR(fs_->SyncDir(dir_));
+  log_start_ = leo_ = hw_ = clean_end_ = flushed_ = offset;
+  unflushed_messages_ = 0;
+  first_unflushed_ms_ = -1;
+  return WriteRecoveryPoint(offset, /*allow_lower=*/false);
+}
+
 Status Log::DeletePrefix(size_t n, int64_t new_log_start) {
   // In memory first, under mu_: readers are refused below the new start at
   // once. The slow part (checkpoint fsyncs, unlinks) runs without mu_ so

@@ -340,6 +340,37 @@ TEST_F(LogTest, TruncateAcrossSegmentsThenAppendContinuesAtTheCut) {
   CheckEveryOffset(*reopened, batches);
 }
 
+TEST_F(LogTest, TruncateFullyStartsAnEmptyLogPastTheOldEndThatSurvivesAReopen) {
+  auto log = OpenLog();
+  const std::vector<Expected> batches = Fill(*log, 120);
+  ASSERT_GT(log->segment_count(), 1u);
+  ASSERT_FALSE(log->epochs().empty());
+  const int64_t old_end = log->log_end_offset();
+  EXPECT_EQ(log->TruncateFullyAndStartAt(old_end).code(), StatusCode::kInvalidArgument);
+
+  const int64_t start = old_end + 500;
+  ASSERT_TRUE(log->TruncateFullyAndStartAt(start).ok());
+  EXPECT_EQ(log->log_start_offset(), start);
+  EXPECT_EQ(log->log_end_offset(), start);
+  EXPECT_EQ(log->high_watermark(), start);
+  EXPECT_EQ(log->flushed_offset(), start);
+  EXPECT_EQ(log->segment_count(), 1u);
+  EXPECT_TRUE(log->epochs().empty()) << "the old history no longer describes this log";
+  EXPECT_TRUE(log->Read(batches.front().base, 100).status().IsOutOfRange());
+  Result<AppendResult> r = AppendBatch(*log, 3, 5);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->base_offset, start);
+  ASSERT_TRUE(log->Flush().ok());
+  const std::vector<Expected> after = {{r->base_offset, r->last_offset, 5}};
+
+  log.reset();  // unclean: what was made durable must be what reopens
+  auto reopened = OpenLog();
+  EXPECT_EQ(reopened->log_start_offset(), start);
+  EXPECT_EQ(reopened->log_end_offset(), start + 3);
+  EXPECT_EQ(reopened->segment_count(), 1u);
+  CheckEveryOffset(*reopened, after);
+}
+
 TEST_F(LogTest, TruncateIntoARolledSegmentLeavesNoStaleIndexEntries) {
   std::vector<Expected> batches;
   {
