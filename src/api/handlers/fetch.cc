@@ -21,7 +21,6 @@
 // back, so acks=all does not wait on a throttle.
 #include <algorithm>
 #include <memory>
-#include <optional>
 #include <vector>
 
 #include "api/handlers/cluster_state.h"
@@ -79,15 +78,21 @@ class LeaderThrottle {
   }
   // Whether the quota is exceeded (asked once per response).
   bool Exceeded() {
-    if (!exceeded_) exceeded_ = services_.leader_quota->Exceeded();
-    return *exceeded_;
+    if (!asked_) {
+      exceeded_ = services_.leader_quota->Exceeded();
+      asked_ = true;
+    }
+    return exceeded_;
   }
 
  private:
   BrokerServices& services_;
   const int32_t replica_id_;
   const bool on_;
-  std::optional<bool> exceeded_;
+  // Two bools rather than an optional: gcc -O2 takes an optional<bool>
+  // here for maybe-uninitialized.
+  bool asked_ = false;
+  bool exceeded_ = false;
 };
 
 Built BuildResponse(BrokerServices& services, const FetchRequest& request, int16_t version) {
