@@ -27,10 +27,13 @@ struct ReassignOptions {
   int partition = 0;
   std::string replicas;  // "2,3,4": the target replicas, preferred leader first
   bool cancel = false;   // instead of replicas: cancel the reassignment in progress
+  int64_t throttle = -1;  // bytes/s: throttle the copy first (reassign_throttle.h); -1: none
 };
 // AlterPartitionReassignments (KIP-455) to the controller for one partition.
 // Exit 1 if the controller refused it.
 int RunPartitionReassign(const GlobalOptions& global, const ReassignOptions& opts);
+// Removes the replication throttle of `topic`'s moves (reassign_throttle.h).
+int RunPartitionClearThrottle(const GlobalOptions& global, const std::string& topic);
 // ListPartitionReassignments: one line per partition being reassigned, with
 // its replicas, those being added and removed, and whether each replica
 // being added has joined the ISR.

@@ -69,8 +69,19 @@ int main(int argc, char** argv) {
       ->required();
   CLI::Option* replicas_opt =
       ra->add_option("--replicas", reassign.replicas, "Target broker ids, e.g. 2,3,4");
-  ra->add_flag("--cancel", reassign.cancel, "Cancel the reassignment in progress")
-      ->excludes(replicas_opt);
+  CLI::Option* cancel_opt =
+      ra->add_flag("--cancel", reassign.cancel, "Cancel the reassignment in progress")
+          ->excludes(replicas_opt);
+  ra->add_option("--throttle", reassign.throttle,
+                 "Throttle the copy to this many bytes/s (as kafka-reassign-partitions.sh "
+                 "--throttle); `sluice partition clear-throttle` lifts it")
+      ->check(CLI::NonNegativeNumber)
+      ->excludes(cancel_opt);
+  std::string unthrottled_topic;
+  CLI::App* ct = leaf(partition, "clear-throttle",
+                      "Remove a topic's reassignment throttle and every broker's throttle rates",
+                      [&] { return RunPartitionClearThrottle(global, unthrottled_topic); });
+  ct->add_option("--topic", unthrottled_topic, "Topic")->required();
   leaf(partition, "reassignments",
        "Reassignments in progress: replicas, adding, removing, and whether each added replica "
        "is in sync",

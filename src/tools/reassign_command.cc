@@ -6,6 +6,7 @@
 // The listing adds, for each replica being added, whether it has joined the
 // ISR yet (the metadata) and, while it has not, how much of the leader's log
 // it holds (DescribeLogDirs to both brokers: partition sizes in bytes).
+// --throttle and clear-throttle: reassign_throttle.h.
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -24,6 +25,7 @@
 #include "protocol/generated/list_partition_reassignments.h"
 #include "rpc/connection.h"
 #include "tools/commands.h"
+#include "tools/reassign_throttle.h"
 
 namespace sluice::tools {
 namespace {
@@ -162,6 +164,31 @@ int RunPartitionReassign(const GlobalOptions& global, const ReassignOptions& opt
   std::unique_ptr<KafkaClient> client;
   CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, {}, &client);
   if (!s.ok()) return Finish(s);
+  if (opts.throttle >= 0) {
+    // Before the move starts, so that none of the copy goes unthrottled.
+    MetadataPtr md;
+    s = client->FetchMetadata(&md, opts.topic.c_str());
+    if (!s.ok()) return Finish(s);
+    std::vector<int32_t> current;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      const rd_kafka_metadata_topic_t& mt = md->topics[i];
+      for (int j = 0; j < mt.partition_cnt; ++j) {
+        const rd_kafka_metadata_partition_t& mp = mt.partitions[j];
+        if (opts.topic == mt.topic && mp.id == opts.partition) {
+          current.assign(mp.replicas, mp.replicas + mp.replica_cnt);
+        }
+      }
+    }
+    if (current.empty()) {
+      return Finish(CommandStatus::Kafka(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                                         fmt::format("{}-{}", opts.topic, opts.partition)));
+    }
+    s = SetReassignThrottle(global, *md, opts.topic, opts.partition, current, *p.replicas,
+                            opts.throttle);
+    if (!s.ok()) return Finish(s);
+    fmt::print("Throttled the copy of {}-{} to {} bytes/s.\n", opts.topic, opts.partition,
+               opts.throttle);
+  }
   AlterPartitionReassignmentsResponse response;
   s = CallController(global, *client, request, &response);
   if (!s.ok()) return Finish(s);
@@ -180,6 +207,19 @@ int RunPartitionReassign(const GlobalOptions& global, const ReassignOptions& opt
     fmt::print("Reassigning {}-{} to {}; `sluice partition reassignments` shows the progress.\n",
                opts.topic, opts.partition, opts.replicas);
   }
+  return kExitOk;
+}
+
+int RunPartitionClearThrottle(const GlobalOptions& global, const std::string& topic) {
+  std::unique_ptr<KafkaClient> client;
+  CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, {}, &client);
+  if (!s.ok()) return Finish(s);
+  MetadataPtr md;
+  s = client->FetchMetadata(&md);
+  if (!s.ok()) return Finish(s);
+  s = ClearReassignThrottle(global, *md, topic);
+  if (!s.ok()) return Finish(s);
+  fmt::print("Removed the replication throttle of {} and every broker's throttle rates.\n", topic);
   return kExitOk;
 }
 

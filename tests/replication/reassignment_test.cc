@@ -629,6 +629,51 @@ TEST_F(ReassignmentTest, AThrottledCatchUpWaitsForTheQuotaAndCompletesOnceLifted
   }
 }
 
+// `sluice partition reassign --throttle` sets what Kafka's tool sets before
+// the move starts, and `sluice partition clear-throttle` removes it. (What
+// the throttle does is the test above's.)
+TEST_F(ReassignmentTest, TheCliThrottlesAMoveAndClearsTheThrottle) {
+  const std::string topic = "cli-throttled";
+  const Spare spare = PickSpare(cluster_.Controller());
+  const int32_t x = spare.frozen;
+  const V ors = spare.others;
+  ASSERT_EQ(0, CreateTopic(topic, {ors}));
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = cluster_.State(topic, 0);
+    return s && s->isr.size() == 3;
+  })) << cluster_.Outputs();
+
+  CliResult start = RunCli(fmt::format(
+      "partition reassign --topic {} --partition 0 --replicas {},{},{} --throttle 50000000", topic,
+      ors[1], ors[2], x));
+  ASSERT_EQ(start.exit_code, 0) << start.output;
+  CliResult described = RunCli(fmt::format("topic describe {}", topic));
+  EXPECT_NE(described.output.find(fmt::format("leader.replication.throttled.replicas=0:{},0:{},0:{}",
+                                              ors[0], ors[1], ors[2])),
+            std::string::npos)
+      << described.output;
+  EXPECT_NE(described.output.find(fmt::format("follower.replication.throttled.replicas=0:{}", x)),
+            std::string::npos)
+      << described.output;
+  for (int32_t b = 1; b <= 4; ++b) {
+    for (const char* side : {"leader", "follower"}) {
+      EXPECT_EQ(DescribeBrokerConfig(b, fmt::format("{}.replication.throttled.rate", side)),
+                (std::pair<std::string, int>{"50000000", 2}))  // DYNAMIC_BROKER_CONFIG
+          << "broker " << b << " " << side;
+    }
+  }
+  ASSERT_TRUE(WaitUntil([&] { return Ongoing().empty(); }, 60s)) << cluster_.Outputs();
+
+  CliResult clear = RunCli(fmt::format("partition clear-throttle --topic {}", topic));
+  ASSERT_EQ(clear.exit_code, 0) << clear.output;
+  described = RunCli(fmt::format("topic describe {}", topic));
+  EXPECT_EQ(described.output.find("throttled.replicas="), std::string::npos) << described.output;
+  for (int32_t b = 1; b <= 4; ++b) {
+    EXPECT_EQ(DescribeBrokerConfig(b, "follower.replication.throttled.rate").second, 5)
+        << "broker " << b << ": back to the default (DEFAULT_CONFIG)";
+  }
+}
+
 TEST_F(ReassignmentTest, ABrokerThatIsNotTheControllerAnswersNotController) {
   const int32_t controller = cluster_.Controller();
   const int32_t other = controller % 4 + 1;
