@@ -344,10 +344,7 @@ void ReplicaFetcher::Run() {
       part.log_start_offset = f.partition->log_start_offset();
       part.partition_max_bytes = options_.partition_max_bytes;
     }
-    if (held_back > 0) {
-      Count(&FetcherStats::throttled, held_back);
-      options_.quota->CountHeldBack(held_back);
-    }
+    if (held_back > 0) options_.quota->CountHeldBack(held_back);
     if (request.topics.empty() && held_back > 0) {
       // Only throttled replicas to fetch: wait until the quota lets them.
       const auto wait = std::clamp<int64_t>(options_.quota->MillisUntilUnder(), 1,

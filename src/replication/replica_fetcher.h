@@ -95,7 +95,6 @@ struct FetcherStats {
   uint64_t batches_appended = 0;
   uint64_t truncations = 0;        // partitions whose log was cut
   uint64_t connection_failures = 0;
-  uint64_t throttled = 0;          // partitions left out of a fetch by the quota
 };
 
 class ReplicaFetcher {

@@ -124,14 +124,20 @@ CommandStatus KafkaClient::FindController(Controller* out) {
   if (id < 0) {
     return CommandStatus::Failed("the cluster names no controller (a single node has none)");
   }
-  for (int i = 0; i < md->broker_cnt; ++i) {
-    if (md->brokers[i].id == id) {
-      *out = Controller{id, md->brokers[i].host, md->brokers[i].port};
-      return {};
-    }
+  if (const rd_kafka_metadata_broker_t* b = FindBroker(*md, id)) {
+    *out = Controller{id, b->host, b->port};
+    return {};
   }
   return CommandStatus::Failed(
       fmt::format("the controller, broker {}, is not in the metadata", id));
+}
+
+const rd_kafka_metadata_broker_t* KafkaClient::FindBroker(const rd_kafka_metadata_t& md,
+                                                          int32_t id) {
+  for (int i = 0; i < md.broker_cnt; ++i) {
+    if (md.brokers[i].id == id) return &md.brokers[i];
+  }
+  return nullptr;
 }
 
 CommandStatus KafkaClient::FetchMetadata(MetadataPtr* out, const char* topic) {

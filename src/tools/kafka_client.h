@@ -105,6 +105,8 @@ class KafkaClient {
   };
   CommandStatus FindController(Controller* out);
 
+  // Broker `id`'s entry in `md`, or null.
+  static const rd_kafka_metadata_broker_t* FindBroker(const rd_kafka_metadata_t& md, int32_t id);
   // The topic's entry in `md`, or UNKNOWN_TOPIC_OR_PART as a failure.
   static CommandStatus FindTopic(const rd_kafka_metadata_t& md, std::string_view topic,
                                  const rd_kafka_metadata_topic_t** out);

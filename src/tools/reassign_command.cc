@@ -101,10 +101,7 @@ CommandStatus ParseReplicas(const std::string& text, std::vector<int32_t>* out) 
 // (DescribeLogDirs v1), 0 if none yet; nullopt if the broker cannot be asked.
 std::optional<int64_t> ReplicaBytes(const GlobalOptions& global, const rd_kafka_metadata_t& md,
                                     int32_t id, const std::string& topic, int32_t partition) {
-  const rd_kafka_metadata_broker_t* broker = nullptr;
-  for (int i = 0; i < md.broker_cnt; ++i) {
-    if (md.brokers[i].id == id) broker = &md.brokers[i];
-  }
+  const rd_kafka_metadata_broker_t* broker = KafkaClient::FindBroker(md, id);
   if (broker == nullptr) return std::nullopt;
   rpc::ConnectionOptions options;
   options.client_id = "sluice";
@@ -169,15 +166,13 @@ int RunPartitionReassign(const GlobalOptions& global, const ReassignOptions& opt
     MetadataPtr md;
     s = client->FetchMetadata(&md, opts.topic.c_str());
     if (!s.ok()) return Finish(s);
+    const rd_kafka_metadata_topic_t* mt = nullptr;
+    s = KafkaClient::FindTopic(*md, opts.topic, &mt);
+    if (!s.ok()) return Finish(s);
     std::vector<int32_t> current;
-    for (int i = 0; i < md->topic_cnt; ++i) {
-      const rd_kafka_metadata_topic_t& mt = md->topics[i];
-      for (int j = 0; j < mt.partition_cnt; ++j) {
-        const rd_kafka_metadata_partition_t& mp = mt.partitions[j];
-        if (opts.topic == mt.topic && mp.id == opts.partition) {
-          current.assign(mp.replicas, mp.replicas + mp.replica_cnt);
-        }
-      }
+    for (int j = 0; j < mt->partition_cnt; ++j) {
+      const rd_kafka_metadata_partition_t& mp = mt->partitions[j];
+      if (mp.id == opts.partition) current.assign(mp.replicas, mp.replicas + mp.replica_cnt);
     }
     if (current.empty()) {
       return Finish(CommandStatus::Kafka(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,

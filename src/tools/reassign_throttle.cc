@@ -30,10 +30,7 @@ using Ops = std::vector<std::pair<std::string, std::pair<Op, std::string>>>;
 // One IncrementalAlterConfigs of one resource, sent to broker `id`.
 CommandStatus Alter(const GlobalOptions& global, const rd_kafka_metadata_t& md, int32_t id,
                     int8_t type, const std::string& name, const Ops& ops) {
-  const rd_kafka_metadata_broker_t* broker = nullptr;
-  for (int i = 0; i < md.broker_cnt; ++i) {
-    if (md.brokers[i].id == id) broker = &md.brokers[i];
-  }
+  const rd_kafka_metadata_broker_t* broker = KafkaClient::FindBroker(md, id);
   if (broker == nullptr) {
     return CommandStatus::Unreachable(fmt::format("broker {} is not in the cluster's metadata", id));
   }

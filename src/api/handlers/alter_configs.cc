@@ -66,8 +66,7 @@ void AlterConfigsNow(RequestContext& ctx, const protocol::AlterConfigsRequest& r
             overrides = configs;
             AdminOutcome verdict;
             if (auto problem = BrokerOverridesProblem(configs)) {
-              verdict.error = problem->invalid_request ? ErrorCode::INVALID_REQUEST
-                                                       : ErrorCode::INVALID_CONFIG;
+              verdict.error = problem->code;
               verdict.message = std::move(problem->message);
             }
             return verdict;

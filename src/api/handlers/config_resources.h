@@ -18,6 +18,7 @@
 #include "cluster/topic_name.h"
 #include "config/broker_config.h"
 #include "config/topic_config.h"
+#include "protocol/error_code.h"
 
 namespace sluice::api {
 
@@ -61,7 +62,7 @@ inline bool IsDynamicBrokerConfig(std::string_view key) {
 }
 
 struct ConfigProblem {
-  bool invalid_request = false;  // INVALID_REQUEST, else INVALID_CONFIG
+  protocol::ErrorCode code;  // INVALID_REQUEST or INVALID_CONFIG
   std::string message;
 };
 
@@ -76,14 +77,16 @@ inline std::optional<ConfigProblem> BrokerOverridesProblem(
     if (!IsDynamicBrokerConfig(key)) fixed.push_back(key);
   }
   if (!fixed.empty()) {
-    return ConfigProblem{true, fmt::format("Cannot update these configs dynamically: {}; set them "
+    return ConfigProblem{protocol::ErrorCode::INVALID_REQUEST, fmt::format("Cannot update these configs dynamically: {}; set them "
                                            "in the properties file and restart the broker.",
                                            fmt::join(fixed, ", "))};
   }
   for (const auto& [key, value] : overrides) {
     const config::ConfigDef* def = config::BrokerConfigRegistry().Find(key);
     auto parsed = config::ParseConfigValue(*def, value);
-    if (!parsed.ok()) return ConfigProblem{false, parsed.status().message()};
+    if (!parsed.ok()) {
+      return ConfigProblem{protocol::ErrorCode::INVALID_CONFIG, parsed.status().message()};
+    }
   }
   return std::nullopt;
 }

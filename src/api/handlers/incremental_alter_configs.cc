@@ -157,8 +157,7 @@ void IncrementalAlterConfigsNow(RequestContext& ctx, const protocol::Incremental
               verdict.error = problem->code;
               verdict.message = std::move(problem->message);
             } else if (auto invalid = BrokerOverridesProblem(overrides)) {
-              verdict.error = invalid->invalid_request ? ErrorCode::INVALID_REQUEST
-                                                       : ErrorCode::INVALID_CONFIG;
+              verdict.error = invalid->code;
               verdict.message = std::move(invalid->message);
             }
             return verdict;
