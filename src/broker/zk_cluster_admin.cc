@@ -112,6 +112,31 @@ api::CreatedTopic ZkClusterAdmin::CreateTopic(const api::NewTopic& t) {
   if (Status s = cluster::ValidateTopicName(t.name); !s.ok()) {
     return Fail<Outcome>(ErrorCode::INVALID_TOPIC_EXCEPTION, s.message());
   }
+  // Existence first, as Kafka checks it: a topic that exists is
+  // TOPIC_ALREADY_EXISTS whatever else the request says (auto-creation
+  // turns that into LEADER_NOT_AVAILABLE, not a replication-factor error
+  // from a broker that sees few live brokers right now).
+  std::shared_ptr<zk::ZkClient> zk = membership_->AdminZk();
+  if (zk == nullptr) return Leaving<Outcome>();
+  const std::string what = fmt::format("creating topic '{}'", t.name);
+  auto topics = TopicNames(*zk);
+  if (!topics.ok()) return ZkFailed<Outcome>(what, topics.error().message());
+  const std::string unified = cluster::UnifyCollidingChars(t.name);
+  for (const std::string& other : *topics) {
+    if (other == t.name) {
+      return Fail<Outcome>(ErrorCode::TOPIC_ALREADY_EXISTS,
+                           fmt::format("Topic '{}' already exists.", t.name));
+    }
+  }
+  for (const std::string& other : *topics) {
+    if (cluster::UnifyCollidingChars(other) == unified) {
+      return Fail<Outcome>(
+          ErrorCode::INVALID_TOPIC_EXCEPTION,
+          fmt::format("Topic '{}' collides with existing topic '{}' ('.' and '_' are the same in "
+                      "metric names)",
+                      t.name, other));
+    }
+  }
   // -1: the broker's default (KIP-464), or the assignment's count.
   int32_t partitions = t.partitions;
   int32_t rf = t.replication_factor;
@@ -165,27 +190,6 @@ api::CreatedTopic ZkClusterAdmin::CreateTopic(const api::NewTopic& t) {
     assignment = std::move(assigned).value();
   }
 
-  std::shared_ptr<zk::ZkClient> zk = membership_->AdminZk();
-  if (zk == nullptr) return Leaving<Outcome>();
-  const std::string what = fmt::format("creating topic '{}'", t.name);
-  auto topics = TopicNames(*zk);
-  if (!topics.ok()) return ZkFailed<Outcome>(what, topics.error().message());
-  const std::string unified = cluster::UnifyCollidingChars(t.name);
-  for (const std::string& other : *topics) {
-    if (other == t.name) {
-      return Fail<Outcome>(ErrorCode::TOPIC_ALREADY_EXISTS,
-                           fmt::format("Topic '{}' already exists.", t.name));
-    }
-  }
-  for (const std::string& other : *topics) {
-    if (cluster::UnifyCollidingChars(other) == unified) {
-      return Fail<Outcome>(
-          ErrorCode::INVALID_TOPIC_EXCEPTION,
-          fmt::format("Topic '{}' collides with existing topic '{}' ('.' and '_' are the same in "
-                      "metric names)",
-                      t.name, other));
-    }
-  }
   if (auto refused = CheckBrokerLimits<Outcome>(*zk, *topics, t.name, assignment,
                                                 config_.GetInt("sluice.broker.max.partitions"))) {
     return *refused;

@@ -37,6 +37,7 @@ void MetadataCache::Apply(const MetadataSnapshot& current, int32_t controller_ep
                           const std::vector<PartitionUpdate>& partitions) {
   auto next = std::make_shared<MetadataSnapshot>(current);
   next->controller_epoch = controller_epoch;
+  next->informed = true;
   for (const PartitionUpdate& u : partitions) {
     if (u.state.leader == PartitionUpdate::kDeleted) {
       auto t = next->topics.find(u.topic);

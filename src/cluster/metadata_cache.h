@@ -39,6 +39,10 @@ struct TopicMetadata {
 
 struct MetadataSnapshot {
   int32_t controller_epoch = -1;
+  // An UpdateMetadata was applied: the snapshot describes the whole
+  // cluster. Before that (a broker just started or restarted) it knows at
+  // most its own replicas, and a topic missing here may well exist.
+  bool informed = false;
   std::map<std::string, TopicMetadata, std::less<>> topics;
 };
 

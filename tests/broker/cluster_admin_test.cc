@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "protocol/api_registry.h"
 #include "protocol/error_code.h"
 #include "protocol/generated/create_topics.h"
+#include "protocol/generated/delete_topics.h"
 #include "protocol/generated/metadata.h"
 #include "protocol/generated/response_header.h"
 #include "protocol/header.h"
@@ -216,11 +218,12 @@ class ClusterAdminTest : public ::testing::Test {
 
   std::string Connect() const { return zk_.connect_string() + kChroot; }
 
-  Status StartBroker(int32_t id) {
+  // Broker `id` on `port` (0: any free one).
+  Status StartBroker(int32_t id, uint16_t port = 0) {
     BrokerProcessOptions options;
     options.default_listener = false;
     options.log_dir = dirs_[static_cast<size_t>(id - 1)].path() / "data";
-    options.overrides = {"listeners=PLAINTEXT://127.0.0.1:0",
+    options.overrides = {fmt::format("listeners=PLAINTEXT://127.0.0.1:{}", port),
                          "log.dirs=" + options.log_dir.string(),
                          fmt::format("broker.id={}", id),
                          "zookeeper.connect=" + Connect(),
@@ -543,6 +546,89 @@ TEST_F(ClusterAdminTest, DeletedTopicsLeaveZooKeeper) {
   // The name is free again.
   a = CreateTopic(broker(1).port(), "doomed", 1, 1);
   EXPECT_EQ(a.code, 0) << a.message;
+}
+
+TEST_F(ClusterAdminTest, ADeleteIsAnsweredOnceTheBrokerNoLongerListsTheTopic) {
+  CreateSixPartitions("gone");
+  const uint16_t port = broker(NonController()).port();
+  ASSERT_TRUE(WaitUntil([&] { return MetadataLeaders(port, "gone").size() == 6; }));
+  protocol::DeleteTopicsRequest request;
+  request.topic_names = {"gone"};
+  request.timeout_ms = 30000;
+  auto deleted =
+      RawCall<protocol::DeleteTopicsRequest, protocol::DeleteTopicsResponse>(port, request, 4);
+  ASSERT_TRUE(deleted.has_value());
+  ASSERT_EQ(deleted->responses.at(0).error_code, 0);
+  // At once, on the broker that answered: the topic is gone from its view.
+  protocol::MetadataRequest ask;
+  ask.topics.emplace().emplace_back().name = "gone";
+  ask.allow_auto_topic_creation = false;
+  auto seen = RawCall<protocol::MetadataRequest, protocol::MetadataResponse>(port, ask, 9);
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->topics.at(0).error_code, ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+
+  // Too short a timeout: REQUEST_TIMED_OUT, and the deletion goes on. (The
+  // controller's round trips through ZooKeeper and to every replica take
+  // longer than a millisecond.)
+  CreateSixPartitions("slow");
+  // Known to the broker first (the wait is for it to forget the topic).
+  ASSERT_TRUE(WaitUntil([&] { return MetadataLeaders(port, "slow").size() == 6; }));
+  request.topic_names = {"slow"};
+  request.timeout_ms = 1;
+  deleted = RawCall<protocol::DeleteTopicsRequest, protocol::DeleteTopicsResponse>(port, request, 4);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(deleted->responses.at(0).error_code, ToWire(ErrorCode::REQUEST_TIMED_OUT));
+  EXPECT_TRUE(WaitUntil([&] { return !Exists(zk::TopicPath("slow")); }));
+}
+
+// A restarted broker waits for its previous ZooKeeper session to expire
+// before it registers, and hears from the controller only after that; it
+// serves its port meanwhile. A Metadata asked of it then must not call a
+// live topic unknown (librdkafka drops its partitions) nor fail to
+// auto-create it (librdkafka fails the queued messages): it answers
+// LEADER_NOT_AVAILABLE, which clients retry. Once registered, it answers
+// in full (waiting for the controller's first word if it must).
+TEST_F(ClusterAdminTest, ARestartedBrokerDoesNotCallALiveTopicUnknown) {
+  CreateSixPartitions("kept");
+  const int32_t victim = NonController();
+  const uint16_t port = broker(victim).port();
+  auto registration = zk_client_->Exists(zk::BrokerPath(victim));
+  ASSERT_TRUE(registration.ok() && registration->has_value());
+  const int64_t old_session = (*registration)->ephemeral_owner;
+  broker(victim).Kill();  // kill -9: its registration stays until its session expires.
+
+  // Asked from another thread while this one restarts the broker (the
+  // broker dies with the thread that started it: PR_SET_PDEATHSIG).
+  protocol::MetadataRequest ask;
+  ask.topics.emplace().emplace_back().name = "kept";
+  ask.allow_auto_topic_creation = true;  // as a producer asks
+  std::optional<protocol::MetadataResponse> early;
+  bool asked_before_registering = false;
+  std::thread asker([&] {
+    WaitUntil([&] {
+      network::testing::TestClient probe(port);
+      if (!probe.connected()) return false;
+      auto owner = zk_client_->Exists(zk::BrokerPath(victim));
+      asked_before_registering =
+          owner.ok() && owner->has_value() && (*owner)->ephemeral_owner == old_session;
+      early = RawCall<protocol::MetadataRequest, protocol::MetadataResponse>(port, ask, 9);
+      return true;
+    });
+  });
+  const Status restarted = StartBroker(victim, port);
+  asker.join();
+  ASSERT_TRUE(restarted.ok()) << restarted.ToString();
+  // The case above, not a broker that had already heard from the controller.
+  ASSERT_TRUE(asked_before_registering);
+  ASSERT_TRUE(early.has_value());
+  EXPECT_EQ(early->topics.at(0).error_code, ToWire(ErrorCode::LEADER_NOT_AVAILABLE));
+
+  auto later = RawCall<protocol::MetadataRequest, protocol::MetadataResponse>(port, ask, 9);
+  ASSERT_TRUE(later.has_value());
+  EXPECT_EQ(later->topics.at(0).error_code, 0);
+  EXPECT_EQ(later->topics.at(0).partitions.size(), 6u);
+  // Nothing was created or changed meanwhile.
+  EXPECT_EQ(TopicAssignment("kept")->partitions.size(), 6u);
 }
 
 }  // namespace

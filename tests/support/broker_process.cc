@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -78,13 +79,23 @@ Status BrokerProcess::Spawn(const std::vector<std::string>& args,
     output_.clear();
     output_closed_ = false;
   }
-  reader_ = std::thread([this, fd = output_fd_] {
+  // SLUICE_TEST_BROKER_LOGS=DIR keeps every incarnation's whole output in
+  // DIR/<pid>.log, for reading a failed fault test after the fact (the
+  // captured output restarts with each start).
+  int transcript = -1;
+  if (const char* dir = std::getenv("SLUICE_TEST_BROKER_LOGS"); dir != nullptr && *dir != '\0') {
+    const std::string path = fmt::format("{}/{}.log", dir, pid);
+    transcript = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  }
+  reader_ = std::thread([this, fd = output_fd_, transcript] {
     char buf[4096];
     while (true) {
       const ssize_t n = ::read(fd, buf, sizeof(buf));
       if (n < 0 && errno == EINTR) continue;
+      if (n > 0 && transcript >= 0) (void)!::write(transcript, buf, static_cast<size_t>(n));
       std::lock_guard lock(mu_);
       if (n <= 0) {
+        if (transcript >= 0) ::close(transcript);
         output_closed_ = true;
         output_changed_.notify_all();
         return;

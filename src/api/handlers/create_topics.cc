@@ -2,7 +2,7 @@
 // validate_only, or a manual replica assignment naming this broker (see
 // replica_assignment.h). Each topic succeeds or fails on its own, with
 // Kafka's codes. In a ZooKeeper cluster (BrokerServices::cluster_admin)
-// CreateTopics and DeleteTopics go to the cluster instead (cluster_admin.h);
+// CreateTopics goes to the cluster instead (cluster_admin.h);
 // only the request-level checks stay here, and the answer waits for the new
 // partitions' leaders (await_leaders.h).
 #include <map>
@@ -204,73 +204,6 @@ void CreateTopicsNow(RequestContext& ctx, const protocol::CreateTopicsRequest& r
 // metadata thread (metadata_task.h).
 void HandleCreateTopics(RequestContext ctx, protocol::CreateTopicsRequest request) {
   RunAsMetadataTask(std::move(ctx), std::move(request), &CreateTopicsNow);
-}
-
-namespace {
-
-void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& request) {
-  BrokerServices& services = *ctx.services;
-  protocol::DeleteTopicsResponse response;
-  std::vector<std::optional<std::string>> names;
-  if (ctx.version() >= 6) {
-    for (const auto& t : request.topics) names.push_back(t.name);
-  } else {
-    for (const auto& n : request.topic_names) names.emplace_back(n);
-  }
-  const bool enabled = services.config.GetBool("delete.topic.enable");
-  for (const auto& name : names) {
-    auto& r = response.responses.emplace_back();
-    r.name = name;
-    if (!name) {
-      r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_ID);  // Deletion by id: not yet.
-      continue;
-    }
-    if (!enabled) {
-      r.error_code = ToWire(ErrorCode::TOPIC_DELETION_DISABLED);
-      continue;
-    }
-    if (services.cluster_admin != nullptr) {
-      // Marked for deletion in ZooKeeper (internal topics refused there too);
-      // the controller deletes it.
-      DeletedTopic deleted = services.cluster_admin->DeleteTopic(*name);
-      r.topic_id.bytes = deleted.topic_id;
-      if (!deleted.ok()) {
-        r.error_code = ToWire(deleted.error);
-        r.error_message = std::move(deleted.message);
-      }
-      continue;
-    }
-    auto info = services.partitions.FindTopic(*name);
-    if (info) r.topic_id.bytes = info->id;
-    if (info && cluster::IsInternalTopic(*name)) {
-      // Kafka's broker would delete it (only its kafka-topics tool refuses,
-      // with this message); deleting __consumer_offsets loses every group's
-      // committed offsets, so the broker refuses, with the code Kafka's
-      // broker gives for the client operations it refuses on internal topics
-      // (appends, DeleteRecords).
-      r.error_code = ToWire(ErrorCode::INVALID_TOPIC_EXCEPTION);
-      r.error_message = fmt::format(
-          "Topic {} is a kafka internal topic and is not allowed to be marked for deletion.", *name);
-      continue;
-    }
-    Status s = services.partitions.DeleteTopic(*name);
-    if (s.IsNotFound()) {
-      r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
-    } else if (!s.ok()) {
-      r.error_code = ToWire(ErrorCode::UNKNOWN_SERVER_ERROR);
-      r.error_message = s.message();
-    }
-  }
-  for (const auto& t : response.responses) ctx.RecordError(t.error_code);
-  ctx.Respond(response);
-}
-
-}  // namespace
-
-// Removes logs (disk I/O), or writes ZooKeeper in a cluster: runs on the
-// metadata thread (metadata_task.h).
-void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request) {
-  RunAsMetadataTask(std::move(ctx), std::move(request), &DeleteTopicsNow);
 }
 
 }  // namespace sluice::api

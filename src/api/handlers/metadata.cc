@@ -26,6 +26,17 @@
 // finished on the metadata thread (metadata_task.h). Internal topics are
 // not made here: FindCoordinator creates __consumer_offsets with its own
 // settings. Produce never auto-creates (as in Kafka).
+//
+// A broker that has not yet heard from the controller (just started, or
+// restarted and still waiting for its previous ZooKeeper session to
+// expire) does not know which topics exist. Its answer waits for the
+// controller's first UpdateMetadata, up to kUninformedWait; past that it
+// answers a topic it does not know LEADER_NOT_AVAILABLE (retriable) and
+// creates nothing. Answering UNKNOWN_TOPIC_OR_PARTITION there made
+// librdkafka drop every partition of a live topic, and auto-creating found
+// "too few brokers" and failed queued messages with
+// INVALID_REPLICATION_FACTOR.
+#include <chrono>
 #include <memory>
 #include <set>
 #include <utility>
@@ -34,6 +45,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "api/handlers/await_metadata.h"
 #include "api/handlers/cluster_state.h"
 #include "api/handlers/cluster_topic_metadata.h"
 #include "api/handlers/handlers.h"
@@ -47,6 +59,13 @@ namespace {
 using protocol::ErrorCode;
 using protocol::MetadataResponse;
 using protocol::ToWire;
+
+// How long an uninformed broker's answer waits for the controller (see the
+// top of the file). It covers the moment between registering and the
+// controller's first UpdateMetadata; a broker still waiting for its old
+// session to expire (seconds) answers after it, as a client would not wait
+// that long for one Metadata answer (librdkafka sends one at a time).
+constexpr std::chrono::milliseconds kUninformedWait{1000};
 
 MetadataResponse::MetadataResponseTopic DescribeTopic(const BrokerServices& services,
                                                       const cluster::TopicInfo& info) {
@@ -158,6 +177,9 @@ MetadataResponse ClusterAnswer(const BrokerServices& services,
       response.topics.push_back(DescribeClusterTopic(it->first, it->second, live));
     } else if (!cluster::ValidateTopicName(*wanted.name).ok()) {
       response.topics.push_back(TopicError(wanted.name, ErrorCode::INVALID_TOPIC_EXCEPTION));
+    } else if (!snapshot->informed) {
+      // It may well exist (top of the file): ask again.
+      response.topics.push_back(TopicError(wanted.name, ErrorCode::LEADER_NOT_AVAILABLE));
     } else {
       if (missing != nullptr && auto_create && !cluster::IsInternalTopic(*wanted.name)) {
         missing->push_back(response.topics.size());
@@ -172,6 +194,7 @@ MetadataResponse ClusterAnswer(const BrokerServices& services,
 // non-internal name the cache does not know.
 bool WouldCreate(const BrokerServices& services, const protocol::MetadataRequest& request) {
   std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
+  if (!snapshot->informed) return false;
   for (const auto& wanted : *request.topics) {
     if (wanted.name && !snapshot->topics.contains(*wanted.name) &&
         cluster::ValidateTopicName(*wanted.name).ok() && !cluster::IsInternalTopic(*wanted.name)) {
@@ -183,6 +206,7 @@ bool WouldCreate(const BrokerServices& services, const protocol::MetadataRequest
 
 // In a cluster: answers in its turn on the connection, or, when the request
 // makes it create topics, on the metadata thread once they are created.
+// REQUIRES: the cache is informed, or the wait for it is over.
 void RespondInCluster(RequestContext& ctx, protocol::MetadataRequest request, bool all_topics) {
   const BrokerServices& services = *ctx.services;
   const bool auto_create = services.cluster_admin != nullptr &&
@@ -216,7 +240,21 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
   const bool all_topics = !request.topics.has_value() ||
                           (ctx.version() == 0 && request.topics->empty());
   if (services.metadata_cache != nullptr) {
-    RespondInCluster(ctx, std::move(request), all_topics);
+    if (services.metadata_cache->Current()->informed) {
+      RespondInCluster(ctx, std::move(request), all_topics);
+      return;
+    }
+    // Not yet told by the controller (top of the file): wait for it.
+    // Shared: the callback is a copyable std::function; the context is
+    // move-only.
+    auto held = std::make_shared<std::pair<RequestContext, protocol::MetadataRequest>>(
+        std::move(ctx), std::move(request));
+    AwaitMetadata(
+        *services.metadata_cache, services.timers,
+        [](const cluster::MetadataSnapshot& s) { return s.informed; }, kUninformedWait,
+        [held, all_topics](bool) {
+          RespondInCluster(held->first, std::move(held->second), all_topics);
+        });
     return;
   }
   MetadataResponse response;

@@ -1,0 +1,25 @@
+// AwaitMetadata: how a request waits for the controller's decisions to
+// reach this broker. Writing ZooKeeper (a new topic, a deletion) is only a
+// request to the controller, which acts and then tells every broker with
+// UpdateMetadata; a client answered before this broker's metadata cache
+// shows the outcome would be told something the cluster does not yet do.
+// The wait never blocks a thread: the cache's waiters and a timer drive it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+
+#include "base/timers.h"
+#include "cluster/metadata_cache.h"
+
+namespace sluice::api {
+
+// Calls `done` once, from whichever thread saw the outcome (an update of
+// `cache`, the timer, or the caller's own if it holds already): with true
+// as soon as `ready` holds for the cache's snapshot, or with false at
+// `timeout`. `ready` runs on those threads and must be cheap.
+void AwaitMetadata(cluster::MetadataCache& cache, Timers& timers,
+                   std::function<bool(const cluster::MetadataSnapshot&)> ready,
+                   std::chrono::milliseconds timeout, std::function<void(bool ready)> done);
+
+}  // namespace sluice::api

@@ -1,0 +1,144 @@
+// DeleteTopics. On a single node the topic's logs go at once (internal
+// topics refused). In a ZooKeeper cluster (BrokerServices::cluster_admin)
+// the topic is marked for deletion and the controller deletes it; the
+// answer waits, as Kafka's does, until this broker's metadata cache no
+// longer holds the topic, or timeout_ms passes (REQUEST_TIMED_OUT: the
+// deletion goes on). A client that creates the same name right after a
+// successful delete is then not refused TOPIC_ALREADY_EXISTS. A topic
+// already marked is waited for the same way (Kafka answers a repeated
+// delete as the first).
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "api/handlers/await_metadata.h"
+#include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
+#include "cluster/topic_name.h"
+#include "protocol/error_code.h"
+
+namespace sluice::api {
+namespace {
+
+using protocol::DeleteTopicsResponse;
+using protocol::ErrorCode;
+using protocol::ToWire;
+
+// The topics of `names` that `snapshot` still holds.
+std::set<std::string> StillThere(const cluster::MetadataSnapshot& snapshot,
+                                 const std::set<std::string>& names) {
+  std::set<std::string> left;
+  for (const std::string& n : names) {
+    if (snapshot.topics.contains(n)) left.insert(n);
+  }
+  return left;
+}
+
+// Answers `response` once every topic of `marked` has left this broker's
+// metadata cache, or at `timeout_ms` with REQUEST_TIMED_OUT for those
+// still there.
+void RespondWhenGone(RequestContext&& ctx, DeleteTopicsResponse response,
+                     std::set<std::string> marked, int32_t timeout_ms) {
+  BrokerServices& services = *ctx.services;
+  if (marked.empty() || timeout_ms <= 0 || services.metadata_cache == nullptr) {
+    for (const auto& t : response.responses) ctx.RecordError(t.error_code);
+    ctx.Respond(response);
+    return;
+  }
+  auto held = std::make_shared<std::pair<RequestContext, DeleteTopicsResponse>>(
+      std::move(ctx), std::move(response));
+  auto names = std::make_shared<const std::set<std::string>>(std::move(marked));
+  cluster::MetadataCache& cache = *services.metadata_cache;
+  AwaitMetadata(
+      cache, services.timers,
+      [names](const cluster::MetadataSnapshot& s) { return StillThere(s, *names).empty(); },
+      std::chrono::milliseconds(timeout_ms),
+      [held, names, &cache](bool gone) {
+        auto& [c, resp] = *held;
+        const std::set<std::string> left =
+            gone ? std::set<std::string>{} : StillThere(*cache.Current(), *names);
+        for (auto& t : resp.responses) {
+          if (t.error_code == 0 && t.name && left.contains(*t.name)) {
+            t.error_code = ToWire(ErrorCode::REQUEST_TIMED_OUT);
+            t.error_message = "Timed out waiting for the topic's deletion";
+          }
+          c.RecordError(t.error_code);
+        }
+        c.Respond(resp);
+      });
+}
+
+void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& request) {
+  BrokerServices& services = *ctx.services;
+  DeleteTopicsResponse response;
+  std::vector<std::optional<std::string>> names;
+  if (ctx.version() >= 6) {
+    for (const auto& t : request.topics) names.push_back(t.name);
+  } else {
+    for (const auto& n : request.topic_names) names.emplace_back(n);
+  }
+  const bool enabled = services.config.GetBool("delete.topic.enable");
+  std::set<std::string> marked;  // in a cluster: to wait for
+  for (const auto& name : names) {
+    auto& r = response.responses.emplace_back();
+    r.name = name;
+    if (!name) {
+      r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_ID);  // Deletion by id: not yet.
+      continue;
+    }
+    if (!enabled) {
+      r.error_code = ToWire(ErrorCode::TOPIC_DELETION_DISABLED);
+      continue;
+    }
+    if (services.cluster_admin != nullptr) {
+      // Marked for deletion in ZooKeeper (internal topics refused there too);
+      // the controller deletes it.
+      DeletedTopic deleted = services.cluster_admin->DeleteTopic(*name);
+      r.topic_id.bytes = deleted.topic_id;
+      if (!deleted.ok()) {
+        r.error_code = ToWire(deleted.error);
+        r.error_message = std::move(deleted.message);
+      } else {
+        marked.insert(*name);
+      }
+      continue;
+    }
+    auto info = services.partitions.FindTopic(*name);
+    if (info) r.topic_id.bytes = info->id;
+    if (info && cluster::IsInternalTopic(*name)) {
+      // Kafka's broker would delete it (only its kafka-topics tool refuses,
+      // with this message); deleting __consumer_offsets loses every group's
+      // committed offsets, so the broker refuses, with the code Kafka's
+      // broker gives for the client operations it refuses on internal topics
+      // (appends, DeleteRecords).
+      r.error_code = ToWire(ErrorCode::INVALID_TOPIC_EXCEPTION);
+      r.error_message = fmt::format(
+          "Topic {} is a kafka internal topic and is not allowed to be marked for deletion.", *name);
+      continue;
+    }
+    Status s = services.partitions.DeleteTopic(*name);
+    if (s.IsNotFound()) {
+      r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+    } else if (!s.ok()) {
+      r.error_code = ToWire(ErrorCode::UNKNOWN_SERVER_ERROR);
+      r.error_message = s.message();
+    }
+  }
+  RespondWhenGone(std::move(ctx), std::move(response), std::move(marked), request.timeout_ms);
+}
+
+}  // namespace
+
+// Removes logs (disk I/O), or writes ZooKeeper in a cluster: runs on the
+// metadata thread (metadata_task.h).
+void HandleDeleteTopics(RequestContext ctx, protocol::DeleteTopicsRequest request) {
+  RunAsMetadataTask(std::move(ctx), std::move(request), &DeleteTopicsNow);
+}
+
+}  // namespace sluice::api
