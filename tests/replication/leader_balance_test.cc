@@ -286,6 +286,8 @@ TEST_F(LeaderBalanceTest, ElectLeadersGivesLeadershipBackToThePreferredReplicas)
   const int32_t controller = Controller();
   auto elected = Elect(controller, 1, Preferred(topic, 6));
   ASSERT_TRUE(elected);
+  // The answer waited for the broker that gave it to know the new leaders.
+  EXPECT_EQ(MetadataLeaders(controller, topic), PreferredLeaders(topic));
   EXPECT_EQ(elected->error_code, kNone);
   auto results = Results(*elected);
   ASSERT_EQ(results.size(), 6u);

@@ -4,17 +4,20 @@
 // Served by the controller (api::ControllerService); any other broker
 // answers NOT_CONTROLLER, at the top level from v1 and for every partition
 // named, as Kafka's ZooKeeper-mode brokers do. A null partition list means
-// every partition. Answered once the new states are in ZooKeeper and the
-// brokers' LeaderAndIsr/UpdateMetadata are queued (Kafka waits, up to
-// timeout_ms, until its own metadata cache shows the new leaders; here a
-// Metadata right after the answer may still show the old leader for a
-// moment). Cluster-only.
+// every partition. As Kafka's, the answer waits, up to timeout_ms, until
+// this broker's own metadata cache shows each elected partition at a newer
+// leader epoch than before the request (REQUEST_TIMED_OUT for one that does
+// not get there: it is elected all the same), so that a Metadata right
+// after the answer names the new leaders. Cluster-only.
+#include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "api/handlers/await_metadata.h"
 #include "api/handlers/handlers.h"
 #include "protocol/error_code.h"
 
@@ -84,8 +87,9 @@ ElectLeadersOutcome AllFailed(const std::optional<std::vector<TopicPartition>>& 
   return out;
 }
 
+// `timed_out`: partitions elected but not yet seen here (REQUEST_TIMED_OUT).
 void Answer(RequestContext& ctx, ElectionType type, ErrorCode top_level,
-            const ElectLeadersOutcome& outcome) {
+            const ElectLeadersOutcome& outcome, const std::set<TopicPartition>& timed_out = {}) {
   ElectLeadersResponse response;
   response.error_code = ToWire(top_level);
   if (ctx.version() >= 1) ctx.RecordError(response.error_code);
@@ -97,11 +101,64 @@ void Answer(RequestContext& ctx, ElectionType type, ErrorCode top_level,
     }
     auto& p = response.replica_election_results.back().partition_result.emplace_back();
     p.partition_id = tp.partition;
-    p.error_code = ToWire(ToErrorCode(error));
-    p.error_message = Message(error, type);
+    if (timed_out.contains(tp)) {
+      p.error_code = ToWire(ErrorCode::REQUEST_TIMED_OUT);
+      p.error_message = "Elected, but the new leader was not known here within the timeout.";
+    } else {
+      p.error_code = ToWire(ToErrorCode(error));
+      p.error_message = Message(error, type);
+    }
     ctx.RecordError(p.error_code);
   }
   ctx.Respond(response);
+}
+
+// The leader epoch `snapshot` holds for `tp` (-1: none).
+int32_t CachedEpoch(const cluster::MetadataSnapshot& snapshot, const TopicPartition& tp) {
+  auto t = snapshot.topics.find(tp.topic);
+  if (t == snapshot.topics.end()) return -1;
+  auto p = t->second.partitions.find(tp.partition);
+  return p == t->second.partitions.end() ? -1 : p->second.leader_epoch;
+}
+
+// The partitions of `elected` whose leader epoch in `now` is not yet past
+// the one in `before`.
+std::set<TopicPartition> NotYetSeen(const std::vector<TopicPartition>& elected,
+                                    const cluster::MetadataSnapshot& before,
+                                    const cluster::MetadataSnapshot& now) {
+  std::set<TopicPartition> out;
+  for (const TopicPartition& tp : elected) {
+    if (CachedEpoch(now, tp) <= CachedEpoch(before, tp)) out.insert(tp);
+  }
+  return out;
+}
+
+// Answers `outcome` once this broker's cache shows every partition it
+// elected (see the top of the file), or at `timeout_ms`.
+void AnswerWhenSeen(std::shared_ptr<RequestContext> held, ElectionType type,
+                    ElectLeadersOutcome outcome,
+                    std::shared_ptr<const cluster::MetadataSnapshot> before, int32_t timeout_ms) {
+  std::vector<TopicPartition> elected;
+  for (const auto& [tp, error] : outcome.partitions) {
+    if (error == ElectionError::kNone) elected.push_back(tp);
+  }
+  cluster::MetadataCache* cache = held->services->metadata_cache;
+  if (elected.empty() || timeout_ms <= 0 || cache == nullptr || before == nullptr) {
+    Answer(*held, type, ErrorCode::NONE, outcome);
+    return;
+  }
+  auto shared = std::make_shared<const ElectLeadersOutcome>(std::move(outcome));
+  AwaitMetadata(
+      *cache, held->services->timers,
+      [elected, before](const cluster::MetadataSnapshot& now) {
+        return NotYetSeen(elected, *before, now).empty();
+      },
+      std::chrono::milliseconds(timeout_ms),
+      [held, type, shared, elected, before, cache](bool seen) {
+        Answer(*held, type, ErrorCode::NONE, *shared,
+               seen ? std::set<TopicPartition>{}
+                    : NotYetSeen(elected, *before, *cache->Current()));
+      });
 }
 
 }  // namespace
@@ -120,15 +177,21 @@ void HandleElectLeaders(RequestContext ctx, ElectLeadersRequest request) {
   }
   const auto type = static_cast<ElectionType>(wire_type);
   auto held = std::make_shared<RequestContext>(std::move(ctx));
+  // What this broker knew before: the answer waits for it to know more.
+  std::shared_ptr<const cluster::MetadataSnapshot> before =
+      held->services->metadata_cache != nullptr ? held->services->metadata_cache->Current()
+                                                : nullptr;
   ControllerService* controller = held->services->controller;
-  controller->ElectLeaders(type, named, [held, type, named](ElectLeadersOutcome outcome) {
-    if (outcome.not_controller) {
-      Answer(*held, type, ErrorCode::NOT_CONTROLLER,
-             AllFailed(named, ElectionError::kNotController));
-      return;
-    }
-    Answer(*held, type, ErrorCode::NONE, outcome);
-  });
+  controller->ElectLeaders(
+      type, named,
+      [held, type, named, before, timeout_ms = request.timeout_ms](ElectLeadersOutcome outcome) {
+        if (outcome.not_controller) {
+          Answer(*held, type, ErrorCode::NOT_CONTROLLER,
+                 AllFailed(named, ElectionError::kNotController));
+          return;
+        }
+        AnswerWhenSeen(held, type, std::move(outcome), before, timeout_ms);
+      });
 }
 
 }  // namespace sluice::api
