@@ -5,6 +5,7 @@
 // the controller. What the brokers write and the controller decides is read
 // back from ZooKeeper; every wait is on ZooKeeper state, none a fixed sleep.
 #include <librdkafka/rdkafka.h>
+#include <signal.h>
 
 #include <algorithm>
 #include <chrono>
@@ -566,16 +567,24 @@ TEST_F(ClusterAdminTest, ADeleteIsAnsweredOnceTheBrokerNoLongerListsTheTopic) {
   auto seen = RawCall<protocol::MetadataRequest, protocol::MetadataResponse>(port, ask, 9);
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->topics.at(0).error_code, ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
+  // And a second delete of it fails, as Kafka's (even while its znodes may
+  // still be going).
+  deleted = RawCall<protocol::DeleteTopicsRequest, protocol::DeleteTopicsResponse>(port, request, 4);
+  ASSERT_TRUE(deleted.has_value());
+  EXPECT_EQ(deleted->responses.at(0).error_code, ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
 
-  // Too short a timeout: REQUEST_TIMED_OUT, and the deletion goes on. (The
-  // controller's round trips through ZooKeeper and to every replica take
-  // longer than a millisecond.)
+  // A controller that cannot act (stopped, for less than its session
+  // timeout): REQUEST_TIMED_OUT at timeout_ms, and the deletion goes on
+  // once it can.
   CreateSixPartitions("slow");
   // Known to the broker first (the wait is for it to forget the topic).
   ASSERT_TRUE(WaitUntil([&] { return MetadataLeaders(port, "slow").size() == 6; }));
+  const pid_t controller = broker(Controller()).pid();
+  ASSERT_EQ(0, ::kill(controller, SIGSTOP));
   request.topic_names = {"slow"};
-  request.timeout_ms = 1;
+  request.timeout_ms = 300;
   deleted = RawCall<protocol::DeleteTopicsRequest, protocol::DeleteTopicsResponse>(port, request, 4);
+  ASSERT_EQ(0, ::kill(controller, SIGCONT));
   ASSERT_TRUE(deleted.has_value());
   EXPECT_EQ(deleted->responses.at(0).error_code, ToWire(ErrorCode::REQUEST_TIMED_OUT));
   EXPECT_TRUE(WaitUntil([&] { return !Exists(zk::TopicPath("slow")); }));

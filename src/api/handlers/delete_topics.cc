@@ -4,9 +4,9 @@
 // answer waits, as Kafka's does, until this broker's metadata cache no
 // longer holds the topic, or timeout_ms passes (REQUEST_TIMED_OUT: the
 // deletion goes on). A client that creates the same name right after a
-// successful delete is then not refused TOPIC_ALREADY_EXISTS. A topic
-// already marked is waited for the same way (Kafka answers a repeated
-// delete as the first).
+// successful delete sees it gone from Metadata. A topic already marked but
+// still listed is waited for the same way; one this broker no longer lists
+// is UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers a repeated delete.
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -97,6 +97,16 @@ void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& r
       continue;
     }
     if (services.cluster_admin != nullptr) {
+      // As Kafka's broker: a topic its metadata does not list is unknown,
+      // also one whose deletion is still being finished (its znodes go
+      // last), so a second delete of it fails as clients expect.
+      std::shared_ptr<const cluster::MetadataSnapshot> known =
+          services.metadata_cache != nullptr ? services.metadata_cache->Current() : nullptr;
+      if (known && known->informed && !known->topics.contains(*name)) {
+        r.error_code = ToWire(ErrorCode::UNKNOWN_TOPIC_OR_PARTITION);
+        r.error_message = fmt::format("The topic '{}' does not exist.", *name);
+        continue;
+      }
       // Marked for deletion in ZooKeeper (internal topics refused there too);
       // the controller deletes it.
       DeletedTopic deleted = services.cluster_admin->DeleteTopic(*name);
