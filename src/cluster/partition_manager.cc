@@ -503,6 +503,13 @@ Result<std::vector<std::shared_ptr<Partition>>> PartitionManager::HostReplicas(
     if (log->flushed_offset() < log->log_end_offset()) SLUICE_RETURN_IF_ERROR(log->Flush());
     std::shared_ptr<Partition> partition =
         MakePartitionLocked(storage::TopicPartition{topic, p}, id, std::move(log));
+    // A replica exposes only what its ISR has confirmed: its high watermark
+    // starts at the log start, not at the flushed end (a single node's rule,
+    // in Partition's constructor). A broker that led before a crash holds a
+    // tail no follower copied; led again, it would show consumers records
+    // that the next leader does not have. Its followers' fetches (leading)
+    // or its leader's answers (following) move the mark up.
+    partition->log().SetHighWatermark(partition->log().log_start_offset());
     // Not a leader until the controller says so: nothing may be appended
     // between publishing it and the caller's BecomeLeader.
     partition->BecomeFollower(/*leader_id=*/-1, partition->leader_epoch(), 0);

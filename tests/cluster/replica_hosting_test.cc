@@ -75,6 +75,50 @@ TEST(ReplicaHostingTest, HostsOnlyTheAssignedPartitionsAndKeepsThemAcrossARestar
   ASSERT_TRUE((*pm)->Close().ok());
 }
 
+// A broker that led, wrote a tail no follower copied, and crashed must not
+// show that tail to consumers when it is hosted again (and perhaps made
+// leader again before anyone reconciles it): its high watermark starts at
+// its log start and only its ISR moves it.
+TEST(ReplicaHostingTest, AHostedReplicaExposesNothingItsIsrHasNotConfirmed) {
+  testing::TempDir dir;
+  auto config = Config(dir);
+  const TopicId id = NewTopicId();
+  {
+    auto pm = PartitionManager::Open(config);
+    ASSERT_TRUE(pm.ok()) << pm.status().ToString();
+    auto hosted = (*pm)->HostReplicas("t", id, {0}, {});
+    ASSERT_TRUE(hosted.ok());
+    std::shared_ptr<Partition> p = (*hosted)[0];
+    // Led with followers that never fetched: the tail is not committed.
+    p->BecomeLeader(Partition::Leadership{.local_id = 1, .leader_epoch = 1, .partition_epoch = 0,
+                                          .replicas = {1, 2, 3}, .isr = {1, 2, 3}},
+                    0);
+    auto batch = Batch(3);
+    ASSERT_TRUE(p->Append(batch, -1).ok());
+    ASSERT_TRUE(p->log().Flush().ok());
+    EXPECT_EQ(0, p->high_watermark());
+    ASSERT_TRUE((*pm)->Close().ok());
+  }
+  auto pm = PartitionManager::Open(config);
+  ASSERT_TRUE(pm.ok()) << pm.status().ToString();
+  auto hosted = (*pm)->HostReplicas("t", id, {0}, {});
+  ASSERT_TRUE(hosted.ok());
+  std::shared_ptr<Partition> p = (*hosted)[0];
+  EXPECT_EQ(3, p->log_end_offset());
+  EXPECT_EQ(0, p->high_watermark());  // was 3: the whole flushed log
+  // Told to lead again at the same epoch with the same ISR: still nothing.
+  p->BecomeLeader(Partition::Leadership{.local_id = 1, .leader_epoch = 1, .partition_epoch = 0,
+                                        .replicas = {1, 2, 3}, .isr = {1, 2, 3}},
+                  0);
+  EXPECT_EQ(0, p->high_watermark());
+  // Alone in the ISR, its log is the committed one.
+  p->BecomeLeader(Partition::Leadership{.local_id = 1, .leader_epoch = 2, .partition_epoch = 1,
+                                        .replicas = {1, 2, 3}, .isr = {1}},
+                  0);
+  EXPECT_EQ(3, p->high_watermark());
+  ASSERT_TRUE((*pm)->Close().ok());
+}
+
 TEST(ReplicaHostingTest, StopReplicaDetachesAndDeletesOnlyWhenAsked) {
   testing::TempDir dir;
   auto config = Config(dir);
