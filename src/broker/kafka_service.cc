@@ -354,7 +354,10 @@ void KafkaService::RegisterClusterGauges(ClusterMembership* membership) {
                      "this broker.")
           .AddCallback({}, [cache] {
             size_t offline = 0;
-            for (const auto& [name, topic] : cache->Current()->topics) {
+            // Held for the loop: a range-for over Current()->topics would
+            // free the snapshot under it when an update replaces it.
+            const std::shared_ptr<const cluster::MetadataSnapshot> snapshot = cache->Current();
+            for (const auto& [name, topic] : snapshot->topics) {
               for (const auto& [p, state] : topic.partitions) offline += state.leader < 0 ? 1 : 0;
             }
             return static_cast<double>(offline);

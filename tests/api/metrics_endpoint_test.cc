@@ -251,7 +251,9 @@ TEST(MetricsDisabledTest, EmptyListenerDisablesTheEndpoint) {
   const std::string out = broker.output();
   EXPECT_EQ(out.find("metrics on http://"), std::string::npos) << out;
   EXPECT_NE(out.find("metrics endpoint disabled"), std::string::npos) << out;
-  EXPECT_EQ(broker.Stop().value(), 0);
+  Result<int> code = broker.Stop();
+  ASSERT_TRUE(code.ok()) << code.status().ToString() << "\n" << broker.output();
+  EXPECT_EQ(*code, 0) << broker.output();
 }
 
 }  // namespace
