@@ -252,6 +252,11 @@ void ZkClient::OnWatchEvent(zhandle_t* zh, int type, int state, const char* path
   fn(event, path == nullptr ? std::string() : std::string(path));
 }
 
+bool ZkClient::Expired() const {
+  MutexLock lock(&mu_);
+  return state_ == SessionState::kExpired;
+}
+
 bool ZkClient::WaitConnected(int64_t deadline_ms) {
   MutexLock lock(&mu_);
   while (state_ != SessionState::kConnected) {
@@ -283,6 +288,7 @@ int ZkClient::RetryOnLoss(const std::function<int()>& op) {
 
 ZkResult<std::string> ZkClient::Create(const std::string& path, std::string_view data,
                                        CreateMode mode) {
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "create", path);
   std::string created(path.size() + 16, '\0');
   int created_len = 0;
   auto once = [&] {
@@ -328,6 +334,7 @@ ZkError ZkClient::CreateRecursive(const std::string& path, std::string_view data
 }
 
 ZkResult<ZkNode> ZkClient::Get(const std::string& path, Watcher watch) {
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "get", path);
   void* ctx = AddWatch(std::move(watch));
   ZkNode node;
   const int rc = RetryOnLoss([&] {
@@ -341,6 +348,7 @@ ZkResult<ZkNode> ZkClient::Get(const std::string& path, Watcher watch) {
 }
 
 ZkResult<std::optional<ZkStat>> ZkClient::Exists(const std::string& path, Watcher watch) {
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "exists", path);
   void* ctx = AddWatch(std::move(watch));
   struct Stat stat {};
   const int rc = RetryOnLoss([&] {
@@ -355,6 +363,7 @@ ZkResult<std::optional<ZkStat>> ZkClient::Exists(const std::string& path, Watche
 }
 
 ZkResult<std::vector<std::string>> ZkClient::GetChildren(const std::string& path, Watcher watch) {
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "get children", path);
   void* ctx = AddWatch(std::move(watch));
   std::vector<std::string> names;
   const int rc = RetryOnLoss([&] {
@@ -376,6 +385,7 @@ ZkResult<std::vector<std::string>> ZkClient::GetChildren(const std::string& path
 }
 
 ZkResult<ZkStat> ZkClient::Set(const std::string& path, std::string_view data, int32_t version) {
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "set", path);
   struct Stat stat {};
   bool retried = false;
   int rc = RetryOnLoss([&] {
@@ -397,6 +407,7 @@ ZkResult<ZkStat> ZkClient::Set(const std::string& path, std::string_view data, i
 }
 
 ZkError ZkClient::Delete(const std::string& path, int32_t version) {
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "delete", path);
   bool retried = false;
   const int rc = RetryOnLoss([&] {
     const int r = zoo_delete(zh_, path.c_str(), version);
@@ -422,6 +433,7 @@ ZkError ZkClient::DeleteRecursive(const std::string& path) {
 
 ZkError ZkClient::Multi(const std::vector<ZkOp>& ops) {
   if (ops.empty()) return ZkError();
+  if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "multi", ops.front().path);
   std::vector<zoo_op_t> c_ops(ops.size());
   std::vector<zoo_op_result_t> results(ops.size());
   std::vector<std::string> created(ops.size());

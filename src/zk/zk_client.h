@@ -147,6 +147,10 @@ class ZkClient {
   // the session timeout.
   int RetryOnLoss(const std::function<int()>& op) EXCLUDES(mu_);
   bool WaitConnected(int64_t deadline_ms) EXCLUDES(mu_);
+  // The session has expired (it never comes back): every operation fails
+  // at once with ZSESSIONEXPIRED instead of handing the C client a request
+  // for a handle that can no longer serve it.
+  bool Expired() const EXCLUDES(mu_);
 
   const ZkOptions options_;
   zhandle_t* zh_ = nullptr;
