@@ -436,16 +436,17 @@ ZkError ZkClient::Multi(const std::vector<ZkOp>& ops) {
   if (Expired()) return ZkError::FromRc(ZSESSIONEXPIRED, "multi", ops.front().path);
   std::vector<zoo_op_t> c_ops(ops.size());
   std::vector<zoo_op_result_t> results(ops.size());
-  std::vector<std::string> created(ops.size());
   std::vector<struct Stat> stats(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) {
     const ZkOp& op = ops[i];
     switch (op.kind) {
       case ZkOp::Kind::kCreate:
-        created[i].assign(op.path.size() + 16, '\0');
+        // No buffer for the created path (nothing here reads it): the C
+        // client keeps a create's buffer in the multi's completion entry,
+        // and its clean-up after a lost connection or an expired session
+        // can free what that entry holds, which must then not be ours.
         zoo_create_op_init(&c_ops[i], op.path.c_str(), op.data.data(), BufferLength(op.data),
-                           &ZOO_OPEN_ACL_UNSAFE, CreateFlags(op.mode), created[i].data(),
-                           static_cast<int>(created[i].size()));
+                           &ZOO_OPEN_ACL_UNSAFE, CreateFlags(op.mode), nullptr, 0);
         break;
       case ZkOp::Kind::kSet:
         zoo_set_op_init(&c_ops[i], op.path.c_str(), op.data.data(), BufferLength(op.data),
