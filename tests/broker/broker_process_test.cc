@@ -84,7 +84,9 @@ TEST(BrokerProcessTest, ReadsAPropertiesFileAndOverridesWin) {
   ASSERT_TRUE(broker.Start(options).ok()) << broker.output();  // Port 1 overridden by 0.
   EXPECT_NE(broker.output().find("broker.id=7"), std::string::npos) << broker.output();
   EXPECT_NE(broker.output().find("shards=1"), std::string::npos) << broker.output();
-  EXPECT_EQ(broker.Stop().value(), 0);
+  auto code = broker.Stop();
+  ASSERT_TRUE(code.ok()) << code.status().ToString();
+  EXPECT_EQ(*code, 0) << broker.output();
 }
 
 TEST(BrokerProcessTest, InvalidConfigurationIsRefusedNamingEachKey) {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -21,6 +22,21 @@ int ExitCodeOf(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
+}
+
+// Every thread's stack of a live process, from gdb when the machine has it:
+// a broker that does not stop is a hang, and the stacks say where it is.
+std::string StacksOf(pid_t pid) {
+  const std::string command = fmt::format(
+      "timeout 60 gdb -batch -nx -p {} -ex 'thread apply all bt' 2>&1", pid);
+  FILE* pipe = ::popen(command.c_str(), "r");
+  if (pipe == nullptr) return "(could not run gdb)";
+  std::string stacks;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) stacks.append(buffer, n);
+  ::pclose(pipe);
+  return stacks;
 }
 }  // namespace
 
@@ -176,7 +192,16 @@ Result<int> BrokerProcess::Stop(std::chrono::milliseconds timeout, int signal) {
   if (pid_ <= 0) return Status::InvalidArgument("broker not running");
   ::kill(pid_, signal);
   auto code = Reap(timeout);
-  if (!code.ok() && pid_ > 0) Kill();
+  if (!code.ok() && pid_ > 0) {
+    // Said here, not left to the caller: many tests only check the exit code.
+    const std::string out = output();
+    std::fprintf(stderr, "sluice-broker %d did not stop in %lld ms; its stacks:\n%s\n"
+                 "its last output:\n%s\n",
+                 static_cast<int>(pid_), static_cast<long long>(timeout.count()),
+                 StacksOf(pid_).c_str(),
+                 out.substr(out.size() > 16000 ? out.size() - 16000 : 0).c_str());
+    Kill();
+  }
   return code;
 }
 
