@@ -1,6 +1,5 @@
 #include "api/handlers/await_leaders.h"
 
-#include <memory>
 #include <utility>
 
 #include "api/handlers/await_metadata.h"
@@ -26,16 +25,12 @@ void AwaitLeaders(cluster::MetadataCache& cache, Timers& timers,
                   std::map<std::string, int32_t> partition_counts,
                   std::chrono::milliseconds timeout,
                   std::function<void(std::set<std::string> without_leaders)> done) {
-  auto counts = std::make_shared<const std::map<std::string, int32_t>>(std::move(partition_counts));
-  AwaitMetadata(
+  AwaitSettled<std::string>(
       cache, timers,
-      [counts](const cluster::MetadataSnapshot& snapshot) {
-        return TopicsWithoutLeaders(snapshot, *counts).empty();
+      [counts = std::move(partition_counts)](const cluster::MetadataSnapshot& snapshot) {
+        return TopicsWithoutLeaders(snapshot, counts);
       },
-      timeout,
-      [&cache, counts, done = std::move(done)](bool ready) {
-        done(ready ? std::set<std::string>{} : TopicsWithoutLeaders(*cache.Current(), *counts));
-      });
+      timeout, std::move(done));
 }
 
 }  // namespace sluice::api

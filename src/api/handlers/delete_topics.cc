@@ -7,8 +7,6 @@
 // successful delete sees it gone from Metadata. A topic already marked but
 // still listed is waited for the same way; one this broker no longer lists
 // is UNKNOWN_TOPIC_OR_PARTITION, as Kafka answers a repeated delete.
-#include <chrono>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -17,9 +15,9 @@
 
 #include <fmt/format.h>
 
-#include "api/handlers/await_metadata.h"
 #include "api/handlers/handlers.h"
 #include "api/handlers/metadata_task.h"
+#include "api/handlers/respond_when_settled.h"
 #include "cluster/topic_name.h"
 #include "protocol/error_code.h"
 
@@ -38,40 +36,6 @@ std::set<std::string> StillThere(const cluster::MetadataSnapshot& snapshot,
     if (snapshot.topics.contains(n)) left.insert(n);
   }
   return left;
-}
-
-// Answers `response` once every topic of `marked` has left this broker's
-// metadata cache, or at `timeout_ms` with REQUEST_TIMED_OUT for those
-// still there.
-void RespondWhenGone(RequestContext&& ctx, DeleteTopicsResponse response,
-                     std::set<std::string> marked, int32_t timeout_ms) {
-  BrokerServices& services = *ctx.services;
-  if (marked.empty() || timeout_ms <= 0 || services.metadata_cache == nullptr) {
-    for (const auto& t : response.responses) ctx.RecordError(t.error_code);
-    ctx.Respond(response);
-    return;
-  }
-  auto held = std::make_shared<std::pair<RequestContext, DeleteTopicsResponse>>(
-      std::move(ctx), std::move(response));
-  auto names = std::make_shared<const std::set<std::string>>(std::move(marked));
-  cluster::MetadataCache& cache = *services.metadata_cache;
-  AwaitMetadata(
-      cache, services.timers,
-      [names](const cluster::MetadataSnapshot& s) { return StillThere(s, *names).empty(); },
-      std::chrono::milliseconds(timeout_ms),
-      [held, names, &cache](bool gone) {
-        auto& [c, resp] = *held;
-        const std::set<std::string> left =
-            gone ? std::set<std::string>{} : StillThere(*cache.Current(), *names);
-        for (auto& t : resp.responses) {
-          if (t.error_code == 0 && t.name && left.contains(*t.name)) {
-            t.error_code = ToWire(ErrorCode::REQUEST_TIMED_OUT);
-            t.error_message = "Timed out waiting for the topic's deletion";
-          }
-          c.RecordError(t.error_code);
-        }
-        c.Respond(resp);
-      });
 }
 
 void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& request) {
@@ -140,7 +104,13 @@ void DeleteTopicsNow(RequestContext& ctx, const protocol::DeleteTopicsRequest& r
       r.error_message = s.message();
     }
   }
-  RespondWhenGone(std::move(ctx), std::move(response), std::move(marked), request.timeout_ms);
+  // In a cluster, answered once this broker no longer lists the topics.
+  RespondWhenSettled(
+      std::move(ctx), std::move(response), &DeleteTopicsResponse::responses,
+      [marked = std::move(marked)](const cluster::MetadataSnapshot& s) {
+        return StillThere(s, marked);
+      },
+      request.timeout_ms, "Timed out waiting for the topic's deletion");
 }
 
 }  // namespace

@@ -148,16 +148,14 @@ void AnswerWhenSeen(std::shared_ptr<RequestContext> held, ElectionType type,
     return;
   }
   auto shared = std::make_shared<const ElectLeadersOutcome>(std::move(outcome));
-  AwaitMetadata(
+  AwaitSettled<TopicPartition>(
       *cache, held->services->timers,
-      [elected, before](const cluster::MetadataSnapshot& now) {
-        return NotYetSeen(elected, *before, now).empty();
+      [elected = std::move(elected), before](const cluster::MetadataSnapshot& now) {
+        return NotYetSeen(elected, *before, now);
       },
       std::chrono::milliseconds(timeout_ms),
-      [held, type, shared, elected, before, cache](bool seen) {
-        Answer(*held, type, ErrorCode::NONE, *shared,
-               seen ? std::set<TopicPartition>{}
-                    : NotYetSeen(elected, *before, *cache->Current()));
+      [held, type, shared](std::set<TopicPartition> not_seen) {
+        Answer(*held, type, ErrorCode::NONE, *shared, not_seen);
       });
 }
 
