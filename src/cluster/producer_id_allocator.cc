@@ -37,6 +37,12 @@ std::unique_ptr<ProducerIdAllocator> ProducerIdAllocator::FromSource(BlockSource
   return std::unique_ptr<ProducerIdAllocator>(new ProducerIdAllocator(std::move(source)));
 }
 
+std::optional<int64_t> ProducerIdAllocator::TryNext() {
+  MutexLock lock(&mu_);
+  if (next_id_ >= block_end_) return std::nullopt;
+  return next_id_++;
+}
+
 Result<int64_t> ProducerIdAllocator::Next() {
   MutexLock lock(&mu_);
   if (next_id_ >= block_end_ && source_) {

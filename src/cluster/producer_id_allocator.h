@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "base/status.h"
 #include "base/mutex.h"
@@ -32,7 +33,12 @@ class ProducerIdAllocator {
   using BlockSource = std::function<Result<int64_t>()>;
   static std::unique_ptr<ProducerIdAllocator> FromSource(BlockSource source);
 
+  // The next id; reserves a new block first when the current one is used
+  // up (a file write and sync, or a ZooKeeper round trip: blocking I/O).
   Result<int64_t> Next();
+  // The next id of the current block, or nullopt when a new block is
+  // needed (then call Next off the network threads). Never blocks on I/O.
+  std::optional<int64_t> TryNext();
 
  private:
   ProducerIdAllocator(storage::FileSystem* fs, std::filesystem::path dir, int64_t next_block)

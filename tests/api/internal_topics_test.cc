@@ -17,6 +17,7 @@
 #include "api/admin_client.h"
 #include "protocol/generated/delete_topics.h"
 #include "protocol/generated/incremental_alter_configs.h"
+#include "protocol/generated/metadata.h"
 #include "support/broker_process.h"
 #include "support/kafka_client.h"
 #include "support/temp_dir.h"
@@ -171,6 +172,35 @@ TEST_F(InternalTopicsTest, OffsetsTopicRefusesDeletionRepartitioningAndLosingCom
   EXPECT_EQ(kOffsetsPartitions, PartitionCount(kOffsets));
   EXPECT_EQ("compact",
             admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, kOffsets).configs["cleanup.policy"].value);
+}
+
+// A client may name __consumer_offsets in a Metadata request that allows
+// auto-creation before any group exists; the broker must not make it then
+// with the defaults of an ordinary topic (num.partitions, cleanup.policy
+// delete), which would map groups to partitions by the wrong count and
+// delete their offsets. The first group's FindCoordinator makes it.
+TEST_F(InternalTopicsTest, AMetadataRequestDoesNotMakeTheOffsetsTopicAsAnOrdinaryOne) {
+  protocol::MetadataRequest md;
+  md.topics.emplace().emplace_back().name = kOffsets;
+  md.allow_auto_topic_creation = true;
+  auto answer = RoundTrip<protocol::MetadataResponse>(broker_.port(), md, 9);
+  ASSERT_EQ(1u, answer.topics.size());
+  EXPECT_EQ(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, answer.topics[0].error_code);
+  EXPECT_TRUE(answer.topics[0].partitions.empty());
+
+  ASSERT_EQ(0, client_->CreateTopic("data", 1));
+  {
+    auto consumer = Consumer("first");
+    std::vector<RdKafka::TopicPartition*> list = {RdKafka::TopicPartition::create("data", 0, 5)};
+    ASSERT_EQ(RdKafka::ERR_NO_ERROR, consumer->commitSync(list));
+    RdKafka::TopicPartition::destroy(list);
+    consumer->close();
+  }
+  EXPECT_EQ(kOffsetsPartitions, PartitionCount(kOffsets));
+  EXPECT_EQ("compact",
+            admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, kOffsets).configs["cleanup.policy"].value);
+  Restart();
+  EXPECT_EQ(5, Committed("first"));
 }
 
 }  // namespace

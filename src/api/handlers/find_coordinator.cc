@@ -1,6 +1,7 @@
 // FindCoordinator. On a single node this broker coordinates every group.
 // Asking for a group creates __consumer_offsets first if it does not exist
-// (as Kafka does), so the coordinator can store what the group commits.
+// (as Kafka does), so the coordinator can store what the group commits: on
+// the metadata thread, as that makes fifty logs and syncs the topic table.
 //
 // In a cluster a group's coordinator is the leader of its partition of
 // __consumer_offsets (OffsetsPartitionFor), as this broker's metadata cache
@@ -116,6 +117,12 @@ void RespondInCluster(RequestContext& ctx, const protocol::FindCoordinatorReques
   });
 }
 
+// A single node: this broker coordinates every group.
+void RespondLocal(RequestContext& ctx, const protocol::FindCoordinatorRequest& request) {
+  BrokerServices& services = *ctx.services;
+  Respond(ctx, request, [&](const std::string&) { return LookupLocal(services, request.key_type); });
+}
+
 // On the metadata thread: creates the cluster's offsets topic, then answers
 // (COORDINATOR_NOT_AVAILABLE until the controller has elected its leaders).
 void CreateOffsetsTopicThenRespond(RequestContext& ctx,
@@ -152,7 +159,13 @@ void CreateOffsetsTopicThenRespond(RequestContext& ctx,
 void HandleFindCoordinator(RequestContext ctx, protocol::FindCoordinatorRequest request) {
   BrokerServices& services = *ctx.services;
   if (services.metadata_cache == nullptr || services.cluster_admin == nullptr) {
-    Respond(ctx, request, [&](const std::string&) { return LookupLocal(services, request.key_type); });
+    if (request.key_type == kGroupKey && !services.partitions.FindTopic(group::kOffsetsTopic)) {
+      // The first group's lookup creates the offsets topic: disk work, off
+      // the shard (metadata_task.h).
+      RunAsMetadataTask(std::move(ctx), std::move(request), &RespondLocal);
+      return;
+    }
+    RespondLocal(ctx, request);
     return;
   }
   if (request.key_type == kGroupKey &&

@@ -1,10 +1,29 @@
 // InitProducerId for idempotent producers: a fresh producer id with epoch 0,
 // or (KIP-360, v3+) the same id with a bumped epoch. Transactional ids need
 // a transaction coordinator, which this broker does not have yet.
+#include <optional>
+
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "protocol/error_code.h"
 
 namespace sluice::api {
+namespace {
+
+void AnswerFromNewBlock(RequestContext& ctx, const protocol::InitProducerIdRequest&) {
+  protocol::InitProducerIdResponse response;
+  auto id = ctx.services->producer_ids.Next();
+  if (!id.ok()) {
+    response.error_code = protocol::ToWire(protocol::ErrorCode::KAFKA_STORAGE_ERROR);
+  } else {
+    response.producer_id = *id;
+    response.producer_epoch = 0;
+  }
+  ctx.RecordError(response.error_code);
+  ctx.Respond(response);
+}
+
+}  // namespace
 
 void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest request) {
   protocol::InitProducerIdResponse response;
@@ -25,15 +44,16 @@ void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest re
     ctx.Respond(response);
     return;
   }
-  auto id = ctx.services->producer_ids.Next();
-  if (!id.ok()) {
-    response.error_code = protocol::ToWire(ErrorCode::KAFKA_STORAGE_ERROR);
-  } else {
+  if (std::optional<int64_t> id = ctx.services->producer_ids.TryNext()) {
     response.producer_id = *id;
     response.producer_epoch = 0;
+    ctx.RecordError(response.error_code);
+    ctx.Respond(response);
+    return;
   }
-  ctx.RecordError(response.error_code);
-  ctx.Respond(response);
+  // A new block of ids: a sync of the block file, or a ZooKeeper round trip
+  // in a cluster, off the shard (metadata_task.h), once per 1000 ids.
+  RunAsMetadataTask(std::move(ctx), std::move(request), &AnswerFromNewBlock);
 }
 
 }  // namespace sluice::api

@@ -1,8 +1,9 @@
 // Metadata: brokers, topics and partition leaders. The brokers and the
 // controller are the cluster's (cluster_state.h). On a single node the
 // topics are this broker's own and it leads every partition; unknown topics
-// are auto-created when both the broker (auto.create.topics.enable) and the
-// request (v4+) allow it. In a cluster every topic of the cluster is
+// (not internal ones) are auto-created when both the broker
+// (auto.create.topics.enable) and the request (v4+) allow it, on the
+// metadata thread since that is disk work (metadata_task.h). In a cluster every topic of the cluster is
 // described from the metadata cache (the controller's UpdateMetadata):
 // leader, leader epoch, replicas, ISR and offline replicas of each
 // partition, LEADER_NOT_AVAILABLE for one without a live leader
@@ -37,6 +38,7 @@
 // "too few brokers" and failed queued messages with
 // INVALID_REPLICATION_FACTOR.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 #include <utility>
@@ -49,6 +51,7 @@
 #include "api/handlers/cluster_state.h"
 #include "api/handlers/cluster_topic_metadata.h"
 #include "api/handlers/handlers.h"
+#include "api/handlers/metadata_task.h"
 #include "cluster/metadata_cache.h"
 #include "cluster/topic_name.h"
 #include "protocol/error_code.h"
@@ -191,13 +194,12 @@ MetadataResponse ClusterAnswer(const BrokerServices& services,
 }
 
 // Whether a request naming `request.topics` would auto-create one: a valid,
-// non-internal name the cache does not know.
-bool WouldCreate(const BrokerServices& services, const protocol::MetadataRequest& request) {
-  std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
-  if (!snapshot->informed) return false;
+// non-internal name that `holds` says is not there.
+bool WouldCreate(const protocol::MetadataRequest& request,
+                 const std::function<bool(const std::string&)>& holds) {
   for (const auto& wanted : *request.topics) {
-    if (wanted.name && !snapshot->topics.contains(*wanted.name) &&
-        cluster::ValidateTopicName(*wanted.name).ok() && !cluster::IsInternalTopic(*wanted.name)) {
+    if (wanted.name && !holds(*wanted.name) && cluster::ValidateTopicName(*wanted.name).ok() &&
+        !cluster::IsInternalTopic(*wanted.name)) {
       return true;
     }
   }
@@ -212,7 +214,9 @@ void RespondInCluster(RequestContext& ctx, protocol::MetadataRequest request, bo
   const bool auto_create = services.cluster_admin != nullptr &&
                            services.config.GetBool("auto.create.topics.enable") &&
                            (ctx.version() < 4 || request.allow_auto_topic_creation);
-  if (!all_topics && auto_create && WouldCreate(services, request)) {
+  std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
+  if (!all_topics && auto_create && snapshot->informed &&
+      WouldCreate(request, [&](const std::string& t) { return snapshot->topics.contains(t); })) {
     std::vector<size_t> missing;
     MetadataResponse response = ClusterAnswer(services, request, all_topics, auto_create, &missing);
     // Shared: the task is a copyable std::function; the context is move-only.
@@ -232,31 +236,23 @@ void RespondInCluster(RequestContext& ctx, protocol::MetadataRequest request, bo
       });
 }
 
-}  // namespace
+// Whether the request asks for every topic: v0's empty list or v1+'s null.
+bool AllTopics(const RequestContext& ctx, const protocol::MetadataRequest& request) {
+  return !request.topics.has_value() || (ctx.version() == 0 && request.topics->empty());
+}
 
-void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
+// Whether a single node creates the unknown topics `request` names.
+bool SingleNodeAutoCreate(const RequestContext& ctx, const protocol::MetadataRequest& request) {
+  return ctx.services->config.GetBool("auto.create.topics.enable") &&
+         (ctx.version() < 4 || request.allow_auto_topic_creation);
+}
+
+// A single node's answer, from its partition manager, creating the unknown
+// topics the request names where auto-creation is on. Runs on the shard,
+// or on the metadata thread when it creates.
+void RespondSingleNode(RequestContext& ctx, const protocol::MetadataRequest& request) {
   BrokerServices& services = *ctx.services;
-  // v0: an empty list means every topic; v1+: null means every topic.
-  const bool all_topics = !request.topics.has_value() ||
-                          (ctx.version() == 0 && request.topics->empty());
-  if (services.metadata_cache != nullptr) {
-    if (services.metadata_cache->Current()->informed) {
-      RespondInCluster(ctx, std::move(request), all_topics);
-      return;
-    }
-    // Not yet told by the controller (top of the file): wait for it.
-    // Shared: the callback is a copyable std::function; the context is
-    // move-only.
-    auto held = std::make_shared<std::pair<RequestContext, protocol::MetadataRequest>>(
-        std::move(ctx), std::move(request));
-    AwaitMetadata(
-        *services.metadata_cache, services.timers,
-        [](const cluster::MetadataSnapshot& s) { return s.informed; }, kUninformedWait,
-        [held, all_topics](bool) {
-          RespondInCluster(held->first, std::move(held->second), all_topics);
-        });
-    return;
-  }
+  const bool all_topics = AllTopics(ctx, request);
   MetadataResponse response;
   DescribeBrokers(services, response);
 
@@ -272,8 +268,7 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
     return;
   }
 
-  const bool auto_create = services.config.GetBool("auto.create.topics.enable") &&
-                           (ctx.version() < 4 || request.allow_auto_topic_creation);
+  const bool auto_create = SingleNodeAutoCreate(ctx, request);
   for (const auto& wanted : *request.topics) {
     if (!wanted.name) {
       // Lookup by topic id (v10+) is not supported yet.
@@ -289,7 +284,8 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
       response.topics.push_back(TopicError(name, ErrorCode::INVALID_TOPIC_EXCEPTION));
       continue;
     }
-    if (!auto_create) {
+    if (!auto_create || cluster::IsInternalTopic(name)) {
+      // Internal topics have their own settings; FindCoordinator makes them.
       response.topics.push_back(TopicError(name, ErrorCode::UNKNOWN_TOPIC_OR_PARTITION));
       continue;
     }
@@ -315,6 +311,41 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
     for (const auto& p : t.partitions) ctx.RecordError(p.error_code);
   }
   ctx.Respond(response);
+}
+
+}  // namespace
+
+void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
+  BrokerServices& services = *ctx.services;
+  const bool all_topics = AllTopics(ctx, request);
+  if (services.metadata_cache != nullptr) {
+    if (services.metadata_cache->Current()->informed) {
+      RespondInCluster(ctx, std::move(request), all_topics);
+      return;
+    }
+    // Not yet told by the controller (top of the file): wait for it.
+    // Shared: the callback is a copyable std::function; the context is
+    // move-only.
+    auto held = std::make_shared<std::pair<RequestContext, protocol::MetadataRequest>>(
+        std::move(ctx), std::move(request));
+    AwaitMetadata(
+        *services.metadata_cache, services.timers,
+        [](const cluster::MetadataSnapshot& s) { return s.informed; }, kUninformedWait,
+        [held, all_topics](bool) {
+          RespondInCluster(held->first, std::move(held->second), all_topics);
+        });
+    return;
+  }
+  if (!all_topics && SingleNodeAutoCreate(ctx, request) &&
+      WouldCreate(request, [&](const std::string& t) {
+        return services.partitions.FindTopic(t).has_value();
+      })) {
+    // Creating logs and syncing the topic table is disk work: off the
+    // shard (metadata_task.h).
+    RunAsMetadataTask(std::move(ctx), std::move(request), &RespondSingleNode);
+    return;
+  }
+  RespondSingleNode(ctx, request);
 }
 
 }  // namespace sluice::api
