@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,14 +109,24 @@ class PartitionManager {
   // (the new configs apply to them). Returns the hosted partitions, new
   // ones as followers of no known leader (the caller makes each a leader or
   // a follower). InvalidArgument for a topic of this broker's own table.
+  // Each log records `id` (partition_metadata_file.h); a log on disk that
+  // records another id is an earlier topic's of the same name, deleted
+  // and made anew. An all-zero `id` checks and records nothing.
   Result<std::vector<std::shared_ptr<Partition>>> HostReplicas(
       const std::string& topic, const TopicId& id, const std::vector<int32_t>& partitions,
       const std::map<std::string, std::string>& configs);
   // Detaches `partitions` of `topic` (StopReplica); with `delete_logs` their
-  // logs are deleted, otherwise closed and kept. A topic left with no
-  // partition disappears. Partitions not hosted are ignored.
+  // logs are deleted (also those on disk but not attached), otherwise
+  // closed and kept. A topic left with no partition disappears. Topics of
+  // this broker's own table are ignored.
   Status StopReplicas(const std::string& topic, const std::vector<int32_t>& partitions,
                       bool delete_logs);
+  // The partitions whose logs are on this broker's disk, attached or not,
+  // of topics not in its own table, that are not in `assigned`: with a
+  // controller's full LeaderAndIsr as `assigned`, the stray replicas of
+  // topics deleted or moved away while this broker was not listening.
+  std::vector<storage::TopicPartition> UnassignedReplicas(
+      const std::set<storage::TopicPartition>& assigned);
   // Makes `configs` the overrides of cluster topic `topic` (they changed in
   // ZooKeeper: broker/config_watcher.h); its hosted partitions take
   // them at once, as SetTopicConfigs does on a single node. NotFound if no

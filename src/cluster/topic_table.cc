@@ -76,18 +76,6 @@ std::optional<T> ParseInt(std::string_view s) {
   return v;
 }
 
-std::optional<TopicId> ParseTopicId(std::string_view hex) {
-  if (hex.size() != 32) return std::nullopt;
-  TopicId id{};
-  for (size_t i = 0; i < 16; ++i) {
-    unsigned v = 0;
-    auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
-    if (ec != std::errc() || p != hex.data() + 2 * i + 2) return std::nullopt;
-    id[i] = static_cast<uint8_t>(v);
-  }
-  return id;
-}
-
 std::string Frame(std::string_view record) {
   const uint32_t crc = crc32c::Value(reinterpret_cast<const uint8_t*>(record.data()), record.size());
   return fmt::format("{:08x} {}\n", crc, record);
@@ -126,6 +114,18 @@ TopicId NewTopicId() {
     id[6] = static_cast<uint8_t>((id[6] & 0x0F) | 0x40);  // Version 4.
     id[8] = static_cast<uint8_t>((id[8] & 0x3F) | 0x80);  // RFC 4122 variant.
   } while (id == TopicId{});
+  return id;
+}
+
+std::optional<TopicId> ParseTopicId(std::string_view hex) {
+  if (hex.size() != 32) return std::nullopt;
+  TopicId id{};
+  for (size_t i = 0; i < 16; ++i) {
+    unsigned v = 0;
+    auto [p, ec] = std::from_chars(hex.data() + 2 * i, hex.data() + 2 * i + 2, v, 16);
+    if (ec != std::errc() || p != hex.data() + 2 * i + 2) return std::nullopt;
+    id[i] = static_cast<uint8_t>(v);
+  }
   return id;
 }
 

@@ -31,6 +31,8 @@ using TopicId = std::array<uint8_t, 16>;
 // A random version-4 style id; never all zero (Kafka's "no id").
 TopicId NewTopicId();
 std::string TopicIdToString(const TopicId& id);  // 32 hex digits.
+// The id TopicIdToString wrote; nullopt for anything else.
+std::optional<TopicId> ParseTopicId(std::string_view hex);
 
 struct TopicInfo {
   std::string name;

@@ -229,10 +229,37 @@ ApplyResult ReplicaManager::ApplyLeaderAndIsr(const controller::LeaderAndIsrRequ
     }
     applied_epoch_[tp] = info->leader_epoch;
   }
+  if (request.full) RemoveStrayLocked(request, &changes);
   DropIdleFetchersLocked();
   lock.Unlock();
   NotifyRoleChanges(changes);
   return result;
+}
+
+void ReplicaManager::RemoveStrayLocked(const controller::LeaderAndIsrRequest& request,
+                                       std::vector<RoleChange>* changes) {
+  std::set<storage::TopicPartition> assigned;
+  for (const controller::PartitionLeaderInfo& info : request.partitions) {
+    if (Contains(info.replicas, options_.broker_id)) assigned.insert({info.topic, info.partition});
+  }
+  std::map<std::string, std::vector<int32_t>> stray;
+  for (const storage::TopicPartition& tp : partitions_->UnassignedReplicas(assigned)) {
+    if (auto p = partitions_->Get(tp.topic, tp.partition)) {
+      AssignFetcherLocked(p, std::nullopt);
+      if (led_.count(tp) > 0) changes->push_back({tp, false, p->leader_epoch()});
+    }
+    led_.erase(tp);
+    applied_epoch_.erase(tp);
+    stray[tp.topic].push_back(tp.partition);
+  }
+  for (const auto& [topic, ids] : stray) {
+    spdlog::warn("topic {}: partitions [{}] are on disk but the controller assigns them to "
+                 "other brokers or to none (deleted or moved while this broker was away); "
+                 "deleting them",
+                 topic, fmt::join(ids, ","));
+    Status s = partitions_->StopReplicas(topic, ids, /*delete_logs=*/true);
+    if (!s.ok()) spdlog::error("topic {}: deleting stray logs failed: {}", topic, s.ToString());
+  }
 }
 
 ApplyResult ReplicaManager::ApplyStopReplica(const controller::StopReplicaRequest& request) {

@@ -6,6 +6,11 @@
 // follower: a leader serves produce and fetch and keeps the ISR; a follower
 // is handed to the ReplicaFetcher of its leader's broker (one thread per
 // leader). StopReplica stops following and detaches (or deletes) the logs.
+// A full LeaderAndIsr (the controller's first to this broker, or a new
+// controller's) lists every partition the broker holds: logs on its disk
+// for any other partition of a cluster topic are stray (deleted or moved
+// while the broker was away, so it never got the StopReplica) and are
+// deleted, as Kafka deletes stray logs.
 // Both are fenced: a request from an older controller epoch than the newest
 // seen is refused whole (STALE_CONTROLLER_EPOCH), and a partition change
 // whose leader epoch is not newer than the one applied is ignored with that
@@ -157,6 +162,10 @@ class ReplicaManager {
     bool is_leader = false;
     int32_t leader_epoch = 0;
   };
+  // Deletes the stray logs a full LeaderAndIsr reveals (the top of the
+  // file); partitions that stop leading go to `changes`.
+  void RemoveStrayLocked(const controller::LeaderAndIsrRequest& request,
+                         std::vector<RoleChange>* changes) REQUIRES(mu_);
   // Calls options_.on_leadership for each change, in order.
   void NotifyRoleChanges(const std::vector<RoleChange>& changes) EXCLUDES(mu_);
 

@@ -89,6 +89,8 @@ class LogManager {
 
   // Ignored entries, recovery actions; for the owner to log.
   std::vector<std::string> notes();
+  // The file system every log is reached through.
+  FileSystem* fs() const { return options_.fs; }
   // The logs' FileCache; null when max_open_files is 0.
   const FileCache* file_cache() const { return file_cache_.get(); }
 

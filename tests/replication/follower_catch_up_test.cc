@@ -1,14 +1,16 @@
-// A follower that was away while its leader's retention deleted everything
-// up to past its log end: the leader answers its fetch OFFSET_OUT_OF_RANGE,
-// and it must start its log over at the leader's log start (as Kafka's
-// follower does), catch up and rejoin the ISR, and be able to lead with
-// every message the leader still had. Real ZooKeeper, three real brokers
-// (tests/support/cluster_fixture.h), librdkafka; every wait is on an
-// observable state.
+// Replicas that were away. A follower away while its leader's retention
+// deleted everything up to past its log end: the leader answers its fetch
+// OFFSET_OUT_OF_RANGE, and it must start its log over at the leader's log
+// start (as Kafka's follower does), catch up and rejoin the ISR, and be
+// able to lead with every message the leader still had. A replica whose
+// topic was deleted meanwhile: its log goes when it comes back. Real
+// ZooKeeper, three real brokers (tests/support/cluster_fixture.h),
+// librdkafka; every wait is on an observable state.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,11 @@ using namespace std::chrono_literals;
 bool Produce(const std::string& bootstrap, const std::string& topic, const std::string& prefix,
              int count) {
   KafkaClient client(bootstrap);
-  auto producer = client.MakeProducer({{"acks", "all"}, {"linger.ms", "5"}});
+  // Small batches: a segment rolls only between batches, and one batch of
+  // all the messages (a fast broker, a lingering producer) would leave
+  // retention a single active segment it may not delete.
+  auto producer = client.MakeProducer(
+      {{"acks", "all"}, {"linger.ms", "5"}, {"batch.num.messages", "20"}});
   std::vector<DeliveryResult> results(static_cast<size_t>(count));
   for (int i = 0; i < count; ++i) {
     std::string v = fmt::format("{}{:06d}", prefix, i) + std::string(190, 'x');
@@ -125,6 +131,55 @@ TEST(FollowerCatchUpTest, AFollowerBehindItsLeadersLogStartStartsOverAndRejoinsT
               return m.value.value_or("").rfind("away-", 0) == 0;
             })),
             10u);
+  ASSERT_TRUE(cluster.StopBrokers().ok()) << cluster.Outputs();
+}
+
+// A broker away while a topic it held is deleted and a topic of the same
+// name is made on the other brokers never got the StopReplica: its old log
+// is stray. Back, the controller's full LeaderAndIsr does not list it, and
+// the broker deletes it instead of keeping the earlier topic's data under
+// the new topic's name.
+TEST(FollowerCatchUpTest, ALogOfADeletedTopicIsDeletedWhenItsBrokerComesBack) {
+  BrokerCluster cluster;
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.Outputs();
+  const std::string topic = "reused";
+  KafkaClient admin(cluster.Bootstrap());
+  int error = -1;
+  WaitUntil([&] {
+    error = admin.CreateTopic(topic, {{1, 2, 3}});
+    return error != 38 && error != 39;  // Not every broker seen live yet.
+  });
+  ASSERT_EQ(error, 0);
+  ASSERT_TRUE(WaitUntil([&] { return cluster.FullyReplicated(topic, 1); })) << cluster.Outputs();
+  ASSERT_TRUE(Produce(cluster.Bootstrap(), topic, "old-", 20)) << cluster.Outputs();
+  const auto stray = cluster.LogDir(3) / (topic + "-0");
+  ASSERT_TRUE(std::filesystem::exists(stray));
+
+  auto stopped = cluster.broker(3).Stop();
+  ASSERT_TRUE(stopped.ok() && *stopped == 0) << cluster.Outputs();
+  KafkaClient survivors(fmt::format("127.0.0.1:{},127.0.0.1:{}", cluster.broker(1).port(),
+                                    cluster.broker(2).port()));
+  ASSERT_EQ(0, survivors.DeleteTopic(topic)) << cluster.Outputs();
+  ASSERT_TRUE(WaitUntil([&] { return !cluster.State(topic, 0).has_value(); }))
+      << cluster.Outputs();
+  ASSERT_EQ(0, survivors.CreateTopic(topic, {{1, 2}})) << cluster.Outputs();
+  ASSERT_TRUE(WaitUntil([&] {
+    auto s = cluster.State(topic, 0);
+    return s && s->isr.size() == 2;
+  })) << cluster.Outputs();
+  ASSERT_TRUE(Produce(survivors.bootstrap(), topic, "new-", 5)) << cluster.Outputs();
+  ASSERT_TRUE(std::filesystem::exists(stray)) << "nothing told the broker while it was away";
+
+  ASSERT_TRUE(cluster.StartBroker(3).ok()) << cluster.Outputs();
+  ASSERT_TRUE(WaitUntil([&] { return !std::filesystem::exists(stray); }))
+      << cluster.broker(3).output();
+  EXPECT_NE(cluster.broker(3).output().find("partitions [0] are on disk but the controller"),
+            std::string::npos)
+      << cluster.broker(3).output();
+
+  const auto got = admin.ConsumePartitionToEnd(topic, 0);
+  ASSERT_EQ(got.size(), 5u);
+  for (const auto& m : got) EXPECT_EQ(m.value.value_or("").substr(0, 4), "new-");
   ASSERT_TRUE(cluster.StopBrokers().ok()) << cluster.Outputs();
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <optional>
 #include <tuple>
 #include <vector>
@@ -113,6 +114,37 @@ TEST_F(ReplicaManagerTest, ResigningAnswersWritesWaitingForFollowers) {
   EXPECT_EQ((std::vector<Change>{{"__consumer_offsets", 0, false, 1}}), changes_);
   replicas_->ResignLeadership();  // Idempotent: nothing more is told.
   EXPECT_EQ(changes_.size(), 1u);
+}
+
+// A full LeaderAndIsr lists every partition this broker holds; logs of any
+// other partition of a cluster topic are stray (the topic was deleted, or
+// the partition moved, while the broker was away) and go, leadership and
+// all. What the request lists stays, and so do the broker's own topics.
+TEST_F(ReplicaManagerTest, AFullLeaderAndIsrDeletesTheLogsItDoesNotList) {
+  controller::LeaderAndIsrRequest both = Request(1, 1);
+  controller::PartitionLeaderInfo other = both.partitions[0];
+  other.topic = "gone";
+  other.topic_id[0] = 9;
+  both.partitions.push_back(other);
+  ASSERT_EQ(replicas_->ApplyLeaderAndIsr(both).error, protocol::ErrorCode::NONE);
+  ASSERT_TRUE(partitions_->CreateTopic("local", 1, 1, {}, false).ok());
+  ASSERT_TRUE(std::filesystem::exists(dir_.path() / "gone-0"));
+
+  // Incremental: what it does not list is not touched.
+  ASSERT_EQ(replicas_->ApplyLeaderAndIsr(Request(1, 2)).error, protocol::ErrorCode::NONE);
+  EXPECT_NE(nullptr, partitions_->Get("gone", 0));
+
+  controller::LeaderAndIsrRequest full = Request(1, 3);
+  full.full = true;
+  changes_.clear();
+  ASSERT_EQ(replicas_->ApplyLeaderAndIsr(full).error, protocol::ErrorCode::NONE);
+  EXPECT_EQ(nullptr, partitions_->Get("gone", 0));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "gone-0"));
+  EXPECT_NE(nullptr, partitions_->Get("__consumer_offsets", 0));
+  EXPECT_NE(nullptr, partitions_->Get("local", 0));
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "local-0"));
+  EXPECT_EQ((std::vector<Change>{{"__consumer_offsets", 0, true, 3}, {"gone", 0, false, 1}}),
+            changes_);
 }
 
 }  // namespace
