@@ -13,14 +13,6 @@ namespace sluice::tools {
 
 namespace {
 
-// A producer handle that has already reached a broker: every admin command
-// first fetches metadata so an absent broker fails fast with exit code 3.
-CommandStatus Connect(const GlobalOptions& global, std::unique_ptr<KafkaClient>* client,
-                      MetadataPtr* md) {
-  CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, {}, client);
-  if (!s.ok()) return s;
-  return (*client)->FetchMetadata(md);
-}
 
 CommandStatus CheckTopicResults(const rd_kafka_topic_result_t** results, size_t n) {
   for (size_t i = 0; i < n; ++i) {
@@ -135,7 +127,7 @@ CommandStatus PrintUnhealthyPartitions(const rd_kafka_metadata_t& md,
 int RunClusterInfo(const GlobalOptions& global) {
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
 
   // Both come with the metadata just fetched; waiting longer would only stall
@@ -162,7 +154,7 @@ int RunTopicCreate(const GlobalOptions& global, const TopicCreateOptions& opts) 
   if (!configs.ok()) return Finish(CommandStatus::Usage("--config: " + configs.status().message()));
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
 
   char errstr[512];
@@ -193,7 +185,7 @@ int RunTopicCreate(const GlobalOptions& global, const TopicCreateOptions& opts) 
 int RunTopicList(const GlobalOptions& global) {
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   std::set<std::string> names;
   for (int i = 0; i < md->topic_cnt; ++i) names.insert(md->topics[i].topic);
@@ -209,7 +201,7 @@ int RunTopicDescribe(const GlobalOptions& global, const TopicDescribeOptions& op
   }
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   if (filtered) return Finish(PrintUnhealthyPartitions(*md, opts));
   const rd_kafka_metadata_topic_t* topic = nullptr;
@@ -261,7 +253,7 @@ int RunTopicDescribe(const GlobalOptions& global, const TopicDescribeOptions& op
 int RunTopicDelete(const GlobalOptions& global, const std::string& name) {
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   rd_kafka_DeleteTopic_t* topic = rd_kafka_DeleteTopic_new(name.c_str());
   RdPtr<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy> owned(topic);
@@ -293,7 +285,7 @@ int RunTopicAlterConfig(const GlobalOptions& global, const TopicAlterConfigOptio
   if (!set.ok()) return Finish(CommandStatus::Usage("--set: " + set.status().message()));
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
 
   std::vector<ConfigEntry> current;
@@ -344,7 +336,7 @@ int RunTopicAlterConfig(const GlobalOptions& global, const TopicAlterConfigOptio
 int RunTopicAddPartitions(const GlobalOptions& global, const std::string& name, int total) {
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   char errstr[512];
   rd_kafka_NewPartitions_t* parts =

@@ -167,10 +167,8 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
     settings.emplace_back("auto.offset.reset", opts.from_beginning ? "earliest" : "latest");
   }
   std::unique_ptr<KafkaClient> client;
-  s = KafkaClient::Open(global, KafkaClient::Role::kConsumer, settings, &client);
-  if (!s.ok()) return Finish(s);
   MetadataPtr md;
-  s = client->FetchMetadata(&md);
+  s = KafkaClient::Connect(global, KafkaClient::Role::kConsumer, settings, &client, &md);
   if (!s.ok()) return Finish(s);
   const rd_kafka_metadata_topic_t* topic = nullptr;
   s = KafkaClient::FindTopic(*md, opts.topic, &topic);

@@ -41,13 +41,6 @@ std::string JsonOptString(const std::optional<std::string>& s) {
 }
 std::string Dash(std::optional<int64_t> v) { return v ? fmt::to_string(*v) : "-"; }
 
-// A producer handle that has reached a broker (exit code 3 otherwise).
-CommandStatus Connect(const GlobalOptions& global, std::unique_ptr<KafkaClient>* client,
-                      MetadataPtr* md) {
-  CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, {}, client);
-  if (!s.ok()) return s;
-  return (*client)->FetchMetadata(md);
-}
 
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -185,7 +178,7 @@ int RunGroupList(const GlobalOptions& global, const GroupListOptions& opts) {
   if (!states.ok()) return Finish(CommandStatus::FromStatus(states.status()));
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   std::vector<GroupListing> groups;
   s = ListGroups(*client, *states, &groups);
@@ -211,7 +204,7 @@ int RunGroupList(const GlobalOptions& global, const GroupListOptions& opts) {
 int RunGroupDescribe(const GlobalOptions& global, const GroupDescribeOptions& opts) {
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   GroupDescription d;
   s = DescribeGroup(*client, opts.group, &d);
@@ -251,7 +244,7 @@ int RunGroupDescribe(const GlobalOptions& global, const GroupDescribeOptions& op
 int RunGroupDelete(const GlobalOptions& global, const std::vector<std::string>& groups) {
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   std::vector<std::pair<std::string, CommandStatus>> results;
   s = DeleteGroups(*client, groups, &results);
@@ -287,7 +280,7 @@ int RunGroupResetOffsets(const GlobalOptions& global, const GroupResetOptions& o
 
   std::unique_ptr<KafkaClient> client;
   MetadataPtr md;
-  CommandStatus s = Connect(global, &client, &md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   const rd_kafka_metadata_topic_t* topic = nullptr;
   s = KafkaClient::FindTopic(*md, opts.topic, &topic);

@@ -36,6 +36,15 @@ int Finish(const CommandStatus& s) {
   return s.exit_code();
 }
 
+CommandStatus KafkaClient::Connect(const GlobalOptions& global, Role role,
+                                   const std::vector<KeyValue>& settings,
+                                   std::unique_ptr<KafkaClient>* out, MetadataPtr* md,
+                                   const char* topic) {
+  CommandStatus s = Open(global, role, settings, out);
+  if (!s.ok()) return s;
+  return (*out)->FetchMetadata(md, topic);
+}
+
 CommandStatus KafkaClient::Open(const GlobalOptions& global, Role role,
                                 const std::vector<KeyValue>& settings,
                                 std::unique_ptr<KafkaClient>* out) {

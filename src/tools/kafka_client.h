@@ -82,6 +82,13 @@ class KafkaClient {
   static CommandStatus Open(const GlobalOptions& global, Role role,
                             const std::vector<KeyValue>& settings,
                             std::unique_ptr<KafkaClient>* out);
+  // Open, then FetchMetadata (of all topics, or only `topic`): a client that
+  // has reached a broker, so that a command fails fast with exit code 3
+  // when none answers, with the metadata most commands start from.
+  static CommandStatus Connect(const GlobalOptions& global, Role role,
+                               const std::vector<KeyValue>& settings,
+                               std::unique_ptr<KafkaClient>* out, MetadataPtr* md,
+                               const char* topic = nullptr);
   ~KafkaClient();
   KafkaClient(const KafkaClient&) = delete;
   KafkaClient& operator=(const KafkaClient&) = delete;

@@ -8,10 +8,8 @@ namespace sluice::tools {
 
 int RunOffsets(const GlobalOptions& global, const OffsetsOptions& opts) {
   std::unique_ptr<KafkaClient> client;
-  CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, {}, &client);
-  if (!s.ok()) return Finish(s);
   MetadataPtr md;
-  s = client->FetchMetadata(&md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   const rd_kafka_metadata_topic_t* topic = nullptr;
   s = KafkaClient::FindTopic(*md, opts.topic, &topic);

@@ -49,10 +49,9 @@ int RunProduce(const GlobalOptions& global, const ProduceOptions& opts) {
   if (!opts.acks.empty()) settings.emplace_back("acks", opts.acks);
   if (!opts.compression.empty()) settings.emplace_back("compression.type", opts.compression);
   std::unique_ptr<KafkaClient> client;
-  CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, settings, &client);
-  if (!s.ok()) return Finish(s);
   MetadataPtr md;
-  s = client->FetchMetadata(&md, opts.topic.c_str());
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, settings, &client,
+                                         &md, opts.topic.c_str());
   if (!s.ok()) return Finish(s);
   if (md->topic_cnt == 1 && md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR &&
       md->topics[0].err != RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE) {  // Just created.

@@ -207,10 +207,8 @@ int RunPartitionReassign(const GlobalOptions& global, const ReassignOptions& opt
 
 int RunPartitionClearThrottle(const GlobalOptions& global, const std::string& topic) {
   std::unique_ptr<KafkaClient> client;
-  CommandStatus s = KafkaClient::Open(global, KafkaClient::Role::kProducer, {}, &client);
-  if (!s.ok()) return Finish(s);
   MetadataPtr md;
-  s = client->FetchMetadata(&md);
+  CommandStatus s = KafkaClient::Connect(global, KafkaClient::Role::kProducer, {}, &client, &md);
   if (!s.ok()) return Finish(s);
   s = ClearReassignThrottle(global, *md, topic);
   if (!s.ok()) return Finish(s);
