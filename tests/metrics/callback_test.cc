@@ -76,6 +76,8 @@ TEST(CallbackTest, UnregisterWaitsForARunningCallback) {
     h.Reset();
     reset_done = true;
   });
+  // No event marks a Reset that correctly waits: a wrong one would return
+  // within this window.
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   EXPECT_FALSE(reset_done) << "Reset returned while the callback was still running";
   release = true;
