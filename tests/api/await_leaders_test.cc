@@ -1,12 +1,18 @@
-// AwaitLeaders: a cluster's CreateTopics answer waits for the controller's
-// leaders. Done once every partition of every topic has a leader in the
+// A cluster's CreateTopics answer waits for the controller's leaders
+// (AwaitSettled on TopicsWithoutLeaders, as RespondWhenLed does). Done once every partition of every topic has a leader in the
 // metadata cache (whatever order the updates come in), at the timeout with
 // the topics still missing one, and exactly once either way.
 #include "api/handlers/await_leaders.h"
+#include "api/handlers/await_metadata.h"
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <map>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "support/manual_timers.h"
 
@@ -30,6 +36,18 @@ struct Outcome {
   int calls = 0;
   std::optional<std::set<std::string>> without_leaders;
 };
+
+void AwaitLeaders(cluster::MetadataCache& cache, Timers& timers,
+                  std::map<std::string, int32_t> partition_counts,
+                  std::chrono::milliseconds timeout,
+                  std::function<void(std::set<std::string>)> done) {
+  AwaitSettled<std::string>(
+      cache, timers,
+      [counts = std::move(partition_counts)](const cluster::MetadataSnapshot& s) {
+        return TopicsWithoutLeaders(s, counts);
+      },
+      timeout, std::move(done));
+}
 
 auto Record(Outcome* out) {
   return [out](std::set<std::string> missing) {

@@ -62,6 +62,17 @@ class InternalTopicsTest : public ::testing::Test {
     return c;
   }
 
+  // Commits `offset` of data-0 for `group`; the commit's error.
+  RdKafka::ErrorCode Commit(const std::string& group, int64_t offset) {
+    auto consumer = Consumer(group);
+    std::vector<RdKafka::TopicPartition*> list = {
+        RdKafka::TopicPartition::create("data", 0, offset)};
+    const RdKafka::ErrorCode err = consumer->commitSync(list);
+    RdKafka::TopicPartition::destroy(list);
+    consumer->close();
+    return err;
+  }
+
   // The group's committed offset of data-0 (-1000 if the lookup failed).
   int64_t Committed(const std::string& group) {
     auto consumer = Consumer(group);
@@ -110,13 +121,7 @@ class InternalTopicsTest : public ::testing::Test {
 
 TEST_F(InternalTopicsTest, OffsetsTopicRefusesDeletionRepartitioningAndLosingCompaction) {
   ASSERT_EQ(0, client_->CreateTopic("data", 1));
-  {
-    auto consumer = Consumer("keeper");
-    std::vector<RdKafka::TopicPartition*> list = {RdKafka::TopicPartition::create("data", 0, 3)};
-    ASSERT_EQ(RdKafka::ERR_NO_ERROR, consumer->commitSync(list));
-    RdKafka::TopicPartition::destroy(list);
-    consumer->close();
-  }
+  ASSERT_EQ(RdKafka::ERR_NO_ERROR, Commit("keeper", 3));
   ASSERT_EQ(3, Committed("keeper"));
   ASSERT_EQ(kOffsetsPartitions, PartitionCount(kOffsets));
 
@@ -189,13 +194,7 @@ TEST_F(InternalTopicsTest, AMetadataRequestDoesNotMakeTheOffsetsTopicAsAnOrdinar
   EXPECT_TRUE(answer.topics[0].partitions.empty());
 
   ASSERT_EQ(0, client_->CreateTopic("data", 1));
-  {
-    auto consumer = Consumer("first");
-    std::vector<RdKafka::TopicPartition*> list = {RdKafka::TopicPartition::create("data", 0, 5)};
-    ASSERT_EQ(RdKafka::ERR_NO_ERROR, consumer->commitSync(list));
-    RdKafka::TopicPartition::destroy(list);
-    consumer->close();
-  }
+  ASSERT_EQ(RdKafka::ERR_NO_ERROR, Commit("first", 5));
   EXPECT_EQ(kOffsetsPartitions, PartitionCount(kOffsets));
   EXPECT_EQ("compact",
             admin_->DescribeConfigs(RD_KAFKA_RESOURCE_TOPIC, kOffsets).configs["cleanup.policy"].value);

@@ -56,6 +56,19 @@ class ReplicaHostingTest : public ::testing::Test {
     return hosted.ok() ? (*hosted)[0] : nullptr;
   }
 
+  // Hosts `topic`-0 with id_, leads it, appends three records and closes:
+  // a log left on disk, as a broker's restart finds it.
+  void LeaveALogOfThreeRecords(const std::string& topic) {
+    auto pm = Open();
+    ASSERT_NE(nullptr, pm);
+    auto p = Host(*pm, topic, 0);
+    ASSERT_NE(nullptr, p);
+    p->BecomeLeader(Leader(1), 0);
+    auto batch = Batch(3);
+    ASSERT_TRUE(p->Append(batch, -1).ok());
+    ASSERT_TRUE(pm->Close().ok());
+  }
+
   testing::TempDir dir_;
   config::BrokerConfig config_;
   const TopicId id_ = NewTopicId();
@@ -162,16 +175,7 @@ TEST_F(ReplicaHostingTest, StopReplicaDetachesAndDeletesOnlyWhenAsked) {
 // same name: the log left on disk is the earlier topic's (another id in its
 // partition.metadata) and must not be served as the new one's.
 TEST_F(ReplicaHostingTest, ALogOfAnEarlierTopicOfTheSameNameIsNotServed) {
-  {
-    auto pm = Open();
-    ASSERT_NE(nullptr, pm);
-    auto p = Host(*pm, "t", 0);
-    ASSERT_NE(nullptr, p);
-    p->BecomeLeader(Leader(1), 0);
-    auto batch = Batch(3);
-    ASSERT_TRUE(p->Append(batch, -1).ok());
-    ASSERT_TRUE(pm->Close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(LeaveALogOfThreeRecords("t"));
   auto pm = Open();
   ASSERT_NE(nullptr, pm);
   const TopicId again = NewTopicId();
@@ -187,16 +191,7 @@ TEST_F(ReplicaHostingTest, ALogOfAnEarlierTopicOfTheSameNameIsNotServed) {
 // A log without partition.metadata (written before the file existed) is
 // the topic's that hosts it, and gets the file.
 TEST_F(ReplicaHostingTest, ALogWithoutARecordedTopicIsAdopted) {
-  {
-    auto pm = Open();
-    ASSERT_NE(nullptr, pm);
-    auto p = Host(*pm, "t", 0);
-    ASSERT_NE(nullptr, p);
-    p->BecomeLeader(Leader(1), 0);
-    auto batch = Batch(3);
-    ASSERT_TRUE(p->Append(batch, -1).ok());
-    ASSERT_TRUE(pm->Close().ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(LeaveALogOfThreeRecords("t"));
   ASSERT_TRUE(std::filesystem::remove(dir_.path() / "t-0" / kPartitionMetadataFile));
   auto pm = Open();
   ASSERT_NE(nullptr, pm);

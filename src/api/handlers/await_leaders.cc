@@ -1,9 +1,5 @@
 #include "api/handlers/await_leaders.h"
 
-#include <utility>
-
-#include "api/handlers/await_metadata.h"
-
 namespace sluice::api {
 
 std::set<std::string> TopicsWithoutLeaders(const cluster::MetadataSnapshot& snapshot,
@@ -19,18 +15,6 @@ std::set<std::string> TopicsWithoutLeaders(const cluster::MetadataSnapshot& snap
     if (!ready) missing.insert(topic);
   }
   return missing;
-}
-
-void AwaitLeaders(cluster::MetadataCache& cache, Timers& timers,
-                  std::map<std::string, int32_t> partition_counts,
-                  std::chrono::milliseconds timeout,
-                  std::function<void(std::set<std::string> without_leaders)> done) {
-  AwaitSettled<std::string>(
-      cache, timers,
-      [counts = std::move(partition_counts)](const cluster::MetadataSnapshot& snapshot) {
-        return TopicsWithoutLeaders(snapshot, counts);
-      },
-      timeout, std::move(done));
 }
 
 }  // namespace sluice::api

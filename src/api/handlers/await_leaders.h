@@ -7,9 +7,7 @@
 // request made, or the request's timeout_ms passes.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -17,7 +15,6 @@
 #include <vector>
 
 #include "api/handlers/respond_when_settled.h"
-#include "base/timers.h"
 #include "cluster/metadata_cache.h"
 
 namespace sluice::api {
@@ -26,15 +23,6 @@ namespace sluice::api {
 // partition [0, count) of which has no leader in `snapshot`.
 std::set<std::string> TopicsWithoutLeaders(const cluster::MetadataSnapshot& snapshot,
                                            const std::map<std::string, int32_t>& partition_counts);
-
-// Calls `done` once, from whichever thread saw the outcome (an UpdateMetadata
-// or the timer): with no topic when every partition of `partition_counts`
-// has a leader in `cache`, or, at `timeout`, with the topics some of whose
-// partitions have none. Never blocks.
-void AwaitLeaders(cluster::MetadataCache& cache, Timers& timers,
-                  std::map<std::string, int32_t> partition_counts,
-                  std::chrono::milliseconds timeout,
-                  std::function<void(std::set<std::string> without_leaders)> done);
 
 // RespondWhenSettled, waiting for leaders of `created` (topic -> partition
 // count, of the topics the request made or grew); the topics still without

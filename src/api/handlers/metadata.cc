@@ -3,8 +3,9 @@
 // topics are this broker's own and it leads every partition; unknown topics
 // (not internal ones) are auto-created when both the broker
 // (auto.create.topics.enable) and the request (v4+) allow it, on the
-// metadata thread since that is disk work (metadata_task.h). In a cluster every topic of the cluster is
-// described from the metadata cache (the controller's UpdateMetadata):
+// metadata thread since that is disk work (metadata_task.h). In a cluster
+// every topic of the cluster is described from the metadata cache (the
+// controller's UpdateMetadata):
 // leader, leader epoch, replicas, ISR and offline replicas of each
 // partition, LEADER_NOT_AVAILABLE for one without a live leader
 // (cluster_topic_metadata.h). That answer is built in its turn on the
@@ -206,14 +207,19 @@ bool WouldCreate(const protocol::MetadataRequest& request,
   return false;
 }
 
+// Whether the broker (auto.create.topics.enable) and the request (v4+)
+// both allow creating the unknown topics it names.
+bool AutoCreateAllowed(const RequestContext& ctx, const protocol::MetadataRequest& request) {
+  return ctx.services->config.GetBool("auto.create.topics.enable") &&
+         (ctx.version() < 4 || request.allow_auto_topic_creation);
+}
+
 // In a cluster: answers in its turn on the connection, or, when the request
 // makes it create topics, on the metadata thread once they are created.
 // REQUIRES: the cache is informed, or the wait for it is over.
 void RespondInCluster(RequestContext& ctx, protocol::MetadataRequest request, bool all_topics) {
   const BrokerServices& services = *ctx.services;
-  const bool auto_create = services.cluster_admin != nullptr &&
-                           services.config.GetBool("auto.create.topics.enable") &&
-                           (ctx.version() < 4 || request.allow_auto_topic_creation);
+  const bool auto_create = services.cluster_admin != nullptr && AutoCreateAllowed(ctx, request);
   std::shared_ptr<const cluster::MetadataSnapshot> snapshot = services.metadata_cache->Current();
   if (!all_topics && auto_create && snapshot->informed &&
       WouldCreate(request, [&](const std::string& t) { return snapshot->topics.contains(t); })) {
@@ -241,12 +247,6 @@ bool AllTopics(const RequestContext& ctx, const protocol::MetadataRequest& reque
   return !request.topics.has_value() || (ctx.version() == 0 && request.topics->empty());
 }
 
-// Whether a single node creates the unknown topics `request` names.
-bool SingleNodeAutoCreate(const RequestContext& ctx, const protocol::MetadataRequest& request) {
-  return ctx.services->config.GetBool("auto.create.topics.enable") &&
-         (ctx.version() < 4 || request.allow_auto_topic_creation);
-}
-
 // A single node's answer, from its partition manager, creating the unknown
 // topics the request names where auto-creation is on. Runs on the shard,
 // or on the metadata thread when it creates.
@@ -268,7 +268,7 @@ void RespondSingleNode(RequestContext& ctx, const protocol::MetadataRequest& req
     return;
   }
 
-  const bool auto_create = SingleNodeAutoCreate(ctx, request);
+  const bool auto_create = AutoCreateAllowed(ctx, request);
   for (const auto& wanted : *request.topics) {
     if (!wanted.name) {
       // Lookup by topic id (v10+) is not supported yet.
@@ -336,7 +336,7 @@ void HandleMetadata(RequestContext ctx, protocol::MetadataRequest request) {
         });
     return;
   }
-  if (!all_topics && SingleNodeAutoCreate(ctx, request) &&
+  if (!all_topics && AutoCreateAllowed(ctx, request) &&
       WouldCreate(request, [&](const std::string& t) {
         return services.partitions.FindTopic(t).has_value();
       })) {
