@@ -244,12 +244,7 @@ void ReplicaManager::RemoveStrayLocked(const controller::LeaderAndIsrRequest& re
   }
   std::map<std::string, std::vector<int32_t>> stray;
   for (const storage::TopicPartition& tp : partitions_->UnassignedReplicas(assigned)) {
-    if (auto p = partitions_->Get(tp.topic, tp.partition)) {
-      AssignFetcherLocked(p, std::nullopt);
-      if (led_.count(tp) > 0) changes->push_back({tp, false, p->leader_epoch()});
-    }
-    led_.erase(tp);
-    applied_epoch_.erase(tp);
+    StopServingLocked(tp, std::nullopt, changes);
     stray[tp.topic].push_back(tp.partition);
   }
   for (const auto& [topic, ids] : stray) {
@@ -283,10 +278,7 @@ ApplyResult ReplicaManager::ApplyStopReplica(const controller::StopReplicaReques
       r.error = ErrorCode::FENCED_LEADER_EPOCH;
       continue;
     }
-    if (auto p = partitions_->Get(s.topic, s.partition)) AssignFetcherLocked(p, std::nullopt);
-    if (led_.count(tp) > 0) changes.push_back({tp, false, s.leader_epoch});
-    led_.erase(tp);
-    applied_epoch_.erase(tp);
+    StopServingLocked(tp, s.leader_epoch, &changes);
     stops[{s.topic, s.delete_partition}].push_back(s.partition);
   }
   for (const auto& [key, ids] : stops) {
@@ -301,6 +293,17 @@ ApplyResult ReplicaManager::ApplyStopReplica(const controller::StopReplicaReques
   lock.Unlock();
   NotifyRoleChanges(changes);
   return result;
+}
+
+void ReplicaManager::StopServingLocked(const storage::TopicPartition& tp,
+                                       std::optional<int32_t> leader_epoch,
+                                       std::vector<RoleChange>* changes) {
+  if (auto p = partitions_->Get(tp.topic, tp.partition)) AssignFetcherLocked(p, std::nullopt);
+  if (auto led = led_.find(tp); led != led_.end()) {
+    changes->push_back({tp, false, leader_epoch.value_or(led->second->leader_epoch())});
+    led_.erase(led);
+  }
+  applied_epoch_.erase(tp);
 }
 
 void ReplicaManager::NotifyRoleChanges(const std::vector<RoleChange>& changes) {

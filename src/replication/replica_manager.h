@@ -166,6 +166,11 @@ class ReplicaManager {
   // file); partitions that stop leading go to `changes`.
   void RemoveStrayLocked(const controller::LeaderAndIsrRequest& request,
                          std::vector<RoleChange>* changes) REQUIRES(mu_);
+  // Stops serving `tp` here: off every fetcher, no longer led, its applied
+  // epoch forgotten. If it was led, the lost leadership goes to `changes`
+  // with `leader_epoch`, or the partition's own epoch when that is nullopt.
+  void StopServingLocked(const storage::TopicPartition& tp, std::optional<int32_t> leader_epoch,
+                         std::vector<RoleChange>* changes) REQUIRES(mu_);
   // Calls options_.on_leadership for each change, in order.
   void NotifyRoleChanges(const std::vector<RoleChange>& changes) EXCLUDES(mu_);
 
