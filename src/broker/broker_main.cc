@@ -1,17 +1,14 @@
 #include "broker/broker_main.h"
 
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <asio.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -23,6 +20,7 @@
 #include "broker/kafka_service.h"
 #include "broker/logging.h"
 #include "broker/server_process.h"
+#include "broker/stop_signals.h"
 #include "broker/zk_cluster_admin.h"
 #include "interbroker/controller_channel_client.h"
 #include "interbroker/message_conversion.h"
@@ -65,10 +63,9 @@ std::unique_ptr<http::HttpServer> StartMetricsServer(const config::BrokerConfig&
 
 // Controlled shutdown (broker/controlled_shutdown.h), run while the broker
 // still serves, once the first SIGINT or SIGTERM was caught. A second one
-// meanwhile abandons it: `signals` is waited on again on a thread of its
-// own, which fires the request's stop signal.
+// meanwhile abandons it: it fires the request's stop signal.
 void ShutDownControlled(const config::BrokerConfig& config, ClusterMembership& membership,
-                        asio::io_context& signal_loop, asio::signal_set& signals) {
+                        StopSignals& signals) {
   ControlledShutdownOptions options;
   options.broker_id = config.broker_id();
   options.max_attempts = config.GetInt("controlled.shutdown.max.retries");
@@ -100,15 +97,9 @@ void ShutDownControlled(const config::BrokerConfig& config, ClusterMembership& m
     return;
   }
   options.stop = *stop;
-  signal_loop.restart();
-  signals.async_wait([stop = *stop](const std::error_code& ec, int) {
-    if (!ec) stop->Fire();
-  });
-  std::thread second_signal([&signal_loop] { signal_loop.run(); });
+  signals.OnSignal([stop = *stop](int) { stop->Fire(); });
   (void)RequestControlledShutdown(options);
-  // The signal loop's objects belong to its thread until it ends.
-  asio::post(signal_loop, [&signals] { signals.cancel(); });
-  second_signal.join();
+  signals.OnSignal(nullptr);
 }
 
 }  // namespace
@@ -126,6 +117,14 @@ int BrokerMain(int argc, const char* const* argv) {
   if (command_line->version) {
     fmt::print("sluice-broker {}\n", SLUICE_VERSION);
     return kExitOk;
+  }
+
+  // Before the first thread starts, which would inherit SIGINT and SIGTERM
+  // unblocked.
+  auto signals = StopSignals::Start();
+  if (!signals.ok()) {
+    fmt::print(stderr, "sluice-broker: {}\n", signals.status().ToString());
+    return kExitRuntimeError;
   }
 
   auto config = config::BrokerConfig::Load(command_line->properties_file,
@@ -193,13 +192,8 @@ int BrokerMain(int argc, const char* const* argv) {
     return kExitRuntimeError;
   }
 
-  // Signals are caught from here on (before any thread starts).
-  asio::io_context signal_loop;
-  asio::signal_set signals(signal_loop, SIGINT, SIGTERM);
-  int caught = 0;
-  signals.async_wait([&caught](const std::error_code& ec, int signal_number) {
-    if (!ec) caught = signal_number;
-  });
+  // A signal from here on stops the broker cleanly once it serves.
+  (*signals)->Serving();
 
   ServerProcess process(*config, (*service)->handler());
   Status bound = process.Bind();
@@ -229,11 +223,11 @@ int BrokerMain(int argc, const char* const* argv) {
                process.BoundListeners(), config->broker_id(), process.shard_count(),
                fmt::join(config->log_dirs(), ","));
 
-  signal_loop.run();
+  const int caught = (*signals)->Await();
   spdlog::info("received {}; stopping: no new connections, finishing in-flight requests",
-               caught == 0 ? "shutdown request" : strsignal(caught));
+               strsignal(caught));
   if (membership && config->GetBool("controlled.shutdown.enable")) {
-    ShutDownControlled(*config, *membership, signal_loop, signals);
+    ShutDownControlled(*config, *membership, **signals);
   }
   (*service)->BeginShutdown();
   // Out of the cluster first: a broker that is stopping is no longer
