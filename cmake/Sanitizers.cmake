@@ -1,3 +1,8 @@
+# Sanitizer builds exist to run the tests: forced inlining (base/inline.h)
+# only costs them compile time.
+if(SLUICE_SANITIZE OR SLUICE_TSAN OR SLUICE_FUZZ)
+  add_compile_definitions(SLUICE_NO_FORCED_INLINE)
+endif()
 # ASan + UBSan for the whole tree. Any UB report aborts the test that hit it.
 if(SLUICE_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-sanitize-recover=all

@@ -11,6 +11,8 @@
 #include <utility>
 #include <variant>
 
+#include "base/inline.h"
+
 namespace sluice {
 
 enum class StatusCode {
@@ -37,7 +39,7 @@ class [[nodiscard]] Status {
   Status() noexcept = default;  // OK.
   // Inline only the test: an OK Status (the common case, once per decoded
   // field) costs a compare even where the inliner has run out of budget.
-  [[gnu::always_inline]] ~Status() {
+  SLUICE_ALWAYS_INLINE ~Status() {
     if (rep_ != nullptr) [[unlikely]] Free(rep_);
   }
   Status(const Status& s) : rep_(s.rep_ == nullptr ? nullptr : new Rep(*s.rep_)) {}

@@ -11,7 +11,6 @@ namespace sluice::config {
 
 namespace {
 
-constexpr const char* kLongMax = "9223372036854775807";
 constexpr const char* kIntMax = "2147483647";
 using T = ConfigType;
 

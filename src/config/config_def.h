@@ -16,6 +16,9 @@
 
 namespace sluice::config {
 
+// The largest long as a default: "no limit" for counts and times.
+inline constexpr const char* kLongMax = "9223372036854775807";
+
 // Returns a message (without the key) when the value is unacceptable.
 using Validator = std::function<std::optional<std::string>(const ConfigValue&)>;
 

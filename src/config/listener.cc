@@ -8,7 +8,7 @@
 namespace sluice::config {
 
 namespace {
-std::string_view Trim(std::string_view s) {
+std::string_view TrimBlanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -16,11 +16,11 @@ std::string_view Trim(std::string_view s) {
 
 std::vector<std::string_view> Split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
-  if (Trim(s).empty()) return out;
+  if (TrimBlanks(s).empty()) return out;
   size_t start = 0;
   while (true) {
     size_t at = s.find(sep, start);
-    out.push_back(Trim(s.substr(start, at == s.npos ? s.npos : at - start)));
+    out.push_back(TrimBlanks(s.substr(start, at == s.npos ? s.npos : at - start)));
     if (at == s.npos) break;
     start = at + 1;
   }
@@ -40,8 +40,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseProtocolMap(std::s
     if (colon == item.npos || colon == 0 || colon + 1 == item.size()) {
       return Status::InvalidArgument(fmt::format("'{}' is not NAME:PROTOCOL", item));
     }
-    map.emplace_back(std::string(Trim(item.substr(0, colon))),
-                     std::string(Trim(item.substr(colon + 1))));
+    map.emplace_back(std::string(TrimBlanks(item.substr(0, colon))),
+                     std::string(TrimBlanks(item.substr(colon + 1))));
   }
   return map;
 }

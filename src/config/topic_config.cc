@@ -9,7 +9,6 @@ namespace sluice::config {
 
 namespace {
 
-constexpr const char* kLongMax = "9223372036854775807";
 using T = ConfigType;
 
 ConfigDef TopicDef(const char* name, ConfigType type, const char* def, Validator v,

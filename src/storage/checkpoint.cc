@@ -1,7 +1,8 @@
 #include "storage/checkpoint.h"
 
-#include <charconv>
 #include <string_view>
+
+#include "base/numbers.h"
 
 namespace sluice::storage {
 namespace {
@@ -15,11 +16,6 @@ std::vector<std::string> SplitLines(std::string_view text) {
     text.remove_prefix(nl + 1);
   }
   return out;
-}
-
-bool ParseInt(std::string_view s, int64_t* v) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && end == s.data() + s.size();
 }
 
 }  // namespace
@@ -38,8 +34,8 @@ Result<std::vector<std::string>> ReadCheckpoint(FileSystem* fs, const std::files
   std::vector<std::string> lines =
       SplitLines({reinterpret_cast<const char*>(bytes->data()), bytes->size()});
   int64_t version = -1, count = -1;
-  if (lines.size() < 2 || !ParseInt(lines[0], &version) || version != 0 ||
-      !ParseInt(lines[1], &count) || count < 0 ||
+  if (lines.size() < 2 || !ParseInt64(lines[0], &version) || version != 0 ||
+      !ParseInt64(lines[1], &count) || count < 0 ||
       lines.size() != static_cast<size_t>(count) + 2) {
     return Status::Corruption(path.string() + ": malformed checkpoint");
   }
@@ -59,7 +55,7 @@ Result<std::optional<int64_t>> ReadOffsetCheckpoint(FileSystem* fs,
     return lines.status();
   }
   int64_t v = 0;
-  if (lines->size() != 1 || !ParseInt((*lines)[0], &v) || v < 0) {
+  if (lines->size() != 1 || !ParseInt64((*lines)[0], &v) || v < 0) {
     return Status::Corruption(path.string() + ": malformed offset");
   }
   return std::optional<int64_t>(v);

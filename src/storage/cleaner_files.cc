@@ -1,10 +1,10 @@
 #include "storage/cleaner_files.h"
 
-#include <charconv>
 #include <limits>
 #include <map>
 #include <string_view>
 
+#include "base/numbers.h"
 #include "storage/checkpoint.h"
 #include "storage/segment.h"
 
@@ -46,11 +46,6 @@ Status FinishSwap(FileSystem* fs, const fs::path& dir, int64_t base) {
   return fs->SyncDir(dir);
 }
 
-bool ParseInt(std::string_view s, int64_t* v) {
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-  return ec == std::errc() && end == s.data() + s.size();
-}
-
 // "<20 digits><ext><suffix>" -> base, for ext in kExtensions.
 std::optional<std::pair<int64_t, std::string>> ParseLeftover(std::string_view name,
                                                              std::string_view suffix) {
@@ -59,7 +54,7 @@ std::optional<std::pair<int64_t, std::string>> ParseLeftover(std::string_view na
   for (const char* ext : kExtensions) {
     if (name.size() == 20 + std::string_view(ext).size() && name.ends_with(ext)) {
       int64_t base = 0;
-      if (!ParseInt(name.substr(0, 20), &base) || base < 0) return std::nullopt;
+      if (!ParseInt64(name.substr(0, 20), &base) || base < 0) return std::nullopt;
       return std::make_pair(base, std::string(ext));
     }
   }
@@ -119,8 +114,8 @@ Result<CleanerCheckpoint> ReadCleanerCheckpoint(FileSystem* fs, const fs::path& 
   }
   std::string_view line = lines->size() == 1 ? std::string_view((*lines)[0]) : std::string_view();
   const size_t space = line.find(' ');
-  if (space == std::string_view::npos || !ParseInt(line.substr(0, space), &c.clean_end) ||
-      !ParseInt(line.substr(space + 1), &c.compacted_end) || c.clean_end < 0 ||
+  if (space == std::string_view::npos || !ParseInt64(line.substr(0, space), &c.clean_end) ||
+      !ParseInt64(line.substr(space + 1), &c.compacted_end) || c.clean_end < 0 ||
       c.compacted_end < 0) {
     return Status::Corruption((dir / kCleanerCheckpoint).string() + ": malformed");
   }

@@ -15,12 +15,12 @@ namespace sluice::tools {
 
 namespace {
 
-volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_interrupted = 0;
 
 // The first Ctrl-C stops cleanly (committing a group's offsets); a second one
 // kills, should closing hang.
 void OnSignal(int sig) {
-  g_stop = 1;
+  g_interrupted = 1;
   std::signal(sig, SIG_DFL);
 }
 
@@ -88,21 +88,6 @@ CommandStatus AssignPartitions(KafkaClient& client, const ConsumeOptions& opts,
   return {};
 }
 
-CommandStatus Subscribe(KafkaClient& client, const std::string& topic) {
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t err = rd_kafka_subscribe(client.get(), list.get());
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return CommandStatus::Kafka(err);
-  return {};
-}
-
-bool HasAssignment(KafkaClient& client) {
-  rd_kafka_topic_partition_list_t* list = nullptr;
-  if (rd_kafka_assignment(client.get(), &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
-  PartitionListPtr owned(list);
-  return list->cnt > 0;
-}
-
 // Whether every assigned partition has reported its end.
 bool AllAtEnd(KafkaClient& client, const std::set<int32_t>& at_end) {
   rd_kafka_topic_partition_list_t* list = nullptr;
@@ -112,14 +97,6 @@ bool AllAtEnd(KafkaClient& client, const std::set<int32_t>& at_end) {
     if (at_end.count(list->elems[i].partition) == 0) return false;
   }
   return list->cnt > 0;
-}
-
-// Errors after which waiting longer cannot help.
-bool IsPermanent(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-         err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__FATAL ||
-         err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-         err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
 }
 
 void Render(const Format& format, const rd_kafka_message_t& m, std::string* out) {
@@ -176,7 +153,7 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
 
   rd_kafka_poll_set_consumer(client->get());
   bool grouped = !opts.group.empty();
-  s = grouped ? Subscribe(*client, opts.topic) : AssignPartitions(*client, opts, *topic);
+  s = grouped ? client->Subscribe(opts.topic) : AssignPartitions(*client, opts, *topic);
   if (!s.ok()) return Finish(s);
 
   std::signal(SIGINT, OnSignal);
@@ -187,7 +164,7 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
   int64_t consumed = 0;
   std::set<int32_t> at_end;  // Partitions whose last message was printed.
   std::string out;
-  while (!g_stop && (opts.count < 0 || consumed < opts.count)) {
+  while (!g_interrupted && (opts.count < 0 || consumed < opts.count)) {
     RdPtr<rd_kafka_message_t, rd_kafka_message_destroy> m(
         rd_kafka_consumer_poll(client->get(), 200));
     auto now = Clock::now();
@@ -197,7 +174,7 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
       // but one that gives none within the timeout (no coordinator, or more
       // members than partitions) is worth an error rather than silence.
       if (!assigned) {
-        assigned = HasAssignment(*client);
+        assigned = client->HasAssignment();
         if (!assigned && now - started >= std::chrono::milliseconds(global.timeout_ms)) {
           std::string cause = client->last_error();
           s = CommandStatus::Failed(fmt::format(
@@ -221,7 +198,7 @@ int RunConsume(const GlobalOptions& global, const ConsumeOptions& opts) {
         continue;
       }
       CommandStatus e = CommandStatus::Kafka(m->err, rd_kafka_message_errstr(m.get()));
-      if (IsPermanent(m->err)) {
+      if (IsPermanentConsumeError(m->err)) {
         s = e;
         break;
       }

@@ -25,7 +25,6 @@ namespace {
 using protocol::ElectLeadersRequest;
 using protocol::ElectLeadersResponse;
 
-constexpr int16_t kNotController = 41;
 constexpr int16_t kElectionNotNeeded = 84;
 
 // The partitions to name: nullopt for every partition of every topic.
@@ -102,9 +101,11 @@ CommandStatus Send(const GlobalOptions& global, const KafkaClient::Controller& c
   *out = std::move(reply->body());
   bool all_not_controller = !out->replica_election_results.empty();
   for (const auto& t : out->replica_election_results) {
-    for (const auto& p : t.partition_result) all_not_controller &= p.error_code == kNotController;
+    for (const auto& p : t.partition_result) {
+      all_not_controller &= p.error_code == KafkaClient::kNotController;
+    }
   }
-  *moved = out->error_code == kNotController || all_not_controller;
+  *moved = out->error_code == KafkaClient::kNotController || all_not_controller;
   if (out->error_code != 0 && !*moved) {
     return CommandStatus::Kafka(static_cast<rd_kafka_resp_err_t>(out->error_code),
                                 "the controller refused the election");
@@ -150,8 +151,9 @@ int RunClusterElectLeaders(const GlobalOptions& global, const ElectLeadersOption
     if (!s.ok()) return Finish(s);
     if (!moved) break;
     if (std::chrono::steady_clock::now() > deadline) {
-      return Finish(CommandStatus::Kafka(static_cast<rd_kafka_resp_err_t>(kNotController),
-                                         "no broker answered as the controller"));
+      return Finish(
+          CommandStatus::Kafka(static_cast<rd_kafka_resp_err_t>(KafkaClient::kNotController),
+                               "no broker answered as the controller"));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -125,6 +125,27 @@ CommandStatus KafkaClient::UnreachableError(rd_kafka_resp_err_t err) {
       fmt::format("cannot reach broker {} within {} ms ({})", bootstrap_, timeout_ms_, cause));
 }
 
+CommandStatus KafkaClient::Subscribe(const std::string& topic) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_, list.get());
+  return err == RD_KAFKA_RESP_ERR_NO_ERROR ? CommandStatus() : CommandStatus::Kafka(err);
+}
+
+bool KafkaClient::HasAssignment() {
+  rd_kafka_topic_partition_list_t* list = nullptr;
+  if (rd_kafka_assignment(rk_, &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
+  PartitionListPtr owned(list);
+  return list->cnt > 0;
+}
+
+bool IsPermanentConsumeError(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+         err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__FATAL ||
+         err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+         err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
+}
+
 CommandStatus KafkaClient::FindController(Controller* out) {
   MetadataPtr md;
   CommandStatus s = FetchMetadata(&md);

@@ -47,6 +47,9 @@ class CommandStatus {
 // Prints "error: <message>" to stderr unless `s` is OK; returns the exit code.
 int Finish(const CommandStatus& s);
 
+// Whether a consumer's error is one that waiting longer cannot cure.
+bool IsPermanentConsumeError(rd_kafka_resp_err_t err);
+
 // Options shared by every subcommand.
 struct GlobalOptions {
   std::string bootstrap = "127.0.0.1:9092";
@@ -111,6 +114,13 @@ class KafkaClient {
     int port = 0;
   };
   CommandStatus FindController(Controller* out);
+  // Kafka's NOT_CONTROLLER: the controller moved; find it again.
+  static constexpr int16_t kNotController = 41;
+
+  // A consumer's group subscription to `topic`.
+  CommandStatus Subscribe(const std::string& topic);
+  // Whether a consumer has partitions assigned (by its group or by hand).
+  bool HasAssignment();
 
   // Broker `id`'s entry in `md`, or null.
   static const rd_kafka_metadata_broker_t* FindBroker(const rd_kafka_metadata_t& md, int32_t id);

@@ -10,14 +10,6 @@ namespace sluice::tools {
 
 namespace {
 
-// Errors after which waiting longer cannot help.
-bool IsPermanent(rd_kafka_resp_err_t err) {
-  return err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-         err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__FATAL ||
-         err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-         err == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED;
-}
-
 // Assigns at the low watermarks just queried rather than at
 // RD_KAFKA_OFFSET_BEGINNING: librdkafka 2.0.2 resolves a logical offset with a
 // ListOffsets it sends only ~500 ms later, which would count as consuming.
@@ -29,20 +21,6 @@ CommandStatus AssignAll(KafkaClient& client, const std::string& topic,
         marks[p].first;
   }
   rd_kafka_resp_err_t err = rd_kafka_assign(client.get(), list.get());
-  return err == RD_KAFKA_RESP_ERR_NO_ERROR ? CommandStatus() : CommandStatus::Kafka(err);
-}
-
-bool HasAssignment(KafkaClient& client) {
-  rd_kafka_topic_partition_list_t* list = nullptr;
-  if (rd_kafka_assignment(client.get(), &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
-  PartitionListPtr owned(list);
-  return list->cnt > 0;
-}
-
-CommandStatus Subscribe(KafkaClient& client, const std::string& topic) {
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
-  rd_kafka_resp_err_t err = rd_kafka_subscribe(client.get(), list.get());
   return err == RD_KAFKA_RESP_ERR_NO_ERROR ? CommandStatus() : CommandStatus::Kafka(err);
 }
 
@@ -72,7 +50,7 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
   }
 
   rd_kafka_poll_set_consumer(client->get());
-  s = opts.assign ? AssignAll(*client, opts.topic, marks) : Subscribe(*client, opts.topic);
+  s = opts.assign ? AssignAll(*client, opts.topic, marks) : client->Subscribe(opts.topic);
   if (!s.ok()) return Finish(s);
   // Messages are taken in batches from the consumer queue, as
   // confluent-kafka-python's consume() does; rebalances are served inside.
@@ -103,7 +81,7 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
       if (target >= 0 && count >= target) continue;  // The rest of the batch is not wanted.
       if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         CommandStatus e = CommandStatus::Kafka(m->err, rd_kafka_message_errstr(m.get()));
-        if (IsPermanent(m->err)) s = e;
+        if (IsPermanentConsumeError(m->err)) s = e;
         else std::fprintf(stderr, "warning: %s\n", e.message().c_str());
         continue;
       }
@@ -113,7 +91,7 @@ int RunPerfConsume(const GlobalOptions& global, const PerfOptions& opts) {
       last = last_activity = now;
     }
     if (!s.ok()) break;
-    if (!ready && HasAssignment(*client)) ready = last_activity = now;  // Idle from here.
+    if (!ready && client->HasAssignment()) ready = last_activity = now;  // Idle from here.
     progress.Tick(now, static_cast<uint64_t>(count), bytes, nullptr);
     if (deadline && now >= *deadline) break;
     if (now - last_activity >= std::chrono::milliseconds(opts.idle_timeout_ms)) {

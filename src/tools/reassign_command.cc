@@ -35,8 +35,6 @@ using protocol::AlterPartitionReassignmentsResponse;
 using protocol::ListPartitionReassignmentsRequest;
 using protocol::ListPartitionReassignmentsResponse;
 
-constexpr int16_t kNotController = 41;
-
 // Sends `request` to the controller, asking the new one while the answer is
 // NOT_CONTROLLER (it moved between the metadata and the request), until the
 // timeout.
@@ -65,13 +63,13 @@ CommandStatus CallController(const GlobalOptions& global, KafkaClient& client, c
           fmt::format("{} to {}: {}", Req::kName, where, reply.status().message()));
     }
     *out = std::move(reply->body());
-    if (out->error_code != kNotController) {
+    if (out->error_code != KafkaClient::kNotController) {
       if (out->error_code == 0) return {};
       return CommandStatus::Kafka(static_cast<rd_kafka_resp_err_t>(out->error_code),
                                   out->error_message.value_or("the controller refused"));
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      return CommandStatus::Kafka(static_cast<rd_kafka_resp_err_t>(kNotController),
+      return CommandStatus::Kafka(static_cast<rd_kafka_resp_err_t>(KafkaClient::kNotController),
                                   "no broker answered as the controller");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -24,7 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using storage::testing::FaultInjectionFileSystem;
 
-config::BrokerConfig Config(const testing::TempDir& dir) {
+config::BrokerConfig DefaultConfig(const testing::TempDir& dir) {
   auto c = config::BrokerConfig::Build({}, "", {"log.dirs=" + dir.path().string()});
   EXPECT_TRUE(c.ok()) << c.status().ToString();
   return *c;
@@ -64,7 +64,7 @@ class DirectoryBarrier {
 
 TEST(MetadataChangeTest, ProduceAndLookupsProceedWhileACreateIsHeldInItsDiskWork) {
   testing::TempDir dir;
-  auto config = Config(dir);
+  auto config = DefaultConfig(dir);
   FaultInjectionFileSystem fs;
   auto opened = PartitionManager::Open(config, nullptr, &fs);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();
@@ -111,7 +111,7 @@ TEST(MetadataChangeTest, ProduceAndLookupsProceedWhileACreateIsHeldInItsDiskWork
 
 TEST(MetadataChangeTest, ProduceProceedsWhileADeleteIsHeldInItsDiskWork) {
   testing::TempDir dir;
-  auto config = Config(dir);
+  auto config = DefaultConfig(dir);
   FaultInjectionFileSystem fs;
   auto opened = PartitionManager::Open(config, nullptr, &fs);
   ASSERT_TRUE(opened.ok()) << opened.status().ToString();

@@ -18,7 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using storage::testing::FaultInjectionFileSystem;
 
-config::BrokerConfig Config(const testing::TempDir& dir, int max_partitions = 200000) {
+config::BrokerConfig LimitedConfig(const testing::TempDir& dir, int max_partitions = 200000) {
   auto c = config::BrokerConfig::Build(
       {}, "",
       {"log.dirs=" + dir.path().string(), "log.cleaner.enable=false",
@@ -38,7 +38,7 @@ int PartitionDirs(const fs::path& dir, const std::string& topic) {
 
 TEST(PartitionLimitTest, PastTheLimitNothingIsWritten) {
   testing::TempDir dir;
-  const config::BrokerConfig config = Config(dir, 10);
+  const config::BrokerConfig config = LimitedConfig(dir, 10);
   auto pm = PartitionManager::Open(config);
   ASSERT_TRUE(pm.ok()) << pm.status().ToString();
   ASSERT_TRUE((*pm)->CreateTopic("six", 6, 1, {}, false).ok());
@@ -63,7 +63,7 @@ TEST(PartitionLimitTest, PastTheLimitNothingIsWritten) {
 TEST(PartitionLimitTest, AFailedCreateIsUndone) {
   testing::TempDir dir;
   FaultInjectionFileSystem fs;
-  const config::BrokerConfig config = Config(dir);
+  const config::BrokerConfig config = LimitedConfig(dir);
   {
     auto pm = PartitionManager::Open(config, nullptr, &fs);
     ASSERT_TRUE(pm.ok()) << pm.status().ToString();

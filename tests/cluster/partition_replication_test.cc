@@ -24,7 +24,7 @@ std::shared_ptr<storage::Log> OpenLog(const std::filesystem::path& dir) {
   return log.ok() ? std::shared_ptr<storage::Log>(std::move(*log)) : nullptr;
 }
 
-std::vector<uint8_t> Batch(int records) {
+std::vector<uint8_t> RecordsOfV(int records) {
   model::RecordBatchBuilder builder;
   for (int i = 0; i < records; ++i) builder.Add(1000 + i, std::nullopt, model::AsBytes("v"));
   return builder.Build().value();
@@ -54,7 +54,7 @@ TEST_F(PartitionReplicationTest, AcksAllWaitsForEveryIsrMember) {
   p.BecomeLeader(Lead(1, {1, 2, 3}), 0);
   EXPECT_TRUE(p.has_followers());
   EXPECT_EQ(3u, p.isr_size());
-  auto batch = Batch(10);
+  auto batch = RecordsOfV(10);
   ASSERT_TRUE(p.Append(batch, -1).ok());
   std::optional<Status> answered;
   p.WhenCommitted(10, [&](Status s, size_t) { answered = s; });
@@ -75,7 +75,7 @@ TEST_F(PartitionReplicationTest, AcksAllWaitsForEveryIsrMember) {
 TEST_F(PartitionReplicationTest, ASmallerIsrReleasesWaitingWrites) {
   Partition p({"t", 0}, TopicId{}, OpenLog(dir_.path()), 0);
   p.BecomeLeader(Lead(1, {1, 2, 3}), 0);
-  auto batch = Batch(5);
+  auto batch = RecordsOfV(5);
   ASSERT_TRUE(p.Append(batch, -1).ok());
   Flush(p);
   ASSERT_TRUE(p.OnFollowerFetch(2, 5, 1).ok());
@@ -96,7 +96,7 @@ TEST_F(PartitionReplicationTest, ASmallerIsrReleasesWaitingWrites) {
 TEST_F(PartitionReplicationTest, LosingLeadershipAnswersWaitersAndRefusesAppends) {
   Partition p({"t", 0}, TopicId{}, OpenLog(dir_.path()), 0);
   p.BecomeLeader(Lead(1, {1, 2}), 0);
-  auto batch = Batch(3);
+  auto batch = RecordsOfV(3);
   ASSERT_TRUE(p.Append(batch, -1).ok());
   std::optional<Status> answered;
   p.WhenCommitted(3, [&](Status s, size_t) { answered = s; });
@@ -106,7 +106,7 @@ TEST_F(PartitionReplicationTest, LosingLeadershipAnswersWaitersAndRefusesAppends
   EXPECT_FALSE(p.is_leader());
   EXPECT_EQ(2, p.leader_id());
   EXPECT_EQ(2, p.leader_epoch());
-  auto more = Batch(1);
+  auto more = RecordsOfV(1);
   EXPECT_EQ(StatusCode::kNotLeader, p.Append(more, -1).status().code());
   EXPECT_EQ(StatusCode::kNotLeader, p.OnFollowerFetch(3, 0, 0).code());
   std::optional<Status> late;
@@ -121,12 +121,12 @@ TEST_F(PartitionReplicationTest, LosingLeadershipAnswersWaitersAndRefusesAppends
 // for this replica's flush alone.
 TEST_F(PartitionReplicationTest, AnAppendSaysWhetherItWaitsForTheIsr) {
   Partition p({"t", 0}, TopicId{}, OpenLog(dir_.path()), 0);
-  auto single = Batch(1);
+  auto single = RecordsOfV(1);
   auto alone = p.Append(single, -1);
   ASSERT_TRUE(alone.ok());
   EXPECT_FALSE(alone->replicated);
   p.BecomeLeader(Lead(1, {1, 2}), 0);
-  auto batch = Batch(2);
+  auto batch = RecordsOfV(2);
   auto appended = p.Append(batch, -1);
   ASSERT_TRUE(appended.ok());
   EXPECT_TRUE(appended->replicated);
@@ -144,7 +144,7 @@ TEST_F(PartitionReplicationTest, AFollowerCopiesAndExposesOnlyWhatItHasDurably) 
   leader.BecomeLeader(Lead(4, {1, 2}), 0);
   follower.BecomeFollower(1, 4, 0);
   for (int i = 0; i < 3; ++i) {
-    auto b = Batch(2);
+    auto b = RecordsOfV(2);
     ASSERT_TRUE(leader.Append(b, -1).ok());
   }
   auto read = leader.Read(0, 1 << 20, leader.log_end_offset());
@@ -173,7 +173,7 @@ TEST_F(PartitionReplicationTest, AFollowerCopiesAndExposesOnlyWhatItHasDurably) 
   EXPECT_EQ(2, follower.log_end_offset());
   EXPECT_EQ(2, follower.high_watermark());
   EXPECT_EQ(StatusCode::kAborted, leader.TruncateTo(0, 4).code());
-  auto b = Batch(1);
+  auto b = RecordsOfV(1);
   EXPECT_EQ(StatusCode::kAborted, leader.AppendAsFollower(b, 4).status().code());
 }
 
@@ -182,7 +182,7 @@ TEST_F(PartitionReplicationTest, ASingleNodePartitionIsItsOwnIsr) {
   EXPECT_TRUE(p.is_leader());
   EXPECT_FALSE(p.has_followers());
   EXPECT_EQ(1u, p.isr_size());
-  auto batch = Batch(4);
+  auto batch = RecordsOfV(4);
   ASSERT_TRUE(p.Append(batch, -1).ok());
   Flush(p);
   EXPECT_EQ(4, p.high_watermark());

@@ -18,7 +18,7 @@
 namespace sluice::cluster {
 namespace {
 
-std::vector<uint8_t> Batch(int records) {
+std::vector<uint8_t> BatchOfV(int records) {
   model::RecordBatchBuilder builder;
   for (int i = 0; i < records; ++i) builder.Add(1000 + i, std::nullopt, model::AsBytes("v"));
   return builder.Build().value();
@@ -64,7 +64,7 @@ class ReplicaHostingTest : public ::testing::Test {
     auto p = Host(*pm, topic, 0);
     ASSERT_NE(nullptr, p);
     p->BecomeLeader(Leader(1), 0);
-    auto batch = Batch(3);
+    auto batch = BatchOfV(3);
     ASSERT_TRUE(p->Append(batch, -1).ok());
     ASSERT_TRUE(pm->Close().ok());
   }
@@ -88,7 +88,7 @@ TEST_F(ReplicaHostingTest, HostsOnlyTheAssignedPartitionsAndKeepsThemAcrossARest
     EXPECT_EQ((*hosted)[1], p4);
     // Not writable until the controller makes it the leader.
     EXPECT_FALSE(p4->is_leader());
-    auto batch = Batch(3);
+    auto batch = BatchOfV(3);
     EXPECT_EQ(StatusCode::kNotLeader, p4->Append(batch, -1).status().code());
     p4->BecomeLeader(Leader(2), 0);
     ASSERT_TRUE(p4->Append(batch, -1).ok());
@@ -123,7 +123,7 @@ TEST_F(ReplicaHostingTest, AHostedReplicaExposesNothingItsIsrHasNotConfirmed) {
     ASSERT_NE(nullptr, p);
     // Led with followers that never fetched: the tail is not committed.
     p->BecomeLeader(Leader(1, {1, 2, 3}, {1, 2, 3}), 0);
-    auto batch = Batch(3);
+    auto batch = BatchOfV(3);
     ASSERT_TRUE(p->Append(batch, -1).ok());
     ASSERT_TRUE(p->log().Flush().ok());
     EXPECT_EQ(0, p->high_watermark());
@@ -150,7 +150,7 @@ TEST_F(ReplicaHostingTest, StopReplicaDetachesAndDeletesOnlyWhenAsked) {
   ASSERT_TRUE(pm->HostReplicas("t", id_, {0, 1}, {}).ok());
   auto p0 = pm->Get("t", 0);
   p0->BecomeLeader(Leader(0), 0);
-  auto batch = Batch(2);
+  auto batch = BatchOfV(2);
   ASSERT_TRUE(p0->Append(batch, -1).ok());
   ASSERT_TRUE(pm->StopReplicas("t", {0}, /*delete_logs=*/false).ok());
   EXPECT_EQ(nullptr, pm->Get("t", 0));

@@ -26,10 +26,10 @@ namespace {
 using testing::WaitUntil;
 using testing::ZooKeeperEnsemble;
 
-constexpr int32_t kEpoch = 5;
+constexpr int32_t kControllerEpoch = 5;
 
 // Keeps what was sent, per broker.
-class Recorder final : public ControllerChannel {
+class ShutdownRecorder final : public ControllerChannel {
  public:
   void SendLeaderAndIsr(int32_t broker, LeaderAndIsrRequest request) override {
     MutexLock lock(&mu_);
@@ -69,7 +69,7 @@ class Recorder final : public ControllerChannel {
   std::map<int32_t, std::vector<StopReplicaPartition>> stop_ GUARDED_BY(mu_);
 };
 
-std::map<int32_t, zk::BrokerRegistration> Live(std::initializer_list<int32_t> ids) {
+std::map<int32_t, zk::BrokerRegistration> LiveBrokers(std::initializer_list<int32_t> ids) {
   std::map<int32_t, zk::BrokerRegistration> out;
   for (int32_t id : ids) {
     zk::BrokerRegistration b;
@@ -91,9 +91,9 @@ class ControlledShutdownTest : public ::testing::Test {
     auto c = zk::ZkClient::Connect(o);
     ASSERT_TRUE(c.ok());
     observer_ = std::move(*c);
-    // As if this broker had won the election of epoch kEpoch (version 0).
+    // As if this broker had won the election of epoch kControllerEpoch (version 0).
     ASSERT_TRUE(observer_
-                    ->Create(zk::kControllerEpochPath, zk::EncodeControllerEpoch(kEpoch),
+                    ->Create(zk::kControllerEpochPath, zk::EncodeControllerEpoch(kControllerEpoch),
                              zk::CreateMode::kPersistent)
                     .ok());
     ZkSessionOptions so;
@@ -132,7 +132,8 @@ class ControlledShutdownTest : public ::testing::Test {
   }
 
   void Activate(std::map<int32_t, zk::BrokerRegistration> live) {
-    Status s = OnLoop([&] { return machine_->Activate(ControllerEpoch{kEpoch, 0}, live); });
+    Status s =
+        OnLoop([&] { return machine_->Activate(ControllerEpoch{kControllerEpoch, 0}, live); });
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   void BrokersChanged(std::map<int32_t, zk::BrokerRegistration> live) {
@@ -167,13 +168,13 @@ class ControlledShutdownTest : public ::testing::Test {
   ZooKeeperEnsemble zk_{1};
   std::unique_ptr<zk::ZkClient> observer_;
   std::unique_ptr<ZkSession> session_;
-  Recorder channel_;
+  ShutdownRecorder channel_;
   EventLoop loop_{"controller-test"};
   std::unique_ptr<PartitionStateMachine> machine_;
 };
 
 TEST_F(ControlledShutdownTest, LeadershipsMoveWithinTheIsrAndTheBrokerLeavesEveryIsr) {
-  Activate(Live({1, 2, 3}));
+  Activate(LiveBrokers({1, 2, 3}));
   CreateTopic("t", {{0, {2, 1, 3}}, {1, {1, 2, 3}}, {2, {3, 1}}});
   CreateTopic("solo", {{0, {2}}});
   ASSERT_EQ(State("t", 0)->first.leader, 2);
@@ -184,9 +185,9 @@ TEST_F(ControlledShutdownTest, LeadershipsMoveWithinTheIsrAndTheBrokerLeavesEver
   // Replication factor 1: nobody to take over.
   EXPECT_EQ(r.remaining, (std::vector<TopicPartition>{{"solo", 0}}));
   // Led by 2: the next ISR member in assignment order, epoch + 1, 2 out.
-  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 1, kEpoch, {1, 3}}, 1));
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 1, kControllerEpoch, {1, 3}}, 1));
   // Followed by 2: out of the ISR, epoch + 1 so that the leader applies it.
-  EXPECT_EQ(*State("t", 1), std::make_pair(zk::PartitionState{1, 1, kEpoch, {1, 3}}, 1));
+  EXPECT_EQ(*State("t", 1), std::make_pair(zk::PartitionState{1, 1, kControllerEpoch, {1, 3}}, 1));
   EXPECT_EQ(State("t", 2)->second, 0);     // Not 2's.
   EXPECT_EQ(State("solo", 0)->second, 0);  // Kept as it is.
   EXPECT_EQ(OnLoop([&] { return machine_->shutting_down(); }), (std::set<int32_t>{2}));
@@ -225,10 +226,10 @@ TEST_F(ControlledShutdownTest, LeadershipsMoveWithinTheIsrAndTheBrokerLeavesEver
 }
 
 TEST_F(ControlledShutdownTest, ARetryHandsOverOnceAFollowerIsInTheIsr) {
-  Activate(Live({1, 2}));
+  Activate(LiveBrokers({1, 2}));
   CreateTopic("t", {{0, {2, 3}}});
-  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{2, 0, kEpoch, {2}}));
-  BrokersChanged(Live({1, 2, 3}));  // 3 comes, not in the ISR yet.
+  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{2, 0, kControllerEpoch, {2}}));
+  BrokersChanged(LiveBrokers({1, 2, 3}));  // 3 comes, not in the ISR yet.
 
   ControlledShutdownResult first = Shutdown(2);
   ASSERT_EQ(first.error, ControlledShutdownError::kNone);
@@ -241,49 +242,49 @@ TEST_F(ControlledShutdownTest, ARetryHandsOverOnceAFollowerIsInTheIsr) {
   ControlledShutdownResult second = Shutdown(2);
   ASSERT_EQ(second.error, ControlledShutdownError::kNone);
   EXPECT_TRUE(second.remaining.empty());
-  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{3, 1, kEpoch, {3}}));
+  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{3, 1, kControllerEpoch, {3}}));
 }
 
 TEST_F(ControlledShutdownTest, ABrokerShuttingDownIsNeverElectedNorAddedToAnIsr) {
   Make(/*unclean=*/true);
-  Activate(Live({1, 2, 3}));
+  Activate(LiveBrokers({1, 2, 3}));
   CreateTopic("t", {{0, {1, 2}}, {1, {3, 2, 1}}});
   ASSERT_EQ(Shutdown(2).error, ControlledShutdownError::kNone);
-  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 1, kEpoch, {1}}, 1));
-  EXPECT_EQ(*State("t", 1), std::make_pair(zk::PartitionState{3, 1, kEpoch, {3, 1}}, 1));
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 1, kControllerEpoch, {1}}, 1));
+  EXPECT_EQ(*State("t", 1), std::make_pair(zk::PartitionState{3, 1, kControllerEpoch, {3, 1}}, 1));
 
   // The leader may not add it back to the ISR.
   EXPECT_EQ(Alter({1, "t", 0, 1, 1, {1, 2}}).error, AlterPartitionError::kIneligibleReplica);
   EXPECT_EQ(Alter({3, "t", 1, 1, 1, {3, 1, 2}}).error, AlterPartitionError::kIneligibleReplica);
   // A new partition leaves it out of leadership and ISR.
   CreateTopic("n", {{0, {2, 3, 1}}});
-  EXPECT_EQ(State("n", 0)->first, (zk::PartitionState{3, 0, kEpoch, {3, 1}}));
+  EXPECT_EQ(State("n", 0)->first, (zk::PartitionState{3, 0, kControllerEpoch, {3, 1}}));
   // Its preferred leadership is not given back.
   auto preferred = OnLoop([&] { return machine_->ElectPreferredLeaders({{"n", 0}}); });
   EXPECT_EQ(preferred.at({"n", 0}), ElectionError::kPreferredLeaderNotAvailable);
   // Not even an unclean election picks it: t-0 goes offline when 1 dies.
-  BrokersChanged(Live({2, 3}));
-  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{-1, 2, kEpoch, {1}}));
+  BrokersChanged(LiveBrokers({2, 3}));
+  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{-1, 2, kControllerEpoch, {1}}));
 
   // Restarted (registered again), it is an ordinary broker: now the unclean
   // election may pick it.
-  auto restarted = Live({2, 3});
+  auto restarted = LiveBrokers({2, 3});
   restarted.at(2).timestamp_ms += 1;
   BrokersChanged(restarted);
   EXPECT_TRUE(OnLoop([&] { return machine_->shutting_down(); }).empty());
-  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{2, 3, kEpoch, {2}}));
+  EXPECT_EQ(State("t", 0)->first, (zk::PartitionState{2, 3, kControllerEpoch, {2}}));
 }
 
 // ElectLeaders' unclean election and the automatic preferred-leader
 // rebalance pass over it too.
 TEST_F(ControlledShutdownTest, OnDemandElectionsPassOverABrokerShuttingDown) {
-  Activate(Live({1, 2, 3}));
+  Activate(LiveBrokers({1, 2, 3}));
   CreateTopic("u", {{0, {1, 2}}});
   CreateTopic("p", {{0, {2, 3}}});
   ASSERT_EQ(Shutdown(2).error, ControlledShutdownError::kNone);
-  EXPECT_EQ(State("u", 0)->first, (zk::PartitionState{1, 1, kEpoch, {1}}));
-  EXPECT_EQ(State("p", 0)->first, (zk::PartitionState{3, 1, kEpoch, {3}}));
-  BrokersChanged(Live({2, 3}));  // u-0 goes offline: 2 is not in its ISR.
+  EXPECT_EQ(State("u", 0)->first, (zk::PartitionState{1, 1, kControllerEpoch, {1}}));
+  EXPECT_EQ(State("p", 0)->first, (zk::PartitionState{3, 1, kControllerEpoch, {3}}));
+  BrokersChanged(LiveBrokers({2, 3}));  // u-0 goes offline: 2 is not in its ISR.
   ASSERT_EQ(State("u", 0)->first.leader, -1);
   auto unclean = OnLoop([&] { return machine_->ElectUncleanLeaders({{"u", 0}}); });
   EXPECT_EQ(unclean.at({"u", 0}), ElectionError::kEligibleLeadersNotAvailable);
@@ -296,11 +297,11 @@ TEST_F(ControlledShutdownTest, OnDemandElectionsPassOverABrokerShuttingDown) {
 
 TEST_F(ControlledShutdownTest, OnlyTheActiveControllerAnswersForLiveBrokers) {
   EXPECT_EQ(Shutdown(2).error, ControlledShutdownError::kNotController);
-  Activate(Live({1, 2}));
+  Activate(LiveBrokers({1, 2}));
   EXPECT_EQ(Shutdown(3).error, ControlledShutdownError::kBrokerNotAvailable);
   // A broker that leaves the live set is no longer shutting down.
   ASSERT_EQ(Shutdown(2).error, ControlledShutdownError::kNone);
-  BrokersChanged(Live({1}));
+  BrokersChanged(LiveBrokers({1}));
   EXPECT_TRUE(OnLoop([&] { return machine_->shutting_down(); }).empty());
   OnLoop([&] { machine_->Deactivate(); });
   EXPECT_EQ(Shutdown(1).error, ControlledShutdownError::kNotController);

@@ -9,7 +9,7 @@ namespace {
 
 using V = std::vector<int32_t>;
 
-zk::PartitionState S(int32_t leader, int32_t epoch, V isr) {
+zk::PartitionState State(int32_t leader, int32_t epoch, V isr) {
   return zk::PartitionState{leader, epoch, 1, std::move(isr)};
 }
 
@@ -67,31 +67,31 @@ TEST(ReassignmentTest, TargetsAreValidated) {
 }
 
 TEST(ReassignmentTest, CompletionWaitsForEveryTargetReplicaInTheIsr) {
-  EXPECT_FALSE(DecideReassignmentCompletion({2, 3, 4}, S(1, 5, {1, 2, 3}), {1, 2, 3, 4}, 7));
+  EXPECT_FALSE(DecideReassignmentCompletion({2, 3, 4}, State(1, 5, {1, 2, 3}), {1, 2, 3, 4}, 7));
 }
 
 TEST(ReassignmentTest, CompletionShrinksTheIsrToTheTargetAndBumpsTheEpoch) {
   // The leader is a target replica: it stays.
-  auto s = DecideReassignmentCompletion({2, 3, 4}, S(2, 5, {1, 2, 3, 4}), {1, 2, 3, 4}, 7);
+  auto s = DecideReassignmentCompletion({2, 3, 4}, State(2, 5, {1, 2, 3, 4}), {1, 2, 3, 4}, 7);
   ASSERT_TRUE(s);
   EXPECT_EQ(*s, (zk::PartitionState{2, 6, 7, {2, 3, 4}}));
 }
 
 TEST(ReassignmentTest, CompletionMovesALeaderOutsideTheTarget) {
   // ISR order is kept; the first electable target replica in target order leads.
-  auto s = DecideReassignmentCompletion({3, 2, 4}, S(1, 5, {4, 1, 2, 3}), {1, 2, 3, 4}, 7);
+  auto s = DecideReassignmentCompletion({3, 2, 4}, State(1, 5, {4, 1, 2, 3}), {1, 2, 3, 4}, 7);
   ASSERT_TRUE(s);
   EXPECT_EQ(*s, (zk::PartitionState{3, 6, 7, {4, 2, 3}}));
   // A target replica shutting down (not electable) is passed over.
-  auto t = DecideReassignmentCompletion({3, 2, 4}, S(1, 5, {1, 2, 3, 4}), {1, 2, 4}, 7);
+  auto t = DecideReassignmentCompletion({3, 2, 4}, State(1, 5, {1, 2, 3, 4}), {1, 2, 4}, 7);
   ASSERT_TRUE(t);
   EXPECT_EQ(t->leader, 2);
   // A target leader that is no longer electable is replaced too.
-  auto u = DecideReassignmentCompletion({2, 3}, S(2, 5, {2, 3}), {3}, 7);
+  auto u = DecideReassignmentCompletion({2, 3}, State(2, 5, {2, 3}), {3}, 7);
   ASSERT_TRUE(u);
   EXPECT_EQ(u->leader, 3);
   // No electable target replica: wait.
-  EXPECT_FALSE(DecideReassignmentCompletion({2, 3}, S(1, 5, {1, 2, 3}), {1}, 7));
+  EXPECT_FALSE(DecideReassignmentCompletion({2, 3}, State(1, 5, {1, 2, 3}), {1}, 7));
 }
 
 }  // namespace

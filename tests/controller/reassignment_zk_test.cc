@@ -27,10 +27,10 @@ using testing::WaitUntil;
 using testing::ZooKeeperEnsemble;
 using V = std::vector<int32_t>;
 
-constexpr int32_t kEpoch = 5;
+constexpr int32_t kReassignEpoch = 5;
 
 // Keeps what was sent, per broker.
-class Recorder final : public ControllerChannel {
+class ReassignRecorder final : public ControllerChannel {
  public:
   void SendLeaderAndIsr(int32_t broker, LeaderAndIsrRequest request) override {
     MutexLock lock(&mu_);
@@ -70,7 +70,7 @@ class Recorder final : public ControllerChannel {
   std::map<int32_t, std::vector<StopReplicaPartition>> stop_ GUARDED_BY(mu_);
 };
 
-std::map<int32_t, zk::BrokerRegistration> Live(std::initializer_list<int32_t> ids) {
+std::map<int32_t, zk::BrokerRegistration> LiveSet(std::initializer_list<int32_t> ids) {
   std::map<int32_t, zk::BrokerRegistration> out;
   for (int32_t id : ids) {
     zk::BrokerRegistration b;
@@ -92,9 +92,9 @@ class ReassignmentZkTest : public ::testing::Test {
     auto c = zk::ZkClient::Connect(o);
     ASSERT_TRUE(c.ok());
     observer_ = std::move(*c);
-    // As if this broker had won the election of epoch kEpoch (version 0).
+    // As if this broker had won the election of epoch kReassignEpoch (version 0).
     ASSERT_TRUE(observer_
-                    ->Create(zk::kControllerEpochPath, zk::EncodeControllerEpoch(kEpoch),
+                    ->Create(zk::kControllerEpochPath, zk::EncodeControllerEpoch(kReassignEpoch),
                              zk::CreateMode::kPersistent)
                     .ok());
     ZkSessionOptions so;
@@ -133,7 +133,7 @@ class ReassignmentZkTest : public ::testing::Test {
   }
 
   void Activate(std::map<int32_t, zk::BrokerRegistration> live) {
-    Status s = OnLoop([&] { return machine_->Activate(ControllerEpoch{kEpoch, 0}, live); });
+    Status s = OnLoop([&] { return machine_->Activate(ControllerEpoch{kReassignEpoch, 0}, live); });
     ASSERT_TRUE(s.ok()) << s.ToString();
   }
   void BrokersChanged(std::map<int32_t, zk::BrokerRegistration> live) {
@@ -188,7 +188,7 @@ class ReassignmentZkTest : public ::testing::Test {
   ZooKeeperEnsemble zk_{1};
   std::unique_ptr<zk::ZkClient> observer_;
   std::unique_ptr<ZkSession> session_;
-  Recorder channel_;
+  ReassignRecorder channel_;
   EventLoop loop_{"controller-test"};
   std::unique_ptr<PartitionStateMachine> machine_;
 };
@@ -205,7 +205,7 @@ std::set<int32_t> ToldOf(const std::map<int32_t, std::vector<PartitionLeaderInfo
 }
 
 TEST_F(ReassignmentZkTest, MovesOnceTheTargetIsInTheIsr) {
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   CreateTopic("t", {{0, {1, 2, 3}}});
   const TopicPartition tp{"t", 0};
   channel_.Clear();
@@ -217,7 +217,7 @@ TEST_F(ReassignmentZkTest, MovesOnceTheTargetIsInTheIsr) {
   EXPECT_EQ(a.adding_replicas.at(0), (V{4}));
   EXPECT_EQ(a.removing_replicas.at(0), (V{1}));
   // A new leader epoch, and every replica of RS told (4 starts fetching).
-  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 1, kEpoch, {1, 2, 3}}, 1));
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{1, 1, kReassignEpoch, {1, 2, 3}}, 1));
   const auto lai = channel_.lai();
   EXPECT_EQ(ToldOf(lai, tp), (std::set<int32_t>{1, 2, 3, 4}));
   for (const auto& p : lai.at(4)) EXPECT_EQ(p.replicas, (V{2, 3, 4, 1}));
@@ -230,7 +230,7 @@ TEST_F(ReassignmentZkTest, MovesOnceTheTargetIsInTheIsr) {
   channel_.Clear();
   ASSERT_EQ(ExpandIsr(tp, {1, 2, 3, 4}).error, AlterPartitionError::kNone);
   // 1 is not a target replica: 2 (first in target order, in the ISR) leads.
-  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{2, 2, kEpoch, {2, 3, 4}}, 3));
+  EXPECT_EQ(*State("t", 0), std::make_pair(zk::PartitionState{2, 2, kReassignEpoch, {2, 3, 4}}, 3));
   a = Assignment("t");
   EXPECT_EQ(a.partitions.at(0), (V{2, 3, 4}));
   EXPECT_TRUE(a.adding_replicas.empty());
@@ -247,7 +247,7 @@ TEST_F(ReassignmentZkTest, MovesOnceTheTargetIsInTheIsr) {
 }
 
 TEST_F(ReassignmentZkTest, RequestsAreValidated) {
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   CreateTopic("t", {{0, {1, 2, 3}}});
   const TopicPartition tp{"t", 0};
   std::string why;
@@ -265,7 +265,7 @@ TEST_F(ReassignmentZkTest, RequestsAreValidated) {
 }
 
 TEST_F(ReassignmentZkTest, CancelRevertsAndDeletesTheAddedReplicas) {
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   CreateTopic("t", {{0, {1, 2, 3}}});
   const TopicPartition tp{"t", 0};
   ASSERT_EQ(Reassign(tp, V{2, 3, 4}), ReassignmentError::kNone);
@@ -285,7 +285,7 @@ TEST_F(ReassignmentZkTest, CancelRevertsAndDeletesTheAddedReplicas) {
 }
 
 TEST_F(ReassignmentZkTest, ANewControllerResumesAReassignment) {
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   CreateTopic("t", {{0, {1, 2, 3}}});
   const TopicPartition tp{"t", 0};
   ASSERT_EQ(Reassign(tp, V{2, 3, 4}), ReassignmentError::kNone);
@@ -295,7 +295,7 @@ TEST_F(ReassignmentZkTest, ANewControllerResumesAReassignment) {
   OnLoop([&] { machine_.reset(); });
   Make(/*unclean=*/false);
   channel_.Clear();
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   std::optional<PartitionModel> m = OnLoop([&] { return machine_->partition(tp); });
   ASSERT_TRUE(m);
   EXPECT_EQ(m->replicas, (V{2, 3, 4, 1}));
@@ -310,7 +310,7 @@ TEST_F(ReassignmentZkTest, ANewControllerResumesAReassignment) {
 }
 
 TEST_F(ReassignmentZkTest, ActivationCompletesAReassignmentWhoseTargetIsInTheIsr) {
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   CreateTopic("t", {{0, {1, 2, 3}}});
   const TopicPartition tp{"t", 0};
   // Reassigned while this controller stops between the state write and the
@@ -323,7 +323,7 @@ TEST_F(ReassignmentZkTest, ActivationCompletesAReassignmentWhoseTargetIsInTheIsr
   ASSERT_TRUE(observer_->Set(zk::TopicPath("t"), zk::EncodeTopicAssignment(pending), -1).ok());
   OnLoop([&] { machine_.reset(); });
   Make(/*unclean=*/false);
-  Activate(Live({1, 2, 3, 4}));
+  Activate(LiveSet({1, 2, 3, 4}));
   EXPECT_EQ(Assignment("t").partitions.at(0), (V{3, 2}));
   EXPECT_TRUE(Assignment("t").removing_replicas.empty());
   std::optional<PartitionModel> m = OnLoop([&] { return machine_->partition(tp); });

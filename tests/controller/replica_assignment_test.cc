@@ -57,7 +57,7 @@ TEST(ReplicaAssignmentTest, LeadersAreEvenAndReplicasEvenOverWholeRoundsOfBroker
   for (int32_t brokers = 1; brokers <= 9; ++brokers) {
     for (int32_t rf = 1; rf <= std::min(brokers, 4); ++rf) {
       for (int32_t partitions : {1, 2, 3, 5, 7, 8, 12, 30, 64, 100}) {
-        SCOPED_TRACE(testing::Message() << brokers << " brokers, " << partitions
+        SCOPED_TRACE(::testing::Message() << brokers << " brokers, " << partitions
                                         << " partitions, factor " << rf);
         const auto bs = Brokers(brokers, 100);
         auto a = AssignReplicas(bs, partitions, rf, SeededRandomIndex(seed++));

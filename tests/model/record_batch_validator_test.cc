@@ -15,7 +15,7 @@ namespace {
 using testing::FixCrc;
 using testing::MustBuild;
 
-constexpr Compression kCodecs[] = {Compression::kNone, Compression::kGzip, Compression::kSnappy,
+constexpr Compression kAllCodecs[] = {Compression::kNone, Compression::kGzip, Compression::kSnappy,
                                    Compression::kLz4, Compression::kZstd};
 
 std::vector<uint8_t> SampleBatch(Compression c = Compression::kNone) {
@@ -64,14 +64,14 @@ void ExpectCorruption(std::span<const uint8_t> batch, std::string_view needle) {
 }
 
 TEST(ValidatorTest, AcceptsBuiltBatchesOfEveryCodec) {
-  for (Compression c : kCodecs) {
+  for (Compression c : kAllCodecs) {
     Status s = ValidateRecordBatch(SampleBatch(c));
     EXPECT_TRUE(s.ok()) << compression::CodecName(c) << ": " << s.ToString();
   }
 }
 
 TEST(ValidatorTest, DetectsEveryCrcCoveredByteFlip) {
-  for (Compression c : kCodecs) {
+  for (Compression c : kAllCodecs) {
     const std::vector<uint8_t> good = SampleBatch(c);
     for (size_t i = batch_layout::kAttributes; i < good.size(); ++i) {
       std::vector<uint8_t> bad = good;
@@ -93,7 +93,7 @@ TEST(ValidatorTest, DetectsEveryCrcCoveredByteFlip) {
 }
 
 TEST(ValidatorTest, TruncationAtEveryByteIsAnError) {
-  for (Compression c : kCodecs) {
+  for (Compression c : kAllCodecs) {
     const std::vector<uint8_t> good = SampleBatch(c);
     for (size_t n = 0; n < good.size(); ++n) {
       std::span<const uint8_t> prefix(good.data(), n);
@@ -253,7 +253,7 @@ namespace sluice::model {
 namespace {
 
 TEST(ValidatorTest, SummaryCarriesTheTrueMaxTimestamp) {
-  for (Compression c : kCodecs) {
+  for (Compression c : kAllCodecs) {
     RecordBatchBuilder b({.compression = c, .base_offset = 50});
     b.Add(300, std::nullopt, AsBytes("a"));
     b.Add(900, std::nullopt, AsBytes("b"));
@@ -273,7 +273,7 @@ TEST(ValidatorTest, SummaryCarriesTheTrueMaxTimestamp) {
 }
 
 TEST(ValidatorTest, SetLogAppendTimeKeepsTheBatchValid) {
-  for (Compression c : kCodecs) {
+  for (Compression c : kAllCodecs) {
     std::vector<uint8_t> batch = SampleBatch(c);
     SetLogAppendTime(batch, 1234567);
     ASSERT_TRUE(ValidateRecordBatch(batch).ok()) << compression::CodecName(c);

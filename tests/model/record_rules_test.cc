@@ -63,8 +63,9 @@ std::vector<int32_t> Refused(std::span<const uint8_t> batch, const RecordRules& 
 }
 
 TEST(RecordRulesTest, EachKeylessRecordOnACompactedTopicIsNamed) {
-  constexpr Compression kCodecs[] = {Compression::kNone, Compression::kZstd, Compression::kLz4};
-  for (Compression c : kCodecs) {
+  constexpr Compression kCompressedCodecs[] = {Compression::kNone, Compression::kZstd,
+                                               Compression::kLz4};
+  for (Compression c : kCompressedCodecs) {
     auto batch = Batch({{kNow, "a"}, {kNow, std::nullopt}, {kNow, ""}, {kNow, std::nullopt}}, c);
     std::vector<RecordError> errors;
     EXPECT_EQ((std::vector<int32_t>{1, 3}), Refused(batch, Rules(INT64_MAX, INT64_MAX, true), &errors));

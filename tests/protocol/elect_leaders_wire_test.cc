@@ -14,7 +14,7 @@
 namespace sluice::protocol {
 namespace {
 
-using testing::Bytes;
+using testing::WireBytes;
 using testing::ExpectWire;
 
 ElectLeadersRequest SomeRequest(int8_t type) {
@@ -28,14 +28,14 @@ ElectLeadersRequest SomeRequest(int8_t type) {
 }
 
 TEST(ElectLeadersWire, RequestV0HasNoElectionType) {
-  Bytes b;
+  WireBytes b;
   b.I32(1).Str("t").I32(2).I32(0).I32(2);  // one topic, partitions 0 and 2
   b.I32(5000);
   ExpectWire(SomeRequest(0), 0, b);
 }
 
 TEST(ElectLeadersWire, RequestV1StartsWithTheElectionType) {
-  Bytes b;
+  WireBytes b;
   b.I8(1);
   b.I32(1).Str("t").I32(2).I32(0).I32(2);
   b.I32(5000);
@@ -43,7 +43,7 @@ TEST(ElectLeadersWire, RequestV1StartsWithTheElectionType) {
 }
 
 TEST(ElectLeadersWire, RequestV2IsCompactWithTaggedFields) {
-  Bytes b;
+  WireBytes b;
   b.I8(1);
   b.U(2).CompactStr("t").U(3).I32(0).I32(2).U(0);  // topic array, its tags
   b.I32(5000).U(0);
@@ -54,14 +54,14 @@ TEST(ElectLeadersWire, NullPartitionsMeanEveryPartition) {
   ElectLeadersRequest all;
   all.topic_partitions = std::nullopt;
   all.timeout_ms = 100;
-  ExpectWire(all, 0, Bytes().I32(-1).I32(100));
-  ExpectWire(all, 1, Bytes().I8(0).I32(-1).I32(100));
-  ExpectWire(all, 2, Bytes().I8(0).U(0).I32(100).U(0));
+  ExpectWire(all, 0, WireBytes().I32(-1).I32(100));
+  ExpectWire(all, 1, WireBytes().I8(0).I32(-1).I32(100));
+  ExpectWire(all, 2, WireBytes().I8(0).U(0).I32(100).U(0));
   // Empty is not null: no partition at all.
   ElectLeadersRequest none;
   none.timeout_ms = 100;
-  ExpectWire(none, 0, Bytes().I32(0).I32(100));
-  ExpectWire(none, 2, Bytes().I8(0).U(1).I32(100).U(0));
+  ExpectWire(none, 0, WireBytes().I32(0).I32(100));
+  ExpectWire(none, 2, WireBytes().I8(0).U(1).I32(100).U(0));
   // A fresh request names no partition (the default is not "all").
   EXPECT_EQ(ElectLeadersRequest().topic_partitions,
             std::vector<ElectLeadersRequest::TopicPartitions>{});
@@ -83,7 +83,7 @@ ElectLeadersResponse SomeResponse() {
 }
 
 TEST(ElectLeadersWire, ResponseV0HasOnlyPerPartitionErrors) {
-  Bytes b;
+  WireBytes b;
   b.I32(0);                   // throttle
   b.I32(1).Str("t").I32(2);   // one topic, two partitions
   b.I32(0).I16(0).I16(-1);    // partition 0: ok, null message
@@ -95,8 +95,8 @@ TEST(ElectLeadersWire, ResponseV1AddsTheTopLevelError) {
   ElectLeadersResponse m = SomeResponse();
   m.error_code = 41;  // NOT_CONTROLLER
   m.replica_election_results.clear();
-  ExpectWire(m, 1, Bytes().I32(0).I16(41).I32(0));
-  Bytes b;
+  ExpectWire(m, 1, WireBytes().I32(0).I16(41).I32(0));
+  WireBytes b;
   b.I32(0).I16(0);
   b.I32(1).Str("t").I32(2);
   b.I32(0).I16(0).I16(-1);
@@ -105,7 +105,7 @@ TEST(ElectLeadersWire, ResponseV1AddsTheTopLevelError) {
 }
 
 TEST(ElectLeadersWire, ResponseV2IsCompactWithTaggedFields) {
-  Bytes b;
+  WireBytes b;
   b.I32(0).I16(0);
   b.U(2).CompactStr("t").U(3);
   b.I32(0).I16(0).U(0).U(0);  // null message (0), tags

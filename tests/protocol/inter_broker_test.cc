@@ -21,7 +21,7 @@
 namespace sluice::protocol {
 namespace {
 
-using testing::Bytes;
+using testing::WireBytes;
 using testing::ExpectWire;
 using testing::SomeId;
 
@@ -46,7 +46,7 @@ TEST(InterBrokerWire, LeaderAndIsrV0ListsPartitionsWithTheirTopic) {
   m.ungrouped_partition_states.push_back(SomePartitionState());
   m.ungrouped_partition_states[0].topic_name = "t";
   m.live_leaders.push_back({.broker_id = 1, .host_name = "h", .port = 9092});
-  Bytes b;
+  WireBytes b;
   b.I32(1).I32(2);                                // controller id, epoch
   b.I32(1).Str("t").I32(3).I32(2).I32(1).I32(5);  // 1 partition: topic, index, epochs, leader
   b.I32(2).I32(1).I32(2).I32(7);                  // isr, partition epoch
@@ -70,7 +70,7 @@ TEST(InterBrokerWire, LeaderAndIsrV7IsFlexibleAndGroupedByTopic) {
   topic.partition_states[0].is_new = true;
   topic.partition_states[0].leader_recovery_state = 1;
   m.live_leaders.push_back({.broker_id = 1, .host_name = "h", .port = 9092});
-  Bytes b;
+  WireBytes b;
   b.I32(1).I8(1).I32(2).I64(10).I8(2);            // id, kraft, epoch, broker epoch, type
   b.U(2).CompactStr("t").Id(SomeId());            // 1 topic
   b.U(2).I32(3).I32(2).I32(1).I32(5);             // 1 partition
@@ -86,12 +86,12 @@ TEST(InterBrokerWire, LeaderAndIsrV7IsFlexibleAndGroupedByTopic) {
 TEST(InterBrokerWire, LeaderAndIsrResponseByNameThenByTopicId) {
   LeaderAndIsrResponse v4;
   v4.partition_errors.push_back({.topic_name = "t", .partition_index = 3, .error_code = 6});
-  ExpectWire(v4, 4, Bytes().I16(0).U(2).CompactStr("t").I32(3).I16(6).U(0).U(0));
+  ExpectWire(v4, 4, WireBytes().I16(0).U(2).CompactStr("t").I32(3).I16(6).U(0).U(0));
   LeaderAndIsrResponse v5;
   auto& topic = v5.topics.emplace_back();
   topic.topic_id = SomeId();
   topic.partition_errors.push_back({.partition_index = 3, .error_code = 6});
-  ExpectWire(v5, 5, Bytes().I16(0).U(2).Id(SomeId()).U(2).I32(3).I16(6).U(0).U(0).U(0));
+  ExpectWire(v5, 5, WireBytes().I16(0).U(2).Id(SomeId()).U(2).I32(3).I16(6).U(0).U(0).U(0));
 }
 
 TEST(InterBrokerWire, UpdateMetadataV0HasOneHostAndPortPerBroker) {
@@ -102,7 +102,7 @@ TEST(InterBrokerWire, UpdateMetadataV0HasOneHostAndPortPerBroker) {
   broker.id = 4;
   broker.v0_host = "h";
   broker.v0_port = 9092;
-  ExpectWire(m, 0, Bytes().I32(1).I32(2).I32(0).I32(1).I32(4).Str("h").I32(9092));
+  ExpectWire(m, 0, WireBytes().I32(1).I32(2).I32(0).I32(1).I32(4).Str("h").I32(9092));
 }
 
 TEST(InterBrokerWire, UpdateMetadataV8CarriesTheTypeAsATaggedField) {
@@ -123,7 +123,7 @@ TEST(InterBrokerWire, UpdateMetadataV8CarriesTheTypeAsATaggedField) {
   broker.endpoints.push_back(
       {.port = 9092, .host = "h", .listener = "L", .security_protocol = 0});
   broker.rack = std::nullopt;
-  Bytes b;
+  WireBytes b;
   b.I32(1).I8(0).I32(2).I64(10);                    // id, kraft, epoch, broker epoch
   b.U(2).CompactStr("t").Id(SomeId());              // 1 topic
   b.U(2).I32(0).I32(0).I32(4).I32(0);               // partition, controller epoch, leader, epoch
@@ -150,7 +150,7 @@ TEST(InterBrokerWire, StopReplicaV0ThenPerPartitionStatesInV3) {
   v0.controller_epoch = 2;
   v0.delete_partitions = true;
   v0.ungrouped_partitions.push_back({.topic_name = "t", .partition_index = 3});
-  ExpectWire(v0, 0, Bytes().I32(1).I32(2).I8(1).I32(1).Str("t").I32(3));
+  ExpectWire(v0, 0, WireBytes().I32(1).I32(2).I8(1).I32(1).Str("t").I32(3));
 
   StopReplicaRequest v3;
   v3.controller_id = 1;
@@ -161,7 +161,7 @@ TEST(InterBrokerWire, StopReplicaV0ThenPerPartitionStatesInV3) {
   topic.partition_states.push_back(
       {.partition_index = 3, .leader_epoch = -2, .delete_partition = true});
   ExpectWire(v3, 3,
-             Bytes().I32(1).I32(2).I64(10).U(2).CompactStr("t").U(2).I32(3).I32(-2).I8(1).U(0)
+             WireBytes().I32(1).I32(2).I64(10).U(2).CompactStr("t").U(2).I32(3).I32(-2).I8(1).U(0)
                  .U(0).U(0));
 }
 
@@ -177,7 +177,7 @@ TEST(InterBrokerWire, AlterPartitionV0ByNameV3WithBrokerEpochs) {
   p0.new_isr = {1, 2};
   p0.partition_epoch = 7;
   ExpectWire(v0, 0,
-             Bytes().I32(1).I64(10).U(2).CompactStr("t").U(2).I32(3).I32(5).U(3).I32(1).I32(2)
+             WireBytes().I32(1).I64(10).U(2).CompactStr("t").U(2).I32(3).I32(5).U(3).I32(1).I32(2)
                  .I32(7).U(0).U(0).U(0));
 
   AlterPartitionRequest v3;
@@ -192,22 +192,22 @@ TEST(InterBrokerWire, AlterPartitionV0ByNameV3WithBrokerEpochs) {
   p3.leader_recovery_state = 1;
   p3.partition_epoch = 7;
   ExpectWire(v3, 3,
-             Bytes().I32(1).I64(10).U(2).Id(SomeId()).U(2).I32(3).I32(5).U(2).I32(2).I64(20)
+             WireBytes().I32(1).I64(10).U(2).Id(SomeId()).U(2).I32(3).I32(5).U(2).I32(2).I64(20)
                  .U(0).I8(1).I32(7).U(0).U(0).U(0));
 }
 
 TEST(InterBrokerWire, ControlledShutdownV3IsFlexible) {
   ControlledShutdownRequest v1;
   v1.broker_id = 1;
-  ExpectWire(v1, 1, Bytes().I32(1));
+  ExpectWire(v1, 1, WireBytes().I32(1));
   ControlledShutdownRequest v2 = v1;
   v2.broker_epoch = 10;
-  ExpectWire(v2, 2, Bytes().I32(1).I64(10));
-  ExpectWire(v2, 3, Bytes().I32(1).I64(10).U(0));
+  ExpectWire(v2, 2, WireBytes().I32(1).I64(10));
+  ExpectWire(v2, 3, WireBytes().I32(1).I64(10).U(0));
   ControlledShutdownResponse resp;
   resp.remaining_partitions.push_back({.topic_name = "t", .partition_index = 3});
-  ExpectWire(resp, 2, Bytes().I16(0).I32(1).Str("t").I32(3));
-  ExpectWire(resp, 3, Bytes().I16(0).U(2).CompactStr("t").I32(3).U(0).U(0));
+  ExpectWire(resp, 2, WireBytes().I16(0).I32(1).Str("t").I32(3));
+  ExpectWire(resp, 3, WireBytes().I16(0).U(2).CompactStr("t").I32(3).U(0).U(0));
   // v0 goes with the one request header without a client id.
   EXPECT_EQ(RequestHeaderVersion(ControlledShutdownRequest::kApiKey, 0), 0);
   EXPECT_EQ(RequestHeaderVersion(ControlledShutdownRequest::kApiKey, 1), 1);

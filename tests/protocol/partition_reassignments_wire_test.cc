@@ -15,7 +15,7 @@
 namespace sluice::protocol {
 namespace {
 
-using testing::Bytes;
+using testing::WireBytes;
 using testing::ExpectWire;
 
 TEST(PartitionReassignmentsWire, AlterRequestNullReplicasCancel) {
@@ -28,7 +28,7 @@ TEST(PartitionReassignmentsWire, AlterRequestNullReplicasCancel) {
   move.replicas = std::vector<int32_t>{2, 3};
   auto& cancel = t.partitions.emplace_back();
   cancel.partition_index = 1;
-  Bytes b;
+  WireBytes b;
   b.I32(5000);
   b.U(2).CompactStr("t").U(3);
   b.I32(0).U(3).I32(2).I32(3).U(0);  // partition 0 to {2, 3}, its tags
@@ -49,7 +49,7 @@ TEST(PartitionReassignmentsWire, AlterResponseHasTopLevelAndPartitionErrors) {
   p.partition_index = 1;
   p.error_code = 85;  // NO_REASSIGNMENT_IN_PROGRESS
   p.error_message = "x";
-  Bytes b;
+  WireBytes b;
   b.I32(0).I16(0).U(0);  // throttle, error, null message
   b.U(2).CompactStr("t").U(2);
   b.I32(1).I16(85).CompactStr("x").U(0);
@@ -61,13 +61,13 @@ TEST(PartitionReassignmentsWire, ListRequestNullTopicsListEverything) {
   ListPartitionReassignmentsRequest all;
   all.timeout_ms = 100;
   EXPECT_FALSE(all.topics);
-  ExpectWire(all, 0, Bytes().I32(100).U(0).U(0));
+  ExpectWire(all, 0, WireBytes().I32(100).U(0).U(0));
   ListPartitionReassignmentsRequest some;
   some.timeout_ms = 100;
   auto& t = some.topics.emplace().emplace_back();
   t.name = "t";
   t.partition_indexes = {4};
-  ExpectWire(some, 0, Bytes().I32(100).U(2).CompactStr("t").U(2).I32(4).U(0).U(0));
+  ExpectWire(some, 0, WireBytes().I32(100).U(2).CompactStr("t").U(2).I32(4).U(0).U(0));
 }
 
 TEST(PartitionReassignmentsWire, ListResponseCarriesAddingAndRemoving) {
@@ -79,7 +79,7 @@ TEST(PartitionReassignmentsWire, ListResponseCarriesAddingAndRemoving) {
   p.replicas = {2, 4, 1};
   p.adding_replicas = {4};
   p.removing_replicas = {1};
-  Bytes b;
+  WireBytes b;
   b.I32(0).I16(0).U(0);
   b.U(2).CompactStr("t").U(2);
   b.I32(0).U(4).I32(2).I32(4).I32(1).U(2).I32(4).U(2).I32(1).U(0);

@@ -29,7 +29,7 @@ using namespace sluice::storage::testing;
 
 constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
 constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-constexpr int64_t kT0 = 1'700'000'000'019;
+constexpr int64_t kFirstTimestamp = 1'700'000'000'019;
 
 class ExtremeTimestampTest : public ::testing::Test {
  protected:
@@ -56,7 +56,7 @@ class ExtremeTimestampTest : public ::testing::Test {
 TEST_F(ExtremeTimestampTest, RollCheckWithInt64MinAfterARealFirstTimestampDoesNotOverflow) {
   config_.segment_ms = 1000;
   auto log = Open();
-  Append(*log, kT0);
+  Append(*log, kFirstTimestamp);
   Append(*log, kMin);  // "waited" is hugely negative: no roll
   EXPECT_EQ(log->segment_count(), 1u);
   Append(*log, kMax);  // waited saturates at INT64_MAX > segment.ms: roll
@@ -89,7 +89,8 @@ TEST_F(ExtremeTimestampTest, MixedExtremesInOneSegmentKeepIndexesAndLookupsConsi
   config_.index_interval_bytes = 0;  // an index entry per batch
   {
     auto log = Open();
-    for (int64_t ts : {int64_t{-1}, kMin, kT0, kMax, int64_t{0}, int64_t{-1}, kMax - 1}) {
+    for (int64_t ts :
+         {int64_t{-1}, kMin, kFirstTimestamp, kMax, int64_t{0}, int64_t{-1}, kMax - 1}) {
       Append(*log, ts);
     }
     ASSERT_TRUE(log->Close().ok());
@@ -99,7 +100,7 @@ TEST_F(ExtremeTimestampTest, MixedExtremesInOneSegmentKeepIndexesAndLookupsConsi
     EXPECT_EQ(OffsetAt(*log, kMin), 0) << clean;  // -1 >= INT64_MIN
     EXPECT_EQ(OffsetAt(*log, -1), 0) << clean;
     EXPECT_EQ(OffsetAt(*log, 0), 2) << clean;
-    EXPECT_EQ(OffsetAt(*log, kT0 + 1), 3) << clean;
+    EXPECT_EQ(OffsetAt(*log, kFirstTimestamp + 1), 3) << clean;
     EXPECT_EQ(OffsetAt(*log, kMax), 3) << clean;
     Result<std::optional<TimestampLookup>> max = log->FindMaxTimestamp();
     ASSERT_TRUE(max.ok() && max->has_value());
@@ -126,7 +127,7 @@ TEST_F(ExtremeTimestampTest, RetentionByTimeHandlesInt64MinAndMaxSegments) {
   auto log = Open();
   while (log->segment_count() < 2) Append(*log, kMin);
   while (log->segment_count() < 3) Append(*log, kMax);
-  Append(*log, kT0);
+  Append(*log, kFirstTimestamp);
   const std::vector<int64_t> bases = log->segment_bases();
   SetMtime(dir_.path() / SegmentFileName(bases[0], ".log"), clock_.now() - 3'600'000);
   SetMtime(dir_.path() / SegmentFileName(bases[1], ".log"), clock_.now() - 3'600'000);
@@ -138,7 +139,7 @@ TEST_F(ExtremeTimestampTest, RetentionByTimeHandlesInt64MinAndMaxSegments) {
   ASSERT_TRUE(none.ok()) << none.status().ToString();
   EXPECT_EQ(none->segments, 0);
   log->UpdateConfig(config_);
-  clock_.Set(kT0);
+  clock_.Set(kFirstTimestamp);
   Result<RetentionResult> r = log->EnforceRetention();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->by_time, 1);  // the INT64_MIN segment, by mtime; INT64_MAX stays
@@ -174,13 +175,13 @@ TEST_F(ExtremeTimestampTest, AppendRefusesAnOffsetDeltaRunningPastTheLargestOffs
   std::ofstream(dir_.path() / SegmentFileName(base, ".log")).close();
   auto log = Open();
   ASSERT_EQ(log->log_end_offset(), base);
-  std::vector<uint8_t> batch = MakeBatch(1, kT0);
+  std::vector<uint8_t> batch = MakeBatch(1, kFirstTimestamp);
   StoreBigEndian(batch.data() + model::batch_layout::kLastOffsetDelta,
                  std::numeric_limits<int32_t>::max());
   Result<AppendResult> r = log->Append(batch, 0);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
   EXPECT_EQ(log->log_end_offset(), base);
-  Append(*log, kT0);
+  Append(*log, kFirstTimestamp);
   EXPECT_EQ(log->log_end_offset(), base + 1);
 }
 

@@ -61,7 +61,7 @@ class FileCacheTest : public ::testing::Test {
     return cached.ok() ? *cached : nullptr;
   }
 
-  testing::TempDir dir_;
+  ::sluice::testing::TempDir dir_;
 };
 
 TEST_F(FileCacheTest, CapacityHoldsUnderConcurrentUse) {

@@ -26,7 +26,7 @@ using testing::SliceBytes;
 // of the directory being listed or synced; never held.
 constexpr size_t kTransient = 4;
 
-size_t OpenDescriptors() {
+size_t OpenFds() {
   size_t n = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator("/proc/self/fd")) ++n;
   return n;
@@ -77,7 +77,7 @@ class LogFileCacheTest : public ::testing::Test {
 };
 
 TEST_F(LogFileCacheTest, MoreSegmentsThanCapacity) {
-  const size_t before = OpenDescriptors();
+  const size_t before = OpenFds();
   std::unique_ptr<Log> log = testing::OpenLogOrFail(dir_.path(), config_, Options());
   ASSERT_NE(nullptr, log);
   // ~250 bytes a batch, 5 a segment: 40 segments.
@@ -88,11 +88,11 @@ TEST_F(LogFileCacheTest, MoreSegmentsThanCapacity) {
     }
   }
   ASSERT_GE(log->segment_count(), 10 * kCapacity);
-  EXPECT_LE(OpenDescriptors(), before + kCapacity + kTransient);
+  EXPECT_LE(OpenFds(), before + kCapacity + kTransient);
   ASSERT_TRUE(log->Flush().ok());
   EXPECT_EQ(400, log->flushed_offset());
   EXPECT_EQ(Range(0, 400), ReadAllOffsets(*log, 0));
-  EXPECT_LE(OpenDescriptors(), before + kCapacity + kTransient);
+  EXPECT_LE(OpenFds(), before + kCapacity + kTransient);
 
   // Every segment's timestamps are found (each search reopens its segment).
   Result<std::optional<TimestampLookup>> ts = log->FindOffsetByTimestamp(1000 + 123);
@@ -108,7 +108,7 @@ TEST_F(LogFileCacheTest, MoreSegmentsThanCapacity) {
   EXPECT_EQ(Range(0, 180), ReadAllOffsets(*log, 0));
   ASSERT_TRUE(log->Close().ok());
   log.reset();
-  EXPECT_LE(OpenDescriptors(), before + kCapacity);
+  EXPECT_LE(OpenFds(), before + kCapacity);
 
   // A clean start trusts the files; every segment reads back.
   log = testing::OpenLogOrFail(dir_.path(), config_, Options(/*clean=*/true));
@@ -122,7 +122,7 @@ TEST_F(LogFileCacheTest, MoreSegmentsThanCapacity) {
   ASSERT_NE(nullptr, log);
   EXPECT_EQ(260, log->log_end_offset());
   EXPECT_EQ(Range(0, 260), ReadAllOffsets(*log, 0));
-  EXPECT_LE(OpenDescriptors(), before + kCapacity + kTransient);
+  EXPECT_LE(OpenFds(), before + kCapacity + kTransient);
   ASSERT_TRUE(log->Close().ok());
 }
 
@@ -150,7 +150,7 @@ TEST(LogManagerFileCacheTest, ManyPartitionsWithFewDescriptors) {
   ::sluice::testing::TempDir dir;
   constexpr size_t kMaxOpen = 16;
   constexpr int kPartitions = 300;
-  const size_t before = OpenDescriptors();
+  const size_t before = OpenFds();
   LogManagerOptions options;
   options.max_open_files = kMaxOpen;
   std::vector<TopicPartition> tps;
@@ -168,15 +168,15 @@ TEST(LogManagerFileCacheTest, ManyPartitionsWithFewDescriptors) {
     }
     // Synced together (one syncfs), then closed: descriptors stay bounded.
     for (const Status& s : Log::FlushTogether(raw)) ASSERT_TRUE(s.ok()) << s.ToString();
-    EXPECT_LE(OpenDescriptors(), before + kMaxOpen + kTransient);
+    EXPECT_LE(OpenFds(), before + kMaxOpen + kTransient);
     ASSERT_TRUE((*m)->Close().ok());
   }
-  EXPECT_LE(OpenDescriptors(), before + kTransient);
+  EXPECT_LE(OpenFds(), before + kTransient);
   Result<std::unique_ptr<LogManager>> m = LogManager::Open({dir.path()}, options);
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   // Opened on several threads, each holding a directory and a file or two
   // for a moment; then only the cache's.
-  EXPECT_LE(OpenDescriptors(), before + kMaxOpen + kTransient);
+  EXPECT_LE(OpenFds(), before + kMaxOpen + kTransient);
   for (int32_t p = 0; p < kPartitions; ++p) {
     std::shared_ptr<Log> log = (*m)->Get({"many", p});
     ASSERT_NE(nullptr, log);
@@ -186,7 +186,7 @@ TEST(LogManagerFileCacheTest, ManyPartitionsWithFewDescriptors) {
     EXPECT_EQ(1u, Batches(SliceBytes(*r)).size());
   }
   EXPECT_LE((*m)->file_cache()->stats().open, kMaxOpen);
-  EXPECT_LE(OpenDescriptors(), before + kMaxOpen + kTransient);
+  EXPECT_LE(OpenFds(), before + kMaxOpen + kTransient);
   ASSERT_TRUE((*m)->Close().ok());
 }
 

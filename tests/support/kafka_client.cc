@@ -9,14 +9,6 @@
 namespace sluice::testing {
 namespace {
 
-void SetOrDie(RdKafka::Conf* conf, const std::string& key, const std::string& value) {
-  std::string err;
-  if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
-    std::fprintf(stderr, "librdkafka config %s=%s: %s\n", key.c_str(), value.c_str(), err.c_str());
-    std::abort();
-  }
-}
-
 // Runs one admin operation on a temporary producer handle and returns the
 // error code of its single topic result.
 template <typename Launch, typename Extract>
@@ -64,6 +56,14 @@ class OpaqueDeliveryReporter : public RdKafka::DeliveryReportCb {
 OpaqueDeliveryReporter g_reporter;
 
 }  // namespace
+
+void SetOrDie(RdKafka::Conf* conf, const std::string& key, const std::string& value) {
+  std::string err;
+  if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
+    std::fprintf(stderr, "librdkafka config %s=%s: %s\n", key.c_str(), value.c_str(), err.c_str());
+    std::abort();
+  }
+}
 
 namespace {
 

@@ -14,6 +14,10 @@
 
 namespace sluice::testing {
 
+// Sets `key` on `conf`, or aborts the test binary: a bad setting is a bug in
+// the test itself.
+void SetOrDie(RdKafka::Conf* conf, const std::string& key, const std::string& value);
+
 struct ConsumedMessage {
   int32_t partition = 0;
   int64_t offset = 0;

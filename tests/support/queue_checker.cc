@@ -11,19 +11,13 @@
 
 #include <fmt/format.h>
 
+#include "support/kafka_client.h"
+
 namespace sluice::testing {
 namespace {
 
 // At most this many examples of one kind of violation are described.
 constexpr int kExamplesPerKind = 5;
-
-void SetOrDie(RdKafka::Conf* conf, const std::string& key, const std::string& value) {
-  std::string err;
-  if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
-    std::fprintf(stderr, "librdkafka config %s=%s: %s\n", key.c_str(), value.c_str(), err.c_str());
-    std::abort();
-  }
-}
 
 // Counts a violation and describes the first few of its kind.
 class Tally {

@@ -10,20 +10,13 @@
 
 #include <fmt/format.h>
 
+#include "support/kafka_client.h"
 #include "support/wait_until.h"
 
 namespace sluice::testing {
 namespace {
 
 constexpr int kValueDigits = 12;
-
-void SetOrDie(RdKafka::Conf* conf, const std::string& key, const std::string& value) {
-  std::string err;
-  if (conf->set(key, value, err) != RdKafka::Conf::CONF_OK) {
-    std::fprintf(stderr, "librdkafka config %s=%s: %s\n", key.c_str(), value.c_str(), err.c_str());
-    std::abort();
-  }
-}
 
 }  // namespace
 

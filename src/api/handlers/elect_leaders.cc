@@ -88,7 +88,7 @@ ElectLeadersOutcome AllFailed(const std::optional<std::vector<TopicPartition>>& 
 }
 
 // `timed_out`: partitions elected but not yet seen here (REQUEST_TIMED_OUT).
-void Answer(RequestContext& ctx, ElectionType type, ErrorCode top_level,
+void AnswerElection(RequestContext& ctx, ElectionType type, ErrorCode top_level,
             const ElectLeadersOutcome& outcome, const std::set<TopicPartition>& timed_out = {}) {
   ElectLeadersResponse response;
   response.error_code = ToWire(top_level);
@@ -144,7 +144,7 @@ void AnswerWhenSeen(std::shared_ptr<RequestContext> held, ElectionType type,
   }
   cluster::MetadataCache* cache = held->services->metadata_cache;
   if (elected.empty() || timeout_ms <= 0 || cache == nullptr || before == nullptr) {
-    Answer(*held, type, ErrorCode::NONE, outcome);
+    AnswerElection(*held, type, ErrorCode::NONE, outcome);
     return;
   }
   auto shared = std::make_shared<const ElectLeadersOutcome>(std::move(outcome));
@@ -155,7 +155,7 @@ void AnswerWhenSeen(std::shared_ptr<RequestContext> held, ElectionType type,
       },
       std::chrono::milliseconds(timeout_ms),
       [held, type, shared](std::set<TopicPartition> not_seen) {
-        Answer(*held, type, ErrorCode::NONE, *shared, not_seen);
+        AnswerElection(*held, type, ErrorCode::NONE, *shared, not_seen);
       });
 }
 
@@ -184,7 +184,7 @@ void HandleElectLeaders(RequestContext ctx, ElectLeadersRequest request) {
       type, named,
       [held, type, named, before, timeout_ms = request.timeout_ms](ElectLeadersOutcome outcome) {
         if (outcome.not_controller) {
-          Answer(*held, type, ErrorCode::NOT_CONTROLLER,
+          AnswerElection(*held, type, ErrorCode::NOT_CONTROLLER,
                  AllFailed(named, ElectionError::kNotController));
           return;
         }

@@ -418,7 +418,7 @@ def cpp_init(f):
 
 
 # On a lambda that decodes one element: inlined into the element loop.
-INLINE = '__attribute__((always_inline))'
+INLINE = 'SLUICE_ALWAYS_INLINE'
 
 
 def compact(f):
@@ -594,7 +594,7 @@ class Emitter:
         # once per message instead of each field deciding again.
         this = 'm_.'
         out.append('template <bool flexible_>')
-        out.append(f'[[gnu::always_inline]] static inline Status {s.decode_fn.split("::")[1]}('
+        out.append(f'SLUICE_ALWAYS_INLINE static inline Status {s.decode_fn.split("::")[1]}('
                    f'{qual}& m_, Cursor& c_, [[maybe_unused]] int16_t version_) {{')
         # Fields are overwritten or reset one by one rather than `*this = {}`,
         # so that decoding into a reused message keeps its vectors' capacity.

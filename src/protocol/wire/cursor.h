@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "base/endian.h"
+#include "base/inline.h"
 #include "base/status.h"
 #include "protocol/wire/records.h"
 #include "protocol/wire/types.h"
@@ -53,43 +54,43 @@ class Cursor {
 
   // `field`, in every read: the name its errors carry; nullptr for an array
   // element (its index names it).
-  [[gnu::always_inline]] Status ReadBool(bool* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadBool(bool* v, const char* field) {
     int8_t b = 0;
     SLUICE_RETURN_IF_ERROR(ReadFixed(&b, field));
     *v = b != 0;
     return Status::Ok();
   }
-  [[gnu::always_inline]] Status ReadInt8(int8_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadInt8(int8_t* v, const char* field) {
     return ReadFixed(v, field);
   }
-  [[gnu::always_inline]] Status ReadInt16(int16_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadInt16(int16_t* v, const char* field) {
     return ReadFixed(v, field);
   }
-  [[gnu::always_inline]] Status ReadInt32(int32_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadInt32(int32_t* v, const char* field) {
     return ReadFixed(v, field);
   }
-  [[gnu::always_inline]] Status ReadInt64(int64_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadInt64(int64_t* v, const char* field) {
     return ReadFixed(v, field);
   }
-  [[gnu::always_inline]] Status ReadUint16(uint16_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadUint16(uint16_t* v, const char* field) {
     return ReadFixed(v, field);
   }
-  [[gnu::always_inline]] Status ReadUint32(uint32_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadUint32(uint32_t* v, const char* field) {
     return ReadFixed(v, field);
   }
-  [[gnu::always_inline]] Status ReadFloat64(double* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadFloat64(double* v, const char* field) {
     uint64_t bits = 0;
     SLUICE_RETURN_IF_ERROR(ReadFixed(&bits, field));
     *v = std::bit_cast<double>(bits);
     return Status::Ok();
   }
-  [[gnu::always_inline]] Status ReadUuid(Uuid* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadUuid(Uuid* v, const char* field) {
     if (remaining() < 16) [[unlikely]] return TruncatedError(field, 16, offset(), remaining());
     std::memcpy(v->bytes.data(), pos_, 16);
     pos_ += 16;
     return Status::Ok();
   }
-  [[gnu::always_inline]] Status ReadUnsignedVarint(uint32_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadUnsignedVarint(uint32_t* v, const char* field) {
     if (pos_ != end_ && *pos_ < 0x80) [[likely]] {  // Lengths and counts are mostly one byte.
       *v = *pos_++;
       return Status::Ok();
@@ -99,7 +100,7 @@ class Cursor {
   // The next fixed-size integer, where the caller has checked that enough
   // bytes remain (one check for a run of such fields).
   template <typename T>
-  [[gnu::always_inline]] T TakeUnchecked() {
+  SLUICE_ALWAYS_INLINE T TakeUnchecked() {
     const T v = LoadBigEndian<T>(pos_);
     pos_ += sizeof(T);
     return v;
@@ -112,30 +113,30 @@ class Cursor {
   // `compact`: KIP-482 unsigned-varint length + 1 (flexible versions), else
   // int16 (strings) or int32 (bytes) length. `nullable`: whether this version
   // allows null; a null where it does not is an error.
-  [[gnu::always_inline]] Status ReadString(std::string* v, bool compact, const char* field);
-  [[gnu::always_inline]] Status ReadNullableString(std::optional<std::string>* v, bool compact,
+  SLUICE_ALWAYS_INLINE Status ReadString(std::string* v, bool compact, const char* field);
+  SLUICE_ALWAYS_INLINE Status ReadNullableString(std::optional<std::string>* v, bool compact,
                                                    bool nullable, const char* field);
-  [[gnu::always_inline]] Status ReadBytes(Bytes* v, bool compact, const char* field);
-  [[gnu::always_inline]] Status ReadNullableBytes(std::optional<Bytes>* v, bool compact,
+  SLUICE_ALWAYS_INLINE Status ReadBytes(Bytes* v, bool compact, const char* field);
+  SLUICE_ALWAYS_INLINE Status ReadNullableBytes(std::optional<Bytes>* v, bool compact,
                                                   bool nullable, const char* field);
   // A view into the input: never copied.
-  [[gnu::always_inline]] Status ReadRecords(Records* v, bool compact, bool nullable,
+  SLUICE_ALWAYS_INLINE Status ReadRecords(Records* v, bool compact, bool nullable,
                                             const char* field);
 
   // Reads an array count (-1 = null) and checks that `count * min_elem_size`
   // bytes remain.
-  [[gnu::always_inline]] Status ReadArrayCount(bool compact, bool nullable, size_t min_elem_size,
+  SLUICE_ALWAYS_INLINE Status ReadArrayCount(bool compact, bool nullable, size_t min_elem_size,
                                                int32_t* count, const char* field);
 
   template <typename T, typename F>
-  [[gnu::always_inline]] Status ReadArray(std::vector<T>* v, bool compact, size_t min_elem_size,
+  SLUICE_ALWAYS_INLINE Status ReadArray(std::vector<T>* v, bool compact, size_t min_elem_size,
                                           const char* field, F&& read_elem) {
     int32_t n = 0;
     SLUICE_RETURN_IF_ERROR(ReadArrayCount(compact, false, min_elem_size, &n, field));
     return ReadElements(v, n, field, read_elem);
   }
   template <typename T, typename F>
-  [[gnu::always_inline]] Status ReadNullableArray(std::optional<std::vector<T>>* v, bool compact,
+  SLUICE_ALWAYS_INLINE Status ReadNullableArray(std::optional<std::vector<T>>* v, bool compact,
                                                   bool nullable, size_t min_elem_size,
                                                   const char* field, F&& read_elem) {
     int32_t n = 0;
@@ -149,14 +150,14 @@ class Cursor {
   }
   // A struct field: `read_struct()` decodes it.
   template <typename F>
-  [[gnu::always_inline]] static Status ReadStruct(const char* field, F&& read_struct) {
+  SLUICE_ALWAYS_INLINE static Status ReadStruct(const char* field, F&& read_struct) {
     Status s = read_struct();
     if (!s.ok()) [[unlikely]] return Nested(std::move(s), field, -1);
     return s;
   }
   // A nullable struct: int8 -1 (null) or 1, then the struct.
   template <typename T, typename F>
-  [[gnu::always_inline]] Status ReadNullableStruct(std::optional<T>* v, bool nullable,
+  SLUICE_ALWAYS_INLINE Status ReadNullableStruct(std::optional<T>* v, bool nullable,
                                                    const char* field, F&& read_struct) {
     int8_t marker = 0;
     SLUICE_RETURN_IF_ERROR(ReadInt8(&marker, field));
@@ -175,7 +176,7 @@ class Cursor {
   // name; any other tag is appended to `unknown` verbatim. Each known field
   // must use its exact size.
   template <typename F>
-  [[gnu::always_inline]] Status ReadTaggedFields(std::vector<TaggedField>* unknown, F&& known) {
+  SLUICE_ALWAYS_INLINE Status ReadTaggedFields(std::vector<TaggedField>* unknown, F&& known) {
     if (pos_ != end_ && *pos_ == 0) [[likely]] {  // Almost every section is empty.
       ++pos_;
       return Status::Ok();
@@ -226,7 +227,7 @@ class Cursor {
   }
 
   template <typename T>
-  [[gnu::always_inline]] Status ReadFixed(T* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadFixed(T* v, const char* field) {
     if (remaining() < sizeof(T)) [[unlikely]] return TruncatedError(field, sizeof(T), offset(), remaining());
     *v = LoadBigEndian<T>(pos_);
     pos_ += sizeof(T);
@@ -240,7 +241,7 @@ class Cursor {
     uint32_t value;
   };
   static Varint32 DecodeUnsignedVarint(const uint8_t* p, const uint8_t* end);
-  [[gnu::always_inline]] Status ReadUnsignedVarintSlow(uint32_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadUnsignedVarintSlow(uint32_t* v, const char* field) {
     const Varint32 r = DecodeUnsignedVarint(pos_, end_);
     if (r.next == nullptr) [[unlikely]] return VarintError(field, begin_, pos_, end_);
     pos_ = r.next;
@@ -249,7 +250,7 @@ class Cursor {
   }
   // An unsigned varint that is usually 2-3 bytes (the compact length of a
   // record batch of 128 B to 2 MiB): decoded inline, not by the slow path.
-  [[gnu::always_inline]] Status ReadWideLength(uint32_t* v, const char* field) {
+  SLUICE_ALWAYS_INLINE Status ReadWideLength(uint32_t* v, const char* field) {
     if (remaining() >= 3) [[likely]] {
       const uint32_t b0 = pos_[0], b1 = pos_[1], b2 = pos_[2];
       if (b0 < 0x80) {
@@ -274,7 +275,7 @@ class Cursor {
   // capacity. A reused request mostly sees the same client id and topic
   // names again: then only the bytes are copied. (assign() takes the general
   // _M_replace path, which allows for the source aliasing the string.)
-  [[gnu::always_inline]] void AssignString(std::string* s, size_t n) {
+  SLUICE_ALWAYS_INLINE void AssignString(std::string* s, size_t n) {
     const char* p = reinterpret_cast<const char*>(pos_);
     pos_ += n;
     if (s->size() == n) {
@@ -286,7 +287,7 @@ class Cursor {
   }
   // memcpy for the few bytes of a name or id, without a call into libc:
   // two overlapping loads and stores cover 4 to 16 bytes.
-  [[gnu::always_inline]] static void CopyShort(char* dst, const char* src, size_t n) {
+  SLUICE_ALWAYS_INLINE static void CopyShort(char* dst, const char* src, size_t n) {
     if (n >= 8 && n <= 16) {
       uint64_t head, tail;
       std::memcpy(&head, src, 8);
@@ -304,11 +305,11 @@ class Cursor {
     }
   }
   // Reads a string/bytes length; -1 means null.
-  [[gnu::always_inline]] Status ReadLength(bool compact, bool wide, int32_t* len,
+  SLUICE_ALWAYS_INLINE Status ReadLength(bool compact, bool wide, int32_t* len,
                                            const char* field);
 
   template <typename T, typename F>
-  [[gnu::always_inline]] static Status ReadElements(std::vector<T>* v, int32_t n,
+  SLUICE_ALWAYS_INLINE static Status ReadElements(std::vector<T>* v, int32_t n,
                                                     const char* field, F& read_elem) {
     // Compared in bytes: size() divides by the element size.
     const uintptr_t bytes = reinterpret_cast<uintptr_t>(std::to_address(v->end())) -
