@@ -190,26 +190,7 @@ Result<int> BrokerProcess::Reap(std::chrono::milliseconds timeout) {
 
 Result<int> BrokerProcess::Stop(std::chrono::milliseconds timeout, int signal) {
   if (pid_ <= 0) return Status::InvalidArgument("broker not running");
-  [[maybe_unused]] const size_t output_before = output().size();
   ::kill(pid_, signal);
-#if defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-  // Under ThreadSanitizer a stop signal is sometimes never handled: the
-  // broker's main thread waits in epoll_wait for it and it is gone
-  // (3 of 15 runs of the broker process tests; never under ASan or in a
-  // plain build). Not understood yet (TSan defers signals to its own
-  // delivery points); until it is, a broker that has not begun to stop
-  // after a third of the timeout gets the signal once more, and says so.
-  auto first = Reap(timeout / 3);
-  if (first.ok() || pid_ <= 0) return first;
-  if (output().find("received ", output_before) == std::string::npos) {
-    std::fprintf(stderr, "sluice-broker %d: no sign of signal %d after %lld ms (TSan); sent again\n",
-                 static_cast<int>(pid_), signal, static_cast<long long>((timeout / 3).count()));
-    ::kill(pid_, signal);
-  }
-  timeout -= timeout / 3;
-#endif
-#endif
   auto code = Reap(timeout);
   if (!code.ok() && pid_ > 0) {
     // Said here, not left to the caller: many tests only check the exit code.
