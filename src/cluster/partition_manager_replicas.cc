@@ -186,7 +186,6 @@ Status PartitionManager::ApplyReplicaConfigs(std::string_view topic,
   return Status::Ok();
 }
 
-
 std::vector<storage::TopicPartition> PartitionManager::UnassignedReplicas(
     const std::set<storage::TopicPartition>& assigned) {
   MutexLock lock(&change_mu_);

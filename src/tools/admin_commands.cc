@@ -13,7 +13,6 @@ namespace sluice::tools {
 
 namespace {
 
-
 CommandStatus CheckTopicResults(const rd_kafka_topic_result_t** results, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);

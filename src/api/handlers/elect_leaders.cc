@@ -89,7 +89,8 @@ ElectLeadersOutcome AllFailed(const std::optional<std::vector<TopicPartition>>& 
 
 // `timed_out`: partitions elected but not yet seen here (REQUEST_TIMED_OUT).
 void AnswerElection(RequestContext& ctx, ElectionType type, ErrorCode top_level,
-            const ElectLeadersOutcome& outcome, const std::set<TopicPartition>& timed_out = {}) {
+                    const ElectLeadersOutcome& outcome,
+                    const std::set<TopicPartition>& timed_out = {}) {
   ElectLeadersResponse response;
   response.error_code = ToWire(top_level);
   if (ctx.version() >= 1) ctx.RecordError(response.error_code);
@@ -185,7 +186,7 @@ void HandleElectLeaders(RequestContext ctx, ElectLeadersRequest request) {
       [held, type, named, before, timeout_ms = request.timeout_ms](ElectLeadersOutcome outcome) {
         if (outcome.not_controller) {
           AnswerElection(*held, type, ErrorCode::NOT_CONTROLLER,
-                 AllFailed(named, ElectionError::kNotController));
+                         AllFailed(named, ElectionError::kNotController));
           return;
         }
         AnswerWhenSeen(held, type, std::move(outcome), before, timeout_ms);

@@ -10,17 +10,22 @@
 namespace sluice::api {
 namespace {
 
-void AnswerFromNewBlock(RequestContext& ctx, const protocol::InitProducerIdRequest&) {
+// Answers a fresh producer id at epoch 0, or KAFKA_STORAGE_ERROR when none
+// could be reserved.
+void AnswerFreshId(RequestContext& ctx, const Result<int64_t>& id) {
   protocol::InitProducerIdResponse response;
-  auto id = ctx.services->producer_ids.Next();
-  if (!id.ok()) {
-    response.error_code = protocol::ToWire(protocol::ErrorCode::KAFKA_STORAGE_ERROR);
-  } else {
+  if (id.ok()) {
     response.producer_id = *id;
     response.producer_epoch = 0;
+  } else {
+    response.error_code = protocol::ToWire(protocol::ErrorCode::KAFKA_STORAGE_ERROR);
   }
   ctx.RecordError(response.error_code);
   ctx.Respond(response);
+}
+
+void AnswerFromNewBlock(RequestContext& ctx, const protocol::InitProducerIdRequest&) {
+  AnswerFreshId(ctx, ctx.services->producer_ids.Next());
 }
 
 }  // namespace
@@ -45,10 +50,7 @@ void HandleInitProducerId(RequestContext ctx, protocol::InitProducerIdRequest re
     return;
   }
   if (std::optional<int64_t> id = ctx.services->producer_ids.TryNext()) {
-    response.producer_id = *id;
-    response.producer_epoch = 0;
-    ctx.RecordError(response.error_code);
-    ctx.Respond(response);
+    AnswerFreshId(ctx, *id);
     return;
   }
   // A new block of ids: a sync of the block file, or a ZooKeeper round trip
